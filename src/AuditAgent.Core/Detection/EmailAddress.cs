@@ -1,0 +1,71 @@
+using System.Globalization;
+
+namespace AuditAgent.Core.Detection;
+
+/// <summary>
+/// A normalised SMTP address: trimmed, lower-cased, domain in its ASCII (punycode) form, so that
+/// "Ann@Bücher.de" and "ann@xn--bcher-kva.de" compare equal.
+/// </summary>
+public readonly record struct EmailAddress(string Value, string Domain)
+{
+    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true };
+
+    public override string ToString() => Value;
+
+    /// <summary>
+    /// Returns false for anything that is not a routable address: null, empty, no '@', an empty
+    /// local part or domain, white space inside, a single-label domain, or an invalid IDN.
+    /// Legacy Exchange DNs ("/o=ExchangeLabs/...") land here too: they are internal recipients.
+    /// </summary>
+    public static bool TryParse(string? raw, out EmailAddress address)
+    {
+        address = default;
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return false;
+        }
+
+        var text = raw.Trim();
+        if (text.StartsWith("smtp:", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase))
+        {
+            text = text[(text.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        }
+
+        if (text.Length > 2 && text[0] == '<' && text[^1] == '>')
+        {
+            text = text[1..^1].Trim();
+        }
+
+        var at = text.LastIndexOf('@');
+        if (at <= 0 || at == text.Length - 1 || text.Any(char.IsWhiteSpace) || text.Any(char.IsControl))
+        {
+            return false;
+        }
+
+        var local = text[..at];
+        var domain = text[(at + 1)..].TrimEnd('.');
+        if (local.Contains('@', StringComparison.Ordinal) && !(local.StartsWith('"') && local.EndsWith('"')))
+        {
+            return false;
+        }
+
+        string asciiDomain;
+        try
+        {
+            asciiDomain = Idn.GetAscii(domain).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        if (!asciiDomain.Contains('.', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        address = new EmailAddress($"{local.ToLowerInvariant()}@{asciiDomain}", asciiDomain);
+        return true;
+    }
+}

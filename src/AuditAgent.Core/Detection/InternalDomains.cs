@@ -1,0 +1,42 @@
+namespace AuditAgent.Core.Detection;
+
+/// <summary>The tenant's own domains. A subdomain of an internal domain is internal too.</summary>
+public sealed class InternalDomains
+{
+    private readonly HashSet<string> _domains;
+
+    public InternalDomains(IEnumerable<string> domains)
+    {
+        _domains = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var domain in domains)
+        {
+            // Normalise through the same parser as recipients so IDN and case match.
+            if (EmailAddress.TryParse("x@" + domain, out var parsed))
+            {
+                _domains.Add(parsed.Domain);
+            }
+        }
+    }
+
+    public IReadOnlyCollection<string> All => _domains;
+
+    public bool Contains(string asciiDomain)
+    {
+        var candidate = asciiDomain;
+        while (true)
+        {
+            if (_domains.Contains(candidate))
+            {
+                return true;
+            }
+
+            var dot = candidate.IndexOf('.', StringComparison.Ordinal);
+            if (dot < 0)
+            {
+                return false;
+            }
+
+            candidate = candidate[(dot + 1)..];
+        }
+    }
+}

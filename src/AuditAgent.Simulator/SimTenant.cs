@@ -1,0 +1,223 @@
+using System.Text.Json.Nodes;
+
+namespace AuditAgent.Simulator;
+
+/// <summary>A simulated Microsoft 365 tenant: domains, users and their Sent Items.</summary>
+public sealed class SimTenant
+{
+    private readonly Dictionary<string, SimUser> _byKey = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<SimUser> _users = [];
+    private readonly List<SimSentMail> _sentMail = [];
+
+    public SimTenant(string tenantId, IEnumerable<SimDomain> domains)
+    {
+        TenantId = tenantId;
+        Domains = domains.ToList();
+    }
+
+    public string TenantId { get; }
+
+    public IReadOnlyList<SimDomain> Domains { get; }
+
+    public IReadOnlyList<SimUser> Users => _users;
+
+    /// <summary>Messages accepted by <c>POST /users/{id}/sendMail</c>, in order.</summary>
+    public IReadOnlyList<SimSentMail> SentMail
+    {
+        get
+        {
+            lock (_sentMail)
+            {
+                return _sentMail.ToList();
+            }
+        }
+    }
+
+    public void AddUser(SimUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        _users.Add(user);
+        _byKey[user.Id] = user;
+        if (!string.IsNullOrEmpty(user.UserPrincipalName))
+        {
+            _byKey.TryAdd(user.UserPrincipalName, user);
+        }
+    }
+
+    /// <summary>Finds a user by object id or user principal name, as Graph's /users/{id-or-upn} does.</summary>
+    public SimUser? FindUser(string idOrUpn) => _byKey.GetValueOrDefault(idOrUpn);
+
+    internal void RecordSentMail(SimSentMail mail)
+    {
+        lock (_sentMail)
+        {
+            _sentMail.Add(mail);
+        }
+    }
+}
+
+public sealed record SimDomain(string Id, bool IsVerified = true, bool IsDefault = false, bool IsInitial = false)
+{
+    public IReadOnlyList<string> SupportedServices { get; init; } = ["Email"];
+}
+
+/// <summary>A mail accepted by sendMail: the sending user and the request body as sent.</summary>
+public sealed record SimSentMail(string UserId, JsonObject Body, DateTimeOffset AcceptedAt);
+
+public sealed class SimUser
+{
+    private readonly List<SimMessage> _added = [];
+    private readonly Func<IReadOnlyList<SimMessage>>? _generate;
+    private readonly IReadOnlyList<SimMessage>? _fixed;
+    private WeakReference<IReadOnlyList<SimMessage>>? _cache;
+    private int _epoch;
+
+    /// <param name="sentItems">A fixed list of messages (tenant files, tests).</param>
+    /// <param name="generate">
+    /// Or a deterministic generator: large generated tenants are regenerated on demand instead of
+    /// held in memory, so a 20,000-mailbox tenant fits beside the agent.
+    /// </param>
+    public SimUser(string id, IReadOnlyList<SimMessage>? sentItems = null, Func<IReadOnlyList<SimMessage>>? generate = null)
+    {
+        Id = id;
+        _fixed = sentItems ?? (generate is null ? [] : null);
+        _generate = generate;
+    }
+
+    public string Id { get; }
+
+    public string? DisplayName { get; init; }
+
+    public string? Mail { get; init; }
+
+    public string? UserPrincipalName { get; init; }
+
+    public bool AccountEnabled { get; init; } = true;
+
+    public string? ManagerId { get; init; }
+
+    public string? JobTitle { get; init; }
+
+    /// <summary>The app may not read this mailbox (outside an Exchange RBAC scope): mail requests get 403.</summary>
+    public bool OutsideAppScope { get; set; }
+
+    /// <summary>Incremented to invalidate every delta and skip token issued so far for this mailbox.</summary>
+    public int DeltaEpoch => Volatile.Read(ref _epoch);
+
+    public int SentItemCount
+    {
+        get
+        {
+            var baseCount = BaseItems().Count;
+            lock (_added)
+            {
+                return baseCount + _added.Count;
+            }
+        }
+    }
+
+    /// <summary>Graph's answer to a lost sync state: every token issued so far now gets 410 Gone.</summary>
+    public void InvalidateDeltaTokens() => Interlocked.Increment(ref _epoch);
+
+    /// <summary>Adds a message to Sent Items, as if the user had just sent it.</summary>
+    public void AddSentItem(SimMessage message)
+    {
+        lock (_added)
+        {
+            _added.Add(message);
+        }
+    }
+
+    /// <summary>Messages at positions [from, to) in the order they arrived in Sent Items.</summary>
+    public IReadOnlyList<SimMessage> SentItemsRange(int from, int to)
+    {
+        var items = BaseItems();
+        var result = new List<SimMessage>(Math.Max(0, to - from));
+        lock (_added)
+        {
+            for (var i = from; i < to; i++)
+            {
+                if (i < items.Count)
+                {
+                    result.Add(items[i]);
+                }
+                else if (i - items.Count < _added.Count)
+                {
+                    result.Add(_added[i - items.Count]);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private IReadOnlyList<SimMessage> BaseItems()
+    {
+        if (_fixed is not null)
+        {
+            return _fixed;
+        }
+
+        if (_cache is not null && _cache.TryGetTarget(out var cached))
+        {
+            return cached;
+        }
+
+        var generated = _generate!();
+        _cache = new WeakReference<IReadOnlyList<SimMessage>>(generated);
+        return generated;
+    }
+}
+
+public sealed record SimRecipient(string? Address, string? Name);
+
+/// <summary>
+/// A message in Sent Items. Either typed (generated tenants) or <see cref="Raw"/> Graph JSON, served
+/// as it is (tenant files and malformed input).
+/// </summary>
+public sealed class SimMessage
+{
+    public string? Id { get; init; }
+
+    public string? InternetMessageId { get; init; }
+
+    public string? ConversationId { get; init; }
+
+    public string? Subject { get; init; }
+
+    public DateTimeOffset? SentDateTime { get; init; }
+
+    public DateTimeOffset? ReceivedDateTime { get; init; }
+
+    public SimRecipient? From { get; init; }
+
+    public SimRecipient? Sender { get; init; }
+
+    public IReadOnlyList<SimRecipient> To { get; init; } = [];
+
+    public IReadOnlyList<SimRecipient> Cc { get; init; } = [];
+
+    public IReadOnlyList<SimRecipient> Bcc { get; init; } = [];
+
+    public bool HasAttachments { get; init; }
+
+    public JsonObject? Raw { get; init; }
+
+    /// <summary>Wraps Graph message JSON; its receivedDateTime (or sentDateTime) drives $filter.</summary>
+    public static SimMessage FromJson(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return new SimMessage
+        {
+            Id = TryString(json["id"]),
+            ReceivedDateTime = TryDate(json["receivedDateTime"]) ?? TryDate(json["sentDateTime"]),
+            Raw = json,
+        };
+    }
+
+    private static string? TryString(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
+
+    private static DateTimeOffset? TryDate(JsonNode? node) =>
+        TryString(node) is { } s && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var d) ? d : null;
+}

@@ -1,0 +1,41 @@
+namespace AuditAgent.Simulator;
+
+public sealed record SimulatorOptions
+{
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Added to every Graph operation (inside a $batch too), to stand in for network and service time.</summary>
+    public TimeSpan Latency { get; init; }
+
+    /// <summary>Share of operations answered with a random 429 or 503 (0 to 1), drawn from <see cref="FaultSeed"/>.</summary>
+    public double FaultRate { get; init; }
+
+    public int FaultSeed { get; init; } = 1;
+
+    /// <summary>Sent as Retry-After on every 429 and 503 (seconds). Graph's real values are 1 to a few seconds.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>Graph's Outlook limit: concurrent requests per (app, mailbox).</summary>
+    public int MailboxConcurrencyLimit { get; init; } = 4;
+
+    /// <summary>The largest page odata.maxpagesize may ask for on messages (Graph's own maximum is unconfirmed).</summary>
+    public int MaxPageSize { get; init; } = 1000;
+
+    /// <summary>Application permissions carried in the token's roles claim.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = ["Mail.ReadBasic.All", "User.Read.All", "Domain.Read.All", "Mail.Send"];
+
+    /// <summary>
+    /// Called before every operation; a non-null answer replaces it. Tests use it to fail, stall or
+    /// kill at an exact point.
+    /// </summary>
+    public Func<SimOperation, SimFault?>? Interceptor { get; init; }
+}
+
+/// <summary>One Graph operation as the simulator sees it (a $batch holds several).</summary>
+/// <param name="Kind">users, user, manager, domains, delta, messages, sendMail or batch.</param>
+/// <param name="Sequence">1 for the first operation of this kind on this mailbox (or tenant-wide), then 2, ...</param>
+public sealed record SimOperation(string Kind, string? MailboxId, long Sequence);
+
+/// <summary>An answer forced by <see cref="SimulatorOptions.Interceptor"/>.</summary>
+public sealed record SimFault(int Status, string Code, string Message, int? RetryAfterSeconds = null);

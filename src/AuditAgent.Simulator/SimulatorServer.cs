@@ -1,0 +1,162 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AuditAgent.Simulator;
+
+/// <summary>
+/// The tenant simulator: a Kestrel server on 127.0.0.1 that speaks Graph v1.0 JSON for one
+/// <see cref="SimTenant"/>. Start it in-process; point the agent at <see cref="BaseUrl"/> with <see cref="Token"/>.
+/// </summary>
+public sealed class SimulatorServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GraphRouter _router;
+
+    private SimulatorServer(WebApplication app, SimTenant tenant, SimulatorOptions options)
+    {
+        _app = app;
+        Tenant = tenant;
+        Options = options;
+        Token = GraphJson.Token(tenant.TenantId, options.Roles);
+        _router = new GraphRouter(tenant, options, Counters);
+    }
+
+    public SimTenant Tenant { get; }
+
+    public SimulatorOptions Options { get; }
+
+    public SimulatorCounters Counters { get; } = new();
+
+    /// <summary>The bearer token the simulator accepts (JWT-shaped, with the configured roles).</summary>
+    public string Token { get; }
+
+    /// <summary>Graph's base URL with the version segment, e.g. http://127.0.0.1:5123/v1.0.</summary>
+    public string BaseUrl { get; private set; } = "";
+
+    public static async Task<SimulatorServer> StartAsync(SimTenant tenant, SimulatorOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        options ??= new SimulatorOptions();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        var app = builder.Build();
+        var server = new SimulatorServer(app, tenant, options);
+        app.Run(server.HandleHttpAsync);
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.BaseUrl = address.TrimEnd('/') + "/v1.0";
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleHttpAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        if (path.StartsWith("/_simulator/", StringComparison.Ordinal))
+        {
+            await ControlAsync(context, path);
+            return;
+        }
+
+        SimResponse response;
+        if (!path.StartsWith("/v1.0/", StringComparison.OrdinalIgnoreCase))
+        {
+            response = SimResponse.Json(404, GraphJson.Error("UnknownVersion", "Only v1.0 is served by this simulator."));
+        }
+        else if (context.Request.Headers.Authorization.ToString() != "Bearer " + Token)
+        {
+            response = SimResponse.Json(401, GraphJson.Error("InvalidAuthenticationToken", "Access token is empty or invalid."));
+        }
+        else
+        {
+            JsonNode? body = null;
+            var malformed = false;
+            if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+            {
+                try
+                {
+                    body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                }
+                catch (JsonException)
+                {
+                    malformed = true;
+                }
+            }
+
+            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            var query = GraphRouter.ParseQuery(context.Request.QueryString.Value?.TrimStart('?') ?? "");
+            var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}/v1.0";
+            response = malformed
+                ? SimResponse.Json(400, GraphJson.Error("BadRequest", "Unable to read JSON request payload."))
+                : await _router.HandleAsync(new SimRequest(context.Request.Method, path[5..], query, headers, body, baseUrl), context.RequestAborted);
+        }
+
+        Counters.CountHttpRequest(response.Body?.Length ?? 0);
+        context.Response.StatusCode = response.Status;
+        foreach (var (name, value) in response.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.ContentType = value;
+            }
+            else
+            {
+                context.Response.Headers[name] = value;
+            }
+        }
+
+        if (response.Body is { } bytes)
+        {
+            context.Response.ContentLength = bytes.Length;
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+        }
+    }
+
+    /// <summary>Counters and controls for tests and benchmarks that run the simulator in another process.</summary>
+    private async Task ControlAsync(HttpContext context, string path)
+    {
+        var segments = path.Trim('/').Split('/');
+        switch (segments)
+        {
+            case ["_simulator", "stats"]:
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    httpRequests = Counters.HttpRequests,
+                    bytesSent = Counters.BytesSent,
+                    messagesServed = Counters.MessagesServed,
+                    throttled = Counters.Throttled,
+                    faultsInjected = Counters.FaultsInjected,
+                    maxMailboxConcurrency = Counters.MaxMailboxConcurrency,
+                    operationsByKind = Counters.OperationsByKind,
+                    operationsByMailbox = Counters.OperationsByMailbox,
+                });
+                break;
+            case ["_simulator", "reset"] when HttpMethods.IsPost(context.Request.Method):
+                Counters.Reset();
+                context.Response.StatusCode = 204;
+                break;
+            case ["_simulator", "users", var id, "invalidate-delta"] when HttpMethods.IsPost(context.Request.Method) && Tenant.FindUser(id) is { } user:
+                user.InvalidateDeltaTokens();
+                context.Response.StatusCode = 204;
+                break;
+            default:
+                context.Response.StatusCode = 404;
+                break;
+        }
+    }
+}
