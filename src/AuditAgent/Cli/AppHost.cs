@@ -1,0 +1,61 @@
+using AuditAgent.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace AuditAgent.Cli;
+
+/// <summary>Builds the services a command needs from layered configuration.</summary>
+internal static class AppHost
+{
+    /// <summary>
+    /// Configuration, later layers winning: appsettings.json in the working directory, AUDITAGENT__*
+    /// environment variables, the --config file, then the command's own overrides. The demo passes
+    /// <paramref name="embeddedOnly"/> so that a production appsettings.json never redirects it.
+    /// </summary>
+    public static IHost Build(string? configFile, IReadOnlyDictionary<string, string?>? overrides, LogLevel logLevel, bool embeddedOnly = false)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        if (!embeddedOnly)
+        {
+            builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
+            builder.Configuration.AddEnvironmentVariables("AUDITAGENT__");
+            if (configFile is not null)
+            {
+                var full = Path.GetFullPath(configFile);
+                if (!File.Exists(full))
+                {
+                    throw new CliException($"The configuration file '{full}' does not exist.");
+                }
+
+                builder.Configuration.AddJsonFile(full, optional: false);
+            }
+        }
+
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(logLevel);
+        // Logs go to stderr so that stdout carries only results (tables, JSON, CSV).
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddAuditAgent(builder.Configuration);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AuditAgent.Storage;
+using CsvHelper;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+internal static class FindingsCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static Command Create(Terminal terminal)
+    {
+        var db = new Option<string?>("--db") { Description = "The SQLite database (default: Storage:SqlitePath from configuration)." };
+        var format = new Option<string>("--format") { Description = "table, json or csv.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json", "csv");
+        var recipients = new Option<bool>("--include-recipients") { Description = "Include the exposed addresses (json only). They are personal data: share with care." };
+
+        var list = new Command("list", "List stored findings, newest first.") { db, format, recipients };
+        list.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var overrides = parse.GetValue(db) is { } path ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = path } : null;
+            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, ScanCommand.LogLevelFor(parse, terminal));
+            var database = host.Services.GetRequiredService<Database>();
+            if (!File.Exists(database.Path))
+            {
+                throw new CliException($"No database at {database.Path}. Run a scan first, or pass --db.");
+            }
+
+            await database.MigrateAsync(ct);
+            var queries = host.Services.GetRequiredService<FindingQueries>();
+            var rows = await queries.ListAsync(ct);
+            switch (parse.GetValue(format))
+            {
+                case "json":
+                    await WriteJsonAsync(terminal, queries, rows, parse.GetValue(recipients), ct);
+                    break;
+                case "csv":
+                    WriteCsv(terminal, rows);
+                    break;
+                default:
+                    PrintTable(terminal, rows);
+                    break;
+            }
+
+            return ExitCodes.Ok;
+        }));
+
+        return new Command("findings", "Work with stored findings.") { list };
+    }
+
+    internal static void PrintTable(Terminal terminal, IReadOnlyList<FindingRow> rows)
+    {
+        if (rows.Count == 0)
+        {
+            terminal.Output.WriteLine("No findings.");
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns("Sent (UTC)", "Mailbox", "Subject", "Visible external", "Domains", "Bcc");
+        foreach (var r in rows)
+        {
+            // Text cells, not markup: a subject such as "[red]" must print as it is.
+            table.AddRow(
+                new Text(r.SentAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "?"),
+                new Text(Terminal.Safe(r.MailboxAddress, 40)),
+                new Text(Terminal.Safe(r.Subject, 50)),
+                new Text(r.VisibleExternalCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(r.ExternalDomainCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(r.BccCount.ToString(CultureInfo.InvariantCulture)).RightJustified());
+        }
+
+        terminal.Ansi().Write(table);
+        terminal.Output.WriteLine($"{rows.Count} findings.");
+    }
+
+    private static async Task WriteJsonAsync(Terminal terminal, FindingQueries queries, IReadOnlyList<FindingRow> rows, bool includeRecipients, CancellationToken ct)
+    {
+        var items = new List<FindingJson>(rows.Count);
+        foreach (var r in rows)
+        {
+            var exposed = includeRecipients
+                ? (await queries.RecipientsAsync(r.Id, ct)).Select(x => new RecipientJson(x.Address, x.Name, x.Field)).ToList()
+                : null;
+            items.Add(new FindingJson(r.Id, r.MailboxAddress, r.MailboxId, r.GraphMessageId, r.InternetMessageId, r.ConversationId, r.Subject,
+                r.SentAt, r.SenderAddress, r.SenderName, r.VisibleExternalCount, r.ExternalDomainCount, r.BccCount, r.DetectedAt, exposed));
+        }
+
+        await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(items, Json));
+    }
+
+    private static void WriteCsv(Terminal terminal, IReadOnlyList<FindingRow> rows)
+    {
+        using var csv = new CsvWriter(terminal.Output, CultureInfo.InvariantCulture, leaveOpen: true);
+        csv.WriteRecords(rows.Select(r => new
+        {
+            r.Id,
+            Mailbox = r.MailboxAddress,
+            r.GraphMessageId,
+            r.InternetMessageId,
+            r.Subject,
+            SentDateTime = r.SentAt?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            Sender = r.SenderAddress,
+            r.VisibleExternalCount,
+            r.ExternalDomainCount,
+            r.BccCount,
+        }));
+    }
+
+    private sealed record RecipientJson(string Address, string? Name, string Field);
+
+    private sealed record FindingJson(
+        long Id,
+        string Mailbox,
+        string MailboxId,
+        string GraphMessageId,
+        string? InternetMessageId,
+        string? ConversationId,
+        string? Subject,
+        DateTimeOffset? SentDateTime,
+        string Sender,
+        string? SenderName,
+        int VisibleExternalCount,
+        int ExternalDomainCount,
+        int BccCount,
+        DateTimeOffset DetectedAt,
+        IReadOnlyList<RecipientJson>? VisibleExternalRecipients);
+}

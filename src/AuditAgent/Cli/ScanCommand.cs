@@ -1,0 +1,106 @@
+using System.CommandLine;
+using AuditAgent.Scanning;
+using AuditAgent.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+internal static class ScanCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var command = new Command("scan", "Scan every mailbox's Sent Items once, incrementally, and store the findings.");
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), null, LogLevelFor(parse, terminal));
+            var summary = await RunScanAsync(host.Services, terminal, ct);
+            PrintSummary(terminal, summary, host.Services.GetRequiredService<Database>().Path);
+            return summary.Status switch
+            {
+                "succeeded" => ExitCodes.Ok,
+                "partial" => ExitCodes.PartialScan,
+                _ => ExitCodes.Failure,
+            };
+        }));
+        return command;
+    }
+
+    internal static LogLevel LogLevelFor(ParseResult parse, Terminal terminal) =>
+        parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Information : terminal.Interactive ? LogLevel.Error : LogLevel.Warning;
+
+    /// <summary>Migrates the database and scans, with a progress bar on a terminal and plain lines otherwise.</summary>
+    internal static async Task<ScanSummary> RunScanAsync(IServiceProvider services, Terminal terminal, CancellationToken ct)
+    {
+        await services.GetRequiredService<Database>().MigrateAsync(ct);
+        var scanner = services.GetRequiredService<ScanService>();
+        if (!terminal.Interactive)
+        {
+            var lastReported = 0;
+            var progress = new SynchronousProgress(p =>
+            {
+                // About ten lines per scan, whatever its size.
+                var step = Math.Max(1, p.MailboxesTotal / 10);
+                if (p.MailboxesDone == p.MailboxesTotal || p.MailboxesDone - Volatile.Read(ref lastReported) >= step)
+                {
+                    Volatile.Write(ref lastReported, p.MailboxesDone);
+                    terminal.Error.WriteLine($"scanned {p.MailboxesDone}/{p.MailboxesTotal} mailboxes, {p.Messages} messages, {p.Findings} findings");
+                }
+            });
+            return await scanner.RunAsync(progress, ct);
+        }
+
+        ScanSummary? summary = null;
+        var started = DateTime.UtcNow;
+        await terminal.Ansi(terminal.Error).Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("Scanning Sent Items", maxValue: 1);
+                var progress = new SynchronousProgress(p =>
+                {
+                    var seconds = Math.Max(0.001, (DateTime.UtcNow - started).TotalSeconds);
+                    task.MaxValue = Math.Max(1, p.MailboxesTotal);
+                    task.Value = p.MailboxesDone;
+                    task.Description = $"{p.MailboxesDone}/{p.MailboxesTotal} mailboxes, {p.Messages:N0} messages ({p.Messages / seconds:N0}/s), {p.Findings} findings";
+                });
+                summary = await scanner.RunAsync(progress, ct);
+                task.Value = task.MaxValue;
+            });
+        return summary!;
+    }
+
+    internal static void PrintSummary(Terminal terminal, ScanSummary summary, string databasePath)
+    {
+        var seconds = (summary.FinishedAt - summary.StartedAt).TotalSeconds;
+        terminal.Output.WriteLine(
+            $"Scan {summary.Status}: {summary.Mailboxes} mailboxes, {summary.Messages} new messages in {seconds:0.0} s, {summary.NewFindings} new findings.");
+        if (summary.MalformedMessages > 0 || summary.UnresolvableRecipients > 0 || summary.Resyncs > 0)
+        {
+            terminal.Output.WriteLine(
+                $"Skipped {summary.MalformedMessages} malformed messages; ignored {summary.UnresolvableRecipients} recipients without an SMTP address; {summary.Resyncs} mailboxes started a new sync.");
+        }
+
+        foreach (var failure in summary.Failures)
+        {
+            terminal.Output.WriteLine($"Mailbox {failure.MailboxId} failed: {failure.Reason}");
+        }
+
+        terminal.Output.WriteLine($"Database: {databasePath}");
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; this reports inline so lines keep their order.</summary>
+    private sealed class SynchronousProgress(Action<ScanProgress> report) : IProgress<ScanProgress>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(ScanProgress value)
+        {
+            lock (_gate)
+            {
+                report(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+/// <summary>Where a command writes: stdout for results, stderr for progress and errors.</summary>
+public sealed class Terminal(TextWriter output, TextWriter error, bool interactive)
+{
+    public TextWriter Output { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    /// <summary>True on a real terminal: progress bars and colours. False when piped or in tests: plain lines.</summary>
+    public bool Interactive { get; } = interactive;
+
+    public static Terminal System() => new(Console.Out, Console.Error, !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive);
+
+    public IAnsiConsole Ansi(TextWriter? writer = null) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(writer ?? Output),
+        Ansi = Interactive ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = Interactive ? InteractionSupport.Yes : InteractionSupport.No,
+    });
+
+    /// <summary>
+    /// Text that came from a mailbox, made safe for a terminal: control characters (which could move
+    /// the cursor or rewrite the screen) become '?', and long text is cut.
+    /// </summary>
+    public static string Safe(string? text, int max = 80)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "";
+        }
+
+        var builder = new StringBuilder(Math.Min(text.Length, max + 1));
+        foreach (var c in text)
+        {
+            if (builder.Length >= max)
+            {
+                builder.Append('…');
+                break;
+            }
+
+            builder.Append(char.IsControl(c) || c is '\u202E' or '\u202D' or '\u2066' or '\u2067' or '\u2068' or '\u2069' ? '?' : c);
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using AuditAgent.Hosting;
+using Azure.Identity;
+using Microsoft.Graph;
+using Microsoft.Kiota.Abstractions.Authentication;
+using Microsoft.Kiota.Authentication.Azure;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options;
+
+namespace AuditAgent.Graph;
+
+/// <summary>
+/// The one place that builds a <see cref="GraphServiceClient"/>: cloud, credential, base URL,
+/// allowed hosts and the handler pipeline.
+/// </summary>
+public static class GraphClientFactory
+{
+    public static GraphServiceClient Create(GraphOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var cloud = CloudEndpoints.For(options.Cloud);
+        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? cloud.GraphBaseUrl : options.BaseUrl.TrimEnd('/');
+        var host = new Uri(baseUrl).Host;
+
+        // Tokens are attached only for allowed hosts; without naming ours, a non-Graph host (the
+        // simulator) would silently get no Authorization header at all.
+        IAuthenticationProvider auth = string.IsNullOrWhiteSpace(options.AccessToken)
+            ? new AzureIdentityAuthenticationProvider(
+                new ClientSecretCredential(options.TenantId, options.ClientId, options.ClientSecret, new ClientSecretCredentialOptions { AuthorityHost = cloud.AuthorityHost }),
+                [host],
+                null,
+                true,
+                cloud.Scope)
+            : new BaseBearerTokenAuthenticationProvider(new FixedTokenProvider(options.AccessToken, host));
+
+        var handlers = GraphClientFactoryHandlers(options);
+        var httpClient = Microsoft.Graph.GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler
+        {
+            AutomaticDecompression = DecompressionMethods.All,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        });
+        httpClient.Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
+        return new GraphServiceClient(httpClient, auth, baseUrl);
+    }
+
+    public static bool IsAcceptableBaseUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+
+    private static List<DelegatingHandler> GraphClientFactoryHandlers(GraphOptions options)
+    {
+        // The SDK's default pipeline, with the retry handler tuned from configuration: it already
+        // honours Retry-After on 429/503/504, so nothing here retries by hand.
+        var handlers = Microsoft.Graph.GraphClientFactory.CreateDefaultHandlers(null).ToList();
+        var index = handlers.FindIndex(h => h is RetryHandler);
+        var retry = new RetryHandler(new RetryHandlerOption { MaxRetry = options.MaxRetries, Delay = options.RetryDelaySeconds });
+        if (index >= 0)
+        {
+            handlers[index] = retry;
+        }
+        else
+        {
+            handlers.Add(retry);
+        }
+
+        return handlers;
+    }
+
+    private sealed class FixedTokenProvider(string token, string host) : IAccessTokenProvider
+    {
+        public AllowedHostsValidator AllowedHostsValidator { get; } = new([host]);
+
+        public Task<string> GetAuthorizationTokenAsync(Uri uri, Dictionary<string, object>? additionalAuthenticationContext = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(AllowedHostsValidator.IsUrlHostValid(uri) ? token : string.Empty);
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Graph;
+using Microsoft.Graph.Models;
+
+namespace AuditAgent.Graph;
+
+/// <summary>A mailbox the agent may scan: an enabled user with a mail address.</summary>
+public sealed record Mailbox(string Id, string Address, string? DisplayName);
+
+/// <summary>Reads the tenant's verified domains and its users (User.Read.All, Domain.Read.All).</summary>
+public sealed class GraphDirectory(GraphServiceClient client)
+{
+    /// <summary>The tenant's verified domains. $filter on /domains is unreliable, so the filter runs here.</summary>
+    public async Task<IReadOnlyList<string>> GetVerifiedDomainsAsync(CancellationToken ct)
+    {
+        var response = await client.Domains.GetAsync(cancellationToken: ct);
+        return (response?.Value ?? [])
+            .Where(d => d.IsVerified == true && !string.IsNullOrEmpty(d.Id))
+            .Select(d => d.Id!)
+            .ToList();
+    }
+
+    /// <summary>Every enabled user with a mail address, paged through @odata.nextLink.</summary>
+    public async Task<IReadOnlyList<Mailbox>> GetMailboxesAsync(CancellationToken ct)
+    {
+        var result = new List<Mailbox>();
+        var page = await client.Users.GetAsync(
+            rc =>
+            {
+                rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName"];
+                rc.QueryParameters.Top = 999;
+            },
+            ct);
+        while (page is not null)
+        {
+            foreach (var user in page.Value ?? [])
+            {
+                if (user.AccountEnabled == true && !string.IsNullOrWhiteSpace(user.Mail) && !string.IsNullOrEmpty(user.Id))
+                {
+                    result.Add(new Mailbox(user.Id, user.Mail.Trim(), user.DisplayName));
+                }
+            }
+
+            page = page.OdataNextLink is { } next ? await client.Users.WithUrl(next).GetAsync(cancellationToken: ct) : null;
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Turns Graph failures into the facts the scanner acts on, without message content.</summary>
+public static class GraphErrors
+{
+    /// <summary>Graph lost the sync state: the only cure is a new full sync (410 Gone, SyncStateNotFound, resyncRequired).</summary>
+    public static bool IsResyncRequired(Exception ex) => ex switch
+    {
+        Microsoft.Graph.Models.ODataErrors.ODataError o =>
+            o.ResponseStatusCode == 410
+            || o.Error?.Code is { } code && (code.Equals("SyncStateNotFound", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("resyncRequired", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("SyncStateInvalid", StringComparison.OrdinalIgnoreCase)),
+        Microsoft.Kiota.Abstractions.ApiException a => a.ResponseStatusCode == 410,
+        _ => false,
+    };
+
+    /// <summary>One line for status output and logs: the status and Graph's error code, never a body.</summary>
+    public static string Describe(Exception ex) => ex switch
+    {
+        Microsoft.Graph.Models.ODataErrors.ODataError o => $"Graph answered {o.ResponseStatusCode} {o.Error?.Code}: {o.Error?.Message}",
+        Microsoft.Kiota.Abstractions.ApiException a => $"Graph answered {a.ResponseStatusCode}: {a.Message}",
+        AggregateException { InnerExceptions.Count: > 0 } agg when agg.Message.Contains("retries", StringComparison.OrdinalIgnoreCase) =>
+            $"Graph kept throttling or failing after the SDK's retries ({Describe(agg.InnerExceptions[0])})",
+        HttpRequestException h => $"Graph unreachable: {h.Message}",
+        TaskCanceledException => "Graph did not answer within the timeout",
+        Azure.Identity.AuthenticationFailedException auth => $"Could not get a token: {auth.Message.Split('\n')[0]}",
+        _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+}

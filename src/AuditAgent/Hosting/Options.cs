@@ -1,0 +1,78 @@
+using AuditAgent.Graph;
+
+namespace AuditAgent.Hosting;
+
+/// <summary>Section "Graph": where Graph is and how the agent signs in.</summary>
+public sealed class GraphOptions
+{
+    public const string Section = "Graph";
+
+    /// <summary>Global, UsGovernment, UsGovernmentDoD or China: authority, Graph URL and scope follow.</summary>
+    public GraphCloud Cloud { get; set; } = GraphCloud.Global;
+
+    /// <summary>Overrides the cloud's Graph URL (with the version segment); the simulator sets it.</summary>
+    public string? BaseUrl { get; set; }
+
+    public string? TenantId { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    /// <summary>A fixed bearer token instead of a credential. For the tenant simulator only.</summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>Messages per delta page (Prefer: odata.maxpagesize).</summary>
+    public int PageSize { get; set; } = 200;
+
+    /// <summary>Retries of the SDK's retry handler for 429/503/504 (it honours Retry-After).</summary>
+    public int MaxRetries { get; set; } = 6;
+
+    /// <summary>Back-off base in seconds when Graph sends no Retry-After.</summary>
+    public int RetryDelaySeconds { get; set; } = 3;
+
+    public int TimeoutSeconds { get; set; } = 100;
+}
+
+/// <summary>Section "Scan": which mailboxes, how far back, how many at once.</summary>
+public sealed class ScanOptions
+{
+    public const string Section = "Scan";
+
+    /// <summary>The first sync of a mailbox reads this many days of Sent Items.</summary>
+    public int LookbackDays { get; set; } = 30;
+
+    /// <summary>Mailboxes scanned at once. Each has at most one request in flight (Graph allows 4).</summary>
+    public int MaxParallelMailboxes { get; set; } = 16;
+
+    /// <summary>When not empty, only these mailboxes (address or user id) are scanned.</summary>
+    public List<string> IncludeMailboxes { get; set; } = [];
+
+    public List<string> ExcludeMailboxes { get; set; } = [];
+
+    /// <summary>Domains treated as internal in addition to the tenant's verified domains.</summary>
+    public List<string> InternalDomains { get; set; } = [];
+}
+
+/// <summary>Section "Detection".</summary>
+public sealed class DetectionOptions
+{
+    public const string Section = "Detection";
+
+    /// <summary>Distinct external addresses visible in To and Cc that make a message a finding.</summary>
+    public int VisibleExternalThreshold { get; set; } = 10;
+}
+
+/// <summary>Section "Storage".</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Sqlite (default).</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>The SQLite database file, created (readable by its owner only) when missing.</summary>
+    public string SqlitePath { get; set; } = "auditagent.db";
+
+    public int CommandTimeoutSeconds { get; set; } = 30;
+}

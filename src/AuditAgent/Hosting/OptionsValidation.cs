@@ -1,0 +1,126 @@
+using AuditAgent.Graph;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Hosting;
+
+/// <summary>
+/// Validators that name the configuration key (Section:Key) and say how to set it, so a missing
+/// setting is one readable line instead of a stack trace.
+/// </summary>
+internal static class OptionsValidation
+{
+    public static string Missing(string section, string key) =>
+        $"{section}:{key} is required. Set it in appsettings.json or as the environment variable AUDITAGENT__{section.ToUpperInvariant()}__{key.ToUpperInvariant()}.";
+
+    public static string Range(string section, string key, object value, int min, int max) =>
+        $"{section}:{key} must be between {min} and {max} (it is {value}).";
+}
+
+internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GraphOptions o)
+    {
+        var errors = new List<string>();
+        const string S = GraphOptions.Section;
+        if (string.IsNullOrWhiteSpace(o.AccessToken))
+        {
+            if (string.IsNullOrWhiteSpace(o.TenantId))
+            {
+                errors.Add(OptionsValidation.Missing(S, nameof(o.TenantId)));
+            }
+
+            if (string.IsNullOrWhiteSpace(o.ClientId))
+            {
+                errors.Add(OptionsValidation.Missing(S, nameof(o.ClientId)));
+            }
+
+            if (string.IsNullOrWhiteSpace(o.ClientSecret))
+            {
+                errors.Add(OptionsValidation.Missing(S, nameof(o.ClientSecret)));
+            }
+        }
+
+        if (!Enum.IsDefined(o.Cloud))
+        {
+            errors.Add($"{S}:Cloud must be one of {string.Join(", ", Enum.GetNames<GraphCloud>())}.");
+        }
+
+        if (o.BaseUrl is { Length: > 0 } url && !GraphClientFactory.IsAcceptableBaseUrl(url))
+        {
+            errors.Add($"{S}:BaseUrl must be an https URL (plain http only for localhost), e.g. https://graph.microsoft.com/v1.0 (it is '{url}').");
+        }
+
+        if (o.PageSize is < 1 or > 1000)
+        {
+            errors.Add(OptionsValidation.Range(S, nameof(o.PageSize), o.PageSize, 1, 1000));
+        }
+
+        if (o.MaxRetries is < 0 or > 10)
+        {
+            errors.Add(OptionsValidation.Range(S, nameof(o.MaxRetries), o.MaxRetries, 0, 10));
+        }
+
+        if (o.RetryDelaySeconds is < 0 or > 180)
+        {
+            errors.Add(OptionsValidation.Range(S, nameof(o.RetryDelaySeconds), o.RetryDelaySeconds, 0, 180));
+        }
+
+        if (o.TimeoutSeconds is < 1 or > 600)
+        {
+            errors.Add(OptionsValidation.Range(S, nameof(o.TimeoutSeconds), o.TimeoutSeconds, 1, 600));
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ScanOptions o)
+    {
+        var errors = new List<string>();
+        if (o.LookbackDays is < 1 or > 3650)
+        {
+            errors.Add(OptionsValidation.Range(ScanOptions.Section, nameof(o.LookbackDays), o.LookbackDays, 1, 3650));
+        }
+
+        if (o.MaxParallelMailboxes is < 1 or > 256)
+        {
+            errors.Add(OptionsValidation.Range(ScanOptions.Section, nameof(o.MaxParallelMailboxes), o.MaxParallelMailboxes, 1, 256));
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class DetectionOptionsValidator : IValidateOptions<DetectionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DetectionOptions o) =>
+        o.VisibleExternalThreshold is < 2 or > 1000
+            ? ValidateOptionsResult.Fail(OptionsValidation.Range(DetectionOptions.Section, nameof(o.VisibleExternalThreshold), o.VisibleExternalThreshold, 2, 1000))
+            : ValidateOptionsResult.Success;
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions o)
+    {
+        var errors = new List<string>();
+        if (!o.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{StorageOptions.Section}:Provider must be Sqlite (it is '{o.Provider}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.SqlitePath))
+        {
+            errors.Add(OptionsValidation.Missing(StorageOptions.Section, nameof(o.SqlitePath)));
+        }
+
+        if (o.CommandTimeoutSeconds is < 1 or > 3600)
+        {
+            errors.Add(OptionsValidation.Range(StorageOptions.Section, nameof(o.CommandTimeoutSeconds), o.CommandTimeoutSeconds, 1, 3600));
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,36 @@
+using AuditAgent.Graph;
+using AuditAgent.Scanning;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Hosting;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Everything the CLI commands and the worker share: options, Graph, storage, scanning.</summary>
+    public static IServiceCollection AddAuditAgent(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<GraphOptions, GraphOptionsValidator>(configuration, GraphOptions.Section);
+        services.AddValidatedOptions<ScanOptions, ScanOptionsValidator>(configuration, ScanOptions.Section);
+        services.AddValidatedOptions<DetectionOptions, DetectionOptionsValidator>(configuration, DetectionOptions.Section);
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
+        services.AddSingleton<Database>();
+        services.AddSingleton<ScanStore>();
+        services.AddSingleton<FindingQueries>();
+        services.AddSingleton<ScanService>();
+        return services;
+    }
+
+    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+}

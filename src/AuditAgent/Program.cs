@@ -1,0 +1,3 @@
+using AuditAgent.Cli;
+
+return await CommandLine.Build().Parse(args).InvokeAsync();

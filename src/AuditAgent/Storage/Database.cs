@@ -1,0 +1,134 @@
+using System.Data.Common;
+using System.Globalization;
+using AuditAgent.Hosting;
+using Dapper;
+using DbUp;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Storage;
+
+/// <summary>The one place that opens database connections and applies migrations.</summary>
+public sealed class Database
+{
+    private readonly StorageOptions _options;
+    private readonly string _connectionString;
+
+    static Database()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        SqlMapper.RemoveTypeMap(typeof(DateTimeOffset));
+        SqlMapper.RemoveTypeMap(typeof(DateTimeOffset?));
+        SqlMapper.AddTypeHandler(new UtcTimestampHandler());
+    }
+
+    public Database(IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        Path = System.IO.Path.GetFullPath(_options.SqlitePath);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = _options.CommandTimeoutSeconds,
+        }.ToString();
+    }
+
+    /// <summary>The database file's full path.</summary>
+    public string Path { get; }
+
+    public int CommandTimeout => _options.CommandTimeoutSeconds;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        // busy_timeout lets writers wait for each other instead of failing with SQLITE_BUSY.
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.CommandTimeoutSeconds * 1000};";
+        await pragma.ExecuteNonQueryAsync(ct);
+        return connection;
+    }
+
+    /// <summary>Creates the file (owner-only) when missing and applies pending migration scripts in order.</summary>
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        if (!File.Exists(Path))
+        {
+            // Findings hold personal data: nobody but the agent's own user may read the file.
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using var created = new FileStream(Path, create);
+        }
+
+        await using (var connection = await OpenAsync(ct))
+        {
+            // WAL lets the status command read while a scan writes.
+            await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+        }
+
+        var upgrade = DeployChanges.To
+            .SqliteDatabase(_connectionString)
+            .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal))
+            .WithTransactionPerScript()
+            .LogToNowhere()
+            .Build()
+            .PerformUpgrade();
+        if (!upgrade.Successful)
+        {
+            throw new InvalidOperationException($"Database migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
+        }
+    }
+
+    public async Task SetMetaAsync(string key, string value, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO meta (key, value) VALUES (@key, @value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            new { key, value },
+            commandTimeout: CommandTimeout,
+            cancellationToken: ct));
+    }
+
+    /// <summary>Reads a meta value from a database file without migrating it (null when absent).</summary>
+    public static async Task<string?> ReadMetaAsync(string path, string key, CancellationToken ct)
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+        await using var connection = new SqliteConnection(builder.ToString());
+        await connection.OpenAsync(ct);
+        var hasMeta = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+        return hasMeta == 0 ? null : await connection.ExecuteScalarAsync<string?>("SELECT value FROM meta WHERE key = @key", new { key });
+    }
+
+    /// <summary>
+    /// Timestamps are stored as UTC ISO-8601 text in SQLite, which sorts and compares correctly as text.
+    /// </summary>
+    private sealed class UtcTimestampHandler : SqlMapper.TypeHandler<DateTimeOffset>
+    {
+        public override void SetValue(System.Data.IDbDataParameter parameter, DateTimeOffset value)
+        {
+            parameter.DbType = System.Data.DbType.String;
+            parameter.Value = value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        }
+
+        public override DateTimeOffset Parse(object value) => value switch
+        {
+            DateTimeOffset d => d,
+            DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+            string s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+            _ => throw new InvalidCastException($"Cannot read a timestamp from {value.GetType().Name}."),
+        };
+    }
+}

@@ -1,0 +1,77 @@
+using Dapper;
+
+namespace AuditAgent.Storage;
+
+public sealed record FindingRow
+{
+    public long Id { get; init; }
+
+    public string MailboxId { get; init; } = "";
+
+    public string MailboxAddress { get; init; } = "";
+
+    public string GraphMessageId { get; init; } = "";
+
+    public string? InternetMessageId { get; init; }
+
+    public string? ConversationId { get; init; }
+
+    public string? Subject { get; init; }
+
+    public DateTimeOffset? SentAt { get; init; }
+
+    public string SenderAddress { get; init; } = "";
+
+    public string? SenderName { get; init; }
+
+    public int VisibleExternalCount { get; init; }
+
+    public int ExternalDomainCount { get; init; }
+
+    public int BccCount { get; init; }
+
+    public DateTimeOffset DetectedAt { get; init; }
+}
+
+public sealed record RecipientRow
+{
+    public long FindingId { get; init; }
+
+    public string Address { get; init; } = "";
+
+    public string? Name { get; init; }
+
+    public string Field { get; init; } = "";
+}
+
+/// <summary>Reads findings for people: the CLI and, later, digests and incidents.</summary>
+public sealed class FindingQueries(Database database)
+{
+    public async Task<IReadOnlyList<FindingRow>> ListAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<FindingRow>(new CommandDefinition(
+            """
+            SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
+                   f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
+                   f.bcc_count, f.detected_at
+            FROM findings f
+            JOIN mailboxes m ON m.id = f.mailbox_id
+            ORDER BY f.sent_at DESC, f.id DESC
+            """,
+            commandTimeout: database.CommandTimeout,
+            cancellationToken: ct));
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<RecipientRow>> RecipientsAsync(long findingId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<RecipientRow>(new CommandDefinition(
+            "SELECT finding_id, address, name, field FROM finding_recipients WHERE finding_id = @findingId ORDER BY field DESC, address",
+            new { findingId },
+            commandTimeout: database.CommandTimeout,
+            cancellationToken: ct));
+        return rows.ToList();
+    }
+}
