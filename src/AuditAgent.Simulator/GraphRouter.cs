@@ -31,7 +31,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
 
     public Task<SimResponse> HandleAsync(SimRequest request, CancellationToken ct)
     {
-        var segments = request.Path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        var segments = Segments(request.Path);
         var get = request.Method.Equals("GET", StringComparison.OrdinalIgnoreCase);
         var post = request.Method.Equals("POST", StringComparison.OrdinalIgnoreCase);
         return segments switch
@@ -48,6 +48,28 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
                 UserOperation("messages", id, mail: true, u => List(u, request), ct),
             _ => Task.FromResult(SimResponse.Json(400, GraphJson.Error("BadRequest", $"Resource not found for the segment '{segments.LastOrDefault()}'."))),
         };
+    }
+
+    /// <summary>Splits a path, accepting OData key syntax as Graph does: users('id') is users/id.</summary>
+    private static string[] Segments(string path)
+    {
+        var result = new List<string>();
+        foreach (var raw in path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var segment = Uri.UnescapeDataString(raw);
+            var open = segment.IndexOf("('", StringComparison.Ordinal);
+            if (open > 0 && segment.EndsWith("')", StringComparison.Ordinal))
+            {
+                result.Add(segment[..open]);
+                result.Add(segment[(open + 2)..^2]);
+            }
+            else
+            {
+                result.Add(segment);
+            }
+        }
+
+        return [.. result];
     }
 
     private static bool IsSentItems(string folder) =>

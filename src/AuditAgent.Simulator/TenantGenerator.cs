@@ -161,7 +161,7 @@ public static class TenantGenerator
 
     private static List<PlannedExposure> PlanExposures(GeneratorSettings s, Random rng, List<Person> people)
     {
-        var count = Math.Max(3, s.Mailboxes / 6);
+        var count = Math.Max(4, s.Mailboxes / 4);
         var taken = new HashSet<(int, int)>();
         var plan = new List<PlannedExposure>();
         for (var k = 0; k < count && taken.Count < s.Mailboxes * s.MessagesPerMailbox; k++)

@@ -1,0 +1,176 @@
+using AuditAgent.Simulator;
+using AuditAgent.Storage;
+using AuditAgent.Tests.Support;
+
+namespace AuditAgent.Tests.Scanning;
+
+/// <summary>The scanner end to end: Graph SDK over HTTP against the simulator, into a real SQLite file.</summary>
+public class ScanTests
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    internal static GeneratedTenant Tenant(int mailboxes = 60, int messages = 40, int seed = 7) =>
+        TenantGenerator.Generate(new GeneratorSettings { Mailboxes = mailboxes, MessagesPerMailbox = messages, Seed = seed, Now = Now });
+
+    internal static HashSet<(string, string)> Keys(IEnumerable<FindingRow> rows) => rows.Select(r => (r.MailboxId, r.GraphMessageId)).ToHashSet();
+
+    internal static HashSet<(string, string)> Keys(IEnumerable<ExpectedExposure> exposures) => exposures.Select(e => (e.MailboxId, e.GraphMessageId)).ToHashSet();
+
+    [Fact]
+    public async Task Scan_SeededTenant_FindsExactlyTheKnownExposures()
+    {
+        var tenant = Tenant();
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+
+        var summary = await agent.ScanAsync();
+
+        var expected = tenant.ExpectedFindings(lookbackDays: 30);
+        var findings = await agent.FindingsAsync();
+        Assert.True(expected.Count >= 5, "the generated tenant should hold several exposures in the window");
+        Assert.Equal(Keys(expected), Keys(findings));
+        Assert.Equal("succeeded", summary.Status);
+        Assert.Equal(expected.Count, summary.NewFindings);
+        foreach (var e in expected)
+        {
+            var f = findings.Single(r => r.GraphMessageId == e.GraphMessageId);
+            Assert.Equal(e.VisibleExternalCount, f.VisibleExternalCount);
+            Assert.Equal(e.ExternalDomainCount, f.ExternalDomainCount);
+            Assert.Equal(e.InternetMessageId, f.InternetMessageId);
+            Assert.Equal(e.MailboxAddress, f.SenderAddress);
+        }
+    }
+
+    [Fact]
+    public async Task Scan_SeededTenant_SkipsDisabledAndMailboxlessUsersAndOldMail()
+    {
+        var tenant = Tenant();
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+
+        var summary = await agent.ScanAsync();
+
+        var findings = Keys(await agent.FindingsAsync());
+        Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), summary.Mailboxes);
+        var notExpected = tenant.Exposures.Except(tenant.ExpectedFindings(30)).ToList();
+        Assert.Contains(notExpected, e => !e.MailboxScanned);
+        Assert.Contains(notExpected, e => e.MailboxScanned);
+        Assert.DoesNotContain(findings, f => Keys(notExpected).Contains(f));
+        Assert.Equal(0, agent.Simulator.Counters.MailboxOperations("delta", tenant.Tenant.Users[1].Id));
+    }
+
+    [Fact]
+    public async Task Scan_SecondScanWithoutNewMail_AddsNothingAndCostsOneRequestPerMailbox()
+    {
+        var tenant = Tenant();
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, settings: new Dictionary<string, string?> { ["Graph:PageSize"] = "7" });
+        await agent.ScanAsync();
+        var before = Keys(await agent.FindingsAsync());
+        agent.Simulator.Counters.Reset();
+
+        var second = await agent.ScanAsync();
+
+        Assert.Equal(0, second.NewFindings);
+        Assert.Equal(0, second.Messages);
+        Assert.Equal(before, Keys(await agent.FindingsAsync()));
+        Assert.Equal(0, agent.Simulator.Counters.MessagesServed);
+        foreach (var user in tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null))
+        {
+            Assert.Equal(1, agent.Simulator.Counters.MailboxOperations(user.Id));
+        }
+    }
+
+    [Fact]
+    public async Task Scan_MailAddedAfterAScan_IsFoundNextTimeAndOnlyNewMailIsFetched()
+    {
+        var tenant = Tenant(mailboxes: 20);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await agent.ScanAsync();
+        var before = Keys(await agent.FindingsAsync());
+        var sender = tenant.Tenant.Users[5];
+        sender.AddSentItem(TenantGenerator.Exposure(sender, "new-exposure-1", DateTimeOffset.UtcNow, visible: 14, seed: 99));
+        sender.AddSentItem(new SimMessage
+        {
+            Id = "new-ordinary-1",
+            Subject = "Lunch?",
+            SentDateTime = DateTimeOffset.UtcNow,
+            ReceivedDateTime = DateTimeOffset.UtcNow,
+            From = new SimRecipient(sender.Mail, sender.DisplayName),
+            To = [new SimRecipient("friend@fabrikam.com", "Friend")],
+        });
+        agent.Simulator.Counters.Reset();
+
+        var second = await agent.ScanAsync();
+
+        var after = await agent.FindingsAsync();
+        Assert.Equal(1, second.NewFindings);
+        Assert.Equal(before.Append((sender.Id, "new-exposure-1")).ToHashSet(), Keys(after));
+        Assert.Equal(14, after.Single(f => f.GraphMessageId == "new-exposure-1").VisibleExternalCount);
+        Assert.Equal(2, agent.Simulator.Counters.MessagesServed);
+    }
+
+    [Fact]
+    public async Task Scan_InvalidatedDeltaToken_ResyncsTheWindowWithoutDuplicates()
+    {
+        var tenant = Tenant(mailboxes: 24);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await agent.ScanAsync();
+        var expected = Keys(tenant.ExpectedFindings(30));
+        var lost = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).Take(5).ToList();
+        foreach (var user in lost)
+        {
+            user.InvalidateDeltaTokens();
+        }
+
+        lost[0].AddSentItem(TenantGenerator.Exposure(lost[0], "after-resync", DateTimeOffset.UtcNow, visible: 11, seed: 5));
+        expected.Add((lost[0].Id, "after-resync"));
+
+        var second = await agent.ScanAsync();
+
+        Assert.Equal(lost.Count, second.Resyncs);
+        Assert.Equal(1, second.NewFindings);
+        var findings = await agent.FindingsAsync();
+        Assert.Equal(expected, Keys(findings));
+        Assert.Equal(findings.Count, Keys(findings).Count);
+
+        // The resynced mailboxes are incremental again afterwards.
+        agent.Simulator.Counters.Reset();
+        var third = await agent.ScanAsync();
+        Assert.Equal(0, third.Resyncs);
+        Assert.Equal(0, agent.Simulator.Counters.MessagesServed);
+    }
+
+    [Fact]
+    public async Task Scan_WithConcurrencyLimitAndRandom429And503_FindsTheSameAsAFaultFreeScan()
+    {
+        var tenant = Tenant(mailboxes: 40);
+        await using var agent = await AgentHarness.StartAsync(
+            tenant.Tenant,
+            new SimulatorOptions { FaultRate = 0.15, FaultSeed = 1234, MailboxConcurrencyLimit = 4 },
+            new Dictionary<string, string?> { ["Graph:PageSize"] = "10", ["Scan:MaxParallelMailboxes"] = "32" });
+
+        var summary = await agent.ScanAsync();
+
+        Assert.True(summary.Status == "succeeded", string.Join("; ", summary.Failures.Select(f => f.Reason).Distinct()));
+        Assert.Equal(Keys(tenant.ExpectedFindings(30)), Keys(await agent.FindingsAsync()));
+        Assert.True(agent.Simulator.Counters.FaultsInjected > 10, $"only {agent.Simulator.Counters.FaultsInjected} faults were injected");
+        Assert.InRange(agent.Simulator.Counters.MaxMailboxConcurrency, 1, 4);
+    }
+
+    [Fact]
+    public async Task Scan_MailboxOutsideTheAppsScope_FailsAloneWithTheReason()
+    {
+        var tenant = Tenant(mailboxes: 20);
+        var blocked = tenant.Tenant.Users[4];
+        blocked.OutsideAppScope = true;
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+
+        var summary = await agent.ScanAsync();
+
+        Assert.Equal("partial", summary.Status);
+        var failure = Assert.Single(summary.Failures);
+        Assert.Equal(blocked.Id, failure.MailboxId);
+        Assert.Contains("403", failure.Reason, StringComparison.Ordinal);
+        Assert.Contains("ErrorAccessDenied", failure.Reason, StringComparison.Ordinal);
+        var expected = tenant.ExpectedFindings(30).Where(e => e.MailboxId != blocked.Id);
+        Assert.Equal(Keys(expected), Keys(await agent.FindingsAsync()));
+    }
+}

@@ -1,0 +1,124 @@
+using AuditAgent.Hosting;
+using AuditAgent.Scanning;
+using AuditAgent.Simulator;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AuditAgent.Tests.Support;
+
+/// <summary>
+/// The real agent (Graph SDK over HTTP, SQLite file) against an in-process tenant simulator.
+/// Each harness has its own temporary folder and database.
+/// </summary>
+public sealed class AgentHarness : IAsyncDisposable
+{
+    private readonly TempFolder _folder;
+    private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider _time;
+    private ServiceProvider _services;
+
+    private AgentHarness(SimulatorServer simulator, TempFolder folder, Dictionary<string, string?> settings, TimeProvider time)
+    {
+        Simulator = simulator;
+        _folder = folder;
+        _settings = settings;
+        _time = time;
+        _services = Build();
+    }
+
+    public SimulatorServer Simulator { get; }
+
+    public string DatabasePath => Path.Combine(_folder.Path, "agent.db");
+
+    public IServiceProvider Services => _services;
+
+    /// <summary>Settings the tests always want: no waiting on Retry-After 0, generous retries.</summary>
+    public static SimulatorOptions FastSimulator(SimulatorOptions? options = null) =>
+        (options ?? new SimulatorOptions()) with { RetryAfterSeconds = 0 };
+
+    public static async Task<AgentHarness> StartAsync(
+        SimTenant tenant,
+        SimulatorOptions? simulator = null,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        TimeProvider? time = null)
+    {
+        var server = await SimulatorServer.StartAsync(tenant, FastSimulator(simulator));
+        var folder = new TempFolder();
+        var all = new Dictionary<string, string?>
+        {
+            ["Graph:BaseUrl"] = server.BaseUrl,
+            ["Graph:AccessToken"] = server.Token,
+            ["Graph:MaxRetries"] = "10",
+            ["Graph:RetryDelaySeconds"] = "0",
+            ["Storage:SqlitePath"] = Path.Combine(folder.Path, "agent.db"),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return new AgentHarness(server, folder, all, time ?? TimeProvider.System);
+    }
+
+    /// <summary>The configuration the agent runs with (for tests that start it as a separate process).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
+    public async Task<ScanSummary> ScanAsync(CancellationToken ct = default)
+    {
+        await _services.GetRequiredService<Database>().MigrateAsync(ct);
+        return await _services.GetRequiredService<ScanService>().RunAsync(null, ct);
+    }
+
+    public Task<IReadOnlyList<FindingRow>> FindingsAsync() =>
+        _services.GetRequiredService<FindingQueries>().ListAsync(CancellationToken.None);
+
+    /// <summary>A new agent process over the same database, as after a restart.</summary>
+    public async Task RestartAsync()
+    {
+        await _services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _services = Build();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await Simulator.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _folder.Dispose();
+    }
+
+    private ServiceProvider Build()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddAuditAgent(configuration);
+        services.AddSingleton(_time);
+        return services.BuildServiceProvider();
+    }
+}
+
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder()
+    {
+        Path = Directory.CreateTempSubdirectory("auditagent-tests-").FullName;
+    }
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A child process may still hold a file for a moment; the OS cleans temp folders.
+        }
+    }
+}
