@@ -149,8 +149,8 @@ public static class TenantGenerator
 
     private static Person PersonFor(int seed, int i)
     {
-        var first = FirstNames[(i * 7 + seed) % FirstNames.Length];
-        var last = LastNames[(i * 13 + (seed / 3)) % LastNames.Length];
+        var first = FirstNames[((i * 7) + (seed & int.MaxValue)) % FirstNames.Length];
+        var last = LastNames[((i * 5) + (i / LastNames.Length) + ((seed / 3) & int.MaxValue)) % LastNames.Length];
         var local = $"{first}.{last}{i}".ToLowerInvariant();
         var id = new Guid((uint)seed, (ushort)(i >> 16), (ushort)i, 0x8a, 0x1b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81).ToString();
         // A disabled account and an account without a mailbox: neither is scanned.

@@ -15,13 +15,23 @@ public sealed class Terminal(TextWriter output, TextWriter error, bool interacti
 
     public static Terminal System() => new(Console.Out, Console.Error, !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive);
 
-    public IAnsiConsole Ansi(TextWriter? writer = null) => AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole Ansi(TextWriter? writer = null)
     {
-        Out = new AnsiConsoleOutput(writer ?? Output),
-        Ansi = Interactive ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = Interactive ? InteractionSupport.Yes : InteractionSupport.No,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer ?? Output),
+            Ansi = Interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = Interactive ? InteractionSupport.Yes : InteractionSupport.No,
+        });
+        if (!Interactive)
+        {
+            // A file or pipe has no width to respect; wrapping every cell at 80 columns only hurts.
+            console.Profile.Width = 160;
+        }
+
+        return console;
+    }
 
     /// <summary>
     /// Text that came from a mailbox, made safe for a terminal: control characters (which could move

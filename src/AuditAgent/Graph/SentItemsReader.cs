@@ -86,8 +86,18 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize)
         return new DeltaPage(messages, next ?? deltaLink!, next is null, malformed, removed);
     }
 
+    private static readonly string[] RecipientLists = ["toRecipients", "ccRecipients", "bccRecipients"];
+
     private static SentMessage? TryRead(Mailbox mailbox, JsonElement element)
     {
+        // The SDK's model reads a recipient list of the wrong JSON type as empty; that would hide
+        // recipients, so such a message counts as malformed instead.
+        if (element.ValueKind != JsonValueKind.Object
+            || RecipientLists.Any(p => element.TryGetProperty(p, out var list) && list.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null)))
+        {
+            return null;
+        }
+
         Message? m;
         try
         {

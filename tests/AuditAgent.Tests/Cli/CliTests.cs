@@ -1,0 +1,152 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AuditAgent.Cli;
+using AuditAgent.Tests.Support;
+
+namespace AuditAgent.Tests.Cli;
+
+/// <summary>The commands as a user runs them: arguments in, text and exit code out.</summary>
+public partial class CliTests
+{
+    internal static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CommandLine.Build(new Terminal(output, error, interactive: false)).Parse(args).InvokeAsync();
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Demo_FindsEverySeededExposureAndListsThem()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "demo.db");
+
+        var (code, output, error) = await RunAsync("demo", "--db", db, "--mailboxes", "40");
+
+        Assert.True(code == 0, error);
+        var match = DemoVerdict().Match(output);
+        Assert.True(match.Success, output);
+        Assert.True(int.Parse(match.Groups["held"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Equal(match.Groups["held"].Value, match.Groups["found"].Value);
+        Assert.Equal("0", match.Groups["other"].Value);
+        Assert.Contains($"Database: {db}", output, StringComparison.Ordinal);
+        Assert.Contains("Visible external", output, StringComparison.Ordinal);
+
+        var (listCode, json, _) = await RunAsync("findings", "list", "--db", db, "--format", "json");
+        Assert.Equal(0, listCode);
+        var findings = JsonDocument.Parse(json).RootElement;
+        Assert.Equal(int.Parse(match.Groups["found"].Value, System.Globalization.CultureInfo.InvariantCulture), findings.GetArrayLength());
+        var first = findings[0];
+        foreach (var field in new[] { "mailbox", "graphMessageId", "internetMessageId", "subject", "sentDateTime", "sender", "visibleExternalCount", "externalDomainCount", "bccCount" })
+        {
+            Assert.True(first.TryGetProperty(field, out _), $"missing {field}");
+        }
+
+        Assert.True(first.GetProperty("visibleExternalCount").GetInt32() >= 10);
+        Assert.False(first.TryGetProperty("visibleExternalRecipients", out _));
+    }
+
+    [Fact]
+    public async Task Demo_RunTwice_ReplacesItsOwnDatabase()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "demo.db");
+
+        var first = await RunAsync("demo", "--db", db, "--mailboxes", "12");
+        var second = await RunAsync("demo", "--db", db, "--mailboxes", "12");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(0, second.ExitCode);
+        var (_, json, _) = await RunAsync("findings", "list", "--db", db, "--format", "json");
+        var ids = JsonDocument.Parse(json).RootElement.EnumerateArray().Select(f => f.GetProperty("graphMessageId").GetString()).ToList();
+        Assert.Equal(ids.Distinct().Count(), ids.Count);
+    }
+
+    [Fact]
+    public async Task Demo_ExistingDatabaseItDidNotCreate_IsLeftAloneWithAClearError()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "precious.db");
+        await File.WriteAllTextAsync(db, "not a demo database");
+
+        var (code, output, error) = await RunAsync("demo", "--db", db);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("was not created by the demo", error, StringComparison.Ordinal);
+        Assert.Equal("not a demo database", await File.ReadAllTextAsync(db));
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public async Task Demo_TenantFile_IsScanned()
+    {
+        using var folder = new TempFolder();
+        var file = Path.Combine(folder.Path, "tenant.json");
+        var external = string.Join(",", Enumerable.Range(0, 11).Select(i => $$$"""{"emailAddress":{"name":"C {{{i}}}","address":"c{{{i}}}@fabrikam.com"}}"""));
+        var sent = DateTimeOffset.UtcNow.AddDays(-2).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(file, $$$"""
+            {"domains":[{"id":"contoso.com","isVerified":true}],
+             "users":[{"id":"u1","mail":"ann@contoso.com","accountEnabled":true,"displayName":"Ann",
+                       "sentItems":[{"id":"m1","subject":"Hello all","sentDateTime":"{{{sent}}}","receivedDateTime":"{{{sent}}}",
+                                     "from":{"emailAddress":{"address":"ann@contoso.com"}},"toRecipients":[{{{external}}}]}]}]}
+            """);
+
+        var (code, output, error) = await RunAsync("demo", "--db", Path.Combine(folder.Path, "demo.db"), "--tenant-file", file);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("Hello all", output, StringComparison.Ordinal);
+        Assert.Contains("1 findings.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scan_WithoutGraphSettings_NamesTheMissingKeysAndExits2()
+    {
+        using var folder = new TempFolder();
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, $$$"""{"Storage":{"SqlitePath":"{{{Path.Combine(folder.Path, "x.db")}}}"}}""");
+
+        var (code, _, error) = await RunAsync("scan", "--config", config);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("Graph:TenantId is required", error, StringComparison.Ordinal);
+        Assert.Contains("AUDITAGENT__GRAPH__CLIENTID", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scan_BadValue_NamesTheKey()
+    {
+        using var folder = new TempFolder();
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, """{"Graph":{"AccessToken":"x","BaseUrl":"http://example.com/v1.0","PageSize":5000},"Scan":{"LookbackDays":0}}""");
+
+        var (code, _, error) = await RunAsync("scan", "--config", config);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("Graph:PageSize must be between 1 and 1000", error, StringComparison.Ordinal);
+        Assert.Contains("Graph:BaseUrl must be an https URL", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scan_MissingConfigFile_SaysSo()
+    {
+        var (code, _, error) = await RunAsync("scan", "--config", "/nonexistent/auditagent.json");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("/nonexistent/auditagent.json' does not exist", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FindingsList_NoDatabase_SaysSo()
+    {
+        var (code, _, error) = await RunAsync("findings", "list", "--db", "/nonexistent/agent.db");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("No database at /nonexistent/agent.db", error, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"holds (?<held>\d+) exposures .* found (?<found>\d+) of them and (?<other>\d+) other findings")]
+    private static partial Regex DemoVerdict();
+}

@@ -1,0 +1,58 @@
+using AuditAgent.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Tests.Hosting;
+
+public class ConfigurationTests
+{
+    private static string ExamplePath
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "appsettings.example.json")))
+            {
+                dir = dir.Parent;
+            }
+
+            return Path.Combine(dir?.FullName ?? throw new FileNotFoundException("appsettings.example.json not found above the test folder"), "appsettings.example.json");
+        }
+    }
+
+    public static TheoryData<Type, string> Sections => new()
+    {
+        { typeof(GraphOptions), GraphOptions.Section },
+        { typeof(ScanOptions), ScanOptions.Section },
+        { typeof(DetectionOptions), DetectionOptions.Section },
+        { typeof(StorageOptions), StorageOptions.Section },
+    };
+
+    [Theory]
+    [MemberData(nameof(Sections))]
+    public void Example_DocumentsEveryKeyOfEverySection(Type options, string section)
+    {
+        var example = new ConfigurationBuilder().AddJsonFile(ExamplePath).Build().GetSection(section);
+        var documented = example.GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var keys = options.GetProperties().Where(p => p.CanWrite).Select(p => p.Name).ToList();
+
+        Assert.Equal([], keys.Where(k => !documented.Contains(k)).ToList());
+        Assert.Equal([], documented.Where(d => !keys.Contains(d, StringComparer.OrdinalIgnoreCase)).ToList());
+    }
+
+    [Fact]
+    public void Example_WithCredentialsFilledIn_PassesValidation()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(ExamplePath)
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Graph:ClientSecret"] = "secret" })
+            .Build();
+        using var services = new ServiceCollection().AddAuditAgent(configuration).BuildServiceProvider();
+
+        Assert.Equal(200, services.GetRequiredService<IOptions<GraphOptions>>().Value.PageSize);
+        Assert.Equal(30, services.GetRequiredService<IOptions<ScanOptions>>().Value.LookbackDays);
+        Assert.Equal(10, services.GetRequiredService<IOptions<DetectionOptions>>().Value.VisibleExternalThreshold);
+        Assert.Equal("auditagent.db", services.GetRequiredService<IOptions<StorageOptions>>().Value.SqlitePath);
+    }
+}
