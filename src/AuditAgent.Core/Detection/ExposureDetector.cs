@@ -24,28 +24,32 @@ public static class ExposureDetector
         Collect(message.Cc, RecipientField.Cc);
 
         var bcc = new HashSet<string>(StringComparer.Ordinal);
+        var externalBcc = new List<string>();
         foreach (var recipient in message.Bcc)
         {
-            if (EmailAddress.TryParse(recipient.Address, out var address))
-            {
-                bcc.Add(address.Value);
-            }
-            else
+            if (!EmailAddress.TryParse(recipient.Address, out var address))
             {
                 unresolvable++;
             }
+            else if (bcc.Add(address.Value) && !own.Contains(address.Value) && !internalDomains.Contains(address.Domain))
+            {
+                externalBcc.Add(address.Value);
+            }
         }
 
-        if (visible.Count < rules.VisibleExternalThreshold)
-        {
-            return new DetectionResult(null, unresolvable);
-        }
-
-        var exposed = visible.Values.ToList();
         var sender = message.From ?? message.Sender;
         var senderAddress = EmailAddress.TryParse(sender?.Address, out var parsedSender)
             ? parsedSender.Value
-            : message.MailboxAddress;
+            : message.MailboxAddress.Trim().ToLowerInvariant();
+        if (visible.Count < rules.VisibleExternalThreshold)
+        {
+            var bulk = externalBcc.Count >= rules.VisibleExternalThreshold
+                ? new BccMessage(message.MailboxId, message.GraphMessageId, senderAddress, message.SentDateTime, externalBcc)
+                : null;
+            return new DetectionResult(null, unresolvable, bulk);
+        }
+
+        var exposed = visible.Values.ToList();
         var finding = new Finding(
             message.MailboxId,
             message.GraphMessageId,

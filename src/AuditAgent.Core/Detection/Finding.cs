@@ -27,7 +27,14 @@ public sealed record Finding(
     int BccCount,
     IReadOnlyList<ExposedRecipient> VisibleExternal);
 
+/// <summary>
+/// A message that reached as many external people as an exposure would, but properly, in Bcc. Kept so
+/// that a follow-up to an incident's recipients can be recognised as the remediation it is.
+/// </summary>
+public sealed record BccMessage(string MailboxId, string GraphMessageId, string SenderAddress, DateTimeOffset? SentDateTime, IReadOnlyList<string> ExternalBcc);
+
 /// <summary>What detection saw in one message, whether or not it became a finding.</summary>
 /// <param name="Finding">The finding, or null when the message is not an exposure.</param>
 /// <param name="UnresolvableRecipients">Recipients without a usable SMTP address (counted, then ignored).</param>
-public sealed record DetectionResult(Finding? Finding, int UnresolvableRecipients);
+/// <param name="BccMessage">Set when the message is not a finding but reached the threshold of external people in Bcc.</param>
+public sealed record DetectionResult(Finding? Finding, int UnresolvableRecipients, BccMessage? BccMessage = null);

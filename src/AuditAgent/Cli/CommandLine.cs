@@ -14,6 +14,13 @@ public static class CommandLine
         Recursive = true,
     };
 
+    /// <summary>--db PATH, accepted by every command: the SQLite database instead of Storage:SqlitePath.</summary>
+    internal static readonly Option<string?> DbOption = new("--db")
+    {
+        Description = "The SQLite database (overrides Storage:SqlitePath; the demo's default is ./auditagent-demo.db).",
+        Recursive = true,
+    };
+
     /// <summary>--verbose, accepted by every command: informational logs, and stack traces on errors.</summary>
     internal static readonly Option<bool> VerboseOption = new("--verbose", "-v")
     {
@@ -27,11 +34,33 @@ public static class CommandLine
         var root = new RootCommand("AuditAgent finds mail sent to many external people with every address visible in To or Cc, after the fact.");
         root.Options.Add(ConfigOption);
         root.Options.Add(VerboseOption);
+        root.Options.Add(DbOption);
         root.Subcommands.Add(DemoCommand.Create(terminal));
         root.Subcommands.Add(ScanCommand.Create(terminal));
         root.Subcommands.Add(FindingsCommand.Create(terminal));
+        root.Subcommands.Add(IncidentsCommand.Create(terminal));
+        root.Subcommands.Add(AllowlistCommand.Create(terminal));
         root.Subcommands.Add(SimulatorCommand.Create(terminal));
         return root;
+    }
+
+    /// <summary>
+    /// The services for a command that works on an existing database: configuration, then --db, then
+    /// the database migrated to the current version. A missing database is a clear error, not a new file.
+    /// </summary>
+    internal static async Task<Microsoft.Extensions.Hosting.IHost> DatabaseHostAsync(ParseResult parse, Terminal terminal, CancellationToken ct)
+    {
+        var overrides = parse.GetValue(DbOption) is { } path ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = path } : null;
+        var host = AppHost.Build(parse.GetValue(ConfigOption), overrides, ScanCommand.LogLevelFor(parse, terminal));
+        var database = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Storage.Database>(host.Services);
+        if (!File.Exists(database.Path))
+        {
+            host.Dispose();
+            throw new CliException($"No database at {database.Path}. Run a scan first, or pass --db.");
+        }
+
+        await database.MigrateAsync(ct);
+        return host;
     }
 
     /// <summary>
@@ -48,6 +77,16 @@ public static class CommandLine
         {
             await terminal.Error.WriteLineAsync($"error: {ex.Message}");
             return ex.ExitCode;
+        }
+        catch (Core.Incidents.InvalidTransitionException ex)
+        {
+            await terminal.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (Storage.NotFoundException ex)
+        {
+            await terminal.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Usage;
         }
         catch (OptionsValidationException ex)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AuditAgent.Hosting;
+using AuditAgent.Incidents;
 using AuditAgent.Simulator;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,16 +19,14 @@ internal static class DemoCommand
     public static Command Create(Terminal terminal)
     {
         var tenant = new TenantArguments();
-        var db = new Option<string>("--db") { Description = "The demo's SQLite database, replaced on every run.", DefaultValueFactory = _ => "auditagent-demo.db" };
         var command = new Command("demo", "Scan a simulated tenant into a fresh SQLite database and show what AuditAgent finds.");
         tenant.AddTo(command);
-        command.Options.Add(db);
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             var now = TimeProvider.System.GetUtcNow();
             var (simTenant, generated) = tenant.Create(parse, now);
             await using var simulator = await SimulatorServer.StartAsync(simTenant, new SimulatorOptions(), ct);
-            var path = Path.GetFullPath(parse.GetValue(db)!);
+            var path = Path.GetFullPath(parse.GetValue(CommandLine.DbOption) ?? "auditagent-demo.db");
             await ReplaceDemoDatabaseAsync(path, ct);
 
             var overrides = new Dictionary<string, string?>
@@ -40,10 +39,13 @@ internal static class DemoCommand
             await terminal.Error.WriteLineAsync($"Simulated tenant at {simulator.BaseUrl} ({simTenant.Users.Count} users).");
             var summary = await ScanCommand.RunScanAsync(host.Services, terminal, ct);
             await host.Services.GetRequiredService<Database>().SetMetaAsync("created_by", DemoMarker, ct);
+            var incidentRun = await host.Services.GetRequiredService<IncidentService>().ProcessAsync(ct);
 
             var rows = await host.Services.GetRequiredService<FindingQueries>().ListAsync(ct);
             FindingsCommand.PrintTable(terminal, rows);
-            ScanCommand.PrintSummary(terminal, summary, path);
+            var incidents = await host.Services.GetRequiredService<IncidentQueries>().ListAsync(null, null, ct);
+            IncidentsCommand.PrintTable(terminal, incidents, TimeProvider.System.GetUtcNow());
+            ScanCommand.PrintSummary(terminal, summary, incidentRun, path);
             if (generated is not null)
             {
                 var lookback = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ScanOptions>>().Value.LookbackDays;
@@ -53,7 +55,10 @@ internal static class DemoCommand
                     $"The simulated tenant holds {expected.Count} exposures in enabled mailboxes within the {lookback}-day look-back; AuditAgent found {found} of them and {rows.Count - found} other findings.");
             }
 
-            await terminal.Output.WriteLineAsync($"Next: dotnet run --project src/AuditAgent -- findings list --db {path} --format json");
+            if (incidents.Count > 0)
+            {
+                await terminal.Output.WriteLineAsync($"Next: dotnet run --project src/AuditAgent -- incidents show {incidents[0].Id} --db {path}");
+            }
             return summary.Status == "succeeded" ? ExitCodes.Ok : ExitCodes.PartialScan;
         }));
         return command;

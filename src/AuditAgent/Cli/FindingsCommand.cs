@@ -19,23 +19,14 @@ internal static class FindingsCommand
 
     public static Command Create(Terminal terminal)
     {
-        var db = new Option<string?>("--db") { Description = "The SQLite database (default: Storage:SqlitePath from configuration)." };
         var format = new Option<string>("--format") { Description = "table, json or csv.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json", "csv");
         var recipients = new Option<bool>("--include-recipients") { Description = "Include the exposed addresses (json only). They are personal data: share with care." };
 
-        var list = new Command("list", "List stored findings, newest first.") { db, format, recipients };
+        var list = new Command("list", "List stored findings, newest first.") { format, recipients };
         list.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            var overrides = parse.GetValue(db) is { } path ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = path } : null;
-            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, ScanCommand.LogLevelFor(parse, terminal));
-            var database = host.Services.GetRequiredService<Database>();
-            if (!File.Exists(database.Path))
-            {
-                throw new CliException($"No database at {database.Path}. Run a scan first, or pass --db.");
-            }
-
-            await database.MigrateAsync(ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             var queries = host.Services.GetRequiredService<FindingQueries>();
             var rows = await queries.ListAsync(ct);
             switch (parse.GetValue(format))
@@ -66,7 +57,7 @@ internal static class FindingsCommand
         }
 
         var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumns("Sent (UTC)", "Mailbox", "Subject", "Visible external", "Domains", "Bcc");
+        table.AddColumns("Sent (UTC)", "Mailbox", "Subject", "Visible external", "Domains", "Bcc", "Incident");
         foreach (var r in rows)
         {
             // Text cells, not markup: a subject such as "[red]" must print as it is.
@@ -76,7 +67,8 @@ internal static class FindingsCommand
                 new Text(Terminal.Safe(r.Subject, 50)),
                 new Text(r.VisibleExternalCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(r.ExternalDomainCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
-                new Text(r.BccCount.ToString(CultureInfo.InvariantCulture)).RightJustified());
+                new Text(r.BccCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(r.IncidentId is { } id ? $"#{id} {r.Severity} ({r.Role})" : r.SuppressionReason is not null ? "suppressed" : ""));
         }
 
         terminal.Ansi().Write(table);
@@ -92,7 +84,8 @@ internal static class FindingsCommand
                 ? (await queries.RecipientsAsync(r.Id, ct)).Select(x => new RecipientJson(x.Address, x.Name, x.Field)).ToList()
                 : null;
             items.Add(new FindingJson(r.Id, r.MailboxAddress, r.MailboxId, r.GraphMessageId, r.InternetMessageId, r.ConversationId, r.Subject,
-                r.SentAt, r.SenderAddress, r.SenderName, r.VisibleExternalCount, r.ExternalDomainCount, r.BccCount, r.DetectedAt, exposed));
+                r.SentAt, r.SenderAddress, r.SenderName, r.VisibleExternalCount, r.ExternalDomainCount, r.BccCount, r.DetectedAt,
+                r.Severity, r.SuppressionReason is not null, r.SuppressionReason, r.IncidentId, r.Role, exposed));
         }
 
         await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(items, Json));
@@ -133,5 +126,10 @@ internal static class FindingsCommand
         int ExternalDomainCount,
         int BccCount,
         DateTimeOffset DetectedAt,
+        string? Severity,
+        bool Suppressed,
+        string? SuppressionReason,
+        long? IncidentId,
+        string? Role,
         IReadOnlyList<RecipientJson>? VisibleExternalRecipients);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuditAgent.Incidents;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,9 +15,11 @@ internal static class ScanCommand
         var command = new Command("scan", "Scan every mailbox's Sent Items once, incrementally, and store the findings.");
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), null, LogLevelFor(parse, terminal));
+            var overrides = parse.GetValue(CommandLine.DbOption) is { } db ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = db } : null;
+            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, LogLevelFor(parse, terminal));
             var summary = await RunScanAsync(host.Services, terminal, ct);
-            PrintSummary(terminal, summary, host.Services.GetRequiredService<Database>().Path);
+            var incidents = await host.Services.GetRequiredService<IncidentService>().ProcessAsync(ct);
+            PrintSummary(terminal, summary, incidents, host.Services.GetRequiredService<Database>().Path);
             return summary.Status switch
             {
                 "succeeded" => ExitCodes.Ok,
@@ -71,7 +74,7 @@ internal static class ScanCommand
         return summary!;
     }
 
-    internal static void PrintSummary(Terminal terminal, ScanSummary summary, string databasePath)
+    internal static void PrintSummary(Terminal terminal, ScanSummary summary, IncidentRunSummary incidents, string databasePath)
     {
         var seconds = (summary.FinishedAt - summary.StartedAt).TotalSeconds;
         terminal.Output.WriteLine(
@@ -82,6 +85,8 @@ internal static class ScanCommand
                 $"Skipped {summary.MalformedMessages} malformed messages; ignored {summary.UnresolvableRecipients} recipients without an SMTP address; {summary.Resyncs} mailboxes started a new sync.");
         }
 
+        terminal.Output.WriteLine(
+            $"Incidents: {incidents.Opened} opened, {incidents.Updated} updated, {incidents.ReExposures} re-exposures, {incidents.BccFollowUps} follow-ups sent properly in Bcc; {incidents.Suppressed} findings suppressed.");
         foreach (var failure in summary.Failures)
         {
             terminal.Output.WriteLine($"Mailbox {failure.MailboxId} failed: {failure.Reason}");

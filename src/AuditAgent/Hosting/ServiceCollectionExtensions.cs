@@ -1,4 +1,5 @@
 using AuditAgent.Graph;
+using AuditAgent.Incidents;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +17,7 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<ScanOptions, ScanOptionsValidator>(configuration, ScanOptions.Section);
         services.AddValidatedOptions<DetectionOptions, DetectionOptionsValidator>(configuration, DetectionOptions.Section);
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
+        services.AddValidatedOptions<IncidentOptions, IncidentOptionsValidator>(configuration, IncidentOptions.Section);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
@@ -23,6 +25,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ScanStore>();
         services.AddSingleton<FindingQueries>();
         services.AddSingleton<ScanService>();
+        services.AddSingleton<IncidentStore>();
+        services.AddSingleton<IncidentQueries>();
+        services.AddSingleton<IncidentService>();
         return services;
     }
 

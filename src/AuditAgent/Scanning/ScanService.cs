@@ -149,6 +149,7 @@ public sealed class ScanService(
                 }
 
                 var findings = new List<Finding>();
+                var bccMessages = new List<BccMessage>();
                 foreach (var message in page.Messages)
                 {
                     var result = ExposureDetector.Detect(message, internalDomains, rules);
@@ -156,6 +157,10 @@ public sealed class ScanService(
                     if (result.Finding is not null)
                     {
                         findings.Add(result.Finding);
+                    }
+                    else if (result.BccMessage is not null)
+                    {
+                        bccMessages.Add(result.BccMessage);
                     }
                 }
 
@@ -167,7 +172,7 @@ public sealed class ScanService(
                     logger.LogWarning("Skipped {Malformed} malformed messages in {Mailbox}", page.Malformed, mailbox.Address);
                 }
 
-                await queue.WriteAsync(new PageWrite(mailbox.Id, findings, page.NextLink, page.RoundComplete, startedOver), ct);
+                await queue.WriteAsync(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver), ct);
                 startedOver = false;
                 link = page.NextLink;
                 if (page.RoundComplete)

@@ -31,6 +31,14 @@ public sealed record FindingRow
     public int BccCount { get; init; }
 
     public DateTimeOffset DetectedAt { get; init; }
+
+    public long? IncidentId { get; init; }
+
+    public string? Role { get; init; }
+
+    public string? SuppressionReason { get; init; }
+
+    public string? Severity { get; init; }
 }
 
 public sealed record RecipientRow
@@ -54,9 +62,10 @@ public sealed class FindingQueries(Database database)
             """
             SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
                    f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
-                   f.bcc_count, f.detected_at
+                   f.bcc_count, f.detected_at, f.incident_id, f.role, f.suppression_reason, i.severity
             FROM findings f
             JOIN mailboxes m ON m.id = f.mailbox_id
+            LEFT JOIN incidents i ON i.id = f.incident_id
             ORDER BY f.sent_at DESC, f.id DESC
             """,
             commandTimeout: database.CommandTimeout,

@@ -15,7 +15,7 @@ public sealed record MailboxCursor
 }
 
 /// <summary>What one delta page produced, written with the link that follows it.</summary>
-public sealed record PageWrite(string MailboxId, IReadOnlyList<Finding> Findings, string Link, bool RoundComplete, bool StartedOver);
+public sealed record PageWrite(string MailboxId, IReadOnlyList<Finding> Findings, IReadOnlyList<BccMessage> BccMessages, string Link, bool RoundComplete, bool StartedOver);
 
 /// <summary>A mailbox that could not be scanned this time, and why (no message content).</summary>
 public sealed record MailboxFailure(string MailboxId, string Reason);
@@ -94,6 +94,30 @@ public sealed class ScanStore(Database database)
                     tx,
                     database.CommandTimeout,
                     cancellationToken: ct));
+            }
+
+            foreach (var b in page.BccMessages)
+            {
+                var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                    """
+                    INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at)
+                    VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now)
+                    ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
+                    RETURNING id
+                    """,
+                    new { b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now },
+                    tx,
+                    database.CommandTimeout,
+                    cancellationToken: ct));
+                if (id is not null)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO bcc_message_recipients (bcc_message_id, address) VALUES (@Id, @Address)",
+                        b.ExternalBcc.Select(address => new { Id = id.Value, Address = address }),
+                        tx,
+                        database.CommandTimeout,
+                        cancellationToken: ct));
+                }
             }
 
             await connection.ExecuteAsync(new CommandDefinition(

@@ -1,4 +1,5 @@
 using AuditAgent.Hosting;
+using AuditAgent.Incidents;
 using AuditAgent.Scanning;
 using AuditAgent.Simulator;
 using AuditAgent.Storage;
@@ -70,6 +71,21 @@ public sealed class AgentHarness : IAsyncDisposable
         await _services.GetRequiredService<Database>().MigrateAsync(ct);
         return await _services.GetRequiredService<ScanService>().RunAsync(null, ct);
     }
+
+    /// <summary>A scan followed by incident processing, as the scan command runs them.</summary>
+    public async Task<IncidentRunSummary> ScanAndProcessAsync(CancellationToken ct = default)
+    {
+        await ScanAsync(ct);
+        return await _services.GetRequiredService<IncidentService>().ProcessAsync(ct);
+    }
+
+    public Task<IReadOnlyList<IncidentRow>> IncidentsAsync() =>
+        _services.GetRequiredService<IncidentQueries>().ListAsync(null, null, CancellationToken.None);
+
+    public async Task<IncidentDetail> IncidentAsync(long id) =>
+        await _services.GetRequiredService<IncidentQueries>().GetAsync(id, CancellationToken.None) ?? throw new InvalidOperationException($"no incident {id}");
+
+    public IncidentStore Store => _services.GetRequiredService<IncidentStore>();
 
     public Task<IReadOnlyList<FindingRow>> FindingsAsync() =>
         _services.GetRequiredService<FindingQueries>().ListAsync(CancellationToken.None);

@@ -1,0 +1,230 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AuditAgent.Core.Incidents;
+using AuditAgent.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+internal static class IncidentsCommand
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static Command Create(Terminal terminal)
+    {
+        var command = new Command("incidents", "Triage incidents: list, show, move through their lifecycle, work their plan, export evidence.");
+        command.Subcommands.Add(List(terminal));
+        command.Subcommands.Add(Show(terminal));
+        command.Subcommands.Add(Transition(terminal, "ack", "Acknowledge a new incident.", IncidentAction.Acknowledge));
+        command.Subcommands.Add(Assign(terminal));
+        command.Subcommands.Add(Transition(terminal, "resolve", "Resolve an incident.", IncidentAction.Resolve));
+        command.Subcommands.Add(Transition(terminal, "false-positive", "Mark an incident as a false positive, optionally allowlisting a domain or sender.", IncidentAction.MarkFalsePositive));
+        command.Subcommands.Add(Transition(terminal, "reopen", "Reopen a resolved or false-positive incident.", IncidentAction.Reopen));
+        command.Subcommands.Add(Step(terminal));
+        command.Subcommands.Add(IncidentExport.Create(terminal));
+        return command;
+    }
+
+    internal static Argument<long> IdArgument() => new("id") { Description = "The incident's number." };
+
+    internal static Option<string> ByOption() => new("--by") { Description = "Who does this (recorded in the timeline).", Required = true };
+
+    internal static Option<string?> NoteOption() => new("--note") { Description = "Why, in a few words (recorded in the timeline)." };
+
+    private static Command List(Terminal terminal)
+    {
+        var status = new Option<string?>("--status") { Description = "new, acknowledged, remediating, resolved or false-positive." };
+        status.AcceptOnlyFromAmong("new", "acknowledged", "remediating", "resolved", "false-positive");
+        var severity = new Option<string?>("--severity") { Description = "low, medium, high or critical." };
+        severity.AcceptOnlyFromAmong("low", "medium", "high", "critical");
+        var format = new Option<string>("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var command = new Command("list", "List incidents, newest first.") { status, severity, format };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var queries = host.Services.GetRequiredService<IncidentQueries>();
+            var rows = await queries.ListAsync(parse.GetValue(status), parse.GetValue(severity), ct);
+            if (parse.GetValue(format) == "json")
+            {
+                var messages = await queries.MessageIdsAsync(rows.Select(r => r.Id).ToList(), ct);
+                var items = rows.Select(r => new
+                {
+                    r.Id,
+                    r.Severity,
+                    r.Status,
+                    Sender = r.SenderAddress,
+                    r.Subject,
+                    r.DetectedAt,
+                    r.FirstSentAt,
+                    r.ExposedCount,
+                    r.DomainCount,
+                    r.PersonalCount,
+                    r.ReExposed,
+                    r.RepeatSender,
+                    r.Assignee,
+                    Messages = messages[r.Id].ToList(),
+                });
+                await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(items, Json));
+            }
+            else
+            {
+                PrintTable(terminal, rows, host.Services.GetRequiredService<TimeProvider>().GetUtcNow());
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static void PrintTable(Terminal terminal, IReadOnlyList<IncidentRow> rows, DateTimeOffset now)
+    {
+        if (rows.Count == 0)
+        {
+            terminal.Output.WriteLine("No incidents.");
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns("#", "Severity", "Status", "Detected (UTC)", "Sender", "Subject", "Exposed", "Personal", "Flags");
+        foreach (var r in rows)
+        {
+            var flags = new List<string>();
+            if (r.ReExposed)
+            {
+                flags.Add("re-exposed");
+            }
+
+            if (r.RepeatSender)
+            {
+                flags.Add("repeat sender");
+            }
+
+            if (r.Status is not ("resolved" or "false-positive") && now - r.DetectedAt > TimeSpan.FromHours(72))
+            {
+                flags.Add("72h passed");
+            }
+
+            table.AddRow(
+                new Text(r.Id.ToString(CultureInfo.InvariantCulture)),
+                new Text(r.Severity),
+                new Text(r.Status),
+                new Text(r.DetectedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)),
+                new Text(Terminal.Safe(r.SenderAddress, 40)),
+                new Text(Terminal.Safe(r.Subject, 40)),
+                new Text(r.ExposedCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(r.PersonalCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(string.Join(", ", flags)));
+        }
+
+        terminal.Ansi().Write(table);
+        terminal.Output.WriteLine($"{rows.Count} incidents.");
+    }
+
+    private static Command Show(Terminal terminal)
+    {
+        var id = IdArgument();
+        var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("show", "Show an incident: facts, reasons, messages, plan with due times, timeline.") { id, format };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var detail = await host.Services.GetRequiredService<IncidentQueries>().GetAsync(parse.GetValue(id), ct)
+                ?? throw new NotFoundException($"there is no incident {parse.GetValue(id)}.");
+            var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            if (parse.GetValue(format) == "json")
+            {
+                await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(IncidentExport.ToDocument(detail, now, null, null), Json));
+            }
+            else
+            {
+                await terminal.Output.WriteAsync(IncidentExport.Text(detail, now));
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Transition(Terminal terminal, string name, string description, IncidentAction action)
+    {
+        var id = IdArgument();
+        var by = ByOption();
+        var note = NoteOption();
+        var command = new Command(name, description) { id, by, note };
+        Option<string?>? domain = null, sender = null, expires = null;
+        if (action == IncidentAction.MarkFalsePositive)
+        {
+            domain = new Option<string?>("--allowlist-domain") { Description = "Also allowlist this partner domain (the --note is the reason)." };
+            sender = new Option<string?>("--allowlist-sender") { Description = "Also allowlist this sender (the --note is the reason)." };
+            expires = new Option<string?>("--expires") { Description = "The allowlist entry expires on this date (yyyy-MM-dd)." };
+            command.Options.Add(domain);
+            command.Options.Add(sender);
+            command.Options.Add(expires);
+        }
+
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            AllowlistRequest? allow = null;
+            if (domain is not null && sender is not null && expires is not null)
+            {
+                allow = AllowlistCommand.Request(parse.GetValue(domain), parse.GetValue(sender), parse.GetValue(note), parse.GetValue(expires), required: false);
+            }
+
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var status = await host.Services.GetRequiredService<IncidentStore>()
+                .ChangeStatusAsync(parse.GetValue(id), action, parse.GetValue(by)!, parse.GetValue(note), allow, now, ct);
+            await terminal.Output.WriteLineAsync($"Incident {parse.GetValue(id)} is now {status.Name()}." + (allow is null ? "" : $" Allowlisted {allow.Value}."));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Assign(Terminal terminal)
+    {
+        var id = IdArgument();
+        var to = new Option<string>("--to") { Description = "The person who owns the incident from now on.", Required = true };
+        var by = ByOption();
+        var note = NoteOption();
+        var command = new Command("assign", "Assign an incident to someone.") { id, to, by, note };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            await host.Services.GetRequiredService<IncidentStore>().AssignAsync(
+                parse.GetValue(id), parse.GetValue(to)!, parse.GetValue(by)!, parse.GetValue(note), host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
+            await terminal.Output.WriteLineAsync($"Incident {parse.GetValue(id)} is assigned to {parse.GetValue(to)}.");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Step(Terminal terminal)
+    {
+        var id = IdArgument();
+        var step = new Argument<string>("step") { Description = "The step's key, as `incidents show` lists it." };
+        var state = new Argument<string>("state") { Description = "done or skip." };
+        state.AcceptOnlyFromAmong("done", "skip");
+        var by = ByOption();
+        var note = NoteOption();
+        var command = new Command("step", "Mark a plan step done or skipped.") { id, step, state, by, note };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var status = parse.GetValue(state) == "done" ? "done" : "skipped";
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            await host.Services.GetRequiredService<IncidentStore>().SetStepAsync(
+                parse.GetValue(id), parse.GetValue(step)!, status, parse.GetValue(by)!, parse.GetValue(note), host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
+            await terminal.Output.WriteLineAsync($"Step {parse.GetValue(step)} of incident {parse.GetValue(id)} is {status}.");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,50 @@
+using AuditAgent.Core.Incidents;
+using AuditAgent.Core.Playbooks;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Incidents;
+
+public sealed record IncidentRunSummary(int Opened, int Updated, int Suppressed, int ReExposures, int BccFollowUps);
+
+/// <summary>Runs the pure incident engine over new findings and stores its decisions in one transaction.</summary>
+public sealed class IncidentService(IncidentStore store, IOptions<IncidentOptions> options, TimeProvider time, ILogger<IncidentService> logger)
+{
+    private readonly Lazy<Playbook> _playbook = new(() => options.Value.LoadPlaybook());
+    private readonly Lazy<ConsumerDomains> _consumers = new(() => options.Value.LoadConsumerDomains());
+
+    public Playbook Playbook => _playbook.Value;
+
+    public async Task<IncidentRunSummary> ProcessAsync(CancellationToken ct)
+    {
+        var rules = options.Value.ToRules();
+        var now = time.GetUtcNow();
+        var lookBehind = new[] { rules.GroupingWindow, rules.ReExposureWindow, rules.RepeatSenderWindow }.Max();
+        var result = await store.ProcessAsync(
+            inputs => IncidentEngine.Run(
+                inputs.Incidents,
+                inputs.KnownMessages,
+                inputs.Findings,
+                inputs.BccMessages,
+                new IncidentContext(rules, new Allowlist(inputs.Allowlist, now), _consumers.Value, _playbook.Value, now)),
+            lookBehind,
+            now,
+            ct);
+        if (result is null)
+        {
+            return new IncidentRunSummary(0, 0, 0, 0, 0);
+        }
+
+        var summary = new IncidentRunSummary(
+            result.Changed.Count(i => i.IsNew),
+            result.Changed.Count(i => !i.IsNew),
+            result.Findings.Count(f => f.SuppressionReason is not null && f.IncidentKey is null),
+            result.Findings.Count(f => f.Role == FindingRole.ReExposure),
+            result.BccMessages.Count(b => b.IncidentKey is not null));
+        logger.LogInformation(
+            "Incidents: {Opened} opened, {Updated} updated, {Suppressed} findings suppressed, {ReExposures} re-exposures, {FollowUps} Bcc follow-ups",
+            summary.Opened, summary.Updated, summary.Suppressed, summary.ReExposures, summary.BccFollowUps);
+        return summary;
+    }
+}

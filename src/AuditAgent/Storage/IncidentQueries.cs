@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Dapper;
+
+namespace AuditAgent.Storage;
+
+public sealed record PlanStepRow
+{
+    public long IncidentId { get; init; }
+
+    public string StepKey { get; init; } = "";
+
+    public int Position { get; init; }
+
+    public string Title { get; init; } = "";
+
+    public string Why { get; init; } = "";
+
+    public string Owner { get; init; } = "";
+
+    public string? Instructions { get; init; }
+
+    public string Condition { get; init; } = "";
+
+    public DateTimeOffset DueAt { get; init; }
+
+    public DateTimeOffset AddedAt { get; init; }
+
+    public string Status { get; init; } = "todo";
+
+    public string? StatusBy { get; init; }
+
+    public DateTimeOffset? StatusAt { get; init; }
+
+    public string? Note { get; init; }
+
+    public bool IsOverdue(DateTimeOffset now) => Status == "todo" && DueAt < now;
+}
+
+public sealed record EventRow
+{
+    public long Id { get; init; }
+
+    public long IncidentId { get; init; }
+
+    public DateTimeOffset At { get; init; }
+
+    public string Actor { get; init; } = "";
+
+    public string Kind { get; init; } = "";
+
+    public string Text { get; init; } = "";
+}
+
+public sealed record IncidentMessageRow
+{
+    public long Id { get; init; }
+
+    public string MailboxAddress { get; init; } = "";
+
+    public string GraphMessageId { get; init; } = "";
+
+    public string? InternetMessageId { get; init; }
+
+    public string? Subject { get; init; }
+
+    public DateTimeOffset? SentAt { get; init; }
+
+    public string SenderAddress { get; init; } = "";
+
+    public int VisibleExternalCount { get; init; }
+
+    public int ExternalDomainCount { get; init; }
+
+    public int BccCount { get; init; }
+
+    public string? Role { get; init; }
+}
+
+public sealed record IncidentDetail(
+    IncidentRow Incident,
+    IReadOnlyList<string> Reasons,
+    IReadOnlyList<IncidentMessageRow> Messages,
+    IReadOnlyList<PlanStepRow> Steps,
+    IReadOnlyList<EventRow> Timeline);
+
+/// <summary>Reads incidents for people: lists, the detail of one, evidence.</summary>
+public sealed class IncidentQueries(Database database)
+{
+    public async Task<IReadOnlyList<IncidentRow>> ListAsync(string? status, string? severity, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var rows = await c.QueryAsync<IncidentRow>(new CommandDefinition(
+            """
+            SELECT * FROM incidents
+            WHERE (@status IS NULL OR status = @status) AND (@severity IS NULL OR severity = @severity)
+            ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, detected_at DESC, id DESC
+            """,
+            new { status, severity }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return rows.ToList();
+    }
+
+    /// <summary>The internetMessageIds of each incident's messages, for listings.</summary>
+    public async Task<ILookup<long, string>> MessageIdsAsync(IReadOnlyCollection<long> incidentIds, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var rows = new List<(long IncidentId, string MessageId)>();
+        foreach (var chunk in incidentIds.Chunk(500))
+        {
+            rows.AddRange(await c.QueryAsync<(long, string)>(new CommandDefinition(
+                """
+                SELECT DISTINCT incident_id, COALESCE(internet_message_id, graph_message_id)
+                FROM findings WHERE incident_id IN @chunk ORDER BY 1, 2
+                """,
+                new { chunk }, commandTimeout: database.CommandTimeout, cancellationToken: ct)));
+        }
+
+        return rows.ToLookup(r => r.IncidentId, r => r.MessageId);
+    }
+
+    public async Task<IncidentDetail?> GetAsync(long id, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var incident = await c.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(
+            "SELECT * FROM incidents WHERE id = @id", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        if (incident is null)
+        {
+            return null;
+        }
+
+        var messages = await c.QueryAsync<IncidentMessageRow>(new CommandDefinition(
+            """
+            SELECT f.id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.subject, f.sent_at, f.sender_address,
+                   f.visible_external_count, f.external_domain_count, f.bcc_count, f.role
+            FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id
+            WHERE f.incident_id = @id ORDER BY f.sent_at, f.id
+            """,
+            new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        var steps = await c.QueryAsync<PlanStepRow>(new CommandDefinition(
+            "SELECT * FROM plan_steps WHERE incident_id = @id ORDER BY position, added_at", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        var events = await c.QueryAsync<EventRow>(new CommandDefinition(
+            "SELECT * FROM incident_events WHERE incident_id = @id ORDER BY id", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return new IncidentDetail(
+            incident,
+            JsonSerializer.Deserialize<List<string>>(incident.Reasons) ?? [],
+            messages.ToList(),
+            steps.ToList(),
+            events.ToList());
+    }
+
+    /// <summary>The exposed people of an incident: personal data, read only when a person asks for it.</summary>
+    public async Task<IReadOnlyList<RecipientRow>> ExposedRecipientsAsync(long incidentId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var rows = await c.QueryAsync<RecipientRow>(new CommandDefinition(
+            """
+            SELECT MIN(r.finding_id) AS finding_id, r.address, MAX(r.name) AS name, MIN(r.field) AS field
+            FROM findings f JOIN finding_recipients r ON r.finding_id = f.id
+            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
+            GROUP BY r.address ORDER BY r.address
+            """,
+            new { incidentId }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return rows.ToList();
+    }
+}

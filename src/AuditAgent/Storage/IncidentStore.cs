@@ -1,0 +1,506 @@
+using System.Data.Common;
+using System.Text.Json;
+using AuditAgent.Core.Detection;
+using AuditAgent.Core.Incidents;
+using AuditAgent.Core.Playbooks;
+using Dapper;
+
+namespace AuditAgent.Storage;
+
+/// <summary>What the incident engine needs from storage for one pass.</summary>
+public sealed record IncidentInputs(
+    IReadOnlyList<IncidentState> Incidents,
+    IReadOnlyDictionary<string, KnownMessage> KnownMessages,
+    IReadOnlyList<ExposureInput> Findings,
+    IReadOnlyList<BccMessageInput> BccMessages,
+    IReadOnlyList<AllowlistEntry> Allowlist);
+
+/// <summary>Incidents, their plans and timelines, and the allowlist.</summary>
+public sealed class IncidentStore(Database database)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Loads unprocessed findings and the incidents they may join, lets <paramref name="decide"/> (the
+    /// pure engine) decide, and writes every outcome in the same transaction: a finding is processed
+    /// exactly once, however often this runs or wherever it stops.
+    /// </summary>
+    /// <param name="lookBehind">How far before the oldest new finding an incident can still be joined, re-exposed or repeated.</param>
+    public async Task<IncidentRunResult?> ProcessAsync(Func<IncidentInputs, IncidentRunResult> decide, TimeSpan lookBehind, DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var inputs = await LoadAsync(connection, tx, lookBehind, ct);
+        if (inputs.Findings.Count == 0 && inputs.BccMessages.Count == 0)
+        {
+            return null;
+        }
+
+        var result = decide(inputs);
+        await SaveAsync(connection, tx, result, now, ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    private async Task<IncidentInputs> LoadAsync(DbConnection c, DbTransaction tx, TimeSpan lookBehind, CancellationToken ct)
+    {
+        var findings = (await Query<FindingInputRow>(c, tx, """
+            SELECT f.id, m.address AS mailbox_address, f.internet_message_id, f.sender_address, f.subject, f.sent_at, f.detected_at
+            FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id
+            WHERE f.processed_at IS NULL
+            """, ct)).ToList();
+        var recipients = (await Query<RecipientRow>(c, tx, """
+            SELECT r.finding_id, r.address, r.name, r.field
+            FROM finding_recipients r JOIN findings f ON f.id = r.finding_id
+            WHERE f.processed_at IS NULL
+            """, ct)).ToLookup(r => r.FindingId);
+        var bcc = (await Query<BccRow>(c, tx, "SELECT id, sender_address, sent_at FROM bcc_messages WHERE processed_at IS NULL", ct)).ToList();
+        var bccRecipients = (await Query<BccRecipientRow>(c, tx, """
+            SELECT r.bcc_message_id, r.address FROM bcc_message_recipients r JOIN bcc_messages b ON b.id = r.bcc_message_id
+            WHERE b.processed_at IS NULL
+            """, ct)).ToLookup(r => r.BccMessageId, r => r.Address);
+
+        var times = findings.Select(f => f.SentAt ?? f.DetectedAt).Concat(bcc.Select(b => b.SentAt)).ToList();
+        var horizon = times.Count == 0 ? DateTimeOffset.MaxValue : times.Min() - lookBehind;
+        var incidents = await LoadIncidentsAsync(c, tx, horizon, ct);
+
+        var messageIds = findings.Where(f => f.InternetMessageId is not null).Select(f => f.InternetMessageId!).Distinct().ToList();
+        var known = new Dictionary<string, KnownMessage>(StringComparer.Ordinal);
+        foreach (var chunk in messageIds.Chunk(500))
+        {
+            foreach (var row in await c.QueryAsync<KnownRow>(new CommandDefinition(
+                "SELECT internet_message_id, incident_id, suppression_reason FROM findings WHERE processed_at IS NOT NULL AND internet_message_id IN @Ids",
+                new { Ids = chunk }, tx, database.CommandTimeout, cancellationToken: ct)))
+            {
+                known.TryAdd(row.InternetMessageId, new KnownMessage(row.IncidentId, row.SuppressionReason));
+            }
+        }
+
+        var allowlist = await ListAllowlistAsync(c, tx, ct);
+        return new IncidentInputs(
+            incidents,
+            known,
+            findings.Select(f => new ExposureInput(
+                f.Id, f.MailboxAddress, f.InternetMessageId, f.SenderAddress, f.Subject, f.SentAt ?? f.DetectedAt, f.DetectedAt,
+                recipients[f.Id].Select(r => new ExposedRecipient(r.Address, r.Name, Enum.Parse<RecipientField>(r.Field))).ToList())).ToList(),
+            bcc.Select(b => new BccMessageInput(b.Id, b.SenderAddress, b.SentAt, bccRecipients[b.Id].ToList())).ToList(),
+            allowlist);
+    }
+
+    /// <summary>Incidents that new findings may join, re-expose or repeat: those active since <paramref name="horizon"/>.</summary>
+    private async Task<List<IncidentState>> LoadIncidentsAsync(DbConnection c, DbTransaction tx, DateTimeOffset horizon, CancellationToken ct)
+    {
+        var rows = (await c.QueryAsync<IncidentRow>(new CommandDefinition(
+            "SELECT * FROM incidents WHERE last_blast_at >= @horizon OR status NOT IN ('resolved', 'false-positive')",
+            new { horizon }, tx, database.CommandTimeout, cancellationToken: ct))).ToList();
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = rows.Select(r => r.Id).ToList();
+        var exposed = new List<IncidentRecipientRow>();
+        var steps = new List<(long IncidentId, string StepKey)>();
+        foreach (var chunk in ids.Chunk(500))
+        {
+            exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(new CommandDefinition(
+                """
+                SELECT f.incident_id, r.address, r.name, r.field
+                FROM findings f JOIN finding_recipients r ON r.finding_id = f.id
+                WHERE f.incident_id IN @chunk AND f.role IN ('blast', 're-exposure')
+                ORDER BY f.sent_at, f.id
+                """,
+                new { chunk }, tx, database.CommandTimeout, cancellationToken: ct)));
+            steps.AddRange(await c.QueryAsync<(long, string)>(new CommandDefinition(
+                "SELECT incident_id, step_key FROM plan_steps WHERE incident_id IN @chunk",
+                new { chunk }, tx, database.CommandTimeout, cancellationToken: ct)));
+        }
+
+        var byIncident = exposed.ToLookup(r => r.IncidentId);
+        var stepKeys = steps.ToLookup(s => s.IncidentId, s => s.StepKey);
+        return rows.Select(r =>
+        {
+            var state = new IncidentState
+            {
+                Key = r.Id,
+                SenderAddress = r.SenderAddress,
+                SubjectKey = r.SubjectKey,
+                Subject = r.Subject,
+                FirstSentAt = r.FirstSentAt,
+                LastBlastAt = r.LastBlastAt,
+                DetectedAt = r.DetectedAt,
+                Status = IncidentLifecycle.TryParse(r.Status, out var status) ? status : IncidentStatus.New,
+                Severity = SeverityNames.TryParse(r.Severity, out var severity) ? severity : Severity.Low,
+                ReExposed = r.ReExposed,
+                RepeatSender = r.RepeatSender,
+                BlastMessages = r.BlastMessages,
+                Copies = r.Copies,
+                Notes = JsonSerializer.Deserialize<List<string>>(r.Notes, Json) ?? [],
+                StepKeys = stepKeys[r.Id].ToHashSet(StringComparer.Ordinal),
+            };
+            foreach (var x in byIncident[r.Id])
+            {
+                state.Exposed.TryAdd(x.Address, new ExposedRecipient(x.Address, x.Name, Enum.Parse<RecipientField>(x.Field)));
+            }
+
+            return state;
+        }).ToList();
+    }
+
+    private async Task SaveAsync(DbConnection c, DbTransaction tx, IncidentRunResult result, DateTimeOffset now, CancellationToken ct)
+    {
+        var ids = new Dictionary<long, long>();
+        foreach (var incident in result.Changed.OrderByDescending(i => i.Key))
+        {
+            var values = new
+            {
+                Status = incident.Status.Name(),
+                Severity = incident.Severity.Name(),
+                incident.SenderAddress,
+                incident.Subject,
+                incident.SubjectKey,
+                incident.FirstSentAt,
+                incident.LastBlastAt,
+                incident.DetectedAt,
+                ExposedCount = incident.Exposed.Count,
+                incident.DomainCount,
+                incident.PersonalCount,
+                incident.BlastMessages,
+                incident.Copies,
+                incident.ReExposed,
+                incident.RepeatSender,
+                Reasons = JsonSerializer.Serialize(incident.Reasons, Json),
+                Notes = JsonSerializer.Serialize(incident.Notes, Json),
+                Now = now,
+                Id = incident.Key,
+            };
+            if (incident.IsNew)
+            {
+                ids[incident.Key] = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                    """
+                    INSERT INTO incidents (status, severity, sender_address, subject, subject_key, first_sent_at, last_blast_at, detected_at,
+                                           exposed_count, domain_count, personal_count, blast_messages, copies, re_exposed, repeat_sender,
+                                           reasons, notes, updated_at)
+                    VALUES (@Status, @Severity, @SenderAddress, @Subject, @SubjectKey, @FirstSentAt, @LastBlastAt, @DetectedAt,
+                            @ExposedCount, @DomainCount, @PersonalCount, @BlastMessages, @Copies, @ReExposed, @RepeatSender,
+                            @Reasons, @Notes, @Now)
+                    RETURNING id
+                    """,
+                    values, tx, database.CommandTimeout, cancellationToken: ct));
+            }
+            else
+            {
+                ids[incident.Key] = incident.Key;
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE incidents
+                    SET status = @Status, severity = @Severity, first_sent_at = @FirstSentAt, last_blast_at = @LastBlastAt,
+                        exposed_count = @ExposedCount, domain_count = @DomainCount, personal_count = @PersonalCount,
+                        blast_messages = @BlastMessages, copies = @Copies, re_exposed = @ReExposed, repeat_sender = @RepeatSender,
+                        reasons = @Reasons, notes = @Notes, updated_at = @Now,
+                        closed_at = CASE WHEN @Status IN ('resolved', 'false-positive') THEN closed_at ELSE NULL END
+                    WHERE id = @Id
+                    """,
+                    values, tx, database.CommandTimeout, cancellationToken: ct));
+            }
+        }
+
+        long? Id(long? key) => key is { } k ? ids.GetValueOrDefault(k, k) : null;
+
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE findings SET processed_at = @Now, incident_id = @IncidentId, role = @Role, suppression_reason = @SuppressionReason WHERE id = @FindingId",
+            result.Findings.Select(f => new { Now = now, IncidentId = Id(f.IncidentKey), Role = RoleName(f.Role), f.SuppressionReason, f.FindingId }),
+            tx, database.CommandTimeout, cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE bcc_messages SET processed_at = @Now, incident_id = @IncidentId WHERE id = @Id",
+            result.BccMessages.Select(b => new { Now = now, IncidentId = Id(b.IncidentKey), Id = b.BccMessageId }),
+            tx, database.CommandTimeout, cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@IncidentId, @At, @Actor, @Kind, @Text)",
+            result.Timeline.Select(e => new { IncidentId = Id(e.IncidentKey), e.At, e.Actor, e.Kind, e.Text }),
+            tx, database.CommandTimeout, cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
+            VALUES (@IncidentId, @Key, @Position, @Title, @Why, @Owner, @Instructions, @Condition, @DueAt, @AddedAt)
+            """,
+            result.Steps.Select(s => new
+            {
+                IncidentId = Id(s.IncidentKey), s.Step.Key, s.Position, s.Step.Title, s.Step.Why, Owner = s.Step.Owner.Key(),
+                s.Step.Instructions, Condition = s.Step.When.Describe(), s.DueAt, s.AddedAt,
+            }),
+            tx, database.CommandTimeout, cancellationToken: ct));
+    }
+
+    /// <summary>Moves an incident through its lifecycle; the timeline records who, when and why.</summary>
+    /// <param name="allowlist">For a false positive: an allowlist entry added in the same step.</param>
+    public async Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, string by, string? note, AllowlistRequest? allowlist, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var current = await StatusAsync(c, tx, id, ct);
+        var next = IncidentLifecycle.Apply(current, action);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE incidents SET status = @Status, closed_at = @ClosedAt, updated_at = @now WHERE id = @id",
+            new { Status = next.Name(), ClosedAt = next.IsOpen() ? (DateTimeOffset?)null : now, now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+        var verb = action switch
+        {
+            IncidentAction.Acknowledge => "Acknowledged",
+            IncidentAction.StartRemediation => "Remediation started",
+            IncidentAction.Resolve => "Resolved",
+            IncidentAction.MarkFalsePositive => "Marked as a false positive",
+            _ => "Reopened",
+        };
+        await AddEventAsync(c, tx, id, now, by, next.Name(), $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
+        if (allowlist is not null)
+        {
+            var entry = await AddAllowlistAsync(c, tx, allowlist.Kind, allowlist.Value, by, allowlist.Reason, allowlist.ExpiresAt, now, database.CommandTimeout, ct);
+            await AddEventAsync(c, tx, id, now, by, "allowlist",
+                $"Allowlisted {allowlist.Kind.ToString().ToLowerInvariant()} {allowlist.Value} (entry {entry}): {allowlist.Reason}"
+                + (allowlist.ExpiresAt is { } e ? $", until {e.UtcDateTime:yyyy-MM-dd}." : "."), ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return next;
+    }
+
+    public async Task AssignAsync(long id, string assignee, string by, string? note, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await StatusAsync(c, tx, id, ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE incidents SET assignee = @assignee, updated_at = @now WHERE id = @id", new { assignee, now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+        await AddEventAsync(c, tx, id, now, by, "assigned", $"Assigned to {assignee} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Marks a plan step done or skipped; the first one moves a new or acknowledged incident to remediating.</summary>
+    public async Task SetStepAsync(long id, string stepKey, string status, string by, string? note, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var current = await StatusAsync(c, tx, id, ct);
+        if (!current.IsOpen())
+        {
+            throw new InvalidTransitionException($"incident {id} is {current.Name()}; reopen it before changing its plan.");
+        }
+
+        var step = await c.QuerySingleOrDefaultAsync<(string Title, string Status, string? StatusBy)?>(new CommandDefinition(
+            "SELECT title, status, status_by FROM plan_steps WHERE incident_id = @id AND step_key = @stepKey",
+            new { id, stepKey }, tx, database.CommandTimeout, cancellationToken: ct));
+        if (step is null)
+        {
+            var keys = await c.QueryAsync<string>(new CommandDefinition(
+                "SELECT step_key FROM plan_steps WHERE incident_id = @id ORDER BY position", new { id }, tx, database.CommandTimeout, cancellationToken: ct));
+            throw new NotFoundException($"incident {id} has no plan step '{stepKey}'; its steps are: {string.Join(", ", keys)}.");
+        }
+
+        if (step.Value.Status == status)
+        {
+            throw new InvalidTransitionException($"step '{stepKey}' of incident {id} is already {status} (by {step.Value.StatusBy}).");
+        }
+
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE plan_steps SET status = @status, status_by = @by, status_at = @now, note = @note WHERE incident_id = @id AND step_key = @stepKey",
+            new { status, by, now, note, id, stepKey }, tx, database.CommandTimeout, cancellationToken: ct));
+        await AddEventAsync(c, tx, id, now, by, "step", $"Step '{step.Value.Title}' marked {status} by {by}" + (note is null ? "." : $": {note}"), ct);
+        if (current is IncidentStatus.New or IncidentStatus.Acknowledged)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE incidents SET status = @Status, updated_at = @now WHERE id = @id",
+                new { Status = IncidentLifecycle.Apply(current, IncidentAction.StartRemediation).Name(), now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+            await AddEventAsync(c, tx, id, now, by, "remediating", "Remediation started: the first plan step was completed.", ct);
+        }
+
+        await c.ExecuteAsync(new CommandDefinition("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<long> AddAllowlistAsync(AllowlistRequest request, string by, DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var id = await AddAllowlistAsync(c, tx, request.Kind, request.Value, by, request.Reason, request.ExpiresAt, now, database.CommandTimeout, ct);
+        await tx.CommitAsync(ct);
+        return id;
+    }
+
+    public async Task RemoveAllowlistAsync(long id, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var removed = await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM allowlist WHERE id = @id", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        if (removed == 0)
+        {
+            throw new NotFoundException($"there is no allowlist entry {id}.");
+        }
+    }
+
+    private async Task<IncidentStatus> StatusAsync(DbConnection c, DbTransaction tx, long id, CancellationToken ct)
+    {
+        var status = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "SELECT status FROM incidents WHERE id = @id", new { id }, tx, database.CommandTimeout, cancellationToken: ct));
+        return status is not null && IncidentLifecycle.TryParse(status, out var parsed)
+            ? parsed
+            : throw new NotFoundException($"there is no incident {id}.");
+    }
+
+    private async Task AddEventAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset at, string actor, string kind, string text, CancellationToken ct) =>
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@id, @at, @actor, @kind, @text)",
+            new { id, at, actor, kind, text }, tx, database.CommandTimeout, cancellationToken: ct));
+
+    internal static string? RoleName(FindingRole? role) => role switch
+    {
+        FindingRole.Blast => "blast",
+        FindingRole.Copy => "copy",
+        FindingRole.ReExposure => "re-exposure",
+        _ => null,
+    };
+
+    public async Task<IReadOnlyList<AllowlistEntry>> ListAllowlistAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await ListAllowlistAsync(c, null, ct);
+    }
+
+    private async Task<IReadOnlyList<AllowlistEntry>> ListAllowlistAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        var rows = await c.QueryAsync<AllowlistRow>(new CommandDefinition(
+            "SELECT id, kind, value, added_by, reason, added_at, expires_at FROM allowlist ORDER BY id", transaction: tx, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return rows.Select(r => new AllowlistEntry(r.Id, Enum.Parse<AllowlistKind>(r.Kind, ignoreCase: true), r.Value, r.AddedBy, r.Reason, r.AddedAt, r.ExpiresAt)).ToList();
+    }
+
+    internal static async Task<long> AddAllowlistAsync(DbConnection c, DbTransaction tx, AllowlistKind kind, string value, string by, string reason, DateTimeOffset? expires, DateTimeOffset now, int timeout, CancellationToken ct) =>
+        await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "INSERT INTO allowlist (kind, value, added_by, reason, added_at, expires_at) VALUES (@Kind, @value, @by, @reason, @now, @expires) RETURNING id",
+            new { Kind = kind.ToString().ToLowerInvariant(), value, by, reason, now, expires }, tx, timeout, cancellationToken: ct));
+
+    private async Task<IEnumerable<T>> Query<T>(DbConnection c, DbTransaction tx, string sql, CancellationToken ct) =>
+        await c.QueryAsync<T>(new CommandDefinition(sql, transaction: tx, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+
+    private sealed record FindingInputRow
+    {
+        public long Id { get; init; }
+
+        public string MailboxAddress { get; init; } = "";
+
+        public string? InternetMessageId { get; init; }
+
+        public string SenderAddress { get; init; } = "";
+
+        public string? Subject { get; init; }
+
+        public DateTimeOffset? SentAt { get; init; }
+
+        public DateTimeOffset DetectedAt { get; init; }
+    }
+
+    private sealed record BccRow
+    {
+        public long Id { get; init; }
+
+        public string SenderAddress { get; init; } = "";
+
+        public DateTimeOffset SentAt { get; init; }
+    }
+
+    private sealed record BccRecipientRow
+    {
+        public long BccMessageId { get; init; }
+
+        public string Address { get; init; } = "";
+    }
+
+    private sealed record KnownRow
+    {
+        public string InternetMessageId { get; init; } = "";
+
+        public long? IncidentId { get; init; }
+
+        public string? SuppressionReason { get; init; }
+    }
+
+    private sealed record IncidentRecipientRow
+    {
+        public long IncidentId { get; init; }
+
+        public string Address { get; init; } = "";
+
+        public string? Name { get; init; }
+
+        public string Field { get; init; } = "";
+    }
+
+    private sealed record AllowlistRow
+    {
+        public long Id { get; init; }
+
+        public string Kind { get; init; } = "";
+
+        public string Value { get; init; } = "";
+
+        public string AddedBy { get; init; } = "";
+
+        public string Reason { get; init; } = "";
+
+        public DateTimeOffset AddedAt { get; init; }
+
+        public DateTimeOffset? ExpiresAt { get; init; }
+    }
+}
+
+/// <summary>An allowlist entry to add.</summary>
+public sealed record AllowlistRequest(AllowlistKind Kind, string Value, string Reason, DateTimeOffset? ExpiresAt);
+
+/// <summary>The thing a command names does not exist.</summary>
+public sealed class NotFoundException(string message) : Exception(message);
+
+/// <summary>An incident row as stored.</summary>
+public sealed record IncidentRow
+{
+    public long Id { get; init; }
+
+    public string Status { get; init; } = "";
+
+    public string Severity { get; init; } = "";
+
+    public string SenderAddress { get; init; } = "";
+
+    public string? Subject { get; init; }
+
+    public string SubjectKey { get; init; } = "";
+
+    public DateTimeOffset FirstSentAt { get; init; }
+
+    public DateTimeOffset LastBlastAt { get; init; }
+
+    public DateTimeOffset DetectedAt { get; init; }
+
+    public int ExposedCount { get; init; }
+
+    public int DomainCount { get; init; }
+
+    public int PersonalCount { get; init; }
+
+    public int BlastMessages { get; init; }
+
+    public int Copies { get; init; }
+
+    public bool ReExposed { get; init; }
+
+    public bool RepeatSender { get; init; }
+
+    public string Reasons { get; init; } = "[]";
+
+    public string Notes { get; init; } = "[]";
+
+    public string? Assignee { get; init; }
+
+    public DateTimeOffset? ClosedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
