@@ -88,9 +88,14 @@ public static class CommandLine
             await terminal.Error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.Usage;
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ex is OptionsValidationException
+            || (ex is AggregateException agg && agg.InnerExceptions.All(e => e is OptionsValidationException)))
         {
-            foreach (var failure in ex.Failures)
+            // One section failing gives one exception; several (checked together at start-up) an aggregate.
+            var failures = ex is AggregateException all
+                ? all.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)
+                : ((OptionsValidationException)ex).Failures;
+            foreach (var failure in failures)
             {
                 await terminal.Error.WriteLineAsync($"configuration error: {failure}");
             }

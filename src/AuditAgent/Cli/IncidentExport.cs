@@ -170,7 +170,7 @@ internal static class IncidentExport
         var b = new StringBuilder();
         foreach (var c in Terminal.Safe(text, 500))
         {
-            if ("\\`*_{}[]()<>#+-.!|~".Contains(c, StringComparison.Ordinal))
+            if ("\\`*_{}[]()<>#!|~".Contains(c, StringComparison.Ordinal))
             {
                 b.Append('\\');
             }

@@ -36,6 +36,8 @@ internal static class ScanCommand
     /// <summary>Migrates the database and scans, with a progress bar on a terminal and plain lines otherwise.</summary>
     internal static async Task<ScanSummary> RunScanAsync(IServiceProvider services, Terminal terminal, CancellationToken ct)
     {
+        // Every section, the playbook file included, is checked before any work starts.
+        services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
         await services.GetRequiredService<Database>().MigrateAsync(ct);
         var scanner = services.GetRequiredService<ScanService>();
         if (!terminal.Interactive)

@@ -1,0 +1,190 @@
+using System.Text.Json;
+using AuditAgent.Cli;
+using AuditAgent.Tests.Support;
+using static AuditAgent.Tests.Cli.CliTests;
+using static AuditAgent.Tests.Support.TenantBuilder;
+
+namespace AuditAgent.Tests.Incidents;
+
+/// <summary>Triage from the command line: the lifecycle, the plan, the allowlist, exports.</summary>
+public class IncidentCliTests
+{
+    private static async Task<(AgentHarness Agent, long IncidentId)> OneIncidentAsync(string subject = "Price list")
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, subject, Now.AddDays(-1), [.. People(20, Companies), .. People(2, "gmail.com")]);
+        var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        return (agent, (await agent.IncidentsAsync()).Single().Id);
+    }
+
+    [Fact]
+    public async Task Lifecycle_EveryChangeIsInTheTimelineWithActorAndTime()
+    {
+        var (agent, id) = await OneIncidentAsync();
+        await using var _ = agent;
+        var db = agent.DatabasePath;
+        var n = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(0, (await RunAsync("incidents", "ack", n, "--by", "sam@contoso.com", "--db", db)).ExitCode);
+        Assert.Equal(0, (await RunAsync("incidents", "assign", n, "--to", "kim@contoso.com", "--by", "sam@contoso.com", "--db", db)).ExitCode);
+        var step = await RunAsync("incidents", "step", n, "stop-spread", "done", "--by", "kim@contoso.com", "--note", "Called Ann", "--db", db);
+        Assert.Equal(0, step.ExitCode);
+        Assert.Equal(0, (await RunAsync("incidents", "step", n, "offer-protection", "skip", "--by", "kim@contoso.com", "--db", db)).ExitCode);
+        Assert.Equal(0, (await RunAsync("incidents", "resolve", n, "--by", "kim@contoso.com", "--note", "All steps handled", "--db", db)).ExitCode);
+        Assert.Equal(0, (await RunAsync("incidents", "reopen", n, "--by", "dpo@contoso.com", "--note", "Customer complaint", "--db", db)).ExitCode);
+
+        var detail = await agent.IncidentAsync(id);
+        Assert.Equal("acknowledged", detail.Incident.Status);
+        Assert.Equal("kim@contoso.com", detail.Incident.Assignee);
+        Assert.Equal(
+            ["detected", "acknowledged", "assigned", "step", "remediating", "step", "resolved", "acknowledged"],
+            detail.Timeline.Select(e => e.Kind));
+        Assert.Equal(["AuditAgent", "sam@contoso.com", "sam@contoso.com", "kim@contoso.com", "kim@contoso.com", "kim@contoso.com", "kim@contoso.com", "dpo@contoso.com"],
+            detail.Timeline.Select(e => e.Actor));
+        Assert.All(detail.Timeline, e => Assert.True(e.At > DateTimeOffset.UtcNow.AddMinutes(-5)));
+        Assert.Contains("Called Ann", detail.Timeline[3].Text, StringComparison.Ordinal);
+        var stop = detail.Steps.Single(s => s.StepKey == "stop-spread");
+        Assert.Equal(("done", "kim@contoso.com", "Called Ann"), (stop.Status, stop.StatusBy, stop.Note));
+        Assert.Equal("skipped", detail.Steps.Single(s => s.StepKey == "offer-protection").Status);
+    }
+
+    [Fact]
+    public async Task Lifecycle_InvalidTransitions_AreRefusedWithAClearMessage()
+    {
+        var (agent, id) = await OneIncidentAsync();
+        await using var _ = agent;
+        var db = agent.DatabasePath;
+        var n = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var reopenNew = await RunAsync("incidents", "reopen", n, "--by", "sam", "--db", db);
+        await RunAsync("incidents", "resolve", n, "--by", "sam", "--db", db);
+        var ackResolved = await RunAsync("incidents", "ack", n, "--by", "sam", "--db", db);
+        var stepResolved = await RunAsync("incidents", "step", n, "stop-spread", "done", "--by", "sam", "--db", db);
+        var missing = await RunAsync("incidents", "ack", "999", "--by", "sam", "--db", db);
+        await RunAsync("incidents", "reopen", n, "--by", "sam", "--db", db);
+        var badStep = await RunAsync("incidents", "step", n, "no-such-step", "done", "--by", "sam", "--db", db);
+
+        Assert.Equal((ExitCodes.Usage, "error: the incident is new, not closed; only resolved or false-positive incidents can be reopened.\n"), (reopenNew.ExitCode, reopenNew.Error));
+        Assert.Equal((ExitCodes.Usage, "error: the incident is resolved; reopen it first.\n"), (ackResolved.ExitCode, ackResolved.Error));
+        Assert.Contains("reopen it before changing its plan", stepResolved.Error, StringComparison.Ordinal);
+        Assert.Equal("error: there is no incident 999.\n", missing.Error);
+        Assert.Contains("has no plan step 'no-such-step'; its steps are: stop-spread, apologise-from-higher-up", badStep.Error, StringComparison.Ordinal);
+        Assert.Equal(3, (await agent.IncidentAsync(id)).Timeline.Count);
+    }
+
+    [Fact]
+    public async Task FalsePositive_WithAllowlistDomain_AddsTheEntryInTheSameStep()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Partner update", Now.AddDays(-3), People(12, "adatum.com", "litwareinc.com"));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        var id = (await agent.IncidentsAsync()).Single().Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var result = await RunAsync("incidents", "false-positive", id, "--by", "dpo@contoso.com", "--note", "Adatum partner programme",
+            "--allowlist-domain", "adatum.com", "--expires", "2099-12-31", "--db", agent.DatabasePath);
+        var list = await RunAsync("allowlist", "list", "--format", "json", "--db", agent.DatabasePath);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("is now false-positive", result.Output, StringComparison.Ordinal);
+        var entry = JsonDocument.Parse(list.Output).RootElement.EnumerateArray().Single();
+        Assert.Equal(("domain", "adatum.com", "dpo@contoso.com", "Adatum partner programme", true),
+            (entry.GetProperty("kind").GetString(), entry.GetProperty("value").GetString(), entry.GetProperty("addedBy").GetString(),
+             entry.GetProperty("reason").GetString(), entry.GetProperty("active").GetBoolean()));
+        Assert.Contains((await agent.IncidentAsync(long.Parse(id, System.Globalization.CultureInfo.InvariantCulture))).Timeline, e => e.Kind == "allowlist");
+    }
+
+    [Fact]
+    public async Task AllowlistCommands_AddListRemove_AndBadInputIsExplained()
+    {
+        var (agent, _) = await OneIncidentAsync();
+        await using var __ = agent;
+        var db = agent.DatabasePath;
+
+        var added = await RunAsync("allowlist", "add", "--sender", "Mailer@Contoso.com", "--by", "sam", "--reason", "Bulk platform", "--db", db);
+        var both = await RunAsync("allowlist", "add", "--sender", "a@b.com", "--domain", "b.com", "--by", "sam", "--reason", "x", "--db", db);
+        var badDate = await RunAsync("allowlist", "add", "--domain", "b.com", "--by", "sam", "--reason", "x", "--expires", "next week", "--db", db);
+        var table = await RunAsync("allowlist", "list", "--db", db);
+        var removed = await RunAsync("allowlist", "remove", "1", "--by", "sam", "--db", db);
+        var again = await RunAsync("allowlist", "remove", "1", "--by", "sam", "--db", db);
+
+        Assert.Equal((0, "Allowlist entry 1: sender mailer@contoso.com.\n"), (added.ExitCode, added.Output));
+        Assert.Equal("error: give either a domain or a sender, not both.\n", both.Error);
+        Assert.Contains("--expires must be a date such as 2027-01-31", badDate.Error, StringComparison.Ordinal);
+        Assert.Contains("Bulk platform", table.Output, StringComparison.Ordinal);
+        Assert.Equal(0, removed.ExitCode);
+        Assert.Equal((ExitCodes.Usage, "error: there is no allowlist entry 1.\n"), (again.ExitCode, again.Error));
+    }
+
+    [Fact]
+    public async Task ListJson_HasTheFieldsTriageNeeds_AndFindingsJsonLinksToIncidents()
+    {
+        var (agent, id) = await OneIncidentAsync();
+        await using var _ = agent;
+
+        var incidents = JsonDocument.Parse((await RunAsync("incidents", "list", "--format", "json", "--db", agent.DatabasePath)).Output).RootElement;
+        var findings = JsonDocument.Parse((await RunAsync("findings", "list", "--format", "json", "--db", agent.DatabasePath)).Output).RootElement;
+
+        var incident = incidents.EnumerateArray().Single();
+        Assert.Equal(id, incident.GetProperty("id").GetInt64());
+        Assert.Equal("low", incident.GetProperty("severity").GetString());
+        Assert.Equal("new", incident.GetProperty("status").GetString());
+        Assert.Equal("ann@contoso.com", incident.GetProperty("sender").GetString());
+        Assert.Equal(22, incident.GetProperty("exposedCount").GetInt32());
+        Assert.Equal(2, incident.GetProperty("personalCount").GetInt32());
+        Assert.False(incident.GetProperty("reExposed").GetBoolean());
+        Assert.False(incident.GetProperty("repeatSender").GetBoolean());
+        Assert.Equal("<msg-1@contoso.com>", incident.GetProperty("messages").EnumerateArray().Single().GetString());
+        var finding = findings.EnumerateArray().Single();
+        Assert.Equal(("low", false, id), (finding.GetProperty("severity").GetString(), finding.GetProperty("suppressed").GetBoolean(), finding.GetProperty("incidentId").GetInt64()));
+    }
+
+    [Fact]
+    public async Task ShowAndExport_EncodeMailboxTextAndHideAddressesUnlessAsked()
+    {
+        var (agent, id) = await OneIncidentAsync("<script>alert(1)</script> | *offer*");
+        await using var _ = agent;
+        var n = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var db = agent.DatabasePath;
+
+        var show = await RunAsync("incidents", "show", n, "--db", db);
+        var html = await RunAsync("incidents", "export", n, "--format", "html", "--db", db);
+        var md = await RunAsync("incidents", "export", n, "--format", "md", "--db", db);
+        var withRecipients = await RunAsync("incidents", "export", n, "--format", "json", "--include-recipients", "--db", db);
+
+        Assert.Contains("Plan:", show.Output, StringComparison.Ordinal);
+        Assert.Contains("assess-and-record-breach", show.Output, StringComparison.Ordinal);
+        Assert.Contains("GDPR Art. 33 assessment due", show.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", html.Output, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html.Output, StringComparison.Ordinal);
+        Assert.Contains(@"\<script\>alert\(1\)\</script\> \| \*offer\*", md.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("@fabrikam.com", html.Output + md.Output, StringComparison.Ordinal);
+        Assert.Contains("fabrikam.com", md.Output, StringComparison.Ordinal);
+        var recipients = JsonDocument.Parse(withRecipients.Output).RootElement.GetProperty("recipients");
+        Assert.Equal(22, recipients.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Scan_MalformedPlaybook_IsRefusedBeforeAnyWorkWithTheLine()
+    {
+        using var folder = new TempFolder();
+        var playbook = Path.Combine(folder.Path, "playbook.yaml");
+        await File.WriteAllTextAsync(playbook, "steps:\n  - key: call\n    title: Call\n    why: Now\n    owner: ceo\n    due: 1h\n");
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
+        {
+            Graph = new { AccessToken = "x", BaseUrl = "http://127.0.0.1:1/v1.0" },
+            Storage = new { SqlitePath = Path.Combine(folder.Path, "a.db") },
+            Incidents = new { PlaybookFile = playbook },
+        }));
+
+        var (code, _, error) = await RunAsync("scan", "--config", config);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("Incidents:PlaybookFile playbook.yaml, line 5: owner \"ceo\" is not one of", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder.Path, "a.db")));
+    }
+}
