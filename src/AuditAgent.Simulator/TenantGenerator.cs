@@ -31,6 +31,9 @@ public sealed record ExpectedExposure(
     int ExternalDomainCount,
     bool MailboxScanned)
 {
+    /// <summary>Who the message is from: the mailbox's owner, or another mailbox it sends as.</summary>
+    public string SenderAddress { get; init; } = MailboxAddress;
+
     public bool SentSince(DateTimeOffset since) => SentDateTime >= since;
 }
 
@@ -89,6 +92,7 @@ public static class TenantGenerator
             });
         }
 
+        var stories = settings.Mailboxes >= 12 ? AddStories(settings, tenant, people) : [];
         var exposures = plan
             .Select(p => new ExpectedExposure(
                 people[p.UserIndex].Id,
@@ -99,8 +103,71 @@ public static class TenantGenerator
                 p.Visible,
                 p.Recipients.Select(r => r.Domain).Distinct().Count(),
                 people[p.UserIndex].Enabled && people[p.UserIndex].HasMail))
+            .Concat(stories)
             .ToList();
         return new GeneratedTenant(tenant, exposures, settings);
+    }
+
+    /// <summary>
+    /// The stories security teams meet in real life, so the demo shows every incident rule: a blast
+    /// sent in three batches and its apology sent to the same list in To; a message in a delegate's and
+    /// a shared mailbox's Sent Items, followed by a proper follow-up in Bcc; mail to colleagues at one
+    /// partner organisation; a sender with two incidents.
+    /// </summary>
+    private static List<ExpectedExposure> AddStories(GeneratorSettings s, SimTenant tenant, List<Person> people)
+    {
+        var rng = new Random(s.Seed ^ 0x5eed);
+        var expected = new List<ExpectedExposure>();
+        var n = 0;
+        string Story(int user, string subject, DateTimeOffset at, IEnumerable<External> to, IEnumerable<External>? bcc = null, string? internetMessageId = null, int? from = null)
+        {
+            var id = string.Create(CultureInfo.InvariantCulture, $"AAMkADstory{(uint)s.Seed:x8}{++n:x4}AAA=");
+            var sender = people[from ?? user];
+            var visible = to.ToList();
+            var imid = internetMessageId ?? $"<STORY{(uint)s.Seed:X8}{n:X4}@AM0PR01MB1234.eurprd01.prod.outlook.com>";
+            tenant.Users[user].AddSentItem(new SimMessage
+            {
+                Id = id,
+                InternetMessageId = imid,
+                ConversationId = "AAQkADstory" + n.ToString(CultureInfo.InvariantCulture),
+                Subject = subject,
+                SentDateTime = at,
+                ReceivedDateTime = at,
+                From = new SimRecipient(sender.Address, sender.DisplayName),
+                Sender = new SimRecipient(people[user].Address, people[user].DisplayName),
+                To = visible.Count == 0 ? [new SimRecipient(sender.Address, sender.DisplayName)] : visible.Select(e => new SimRecipient(e.Address, e.Name)).ToList(),
+                Bcc = (bcc ?? []).Select(e => new SimRecipient(e.Address, e.Name)).ToList(),
+            });
+            if (visible.Count >= s.ExposureThreshold)
+            {
+                expected.Add(new ExpectedExposure(people[user].Id, people[user].Address, id, imid, at, visible.Count,
+                    visible.Select(e => e.Domain).Distinct().Count(), MailboxScanned: true) { SenderAddress = sender.Address });
+            }
+
+            return imid;
+        }
+
+        var customers = PickExternals(rng, 45, 7001);
+        var blastAt = s.Now.AddDays(-12);
+        Story(3, "Spring price list 2027", blastAt, customers[..15]);
+        Story(3, "Spring price list 2027", blastAt.AddHours(1), customers[15..30]);
+        Story(3, "Spring price list 2027", blastAt.AddHours(3), customers[30..]);
+        Story(3, "Apologies for our previous email", s.Now.AddDays(-10), customers);
+
+        var invited = PickExternals(rng, 28, 7101);
+        var shared = Story(5, "Customer day invitation", s.Now.AddDays(-8), invited, from: 6);
+        Story(6, "Customer day invitation", s.Now.AddDays(-8), invited, internetMessageId: shared);
+        Story(5, "Update on the customer day", s.Now.AddDays(-7), [], bcc: invited, from: 6);
+
+        var partner = Enumerable.Range(0, 16)
+            .Select(i => (Name: FirstNames[i % FirstNames.Length], Domain: i % 2 == 0 ? "fabrikam.com" : "eu.fabrikam.com"))
+            .Select(p => new External($"{p.Name}@{p.Domain}".ToLowerInvariant(), p.Name, p.Domain))
+            .ToList();
+        Story(7, "Fabrikam rollout plan", s.Now.AddDays(-6), partner);
+
+        Story(8, "Quarterly newsletter", s.Now.AddDays(-25), PickExternals(rng, 12, 7201));
+        Story(8, "Survey: tell us what you think", s.Now.AddDays(-4), PickExternals(rng, 14, 7301));
+        return expected;
     }
 
     /// <summary>Builds one exposure in the style of the generator (for tests that add mail after a scan).</summary>

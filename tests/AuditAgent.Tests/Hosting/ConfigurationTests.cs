@@ -7,19 +7,7 @@ namespace AuditAgent.Tests.Hosting;
 
 public class ConfigurationTests
 {
-    private static string ExamplePath
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "appsettings.example.json")))
-            {
-                dir = dir.Parent;
-            }
-
-            return Path.Combine(dir?.FullName ?? throw new FileNotFoundException("appsettings.example.json not found above the test folder"), "appsettings.example.json");
-        }
-    }
+    private static string ExamplePath => AuditAgent.Tests.Support.RepoFiles.Path("appsettings.example.json");
 
     public static TheoryData<Type, string> Sections => new()
     {
@@ -27,6 +15,7 @@ public class ConfigurationTests
         { typeof(ScanOptions), ScanOptions.Section },
         { typeof(DetectionOptions), DetectionOptions.Section },
         { typeof(StorageOptions), StorageOptions.Section },
+        { typeof(AuditAgent.Incidents.IncidentOptions), AuditAgent.Incidents.IncidentOptions.Section },
     };
 
     [Theory]

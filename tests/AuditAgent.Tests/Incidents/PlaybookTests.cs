@@ -113,6 +113,17 @@ public class PlaybookTests
         Assert.Equal("one", Assert.Single(steps).Step.Key);
     }
 
+    [Fact]
+    public void ExamplePlaybookInDocs_Parses()
+    {
+        var path = AuditAgent.Tests.Support.RepoFiles.Path("docs/playbook.example.yaml");
+
+        var playbook = PlaybookParser.Parse(File.ReadAllText(path), "playbook.example.yaml", DefaultPlaybook.Instance);
+
+        Assert.Equal("Call the sender within the hour", playbook.Steps.Single(s => s.Key == "stop-spread").Title);
+        Assert.Equal("notify-legal", playbook.Steps[^1].Key);
+    }
+
     [Theory]
     [InlineData("steps:\n  - key: a\n    title: T\n    why: W\n    owner: boss\n    due: 1d\n", 5, "owner \"boss\" is not one of sender, manager, security, dpo, communications")]
     [InlineData("steps:\n  - key: a\n    title: T\n    why: W\n    owner: dpo\n    due: soon\n", 6, "due \"soon\" is not a duration")]

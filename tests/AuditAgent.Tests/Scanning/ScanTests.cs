@@ -32,11 +32,11 @@ public class ScanTests
         Assert.Equal(expected.Count, summary.NewFindings);
         foreach (var e in expected)
         {
-            var f = findings.Single(r => r.GraphMessageId == e.GraphMessageId);
+            var f = findings.Single(r => r.GraphMessageId == e.GraphMessageId && r.MailboxId == e.MailboxId);
             Assert.Equal(e.VisibleExternalCount, f.VisibleExternalCount);
             Assert.Equal(e.ExternalDomainCount, f.ExternalDomainCount);
             Assert.Equal(e.InternetMessageId, f.InternetMessageId);
-            Assert.Equal(e.MailboxAddress, f.SenderAddress);
+            Assert.Equal(e.SenderAddress, f.SenderAddress);
         }
     }
 
