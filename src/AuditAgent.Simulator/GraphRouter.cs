@@ -11,7 +11,8 @@ internal sealed record SimRequest(
     IReadOnlyDictionary<string, string> Query,
     IReadOnlyDictionary<string, string> Headers,
     JsonNode? Body,
-    string BaseUrl);
+    string BaseUrl,
+    string? TextBody = null);
 
 internal sealed record SimResponse(int Status, IReadOnlyDictionary<string, string> Headers, byte[]? Body)
 {
@@ -229,14 +230,57 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             : SimResponse.Json(200, GraphJson.Write(w => GraphJson.WriteUser(w, manager, null, withType: true)));
     }
 
+    /// <summary>sendMail as JSON, or as base64 MIME (Content-Type text/plain), which is always saved to Sent Items.</summary>
     private SimResponse SendMail(SimUser user, SimRequest request)
     {
-        if (request.Body is not JsonObject body || body["message"] is not JsonObject)
+        var now = DateTimeOffset.UtcNow;
+        if (request.TextBody is { } text)
+        {
+            MimeKit.MimeMessage mime;
+            try
+            {
+                using var stream = new MemoryStream(Convert.FromBase64String(text.Trim()));
+                mime = MimeKit.MimeMessage.Load(stream);
+            }
+            catch (Exception ex) when (ex is FormatException or MimeKit.ParseException)
+            {
+                return SimResponse.Json(400, GraphJson.Error("ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content."));
+            }
+
+            tenant.RecordSentMail(new SimSentMail(user.Id, null, mime, now));
+            user.AddSentItem(new SimMessage
+            {
+                Id = "sent-" + Guid.NewGuid().ToString("N"),
+                InternetMessageId = "<" + (mime.MessageId ?? Guid.NewGuid().ToString("N")) + ">",
+                Subject = mime.Subject,
+                SentDateTime = now,
+                ReceivedDateTime = now,
+                From = new SimRecipient(user.Mail, user.DisplayName),
+                Sender = new SimRecipient(user.Mail, user.DisplayName),
+                To = mime.To.Mailboxes.Select(m => new SimRecipient(m.Address, m.Name)).ToList(),
+            });
+            return new SimResponse(202, new Dictionary<string, string>(), null);
+        }
+
+        if (request.Body is not JsonObject body || body["message"] is not JsonObject message)
         {
             return SimResponse.Json(400, GraphJson.Error("ErrorInvalidRequest", "The request body must contain a message."));
         }
 
-        tenant.RecordSentMail(new SimSentMail(user.Id, (JsonObject)body.DeepClone(), DateTimeOffset.UtcNow));
+        tenant.RecordSentMail(new SimSentMail(user.Id, (JsonObject)body.DeepClone(), null, now));
+        if (body["saveToSentItems"]?.GetValue<bool>() != false)
+        {
+            user.AddSentItem(new SimMessage
+            {
+                Id = "sent-" + Guid.NewGuid().ToString("N"),
+                Subject = message["subject"]?.GetValue<string>(),
+                SentDateTime = now,
+                ReceivedDateTime = now,
+                From = new SimRecipient(user.Mail, user.DisplayName),
+                To = (message["toRecipients"] as JsonArray ?? []).Select(r => new SimRecipient(r?["emailAddress"]?["address"]?.GetValue<string>(), null)).ToList(),
+            });
+        }
+
         return new SimResponse(202, new Dictionary<string, string>(), null);
     }
 

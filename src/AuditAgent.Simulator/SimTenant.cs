@@ -61,8 +61,19 @@ public sealed record SimDomain(string Id, bool IsVerified = true, bool IsDefault
     public IReadOnlyList<string> SupportedServices { get; init; } = ["Email"];
 }
 
-/// <summary>A mail accepted by sendMail: the sending user and the request body as sent.</summary>
-public sealed record SimSentMail(string UserId, JsonObject Body, DateTimeOffset AcceptedAt);
+/// <summary>A mail accepted by sendMail: the sending user and the message, as JSON or as MIME.</summary>
+public sealed record SimSentMail(string UserId, JsonObject? Body, MimeKit.MimeMessage? Mime, DateTimeOffset AcceptedAt)
+{
+    public string? Subject => Mime?.Subject ?? Body?["message"]?["subject"]?.GetValue<string>();
+
+    public string? Html => Mime?.HtmlBody ?? Body?["message"]?["body"]?["content"]?.GetValue<string>();
+
+    public string? Text => Mime?.TextBody;
+
+    public IReadOnlyList<string> To => Mime is not null
+        ? Mime.To.Mailboxes.Select(m => m.Address).ToList()
+        : (Body?["message"]?["toRecipients"] as JsonArray ?? []).Select(r => r?["emailAddress"]?["address"]?.GetValue<string>() ?? "").ToList();
+}
 
 public sealed class SimUser
 {

@@ -85,8 +85,14 @@ public sealed class SimulatorServer : IAsyncDisposable
         else
         {
             JsonNode? body = null;
+            string? textBody = null;
             var malformed = false;
-            if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+            if (context.Request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                using var reader = new StreamReader(context.Request.Body);
+                textBody = await reader.ReadToEndAsync(context.RequestAborted);
+            }
+            else if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
             {
                 try
                 {
@@ -103,7 +109,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}/v1.0";
             response = malformed
                 ? SimResponse.Json(400, GraphJson.Error("BadRequest", "Unable to read JSON request payload."))
-                : await _router.HandleAsync(new SimRequest(context.Request.Method, path[5..], query, headers, body, baseUrl), context.RequestAborted);
+                : await _router.HandleAsync(new SimRequest(context.Request.Method, path[5..], query, headers, body, baseUrl, textBody), context.RequestAborted);
         }
 
         Counters.CountHttpRequest(response.Body?.Length ?? 0);

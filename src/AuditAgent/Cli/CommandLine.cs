@@ -40,6 +40,9 @@ public static class CommandLine
         root.Subcommands.Add(FindingsCommand.Create(terminal));
         root.Subcommands.Add(IncidentsCommand.Create(terminal));
         root.Subcommands.Add(AllowlistCommand.Create(terminal));
+        root.Subcommands.Add(RunCommand.Create(terminal));
+        root.Subcommands.Add(StatusCommand.Create(terminal));
+        root.Subcommands.Add(DigestCommand.Create(terminal));
         root.Subcommands.Add(SimulatorCommand.Create(terminal));
         return root;
     }

@@ -1,5 +1,6 @@
 using AuditAgent.Graph;
 using AuditAgent.Incidents;
+using AuditAgent.Notifications;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +19,11 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<DetectionOptions, DetectionOptionsValidator>(configuration, DetectionOptions.Section);
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
         services.AddValidatedOptions<IncidentOptions, IncidentOptionsValidator>(configuration, IncidentOptions.Section);
+        services.AddValidatedOptions<ScheduleOptions, ScheduleOptionsValidator>(configuration, ScheduleOptions.Section);
+        services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
+        // Checked when used (digest, run): scanning needs no mail settings.
+        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section));
+        services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
@@ -28,6 +34,21 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<IncidentService>();
+        services.AddSingleton<OperationsStore>();
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<OutboxService>();
+        services.AddSingleton<EmailRenderer>();
+        services.AddSingleton<DigestQueries>();
+        services.AddSingleton<DigestComposer>();
+        services.AddSingleton<DigestService>();
+        services.AddSingleton<EscalationService>();
+        services.AddSingleton<IMailTransport>(sp => sp.GetRequiredService<IOptions<NotificationOptions>>().Value.Transport switch
+        {
+            MailTransportKind.Graph => ActivatorUtilities.CreateInstance<GraphMailTransport>(sp),
+            MailTransportKind.Smtp => ActivatorUtilities.CreateInstance<SmtpMailTransport>(sp),
+            _ => new NoMailTransport(),
+        });
         return services;
     }
 

@@ -209,7 +209,7 @@ public sealed class SimulatorTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var sent = Assert.Single(_sim.Tenant.SentMail);
         Assert.Equal(User.Id, sent.UserId);
-        Assert.Equal("Digest", (string?)sent.Body["message"]!["subject"]);
+        Assert.Equal("Digest", sent.Subject);
     }
 
     [Fact]

@@ -1,0 +1,72 @@
+using AuditAgent.Core.Playbooks;
+
+namespace AuditAgent.Core.Incidents;
+
+/// <summary>A plan step as escalation sees it.</summary>
+public sealed record StepFacts(string Key, string Title, OwnerRole Owner, DateTimeOffset DueAt, bool Open);
+
+public sealed record EscalationFacts(long IncidentId, Severity Severity, IncidentStatus Status, bool ReExposed, IReadOnlyList<StepFacts> Steps);
+
+/// <param name="Reason">The key that makes an escalation happen at most once: severity:high, re-exposure, overdue:STEP.</param>
+/// <param name="NotBefore">When it may be sent: now, or the end of quiet hours.</param>
+public sealed record EscalationDue(long IncidentId, string Reason, string Why, DateTimeOffset NotBefore);
+
+/// <summary>Local quiet hours, e.g. 20:00 to 07:00 (may wrap midnight).</summary>
+public sealed record QuietHours(TimeOnly Start, TimeOnly End, TimeZoneInfo Zone)
+{
+    /// <summary>The end of the quiet period that <paramref name="now"/> falls in, or null when it is not quiet.</summary>
+    public DateTimeOffset? EndOf(DateTimeOffset now)
+    {
+        var local = TimeZoneInfo.ConvertTime(now, Zone);
+        var time = TimeOnly.FromDateTime(local.DateTime);
+        var quiet = Start <= End ? time >= Start && time < End : time >= Start || time < End;
+        if (!quiet)
+        {
+            return null;
+        }
+
+        var endDate = DateOnly.FromDateTime(local.DateTime);
+        if (time >= End)
+        {
+            endDate = endDate.AddDays(1);
+        }
+
+        var endLocal = endDate.ToDateTime(End);
+        return new DateTimeOffset(endLocal, Zone.GetUtcOffset(endLocal)).ToUniversalTime();
+    }
+}
+
+/// <summary>
+/// Which escalations to the sender's manager an incident calls for now: opened at or above a severity,
+/// re-exposed, or a step owned by the sender or the manager overdue. Quiet hours delay all but critical ones.
+/// </summary>
+public static class Escalations
+{
+    public static IReadOnlyList<EscalationDue> Due(EscalationFacts incident, Severity threshold, DateTimeOffset now, QuietHours? quiet)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        if (!incident.Status.IsOpen())
+        {
+            return [];
+        }
+
+        var reasons = new List<(string Reason, string Why)>();
+        if (incident.Severity >= threshold)
+        {
+            reasons.Add(($"severity:{incident.Severity.Name()}", $"the incident is {incident.Severity.Name()}"));
+        }
+
+        if (incident.ReExposed)
+        {
+            reasons.Add(("re-exposure", "the same people were exposed again by a follow-up message"));
+        }
+
+        foreach (var step in incident.Steps.Where(s => s.Open && s.DueAt < now && s.Owner is OwnerRole.Sender or OwnerRole.Manager))
+        {
+            reasons.Add(($"overdue:{step.Key}", $"the step \"{step.Title}\" ({step.Owner.Name()}) is overdue"));
+        }
+
+        var notBefore = incident.Severity == Severity.Critical ? now : quiet?.EndOf(now) ?? now;
+        return reasons.Select(r => new EscalationDue(incident.IncidentId, r.Reason, r.Why, notBefore)).ToList();
+    }
+}

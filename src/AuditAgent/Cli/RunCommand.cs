@@ -1,0 +1,36 @@
+using System.CommandLine;
+using AuditAgent.Hosting;
+using AuditAgent.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Cli;
+
+/// <summary>The agent as a service: scan, digest, escalate and purge on their schedules until stopped.</summary>
+internal static class RunCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var command = new Command("run", "Run the agent: Quartz jobs scan, send the digest, escalate and purge on their schedules until SIGTERM or Ctrl+C.");
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var overrides = parse.GetValue(CommandLine.DbOption) is { } db ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = db } : null;
+            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides,
+                parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: s => s.AddAuditAgentWorker());
+            // All settings, mail and schedules included, are checked before anything starts.
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
+            await host.Services.GetRequiredService<Database>().MigrateAsync(ct);
+            var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+            foreach (var (job, cron, next) in WorkerExtensions.NextFireTimes(schedule, host.Services.GetRequiredService<TimeProvider>().GetUtcNow()))
+            {
+                await terminal.Error.WriteLineAsync($"{job}: \"{cron}\" in {schedule.TimeZone}, next at {next:yyyy-MM-dd HH:mm} UTC");
+            }
+
+            await host.RunAsync(ct);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

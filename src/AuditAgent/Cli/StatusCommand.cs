@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AuditAgent.Hosting;
+using AuditAgent.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+/// <summary>The agent's health: last scan, mailbox lag and errors, open incidents, jobs and their next fires, mail.</summary>
+internal static class StatusCommand
+{
+    private static readonly string[] Severities = ["critical", "high", "medium", "low"];
+
+    public static Command Create(Terminal terminal)
+    {
+        var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("status", "Show the last scan, per-mailbox lag and errors, open incidents, job runs and next fire times.") { format };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var status = await ActivatorUtilities.CreateInstance<StatusQueries>(host.Services).GetAsync(ct);
+            var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+            var next = WorkerExtensions.NextFireTimes(schedule, now);
+            var jobs = next.Select(n =>
+            {
+                var last = status.Jobs.FirstOrDefault(j => j.Job == n.Job);
+                return new
+                {
+                    n.Job,
+                    n.Cron,
+                    TimeZone = schedule.TimeZone,
+                    NextFireAt = n.Next,
+                    LastStatus = last?.Status,
+                    LastStartedAt = last?.StartedAt,
+                    LastFinishedAt = last?.FinishedAt,
+                    LastSummary = last?.Summary,
+                    LastError = last?.Error,
+                    LastInstance = last?.Instance,
+                };
+            }).ToList();
+            var failing = status.Mailboxes.Where(m => m.LastError is not null).ToList();
+            var lagging = status.Mailboxes
+                .Select(m => new { m.Address, LagHours = m.LastSyncedAt is { } t ? Math.Round((now - t).TotalHours, 1) : (double?)null, m.LastSyncedAt })
+                .OrderByDescending(m => m.LagHours ?? double.MaxValue)
+                .ToList();
+            if (parse.GetValue(format) == "json")
+            {
+                await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    status.LastScan,
+                    Mailboxes = new { Total = status.Mailboxes.Count, Failing = failing, NeverSynced = lagging.Count(l => l.LagHours is null), Lag = lagging },
+                    status.OpenIncidents,
+                    Jobs = jobs,
+                    status.Outbox,
+                    status.LastDigestSentAt,
+                }, IncidentsCommand.Json));
+                return ExitCodes.Ok;
+            }
+
+            var o = terminal.Output;
+            static string T(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
+            var scan = status.LastScan;
+            await o.WriteLineAsync(scan is null
+                ? "Last scan: none yet."
+                : $"Last scan: {scan.Status}, started {T(scan.StartedAt)}, finished {T(scan.FinishedAt)}; {scan.Mailboxes} mailboxes ({scan.MailboxesFailed} failed), {scan.Messages} messages, {scan.FindingsNew} new findings"
+                  + (scan.Error is null ? "." : $"; error: {scan.Error}"));
+            await o.WriteLineAsync($"Mailboxes: {status.Mailboxes.Count}, {failing.Count} failing, {lagging.Count(l => l.LagHours is null)} never fully synced"
+                + (lagging.FirstOrDefault(l => l.LagHours is not null) is { } worst ? $", largest lag {worst.LagHours} h ({Terminal.Safe(worst.Address)})." : "."));
+            foreach (var f in failing.Take(20))
+            {
+                await o.WriteLineAsync($"  {Terminal.Safe(f.Address)}: {Terminal.Safe(f.LastError, 200)} ({T(f.LastErrorAt)})");
+            }
+
+            await o.WriteLineAsync("Open incidents: " + string.Join(", ", Severities.Select(s => $"{status.OpenIncidents.GetValueOrDefault(s)} {s}")));
+            var table = new Table().Border(TableBorder.Rounded);
+            table.AddColumns("Job", "Schedule", "Next fire (UTC)", "Last run", "Result");
+            foreach (var j in jobs)
+            {
+                table.AddRow(
+                    new Text(j.Job),
+                    new Text($"{j.Cron} ({j.TimeZone})"),
+                    new Text(T(j.NextFireAt)),
+                    new Text(j.LastStatus is null ? "never" : $"{j.LastStatus} {T(j.LastStartedAt)}"),
+                    new Text(Terminal.Safe(j.LastError ?? j.LastSummary, 70)));
+            }
+
+            terminal.Ansi().Write(table);
+            await o.WriteLineAsync($"Mail: {string.Join(", ", status.Outbox.Select(kv => $"{kv.Value} {kv.Key}"))}{(status.Outbox.Count == 0 ? "nothing sent yet" : "")}; last digest sent {T(status.LastDigestSentAt)}.");
+            if (status.Outbox.GetValueOrDefault("unknown") > 0)
+            {
+                await o.WriteLineAsync("Some mail was interrupted while being sent over SMTP and may not have arrived; see the outbox table.");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,112 @@
+using AuditAgent.Graph;
+using AuditAgent.Incidents;
+using AuditAgent.Notifications;
+using AuditAgent.Scanning;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace AuditAgent.Hosting;
+
+/// <summary>
+/// Runs a job's work and records it in job_runs, so that `status` and the digest show every failure.
+/// A failure is rethrown to Quartz (and logged); the next fire tries again.
+/// </summary>
+public sealed class JobRunner(OperationsStore store, TimeProvider time, ILogger<JobRunner> logger)
+{
+    public async ValueTask RunAsync(string job, Func<Task<string>> work, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var id = await store.StartJobAsync(job, time.GetUtcNow(), ct);
+        try
+        {
+            var summary = await work();
+            await store.FinishJobAsync(id, "succeeded", summary, null, time.GetUtcNow());
+            logger.LogInformation("Job {Job} succeeded: {Summary}", job, summary);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await store.FinishJobAsync(id, "cancelled", "stopped by shutdown; the next run resumes", null, time.GetUtcNow());
+            throw;
+        }
+        catch (Exception ex)
+        {
+            var reason = GraphErrors.Describe(ex);
+            await store.FinishJobAsync(id, "failed", null, reason, time.GetUtcNow());
+            logger.LogError(ex, "Job {Job} failed: {Reason}", job, reason);
+            throw new JobExecutionException(reason, ex);
+        }
+    }
+}
+
+public static class JobNames
+{
+    public const string Scan = "scan-sent-items";
+    public const string Digest = "send-daily-digest";
+    public const string Escalate = "escalate-incidents";
+    public const string Purge = "purge-expired-data";
+}
+
+/// <summary>Scans Sent Items, then turns new findings into incidents.</summary>
+[DisallowConcurrentExecution]
+public sealed class ScanSentItemsJob(JobRunner runner, ScanService scan, IncidentService incidents) : IJob
+{
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        runner.RunAsync(JobNames.Scan, async () =>
+        {
+            var s = await scan.RunAsync(null, cancellationToken);
+            if (s.Status == "failed" && s.Mailboxes > 0)
+            {
+                throw new InvalidOperationException($"every mailbox failed, e.g. {s.Failures[0].Reason}");
+            }
+
+            var i = await incidents.ProcessAsync(cancellationToken);
+            return $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";
+        }, cancellationToken);
+}
+
+[DisallowConcurrentExecution]
+public sealed class SendDailyDigestJob(JobRunner runner, DigestService digest) : IJob
+{
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        runner.RunAsync(JobNames.Digest, async () =>
+        {
+            var run = await digest.SendAsync(cancellationToken);
+            if (run.Delivery.Failed > 0)
+            {
+                throw new InvalidOperationException($"{run.Reason}, but {run.Delivery.Failed} messages could not be sent; the next fire retries");
+            }
+
+            return $"{run.Reason}; sent {run.Delivery.Sent}";
+        }, cancellationToken);
+}
+
+[DisallowConcurrentExecution]
+public sealed class EscalateIncidentsJob(JobRunner runner, EscalationService escalations) : IJob
+{
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        runner.RunAsync(JobNames.Escalate, async () =>
+        {
+            var run = await escalations.RunAsync(cancellationToken);
+            if (run.Delivery.Failed > 0)
+            {
+                throw new InvalidOperationException($"{run.Delivery.Failed} escalations could not be sent; the next fire retries");
+            }
+
+            return $"{run.Queued} escalations queued, {run.Delivery.Sent} sent, {run.WithoutManager} without a manager or fallback";
+        }, cancellationToken);
+}
+
+[DisallowConcurrentExecution]
+public sealed class PurgeExpiredDataJob(JobRunner runner, OperationsStore store, IOptions<RetentionOptions> retention, TimeProvider time) : IJob
+{
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        runner.RunAsync(JobNames.Purge, async () =>
+        {
+            var now = time.GetUtcNow();
+            var r = retention.Value;
+            var result = await store.PurgeAsync(now.AddDays(-r.ClosedIncidentRecipientsDays), now.AddDays(-r.BccMessageRecipientsDays), now.AddDays(-r.SentMailDays), cancellationToken);
+            return OperationsStore.Describe(result);
+        }, cancellationToken);
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace AuditAgent.Hosting;
+
+/// <summary>The worker: Quartz jobs on cron schedules read in one time zone.</summary>
+public static class WorkerExtensions
+{
+    public static IServiceCollection AddAuditAgentWorker(this IServiceCollection services)
+    {
+        services.AddOptions<Notifications.NotificationOptions>().ValidateOnStart();
+        services.AddQuartz(q =>
+        {
+            AddCronJob<ScanSentItemsJob>(q, JobNames.Scan, o => o.ScanCron);
+            AddCronJob<SendDailyDigestJob>(q, JobNames.Digest, o => o.DigestCron);
+            AddCronJob<EscalateIncidentsJob>(q, JobNames.Escalate, o => o.EscalationCron);
+            AddCronJob<PurgeExpiredDataJob>(q, JobNames.Purge, o => o.PurgeCron);
+        });
+        // On SIGTERM the scan's token is cancelled: pages already read are committed, the rest is read next time.
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        return services;
+    }
+
+    private static void AddCronJob<TJob>(IQuartzBuilder q, string name, Func<ScheduleOptions, string> cron)
+        where TJob : IJob
+    {
+        var key = new JobKey(name);
+        q.AddJob<TJob>(j => j.WithIdentity(key));
+        q.AddTrigger((sp, t) =>
+        {
+            var schedule = sp.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+            t.ForJob(key)
+                .WithIdentity(name + "-trigger")
+                // A machine that slept through several fires runs the job once, then keeps the schedule.
+                .WithCronSchedule(cron(schedule), c => c.InTimeZone(schedule.Zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed));
+        });
+    }
+
+    /// <summary>The next fire time of each job after <paramref name="now"/>, from the configured schedules.</summary>
+    public static IReadOnlyList<(string Job, string Cron, DateTimeOffset? Next)> NextFireTimes(ScheduleOptions schedule, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return new[]
+        {
+            (JobNames.Scan, schedule.ScanCron),
+            (JobNames.Digest, schedule.DigestCron),
+            (JobNames.Escalate, schedule.EscalationCron),
+            (JobNames.Purge, schedule.PurgeCron),
+        }.Select(j => (j.Item1, j.Item2, new CronExpression(j.Item2, schedule.Zone).GetNextValidTimeAfter(now))).ToList();
+    }
+}

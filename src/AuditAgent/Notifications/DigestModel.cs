@@ -1,0 +1,59 @@
+namespace AuditAgent.Notifications;
+
+public sealed record DigestIncident(
+    long Id,
+    string Severity,
+    string Status,
+    string Sender,
+    string? SenderName,
+    string? Subject,
+    int Exposed,
+    int Personal,
+    bool ReExposed,
+    bool RepeatSender,
+    IReadOnlyList<string> Reasons,
+    DateTimeOffset DetectedAt,
+    string? NextStep,
+    string? NextStepOwner,
+    DateTimeOffset? NextStepDue);
+
+public sealed record SeverityAge(string Severity, int Total, int UnderThreeDays, int ThreeToSevenDays, int OverSevenDays);
+
+public sealed record OverdueStep(long IncidentId, string Severity, string Title, string Owner, DateTimeOffset DueAt);
+
+public sealed record RepeatSender(string Sender, int Incidents);
+
+public sealed record SuppressedCount(string Reason, int Findings);
+
+public sealed record FailedMailbox(string Address, string Error);
+
+public sealed record ScanHealth(DateTimeOffset? LastScanAt, string? LastScanStatus, int Mailboxes, IReadOnlyList<FailedMailbox> Failed, TimeSpan? WorstLag, string? LastJobFailure);
+
+public sealed record TrendDay(DateOnly Day, int Low, int Medium, int High, int Critical)
+{
+    public int Total => Low + Medium + High + Critical;
+}
+
+/// <summary>Everything the daily digest shows, gathered before rendering.</summary>
+public sealed record DigestModel(
+    DateOnly Day,
+    string TimeZone,
+    DateTimeOffset PeriodStart,
+    DateTimeOffset PeriodEnd,
+    IReadOnlyList<DigestIncident> NewIncidents,
+    IReadOnlyList<DigestIncident> ReExposed,
+    IReadOnlyList<SeverityAge> OpenBySeverity,
+    IReadOnlyList<OverdueStep> Overdue,
+    IReadOnlyList<RepeatSender> RepeatSenders,
+    IReadOnlyList<SuppressedCount> Suppressed,
+    ScanHealth Health,
+    IReadOnlyList<TrendDay> Trend)
+{
+    public bool IsQuiet => NewIncidents.Count == 0 && ReExposed.Count == 0 && Overdue.Count == 0;
+
+    public int OpenTotal => OpenBySeverity.Sum(s => s.Total);
+
+    public string Subject => IsQuiet
+        ? $"AuditAgent daily digest {Day:yyyy-MM-dd}: nothing new, {Health.Mailboxes} mailboxes scanned"
+        : $"AuditAgent daily digest {Day:yyyy-MM-dd}: {NewIncidents.Count} new incidents, {ReExposed.Count} re-exposed, {Overdue.Count} overdue steps";
+}

@@ -1,0 +1,118 @@
+using System.Text;
+using AuditAgent.Storage;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using Microsoft.Graph;
+using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Abstractions.Serialization;
+using MimeKit;
+
+namespace AuditAgent.Notifications;
+
+/// <summary>Sends one message; can say, where the channel allows, whether a message was already sent.</summary>
+public interface IMailTransport
+{
+    string Name { get; }
+
+    Task SendAsync(MimeMessage message, CancellationToken ct);
+
+    /// <summary>True or false when the transport can tell whether a message with this reference went out; null when it cannot.</summary>
+    Task<bool?> WasSentAsync(OutboxRow row, CancellationToken ct);
+}
+
+/// <summary>Builds the MIME message (plain text and HTML alternatives) for an outbox row.</summary>
+public static class MailComposer
+{
+    public static MimeMessage Compose(OutboxRow row, string from)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(from));
+        foreach (var to in row.RecipientList)
+        {
+            message.To.Add(MailboxAddress.Parse(to));
+        }
+
+        message.Subject = $"{row.Subject} [{row.Reference}]";
+        message.Headers.Add("X-AuditAgent-Reference", row.Reference);
+        message.Body = new BodyBuilder { TextBody = row.Text, HtmlBody = row.Html }.ToMessageBody();
+        return message;
+    }
+}
+
+/// <summary>
+/// Graph sendMail in MIME form (base64, text/plain), so the digest keeps its plain-text and HTML
+/// parts. Needs Mail.Send; scope it to the sender mailbox with RBAC for Applications.
+/// </summary>
+public sealed class GraphMailTransport(GraphServiceClient client, IOptions<NotificationOptions> options) : IMailTransport
+{
+    private static readonly Dictionary<string, ParsableFactory<IParsable>> Errors = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
+
+    public string Name => "Graph sendMail";
+
+    public async Task SendAsync(MimeMessage message, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        using var mime = new MemoryStream();
+        await message.WriteToAsync(mime, ct);
+        var base64 = Convert.ToBase64String(mime.GetBuffer(), 0, (int)mime.Length);
+        var request = client.Users[options.Value.SenderMailbox].SendMail.ToPostRequestInformation(new Microsoft.Graph.Users.Item.SendMail.SendMailPostRequestBody());
+        request.SetStreamContent(new MemoryStream(Encoding.ASCII.GetBytes(base64)), "text/plain");
+        await client.RequestAdapter.SendNoContentAsync(request, Errors, ct);
+    }
+
+    /// <summary>Looks for the reference in the subjects of the sender mailbox's most recent Sent Items.</summary>
+    public async Task<bool?> WasSentAsync(OutboxRow row, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var page = await client.Users[options.Value.SenderMailbox].MailFolders["sentitems"].Messages.GetAsync(
+            rc =>
+            {
+                rc.QueryParameters.Select = ["subject", "sentDateTime"];
+                rc.QueryParameters.Top = 100;
+            },
+            ct);
+        return (page?.Value ?? []).Any(m => m.Subject?.Contains($"[{row.Reference}]", StringComparison.Ordinal) == true);
+    }
+}
+
+/// <summary>An SMTP relay through MailKit. It cannot look back at what it sent.</summary>
+public sealed class SmtpMailTransport(IOptions<NotificationOptions> options) : IMailTransport
+{
+    public string Name => "SMTP";
+
+    public async Task SendAsync(MimeMessage message, CancellationToken ct)
+    {
+        var smtp = options.Value.Smtp;
+        using var client = new SmtpClient();
+        var security = smtp.Security switch
+        {
+            "StartTls" => SecureSocketOptions.StartTls,
+            "SslOnConnect" => SecureSocketOptions.SslOnConnect,
+            "None" => SecureSocketOptions.None,
+            _ => SecureSocketOptions.Auto,
+        };
+        await client.ConnectAsync(smtp.Host ?? throw new InvalidOperationException("Notifications:Smtp:Host is not set."), smtp.Port, security, ct);
+        if (!string.IsNullOrEmpty(smtp.Username))
+        {
+            await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", ct);
+        }
+
+        await client.SendAsync(message, ct);
+        await client.DisconnectAsync(true, ct);
+    }
+
+    public Task<bool?> WasSentAsync(OutboxRow row, CancellationToken ct) => Task.FromResult<bool?>(null);
+}
+
+/// <summary>No transport: messages are only written to the output folder.</summary>
+public sealed class NoMailTransport : IMailTransport
+{
+    public string Name => "none (folder only)";
+
+    public Task SendAsync(MimeMessage message, CancellationToken ct) => Task.CompletedTask;
+
+    public Task<bool?> WasSentAsync(OutboxRow row, CancellationToken ct) => Task.FromResult<bool?>(false);
+}

@@ -1,0 +1,122 @@
+using AuditAgent.Core.Incidents;
+using AuditAgent.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Notifications;
+
+public enum MailTransportKind
+{
+    /// <summary>Graph sendMail from <see cref="NotificationOptions.SenderMailbox"/> (needs Mail.Send).</summary>
+    Graph,
+
+    /// <summary>An SMTP relay (MailKit).</summary>
+    Smtp,
+
+    /// <summary>Nothing is sent; messages are only written to <see cref="NotificationOptions.OutputFolder"/>.</summary>
+    None,
+}
+
+/// <summary>Section "Notifications": the daily digest and the escalations to managers.</summary>
+public sealed class NotificationOptions
+{
+    public const string Section = "Notifications";
+
+    public MailTransportKind Transport { get; set; } = MailTransportKind.Graph;
+
+    /// <summary>The mailbox digests and escalations are sent from (Graph) or the From address (SMTP).</summary>
+    public string? SenderMailbox { get; set; }
+
+    /// <summary>The security team's addresses: they get the daily digest.</summary>
+    public List<string> DigestRecipients { get; set; } = [];
+
+    /// <summary>Who in security owns incidents that have no assignee; named in every escalation.</summary>
+    public string? SecurityContact { get; set; }
+
+    /// <summary>Escalations go here when the sender has no manager in the directory.</summary>
+    public string? FallbackEscalationContact { get; set; }
+
+    /// <summary>Incidents opened at or above this severity are escalated to the sender's manager.</summary>
+    public Severity EscalateFromSeverity { get; set; } = Severity.High;
+
+    /// <summary>Local time (in Schedule:TimeZone) from which escalations wait, e.g. "20:00"; empty for none.</summary>
+    public string? QuietHoursStart { get; set; }
+
+    /// <summary>Local time at which held escalations go out, e.g. "07:00".</summary>
+    public string? QuietHoursEnd { get; set; }
+
+    /// <summary>Also write every message here (.eml and .html), whatever the transport.</summary>
+    public string? OutputFolder { get; set; }
+
+    /// <summary>Send a short "nothing found, N mailboxes scanned" digest on quiet days, so silence never means a dead agent.</summary>
+    public bool SendEmptyDigest { get; set; } = true;
+
+    public SmtpOptions Smtp { get; set; } = new();
+
+    public TimeOnly? QuietStart => TimeOnly.TryParse(QuietHoursStart, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
+
+    public TimeOnly? QuietEnd => TimeOnly.TryParse(QuietHoursEnd, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
+}
+
+public sealed class SmtpOptions
+{
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 587;
+
+    /// <summary>Auto (STARTTLS when offered), StartTls, SslOnConnect or None.</summary>
+    public string Security { get; set; } = "Auto";
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+}
+
+internal sealed class NotificationOptionsValidator : IValidateOptions<NotificationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NotificationOptions o)
+    {
+        const string S = NotificationOptions.Section;
+        var errors = new List<string>();
+        if (o.Transport != MailTransportKind.None && string.IsNullOrWhiteSpace(o.SenderMailbox))
+        {
+            errors.Add(OptionsValidation.Missing(S, nameof(o.SenderMailbox)) + " (or set Notifications:Transport to None)");
+        }
+
+        if (o.Transport == MailTransportKind.None && string.IsNullOrWhiteSpace(o.OutputFolder))
+        {
+            errors.Add($"{S}:OutputFolder is required when {S}:Transport is None, or nothing would reach anyone.");
+        }
+
+        if (o.Transport == MailTransportKind.Smtp && string.IsNullOrWhiteSpace(o.Smtp.Host))
+        {
+            errors.Add(OptionsValidation.Missing(S + ":Smtp", nameof(o.Smtp.Host)));
+        }
+
+        if (o.Smtp.Port is < 1 or > 65535)
+        {
+            errors.Add(OptionsValidation.Range(S + ":Smtp", nameof(o.Smtp.Port), o.Smtp.Port, 1, 65535));
+        }
+
+        if (o.Smtp.Security is not ("Auto" or "StartTls" or "SslOnConnect" or "None"))
+        {
+            errors.Add($"{S}:Smtp:Security must be Auto, StartTls, SslOnConnect or None (it is '{o.Smtp.Security}').");
+        }
+
+        if (!string.IsNullOrEmpty(o.QuietHoursStart) && o.QuietStart is null)
+        {
+            errors.Add($"{S}:QuietHoursStart must be a time such as 20:00 (it is '{o.QuietHoursStart}').");
+        }
+
+        if (!string.IsNullOrEmpty(o.QuietHoursEnd) && o.QuietEnd is null)
+        {
+            errors.Add($"{S}:QuietHoursEnd must be a time such as 07:00 (it is '{o.QuietHoursEnd}').");
+        }
+
+        if ((o.QuietStart is null) != (o.QuietEnd is null))
+        {
+            errors.Add($"{S}:QuietHoursStart and {S}:QuietHoursEnd go together: set both or neither.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

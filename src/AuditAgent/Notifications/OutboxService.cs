@@ -1,0 +1,81 @@
+using AuditAgent.Graph;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Notifications;
+
+public sealed record DeliverySummary(int Sent, int Failed, int Recovered, int Unknown);
+
+/// <summary>
+/// Delivers due outbox rows: claim, send, record. A row found in "sending" was interrupted mid-send:
+/// when the transport can check (Graph: the sender's Sent Items), it is marked sent or sent again;
+/// when it cannot (SMTP), it is marked "unknown" and left for a person rather than risk a duplicate.
+/// </summary>
+public sealed class OutboxService(OutboxStore store, IMailTransport transport, IOptions<NotificationOptions> options, TimeProvider time, ILogger<OutboxService> logger)
+{
+    public async Task<DeliverySummary> DeliverAsync(CancellationToken ct)
+    {
+        int sent = 0, failed = 0, recovered = 0, unknown = 0;
+        foreach (var row in await store.InStatusAsync("sending", ct))
+        {
+            var wasSent = await transport.WasSentAsync(row, ct);
+            if (wasSent == true)
+            {
+                await store.SetStatusAsync(row.Id, "sent", null, time.GetUtcNow(), ct);
+                recovered++;
+            }
+            else if (wasSent == false)
+            {
+                await store.SetStatusAsync(row.Id, "pending", "interrupted before it was sent", null, ct);
+            }
+            else
+            {
+                await store.SetStatusAsync(row.Id, "unknown", $"interrupted while sending over {transport.Name}; check the recipients' mailboxes before sending it again", null, ct);
+                logger.LogWarning("Outbox message {Reference} may or may not have been delivered ({Transport} cannot tell); left for a person", row.Reference, transport.Name);
+                unknown++;
+            }
+        }
+
+        foreach (var row in await store.DueAsync(time.GetUtcNow(), ct))
+        {
+            if (!await store.ClaimAsync(row.Id, ct))
+            {
+                continue;
+            }
+
+            var from = options.Value.SenderMailbox ?? "auditagent@localhost";
+            var message = MailComposer.Compose(row, from);
+            await WriteToFolderAsync(row, message, ct);
+            try
+            {
+                await transport.SendAsync(message, ct);
+                await store.SetStatusAsync(row.Id, "sent", null, time.GetUtcNow(), ct);
+                sent++;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Recorded and retried by the next fire; the job reports the failure.
+                var reason = GraphErrors.Describe(ex);
+                await store.SetStatusAsync(row.Id, "failed", reason, null, CancellationToken.None);
+                logger.LogError("Could not send {Kind} {Reference}: {Reason}", row.Kind, row.Reference, reason);
+                failed++;
+            }
+        }
+
+        return new DeliverySummary(sent, failed, recovered, unknown);
+    }
+
+    private async Task WriteToFolderAsync(OutboxRow row, MimeKit.MimeMessage message, CancellationToken ct)
+    {
+        if (options.Value.OutputFolder is not { Length: > 0 } folder)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(folder);
+        var name = $"{row.CreatedAt.UtcDateTime:yyyyMMdd-HHmmss}-{row.Kind}-{row.Reference}";
+        await message.WriteToAsync(Path.Combine(folder, name + ".eml"), ct);
+        await File.WriteAllTextAsync(Path.Combine(folder, name + ".html"), row.Html, ct);
+    }
+}

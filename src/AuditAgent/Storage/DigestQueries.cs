@@ -1,0 +1,119 @@
+using System.Text.Json;
+using AuditAgent.Notifications;
+using Dapper;
+
+namespace AuditAgent.Storage;
+
+/// <summary>Gathers the daily digest's facts.</summary>
+public sealed class DigestQueries(Database database)
+{
+    private static readonly string[] SeverityOrder = ["critical", "high", "medium", "low"];
+
+    public async Task<DigestModel> BuildAsync(DateTimeOffset periodStart, DateTimeOffset now, TimeZoneInfo zone, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        await using var c = await database.OpenAsync(ct);
+        CommandDefinition Sql(string sql, object? args = null) => new(sql, args, commandTimeout: database.CommandTimeout, cancellationToken: ct);
+
+        var steps = (await c.QueryAsync<PlanStepRow>(Sql(
+            """
+            SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id
+            WHERE s.status = 'todo' AND i.status NOT IN ('resolved', 'false-positive')
+            ORDER BY s.due_at
+            """))).ToList();
+        var nextStep = steps.GroupBy(s => s.IncidentId).ToDictionary(g => g.Key, g => g.First());
+        var names = (await c.QueryAsync<(long IncidentId, string? Name)>(Sql(
+            "SELECT incident_id, MIN(sender_name) FROM findings WHERE incident_id IS NOT NULL AND detected_at >= @since GROUP BY incident_id",
+            new { since = periodStart.AddDays(-31) }))).ToDictionary(x => x.IncidentId, x => x.Name);
+
+        DigestIncident ToDigest(IncidentRow i)
+        {
+            var step = nextStep.GetValueOrDefault(i.Id);
+            return new DigestIncident(i.Id, i.Severity, i.Status, i.SenderAddress, names.GetValueOrDefault(i.Id), i.Subject, i.ExposedCount, i.PersonalCount, i.ReExposed, i.RepeatSender,
+                JsonSerializer.Deserialize<List<string>>(i.Reasons) ?? [], i.DetectedAt, step?.Title, step?.Owner, step?.DueAt);
+        }
+
+        var fresh = (await c.QueryAsync<IncidentRow>(Sql(
+            """
+            SELECT * FROM incidents WHERE detected_at >= @periodStart AND detected_at < @now
+            ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, detected_at
+            """,
+            new { periodStart, now }))).Select(ToDigest).ToList();
+        var reExposed = (await c.QueryAsync<IncidentRow>(Sql(
+            """
+            SELECT * FROM incidents WHERE id IN (
+                SELECT incident_id FROM incident_events WHERE kind = 're-exposure' AND at >= @periodStart AND at < @now)
+            ORDER BY id
+            """,
+            new { periodStart, now }))).Select(ToDigest).ToList();
+
+        var open = (await c.QueryAsync<(string Severity, DateTimeOffset DetectedAt)>(Sql(
+            "SELECT severity, detected_at FROM incidents WHERE status NOT IN ('resolved', 'false-positive')"))).ToList();
+        var bySeverity = SeverityOrder
+            .Select(sev =>
+            {
+                var ages = open.Where(o => o.Severity == sev).Select(o => now - o.DetectedAt).ToList();
+                return new SeverityAge(sev, ages.Count, ages.Count(a => a < TimeSpan.FromDays(3)),
+                    ages.Count(a => a >= TimeSpan.FromDays(3) && a < TimeSpan.FromDays(7)), ages.Count(a => a >= TimeSpan.FromDays(7)));
+            })
+            .ToList();
+
+        var severities = open.Count == 0 ? new Dictionary<long, string>() : (await c.QueryAsync<(long Id, string Severity)>(Sql(
+            "SELECT id, severity FROM incidents WHERE status NOT IN ('resolved', 'false-positive')"))).ToDictionary(x => x.Id, x => x.Severity);
+        var overdue = steps.Where(s => s.DueAt < now)
+            .Select(s => new OverdueStep(s.IncidentId, severities.GetValueOrDefault(s.IncidentId, "?"), s.Title, s.Owner, s.DueAt))
+            .ToList();
+
+        var repeat = (await c.QueryAsync<(string Sender, int Count)>(Sql(
+            """
+            SELECT sender_address, COUNT(*) FROM incidents
+            WHERE first_sent_at >= @since AND status <> 'false-positive'
+            GROUP BY sender_address HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, sender_address
+            """,
+            new { since = now.AddDays(-90) }))).Select(r => new RepeatSender(r.Sender, r.Count)).ToList();
+
+        var suppressed = (await c.QueryAsync<string>(Sql(
+            "SELECT suppression_reason FROM findings WHERE suppression_reason IS NOT NULL AND incident_id IS NULL AND processed_at >= @periodStart AND processed_at < @now",
+            new { periodStart, now })))
+            .GroupBy(ReasonKind)
+            .Select(g => new SuppressedCount(g.Key, g.Count()))
+            .OrderByDescending(s => s.Findings)
+            .ToList();
+
+        var lastScan = await c.QuerySingleOrDefaultAsync<(DateTimeOffset StartedAt, string Status)?>(Sql(
+            "SELECT started_at, status FROM scan_runs WHERE status <> 'running' ORDER BY id DESC LIMIT 1"));
+        var mailboxes = (await c.QueryAsync<(string Address, string? LastError, DateTimeOffset? LastSyncedAt)>(Sql(
+            "SELECT address, last_error, last_synced_at FROM mailboxes"))).ToList();
+        var worstLag = mailboxes.Count == 0 ? (TimeSpan?)null : mailboxes.Max(m => m.LastSyncedAt is { } t ? now - t : TimeSpan.MaxValue);
+        var jobFailure = await c.QuerySingleOrDefaultAsync<string?>(Sql(
+            """
+            SELECT job || ': ' || error FROM job_runs
+            WHERE status = 'failed' AND started_at >= @periodStart ORDER BY id DESC LIMIT 1
+            """,
+            new { periodStart }));
+        var health = new ScanHealth(lastScan?.StartedAt, lastScan?.Status, mailboxes.Count,
+            mailboxes.Where(m => m.LastError is not null).Select(m => new FailedMailbox(m.Address, m.LastError!)).ToList(),
+            worstLag == TimeSpan.MaxValue ? null : worstLag, jobFailure);
+
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var firstDay = today.AddDays(-13);
+        var detected = (await c.QueryAsync<(DateTimeOffset DetectedAt, string Severity)>(Sql(
+            "SELECT detected_at, severity FROM incidents WHERE detected_at >= @since",
+            new { since = now.AddDays(-15) }))).ToList();
+        var trend = Enumerable.Range(0, 14).Select(d => firstDay.AddDays(d)).Select(day =>
+        {
+            var onDay = detected.Where(x => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(x.DetectedAt, zone).DateTime) == day).ToList();
+            return new TrendDay(day, onDay.Count(x => x.Severity == "low"), onDay.Count(x => x.Severity == "medium"),
+                onDay.Count(x => x.Severity == "high"), onDay.Count(x => x.Severity == "critical"));
+        }).ToList();
+
+        return new DigestModel(today, zone.Id, periodStart, now, fresh, reExposed, bySeverity, overdue, repeat, suppressed, health, trend);
+    }
+
+    /// <summary>The kind of a suppression reason, without the entry details: what the digest counts by.</summary>
+    internal static string ReasonKind(string reason)
+    {
+        var cut = reason.IndexOfAny([':', '(']);
+        return (cut < 0 ? reason : reason[..cut]).Trim();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Dapper;
+
+namespace AuditAgent.Storage;
+
+public sealed record JobRunRow
+{
+    public long Id { get; init; }
+
+    public string Job { get; init; } = "";
+
+    public string Instance { get; init; } = "";
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    public string Status { get; init; } = "";
+
+    public string? Summary { get; init; }
+
+    public string? Error { get; init; }
+}
+
+public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies);
+
+/// <summary>Job runs and data retention: the agent's own housekeeping.</summary>
+public sealed class OperationsStore(Database database)
+{
+    public static string Instance { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    public async Task<long> StartJobAsync(string job, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "INSERT INTO job_runs (job, instance, started_at, status) VALUES (@job, @Instance, @now, 'running') RETURNING id",
+            new { job, Instance, now }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+    }
+
+    public async Task FinishJobAsync(long id, string status, string? summary, string? error, DateTimeOffset now)
+    {
+        await using var c = await database.OpenAsync(CancellationToken.None);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE job_runs SET status = @status, summary = @summary, error = @error, finished_at = @now WHERE id = @id",
+            new { id, status, summary, error, now }, commandTimeout: database.CommandTimeout));
+    }
+
+    /// <summary>The latest run of every job.</summary>
+    public async Task<IReadOnlyList<JobRunRow>> LatestJobRunsAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<JobRunRow>(new CommandDefinition(
+            "SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job",
+            commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// Deletes personal data past retention: exposed recipients of incidents closed long enough ago and
+    /// of old suppressed findings (counts and domains stay on the findings), Bcc recipient lists, and
+    /// the bodies of sent mail.
+    /// </summary>
+    public async Task<PurgeResult> PurgeAsync(DateTimeOffset closedBefore, DateTimeOffset bccBefore, DateTimeOffset mailBefore, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var incidents = await c.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM finding_recipients WHERE finding_id IN (
+                SELECT f.id FROM findings f JOIN incidents i ON i.id = f.incident_id
+                WHERE i.status IN ('resolved', 'false-positive') AND i.closed_at < @closedBefore)
+            """,
+            new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
+        var suppressed = await c.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM finding_recipients WHERE finding_id IN (
+                SELECT id FROM findings WHERE incident_id IS NULL AND suppression_reason IS NOT NULL AND processed_at < @closedBefore)
+            """,
+            new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
+        var bcc = await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM bcc_message_recipients WHERE bcc_message_id IN (SELECT id FROM bcc_messages WHERE sent_at < @bccBefore AND processed_at IS NOT NULL)",
+            new { bccBefore }, tx, database.CommandTimeout, cancellationToken: ct));
+        var mail = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE outbox SET html = '', text = '' WHERE status = 'sent' AND sent_at < @mailBefore AND (html <> '' OR text <> '')",
+            new { mailBefore }, tx, database.CommandTimeout, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return new PurgeResult(incidents, suppressed, bcc, mail);
+    }
+
+    public static string Describe(PurgeResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, {r.BccRecipients} Bcc recipients; emptied {r.MailBodies} sent mail bodies");
+}

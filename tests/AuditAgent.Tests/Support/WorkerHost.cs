@@ -1,0 +1,46 @@
+using AuditAgent.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AuditAgent.Tests.Support;
+
+/// <summary>The agent as `auditagent run` builds it (Generic Host, Quartz jobs), over a harness's settings.</summary>
+public static class WorkerHost
+{
+    public static IHost Build(IReadOnlyDictionary<string, string?> settings, TimeProvider time, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        if (extra is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(extra);
+        }
+
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAuditAgent(builder.Configuration);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddAuditAgentWorker();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        return builder.Build();
+    }
+
+    /// <summary>Waits for something the worker does on its own thread, failing after <paramref name="seconds"/>.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, int seconds = 20)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"nothing happened within {seconds} s");
+    }
+}

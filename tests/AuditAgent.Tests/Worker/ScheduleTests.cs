@@ -1,0 +1,60 @@
+using AuditAgent.Hosting;
+using AuditAgent.Storage;
+using AuditAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+using static AuditAgent.Tests.Support.TenantBuilder;
+
+namespace AuditAgent.Tests.Worker;
+
+public class ScheduleTests
+{
+    private const string Never = "0 0 0 1 1 ? 2099";
+
+    [Theory]
+    [InlineData("2026-11-28T05:00:00Z", "2026-11-28T07:00:00Z")] // Berlin is UTC+1 in winter
+    [InlineData("2026-07-01T05:00:00Z", "2026-07-01T06:00:00Z")] // and UTC+2 in summer
+    [InlineData("2026-07-01T06:00:01Z", "2026-07-02T06:00:00Z")]
+    public void NextFireTimes_ReadTheCronInTheConfiguredZone(string now, string expectedDigest)
+    {
+        var schedule = new ScheduleOptions { TimeZone = "Europe/Berlin" };
+
+        var next = WorkerExtensions.NextFireTimes(schedule, DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture)).ToDictionary(n => n.Job);
+
+        Assert.Equal(DateTimeOffset.Parse(expectedDigest, System.Globalization.CultureInfo.InvariantCulture), next[JobNames.Digest].Next);
+    }
+
+    [Fact]
+    public async Task Worker_FakeClockReachesTheScheduledTime_RunsTheJobsThen()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Price list", Now.AddDays(-1), People(12, Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-07-01T05:59:58Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var host = WorkerHost.Build(agent.Settings, clock, new Dictionary<string, string?>
+        {
+            ["Schedule:TimeZone"] = "Europe/Berlin",
+            ["Schedule:ScanCron"] = "0 0 8 * * ?",
+            ["Schedule:DigestCron"] = Never,
+            ["Schedule:EscalationCron"] = Never,
+            ["Schedule:PurgeCron"] = Never,
+            ["Notifications:Transport"] = "None",
+            ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
+        });
+        await host.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
+        await host.StartAsync();
+        var runs = host.Services.GetRequiredService<OperationsStore>();
+        Assert.Empty(await runs.LatestJobRunsAsync(CancellationToken.None));
+
+        clock.Advance(TimeSpan.FromSeconds(3));
+
+        var scan = await WorkerHost.EventuallyAsync(async () =>
+            (await runs.LatestJobRunsAsync(CancellationToken.None)).FirstOrDefault(r => r.Job == JobNames.Scan && r.Status != "running"));
+        await host.StopAsync();
+        Assert.Equal("succeeded", scan.Status);
+        Assert.Equal(DateTimeOffset.Parse("2026-07-01T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture), scan.StartedAt, TimeSpan.FromSeconds(2));
+        Assert.Contains("1 incidents opened", scan.Summary, StringComparison.Ordinal);
+    }
+}
