@@ -3,6 +3,7 @@ using AuditAgent.Incidents;
 using AuditAgent.Notifications;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Quartz;
@@ -13,15 +14,19 @@ namespace AuditAgent.Hosting;
 /// Runs a job's work and records it in job_runs, so that `status` and the digest show every failure.
 /// A failure is rethrown to Quartz (and logged); the next fire tries again.
 /// </summary>
-public sealed class JobRunner(OperationsStore store, TimeProvider time, ILogger<JobRunner> logger)
+public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<JobRunner> logger)
 {
-    public async ValueTask RunAsync(string job, Func<Task<string>> work, CancellationToken ct)
+    /// <param name="work">Gets a token that is cancelled when Quartz interrupts the job or the host is stopping
+    /// (SIGTERM, Ctrl+C): a scan then commits what it read and stops, so the process exits promptly.</param>
+    public async ValueTask RunAsync(string job, Func<CancellationToken, Task<string>> work, CancellationToken quartzToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var id = await store.StartJobAsync(job, time.GetUtcNow(), ct);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(quartzToken, lifetime.ApplicationStopping);
+        var ct = linked.Token;
+        var id = await store.StartJobAsync(job, time.GetUtcNow(), CancellationToken.None);
         try
         {
-            var summary = await work();
+            var summary = await work(ct);
             await store.FinishJobAsync(id, "succeeded", summary, null, time.GetUtcNow());
             logger.LogInformation("Job {Job} succeeded: {Summary}", job, summary);
         }
@@ -53,15 +58,15 @@ public static class JobNames
 public sealed class ScanSentItemsJob(JobRunner runner, ScanService scan, IncidentService incidents) : IJob
 {
     public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
-        runner.RunAsync(JobNames.Scan, async () =>
+        runner.RunAsync(JobNames.Scan, async ct =>
         {
-            var s = await scan.RunAsync(null, cancellationToken);
+            var s = await scan.RunAsync(null, ct);
             if (s.Status == "failed" && s.Mailboxes > 0)
             {
                 throw new InvalidOperationException($"every mailbox failed, e.g. {s.Failures[0].Reason}");
             }
 
-            var i = await incidents.ProcessAsync(cancellationToken);
+            var i = await incidents.ProcessAsync(ct);
             return $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";
         }, cancellationToken);
 }
@@ -70,9 +75,9 @@ public sealed class ScanSentItemsJob(JobRunner runner, ScanService scan, Inciden
 public sealed class SendDailyDigestJob(JobRunner runner, DigestService digest) : IJob
 {
     public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
-        runner.RunAsync(JobNames.Digest, async () =>
+        runner.RunAsync(JobNames.Digest, async ct =>
         {
-            var run = await digest.SendAsync(cancellationToken);
+            var run = await digest.SendAsync(ct);
             if (run.Delivery.Failed > 0)
             {
                 throw new InvalidOperationException($"{run.Reason}, but {run.Delivery.Failed} messages could not be sent; the next fire retries");
@@ -86,9 +91,9 @@ public sealed class SendDailyDigestJob(JobRunner runner, DigestService digest) :
 public sealed class EscalateIncidentsJob(JobRunner runner, EscalationService escalations) : IJob
 {
     public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
-        runner.RunAsync(JobNames.Escalate, async () =>
+        runner.RunAsync(JobNames.Escalate, async ct =>
         {
-            var run = await escalations.RunAsync(cancellationToken);
+            var run = await escalations.RunAsync(ct);
             if (run.Delivery.Failed > 0)
             {
                 throw new InvalidOperationException($"{run.Delivery.Failed} escalations could not be sent; the next fire retries");
@@ -102,11 +107,11 @@ public sealed class EscalateIncidentsJob(JobRunner runner, EscalationService esc
 public sealed class PurgeExpiredDataJob(JobRunner runner, OperationsStore store, IOptions<RetentionOptions> retention, TimeProvider time) : IJob
 {
     public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
-        runner.RunAsync(JobNames.Purge, async () =>
+        runner.RunAsync(JobNames.Purge, async ct =>
         {
             var now = time.GetUtcNow();
             var r = retention.Value;
-            var result = await store.PurgeAsync(now.AddDays(-r.ClosedIncidentRecipientsDays), now.AddDays(-r.BccMessageRecipientsDays), now.AddDays(-r.SentMailDays), cancellationToken);
+            var result = await store.PurgeAsync(now.AddDays(-r.ClosedIncidentRecipientsDays), now.AddDays(-r.BccMessageRecipientsDays), now.AddDays(-r.SentMailDays), ct);
             return OperationsStore.Describe(result);
         }, cancellationToken);
 }

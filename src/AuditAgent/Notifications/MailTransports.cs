@@ -59,6 +59,8 @@ public sealed class GraphMailTransport(GraphServiceClient client, IOptions<Notif
         await message.WriteToAsync(mime, ct);
         var base64 = Convert.ToBase64String(mime.GetBuffer(), 0, (int)mime.Length);
         var request = client.Users[options.Value.SenderMailbox].SendMail.ToPostRequestInformation(new Microsoft.Graph.Users.Item.SendMail.SendMailPostRequestBody());
+        // The request builder prepared a JSON body; MIME goes as base64 text/plain instead.
+        request.Headers.Remove("Content-Type");
         request.SetStreamContent(new MemoryStream(Encoding.ASCII.GetBytes(base64)), "text/plain");
         await client.RequestAdapter.SendNoContentAsync(request, Errors, ct);
     }

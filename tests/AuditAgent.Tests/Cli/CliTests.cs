@@ -130,6 +130,47 @@ public partial class CliTests
     }
 
     [Fact]
+    public async Task Run_BadScheduleAndMailSettings_AreRefusedBeforeAnythingStarts()
+    {
+        using var folder = new TempFolder();
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, $$$"""
+            {"Graph":{"AccessToken":"x","BaseUrl":"http://127.0.0.1:1/v1.0"},
+             "Storage":{"SqlitePath":"{{{Path.Combine(folder.Path, "a.db")}}}"},
+             "Schedule":{"TimeZone":"Mars/Olympus","DigestCron":"every morning"},
+             "Notifications":{"Transport":"Smtp","SenderMailbox":"a@contoso.com","QuietHoursStart":"22:00"}}
+            """);
+
+        var (code, _, error) = await RunAsync("run", "--config", config);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("Schedule:TimeZone 'Mars/Olympus' is not a known IANA time zone", error, StringComparison.Ordinal);
+        Assert.Contains("Schedule:DigestCron 'every morning' is not a Quartz cron expression", error, StringComparison.Ordinal);
+        Assert.Contains("Notifications:Smtp:Host is required", error, StringComparison.Ordinal);
+        Assert.Contains("Notifications:QuietHoursStart and Notifications:QuietHoursEnd go together", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder.Path, "a.db")));
+    }
+
+    [Fact]
+    public async Task DigestPreview_OnTheDemoDatabase_WritesTheDigestPageAndItsTextPart()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "demo.db");
+        await RunAsync("demo", "--db", db, "--mailboxes", "20");
+        var page = Path.Combine(folder.Path, "digest.html");
+
+        var (code, output, error) = await RunAsync("digest", "--preview", "--out", page, "--db", db);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("AuditAgent daily digest", output, StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(page);
+        Assert.Contains("Spring price list 2027", html, StringComparison.Ordinal);
+        Assert.Contains("data-chart=\"trend\"", html, StringComparison.Ordinal);
+        Assert.Contains("New incidents:", await File.ReadAllTextAsync(Path.ChangeExtension(page, ".txt")), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(folder.Path, "*.eml"));
+    }
+
+    [Fact]
     public async Task Scan_MissingConfigFile_SaysSo()
     {
         var (code, _, error) = await RunAsync("scan", "--config", "/nonexistent/auditagent.json");

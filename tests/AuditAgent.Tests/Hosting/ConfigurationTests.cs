@@ -16,6 +16,10 @@ public class ConfigurationTests
         { typeof(DetectionOptions), DetectionOptions.Section },
         { typeof(StorageOptions), StorageOptions.Section },
         { typeof(AuditAgent.Incidents.IncidentOptions), AuditAgent.Incidents.IncidentOptions.Section },
+        { typeof(ScheduleOptions), ScheduleOptions.Section },
+        { typeof(AuditAgent.Notifications.NotificationOptions), AuditAgent.Notifications.NotificationOptions.Section },
+        { typeof(AuditAgent.Notifications.SmtpOptions), AuditAgent.Notifications.NotificationOptions.Section + ":Smtp" },
+        { typeof(RetentionOptions), RetentionOptions.Section },
     };
 
     [Theory]
@@ -43,5 +47,8 @@ public class ConfigurationTests
         Assert.Equal(30, services.GetRequiredService<IOptions<ScanOptions>>().Value.LookbackDays);
         Assert.Equal(10, services.GetRequiredService<IOptions<DetectionOptions>>().Value.VisibleExternalThreshold);
         Assert.Equal("auditagent.db", services.GetRequiredService<IOptions<StorageOptions>>().Value.SqlitePath);
+        Assert.Equal("auditagent@contoso.com", services.GetRequiredService<IOptions<AuditAgent.Notifications.NotificationOptions>>().Value.SenderMailbox);
+        Assert.Equal(new TimeOnly(20, 0), services.GetRequiredService<IOptions<AuditAgent.Notifications.NotificationOptions>>().Value.QuietStart);
+        Assert.Equal("0 0 8 * * ?", services.GetRequiredService<IOptions<ScheduleOptions>>().Value.DigestCron);
     }
 }
