@@ -32,8 +32,9 @@ public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApp
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            // A stop is not a failure: what was read is committed and the next run resumes.
             await store.FinishJobAsync(id, "cancelled", "stopped by shutdown; the next run resumes", null, time.GetUtcNow());
-            throw;
+            logger.LogInformation("Job {Job} stopped for shutdown; the next run resumes", job);
         }
         catch (Exception ex)
         {

@@ -100,8 +100,9 @@ public sealed class ScanService(
         {
             var status = ex is OperationCanceledException ? "cancelled" : "failed";
             var s = stats.Summary(runId, started, time.GetUtcNow(), mailboxCount);
+            var error = ex is OperationCanceledException && ct.IsCancellationRequested ? "stopped before the end; the next scan resumes" : GraphErrors.Describe(ex);
             await store.FinishRunAsync(runId, new ScanRunResult(s.FinishedAt, status, s.Mailboxes, s.Failures.Count, s.Messages,
-                s.MalformedMessages, s.UnresolvableRecipients, s.NewFindings, s.Resyncs, GraphErrors.Describe(ex)), CancellationToken.None);
+                s.MalformedMessages, s.UnresolvableRecipients, s.NewFindings, s.Resyncs, error), CancellationToken.None);
             throw;
         }
     }
