@@ -26,6 +26,42 @@ public class ScheduleTests
     }
 
     [Fact]
+    public async Task Worker_MachineSleptThroughManyFires_RunsTheJobOnceThenKeepsTheSchedule()
+    {
+        var t = new TenantBuilder();
+        t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T10:01:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var host = WorkerHost.Build(agent.Settings, clock, new Dictionary<string, string?>
+        {
+            ["Schedule:ScanCron"] = "0 0/15 * * * ?",
+            ["Schedule:DigestCron"] = Never,
+            ["Schedule:EscalationCron"] = Never,
+            ["Schedule:PurgeCron"] = Never,
+            ["Notifications:Transport"] = "None",
+            ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
+        });
+        await host.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
+        await host.StartAsync();
+        var scheduler = await host.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler(CancellationToken.None);
+
+        clock.Advance(TimeSpan.FromHours(3)); // twelve fires missed while asleep
+
+        var trigger = new Quartz.TriggerKey(JobNames.Scan + "-trigger");
+        await WorkerHost.EventuallyAsync(async () =>
+            (await scheduler.GetTrigger(trigger, CancellationToken.None))?.NextFireTimeUtc > clock.GetUtcNow() ? "caught up" : null);
+        var runs = host.Services.GetRequiredService<OperationsStore>();
+        var run = await WorkerHost.EventuallyAsync(async () => (await runs.LatestJobRunsAsync(CancellationToken.None)).FirstOrDefault(r => r.Status != "running"));
+        var next = (await scheduler.GetTrigger(trigger, CancellationToken.None))!.NextFireTimeUtc;
+        await host.StopAsync();
+
+        await using var c = await agent.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None);
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM job_runs"));
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(DateTimeOffset.Parse("2026-12-01T13:15:00Z", System.Globalization.CultureInfo.InvariantCulture), next);
+    }
+
+    [Fact]
     public async Task Worker_FakeClockReachesTheScheduledTime_RunsTheJobsThen()
     {
         var t = new TenantBuilder();
