@@ -35,6 +35,12 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
         var segments = Segments(request.Path);
         var get = request.Method.Equals("GET", StringComparison.OrdinalIgnoreCase);
         var post = request.Method.Equals("POST", StringComparison.OrdinalIgnoreCase);
+        if (Denied(segments, post) is { } denied)
+        {
+            counters.CountOperation("denied", null);
+            return Task.FromResult(denied);
+        }
+
         return segments switch
         {
             ["$batch"] when post => BatchAsync(request, ct),
@@ -49,6 +55,25 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
                 UserOperation("messages", id, mail: true, u => List(u, request), ct),
             _ => Task.FromResult(SimResponse.Json(400, GraphJson.Error("BadRequest", $"Resource not found for the segment '{segments.LastOrDefault()}'."))),
         };
+    }
+
+    /// <summary>Answers 403 as Graph does when the token lacks the application permission an endpoint needs.</summary>
+    private SimResponse? Denied(string[] segments, bool post)
+    {
+        bool Has(params string[] roles) => roles.Any(r => options.Roles.Contains(r, StringComparer.OrdinalIgnoreCase));
+        return segments switch
+        {
+            ["$batch"] => null,
+            ["domains", ..] when !Has("Domain.Read.All", "Directory.Read.All", "Directory.ReadWrite.All") => DirectoryDenied(),
+            ["users", _, "sendMail"] when post => Has("Mail.Send") ? null : MailDenied(),
+            ["users", _, "mailFolders", ..] => Has("Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite") ? null : MailDenied(),
+            ["users", ..] when !Has("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") => DirectoryDenied(),
+            _ => null,
+        };
+
+        static SimResponse DirectoryDenied() => SimResponse.Json(403, GraphJson.Error("Authorization_RequestDenied", "Insufficient privileges to complete the operation."));
+
+        static SimResponse MailDenied() => SimResponse.Json(403, GraphJson.Error("ErrorAccessDenied", "Access is denied. Check credentials and try again."));
     }
 
     /// <summary>Splits a path, accepting OData key syntax as Graph does: users('id') is users/id.</summary>

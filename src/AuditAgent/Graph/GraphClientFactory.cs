@@ -1,6 +1,5 @@
 using System.Net;
 using AuditAgent.Hosting;
-using Azure.Identity;
 using Microsoft.Graph;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Authentication.Azure;
@@ -25,12 +24,7 @@ public static class GraphClientFactory
         // Tokens are attached only for allowed hosts; without naming ours, a non-Graph host (the
         // simulator) would silently get no Authorization header at all.
         IAuthenticationProvider auth = string.IsNullOrWhiteSpace(options.AccessToken)
-            ? new AzureIdentityAuthenticationProvider(
-                new ClientSecretCredential(options.TenantId, options.ClientId, options.ClientSecret, new ClientSecretCredentialOptions { AuthorityHost = cloud.AuthorityHost }),
-                [host],
-                null,
-                true,
-                cloud.Scope)
+            ? new AzureIdentityAuthenticationProvider(CredentialFactory.Create(options), [host], null, true, cloud.Scope)
             : new BaseBearerTokenAuthenticationProvider(new FixedTokenProvider(options.AccessToken, host));
 
         var handlers = GraphClientFactoryHandlers(options);

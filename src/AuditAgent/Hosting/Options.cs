@@ -13,11 +13,42 @@ public sealed class GraphOptions
     /// <summary>Overrides the cloud's Graph URL (with the version segment); the simulator sets it.</summary>
     public string? BaseUrl { get; set; }
 
+    /// <summary>ClientSecret, ClientCertificate, ManagedIdentity or WorkloadIdentity.</summary>
+    public CredentialKind Credential { get; set; } = CredentialKind.ClientSecret;
+
     public string? TenantId { get; set; }
 
     public string? ClientId { get; set; }
 
     public string? ClientSecret { get; set; }
+
+    /// <summary>A file holding the client secret (a mounted secret), instead of ClientSecret.</summary>
+    public string? ClientSecretFile { get; set; }
+
+    /// <summary>A PFX (.pfx/.p12) or PEM (.pem/.crt) certificate file.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key, when it is not in CertificatePath.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    public string? CertificatePasswordFile { get; set; }
+
+    /// <summary>Or: the certificate's thumbprint in the My store of CertificateStoreLocation.</summary>
+    public string? CertificateThumbprint { get; set; }
+
+    /// <summary>CurrentUser or LocalMachine.</summary>
+    public string CertificateStoreLocation { get; set; } = "CurrentUser";
+
+    /// <summary>Send the certificate chain (subject name/issuer authentication).</summary>
+    public bool SendCertificateChain { get; set; }
+
+    /// <summary>The client id of a user-assigned managed identity; empty for the system-assigned one.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>The federated token file for workload identity; AZURE_FEDERATED_TOKEN_FILE when empty.</summary>
+    public string? FederatedTokenFile { get; set; }
 
     /// <summary>A fixed bearer token instead of a credential. For the tenant simulator only.</summary>
     public string? AccessToken { get; set; }

@@ -24,20 +24,7 @@ internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
         const string S = GraphOptions.Section;
         if (string.IsNullOrWhiteSpace(o.AccessToken))
         {
-            if (string.IsNullOrWhiteSpace(o.TenantId))
-            {
-                errors.Add(OptionsValidation.Missing(S, nameof(o.TenantId)));
-            }
-
-            if (string.IsNullOrWhiteSpace(o.ClientId))
-            {
-                errors.Add(OptionsValidation.Missing(S, nameof(o.ClientId)));
-            }
-
-            if (string.IsNullOrWhiteSpace(o.ClientSecret))
-            {
-                errors.Add(OptionsValidation.Missing(S, nameof(o.ClientSecret)));
-            }
+            ValidateCredential(o, errors);
         }
 
         if (!Enum.IsDefined(o.Cloud))
@@ -71,6 +58,80 @@ internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateCredential(GraphOptions o, List<string> errors)
+    {
+        const string S = GraphOptions.Section;
+        void Require(string? value, string key)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors.Add(OptionsValidation.Missing(S, key));
+            }
+        }
+
+        void FileExists(string? path, string key)
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+            {
+                errors.Add($"{S}:{key}: {path} does not exist.");
+            }
+        }
+
+        switch (o.Credential)
+        {
+            case CredentialKind.ClientSecret:
+                Require(o.TenantId, nameof(o.TenantId));
+                Require(o.ClientId, nameof(o.ClientId));
+                if (string.IsNullOrWhiteSpace(o.ClientSecret) && string.IsNullOrWhiteSpace(o.ClientSecretFile))
+                {
+                    errors.Add(OptionsValidation.Missing(S, nameof(o.ClientSecret)) + $" Or name a file that holds it in {S}:{nameof(o.ClientSecretFile)}.");
+                }
+
+                FileExists(o.ClientSecretFile, nameof(o.ClientSecretFile));
+                break;
+            case CredentialKind.ClientCertificate:
+                Require(o.TenantId, nameof(o.TenantId));
+                Require(o.ClientId, nameof(o.ClientId));
+                if (string.IsNullOrWhiteSpace(o.CertificatePath) == string.IsNullOrWhiteSpace(o.CertificateThumbprint))
+                {
+                    errors.Add($"{S}:{nameof(o.CertificatePath)} or {S}:{nameof(o.CertificateThumbprint)} is required for a certificate credential (exactly one of them).");
+                }
+
+                FileExists(o.CertificatePath, nameof(o.CertificatePath));
+                FileExists(o.CertificateKeyPath, nameof(o.CertificateKeyPath));
+                FileExists(o.CertificatePasswordFile, nameof(o.CertificatePasswordFile));
+                if (o.CertificateStoreLocation is not ("CurrentUser" or "LocalMachine"))
+                {
+                    errors.Add($"{S}:{nameof(o.CertificateStoreLocation)} must be CurrentUser or LocalMachine (it is '{o.CertificateStoreLocation}').");
+                }
+
+                break;
+            case CredentialKind.ManagedIdentity:
+                break;
+            case CredentialKind.WorkloadIdentity:
+                if (string.IsNullOrWhiteSpace(o.TenantId) && Environment.GetEnvironmentVariable("AZURE_TENANT_ID") is null)
+                {
+                    errors.Add(OptionsValidation.Missing(S, nameof(o.TenantId)) + " (or AZURE_TENANT_ID, which the workload identity webhook sets)");
+                }
+
+                if (string.IsNullOrWhiteSpace(o.ClientId) && Environment.GetEnvironmentVariable("AZURE_CLIENT_ID") is null)
+                {
+                    errors.Add(OptionsValidation.Missing(S, nameof(o.ClientId)) + " (or AZURE_CLIENT_ID, which the workload identity webhook sets)");
+                }
+
+                var tokenFile = o.FederatedTokenFile ?? Environment.GetEnvironmentVariable("AZURE_FEDERATED_TOKEN_FILE");
+                if (string.IsNullOrWhiteSpace(tokenFile))
+                {
+                    errors.Add(OptionsValidation.Missing(S, nameof(o.FederatedTokenFile)) + " (or AZURE_FEDERATED_TOKEN_FILE, which the workload identity webhook sets)");
+                }
+
+                break;
+            default:
+                errors.Add($"{S}:Credential must be one of {string.Join(", ", Enum.GetNames<CredentialKind>())}.");
+                break;
+        }
     }
 }
 

@@ -1,0 +1,309 @@
+using System.Text.Json;
+using AuditAgent.Graph;
+using AuditAgent.Notifications;
+using AuditAgent.Storage;
+using Azure.Core;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Graph;
+using Microsoft.Graph.Models.ODataErrors;
+
+namespace AuditAgent.Hosting;
+
+public enum CheckStatus
+{
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+/// <summary>One check of `doctor`: what was checked, the result, and for a failure how to fix it.</summary>
+public sealed record CheckResult(string Check, CheckStatus Status, string Detail, string? Fix = null);
+
+/// <summary>
+/// Proves a set-up works, check by check: configuration, database, token, granted permissions,
+/// directory, one mailbox, and the mail sender. Never prints a secret or a token.
+/// </summary>
+public sealed class Doctor(IServiceProvider services)
+{
+    public async Task<IReadOnlyList<CheckResult>> RunAsync(string? mailbox, CancellationToken ct)
+    {
+        var results = new List<CheckResult>();
+        var configured = CheckConfiguration(results);
+        await CheckDatabaseAsync(results, ct);
+        if (!configured.Graph)
+        {
+            foreach (var check in new[] { "Token", "Permissions", "Domains", "Users", "Mailbox", "Mail sender" })
+            {
+                results.Add(new CheckResult(check, CheckStatus.Skip, "not checked: the Graph configuration is not valid"));
+            }
+
+            return results;
+        }
+
+        var graphOptions = services.GetRequiredService<IOptions<GraphOptions>>().Value;
+        var token = await CheckTokenAsync(results, graphOptions, ct);
+        var roles = token is null ? null : CheckRoles(results, token, configured.Mail?.Transport == MailTransportKind.Graph);
+        if (token is null)
+        {
+            results.Add(new CheckResult("Permissions", CheckStatus.Skip, "not checked: no token"));
+        }
+
+        var graph = services.GetRequiredService<GraphServiceClient>();
+        var directory = new GraphDirectory(graph);
+        await Probe(results, "Domains", async () =>
+        {
+            var domains = await directory.GetVerifiedDomainsAsync(ct);
+            return $"{domains.Count} verified domains: {string.Join(", ", domains.Take(8))}";
+        }, "grant Domain.Read.All and admin consent (auditagent consent)");
+
+        IReadOnlyList<Mailbox> mailboxes = [];
+        await Probe(results, "Users", async () =>
+        {
+            mailboxes = await directory.GetMailboxesAsync(ct);
+            return $"{mailboxes.Count} enabled users with a mailbox";
+        }, "grant User.Read.All and admin consent (auditagent consent)");
+
+        var target = mailbox is null
+            ? (mailboxes.Count > 0 ? mailboxes[0] : null)
+            : mailboxes.FirstOrDefault(m => m.Address.Equals(mailbox, StringComparison.OrdinalIgnoreCase) || m.Id == mailbox) ?? new Mailbox(mailbox, mailbox, null);
+        if (target is null)
+        {
+            results.Add(new CheckResult("Mailbox", CheckStatus.Skip, "not checked: no mailbox to read"));
+        }
+        else
+        {
+            await CheckMailboxAsync(results, graph, target, ct);
+        }
+
+        await CheckSenderAsync(results, graph, configured.Mail, roles, ct);
+        return results;
+    }
+
+    private (bool Graph, NotificationOptions? Mail) CheckConfiguration(List<CheckResult> results)
+    {
+        var errors = new List<string>();
+        var graphValid = true;
+        void Try<T>()
+            where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptions<T>>().Value;
+            }
+            catch (OptionsValidationException ex)
+            {
+                errors.AddRange(ex.Failures);
+                if (typeof(T) == typeof(GraphOptions))
+                {
+                    graphValid = false;
+                }
+            }
+        }
+
+        Try<GraphOptions>();
+        Try<ScanOptions>();
+        Try<DetectionOptions>();
+        Try<StorageOptions>();
+        Try<Incidents.IncidentOptions>();
+        Try<ScheduleOptions>();
+        Try<RetentionOptions>();
+        Try<NotificationOptions>();
+        NotificationOptions? mail = null;
+        try
+        {
+            mail = services.GetRequiredService<IOptions<NotificationOptions>>().Value;
+        }
+        catch (OptionsValidationException)
+        {
+        }
+
+        results.Add(errors.Count == 0
+            ? new CheckResult("Configuration", CheckStatus.Pass, "every section is valid")
+            : new CheckResult("Configuration", CheckStatus.Fail, string.Join(" ", errors), "set the keys named above; appsettings.example.json documents each"));
+        return (graphValid, mail);
+    }
+
+    private async Task CheckDatabaseAsync(List<CheckResult> results, CancellationToken ct)
+    {
+        Database database;
+        try
+        {
+            database = services.GetRequiredService<Database>();
+        }
+        catch (OptionsValidationException)
+        {
+            results.Add(new CheckResult("Database", CheckStatus.Skip, "not checked: the Storage configuration is not valid"));
+            return;
+        }
+
+        try
+        {
+            await database.MigrateAsync(ct);
+            results.Add(new CheckResult("Database", CheckStatus.Pass, $"{database.Path} is reachable and migrated"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            results.Add(new CheckResult("Database", CheckStatus.Fail, $"{database.Path}: {ex.Message}",
+                "check Storage:SqlitePath: its folder must exist (or be creatable) and be writable by the agent's user"));
+        }
+    }
+
+    private static async Task<string?> CheckTokenAsync(List<CheckResult> results, GraphOptions o, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(o.AccessToken))
+        {
+            results.Add(new CheckResult("Token", CheckStatus.Pass, "a fixed access token is configured (Graph:AccessToken, for the tenant simulator)"));
+            return o.AccessToken;
+        }
+
+        var scope = CloudEndpoints.For(o.Cloud).Scope;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            var token = await CredentialFactory.Create(o).GetTokenAsync(new TokenRequestContext([scope]), timeout.Token);
+            results.Add(new CheckResult("Token", CheckStatus.Pass, $"{o.Credential} credential got a token for {scope}, valid until {token.ExpiresOn.UtcDateTime:yyyy-MM-dd HH:mm} UTC"));
+            return token.Token;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var fix = o.Credential switch
+            {
+                CredentialKind.ClientSecret => "check Graph:TenantId, Graph:ClientId and the secret (it may have expired: create a new one in the app registration)",
+                CredentialKind.ClientCertificate => "check Graph:TenantId, Graph:ClientId and that the certificate's public key is uploaded to the app registration",
+                CredentialKind.ManagedIdentity => "run the agent on an Azure resource with a managed identity; for a user-assigned one set Graph:ManagedIdentityClientId",
+                _ => "check the service account's azure.workload.identity/client-id annotation and the federated credential on the app registration",
+            };
+            results.Add(new CheckResult("Token", CheckStatus.Fail, GraphErrors.Describe(ex), fix));
+            return null;
+        }
+    }
+
+    /// <summary>Reads the token's roles claim: the application permissions actually granted.</summary>
+    private static HashSet<string>? CheckRoles(List<CheckResult> results, string token, bool needsSend)
+    {
+        HashSet<string> roles;
+        try
+        {
+            var payload = token.Split('.')[1];
+            using var json = JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(payload));
+            roles = json.RootElement.TryGetProperty("roles", out var r) && r.ValueKind == JsonValueKind.Array
+                ? r.EnumerateArray().Select(x => x.GetString() ?? "").ToHashSet(StringComparer.OrdinalIgnoreCase)
+                : [];
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException or IndexOutOfRangeException)
+        {
+            results.Add(new CheckResult("Permissions", CheckStatus.Warn, "the token is not a JWT, so the granted permissions cannot be read from it"));
+            return null;
+        }
+
+        var missing = Permissions.Required(needsSend).Where(p => !roles.Contains(p.Name)).ToList();
+        results.Add(missing.Count == 0
+            ? new CheckResult("Permissions", CheckStatus.Pass, $"granted: {string.Join(", ", roles.Order(StringComparer.Ordinal))}")
+            : new CheckResult("Permissions", CheckStatus.Fail,
+                roles.Count == 0 ? "the token carries no application permissions: admin consent has not been granted" : $"missing: {string.Join(", ", missing.Select(m => m.Name))}",
+                "add them as application permissions and grant admin consent; `auditagent consent` prints the URL"));
+        foreach (var role in roles.Where(Permissions.Broader.ContainsKey).Order(StringComparer.Ordinal))
+        {
+            results.Add(new CheckResult("Permissions", CheckStatus.Warn, $"{role} is granted but broader than needed: it {Permissions.Broader[role]}", $"remove {role} from the app registration"));
+        }
+
+        if (!needsSend && roles.Contains("Mail.Send"))
+        {
+            results.Add(new CheckResult("Permissions", CheckStatus.Warn, "Mail.Send is granted but not used (Notifications:Transport is not Graph)", "remove Mail.Send from the app registration"));
+        }
+
+        return roles;
+    }
+
+    private static async Task CheckMailboxAsync(List<CheckResult> results, GraphServiceClient graph, Mailbox mailbox, CancellationToken ct)
+    {
+        try
+        {
+            await graph.Users[mailbox.Id].MailFolders["sentitems"].Messages.GetAsync(
+                rc =>
+                {
+                    rc.QueryParameters.Top = 1;
+                    rc.QueryParameters.Select = ["id"];
+                },
+                ct);
+            results.Add(new CheckResult("Mailbox", CheckStatus.Pass, $"Sent Items of {mailbox.Address} are readable"));
+        }
+        catch (ODataError e) when (e.ResponseStatusCode == 403 && e.Error?.Code == "ErrorAccessDenied" && e.Error.Message?.Contains("OData is disabled", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            results.Add(new CheckResult("Mailbox", CheckStatus.Fail,
+                $"{mailbox.Address} is outside the app's Exchange scope (RBAC for Applications or an application access policy): Graph answered 403 ErrorAccessDenied: {e.Error?.Message}",
+                "add the mailbox to the app's management scope (auditagent consent shows the commands), or leave it out with Scan:ExcludeMailboxes"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            results.Add(new CheckResult("Mailbox", CheckStatus.Fail, $"{mailbox.Address}: {GraphErrors.Describe(ex)}", "grant Mail.ReadBasic.All and admin consent"));
+        }
+    }
+
+    private static async Task CheckSenderAsync(List<CheckResult> results, GraphServiceClient graph, NotificationOptions? mail, HashSet<string>? roles, CancellationToken ct)
+    {
+        if (mail is null)
+        {
+            results.Add(new CheckResult("Mail sender", CheckStatus.Skip, "not checked: the Notifications configuration is not valid"));
+            return;
+        }
+
+        switch (mail.Transport)
+        {
+            case MailTransportKind.Graph:
+                if (roles is not null && !roles.Contains("Mail.Send"))
+                {
+                    results.Add(new CheckResult("Mail sender", CheckStatus.Fail, "Mail.Send is not granted, so the digest cannot be sent through Graph",
+                        "grant Mail.Send (scoped to the sender mailbox) or set Notifications:Transport to Smtp"));
+                    return;
+                }
+
+                await Probe(results, "Mail sender", async () =>
+                {
+                    var user = await graph.Users[mail.SenderMailbox].GetAsync(rc => rc.QueryParameters.Select = ["id", "mail"], ct);
+                    return $"{user?.Mail ?? mail.SenderMailbox} exists and Mail.Send is granted; not checked: whether Graph accepts mail from it, which cannot be tried without sending a message";
+                }, "set Notifications:SenderMailbox to an existing mailbox");
+                break;
+            case MailTransportKind.Smtp:
+                await Probe(results, "Mail sender", async () =>
+                {
+                    using var smtp = new SmtpClient();
+                    await smtp.ConnectAsync(mail.Smtp.Host ?? "", mail.Smtp.Port, MailKit.Security.SecureSocketOptions.Auto, ct);
+                    if (!string.IsNullOrEmpty(mail.Smtp.Username))
+                    {
+                        await smtp.AuthenticateAsync(mail.Smtp.Username, mail.Smtp.Password ?? "", ct);
+                    }
+
+                    await smtp.DisconnectAsync(true, ct);
+                    return $"SMTP server {mail.Smtp.Host}:{mail.Smtp.Port} accepts the connection{(string.IsNullOrEmpty(mail.Smtp.Username) ? "" : " and the login")}; nothing was sent";
+                }, "check Notifications:Smtp (host, port, security, credentials)");
+                break;
+            default:
+                await Probe(results, "Mail sender", () =>
+                {
+                    Directory.CreateDirectory(mail.OutputFolder!);
+                    var probe = Path.Combine(mail.OutputFolder!, ".auditagent-doctor");
+                    File.WriteAllText(probe, "");
+                    File.Delete(probe);
+                    return Task.FromResult($"no transport: messages are written to {Path.GetFullPath(mail.OutputFolder!)}, which is writable");
+                }, "make Notifications:OutputFolder writable");
+                break;
+        }
+    }
+
+    private static async Task Probe(List<CheckResult> results, string check, Func<Task<string>> probe, string fix)
+    {
+        try
+        {
+            results.Add(new CheckResult(check, CheckStatus.Pass, await probe()));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            results.Add(new CheckResult(check, CheckStatus.Fail, GraphErrors.Describe(ex), fix));
+        }
+    }
+}
