@@ -31,9 +31,9 @@ public static class CredentialFactory
         return o.Credential switch
         {
             CredentialKind.ClientSecret => new ClientSecretCredential(o.TenantId, o.ClientId, ReadSecret(o.ClientSecret, o.ClientSecretFile, "Graph:ClientSecretFile"),
-                new ClientSecretCredentialOptions { AuthorityHost = authority }),
+                WithRetries(new ClientSecretCredentialOptions { AuthorityHost = authority }, o)),
             CredentialKind.ClientCertificate => new ClientCertificateCredential(o.TenantId, o.ClientId, LoadCertificate(o),
-                new ClientCertificateCredentialOptions { AuthorityHost = authority, SendCertificateChain = o.SendCertificateChain }),
+                WithRetries(new ClientCertificateCredentialOptions { AuthorityHost = authority, SendCertificateChain = o.SendCertificateChain }, o)),
             CredentialKind.ManagedIdentity => new ManagedIdentityCredential(string.IsNullOrWhiteSpace(o.ManagedIdentityClientId)
                 ? ManagedIdentityId.SystemAssigned
                 : ManagedIdentityId.FromUserAssignedClientId(o.ManagedIdentityClientId)),
@@ -43,10 +43,20 @@ public static class CredentialFactory
                 ClientId = o.ClientId ?? Environment.GetEnvironmentVariable("AZURE_CLIENT_ID"),
                 TokenFilePath = o.FederatedTokenFile ?? Environment.GetEnvironmentVariable("AZURE_FEDERATED_TOKEN_FILE"),
                 AuthorityHost = authority,
-            }),
+            }.Let(w => WithRetries(w, o))),
             _ => throw new ArgumentOutOfRangeException(nameof(o), o.Credential, "Unknown credential kind."),
         };
     }
+
+    /// <summary>Graph:MaxRetries bounds the sign-in retries too, so an unreachable authority fails in seconds, not minutes.</summary>
+    private static T WithRetries<T>(T options, GraphOptions o)
+        where T : TokenCredentialOptions
+    {
+        options.Retry.MaxRetries = Math.Min(o.MaxRetries, 5);
+        return options;
+    }
+
+    private static T Let<T>(this T value, Func<T, T> f) => f(value);
 
     /// <summary>A secret from configuration or, better, from a mounted file (Kubernetes/Docker secrets).</summary>
     internal static string ReadSecret(string? value, string? file, string fileKey)

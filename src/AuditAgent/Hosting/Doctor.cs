@@ -28,6 +28,8 @@ public sealed record CheckResult(string Check, CheckStatus Status, string Detail
 /// </summary>
 public sealed class Doctor(IServiceProvider services)
 {
+    private static readonly string[] GraphChecks = ["Token", "Permissions", "Domains", "Users", "Mailbox", "Mail sender"];
+
     public async Task<IReadOnlyList<CheckResult>> RunAsync(string? mailbox, CancellationToken ct)
     {
         var results = new List<CheckResult>();
@@ -35,7 +37,7 @@ public sealed class Doctor(IServiceProvider services)
         await CheckDatabaseAsync(results, ct);
         if (!configured.Graph)
         {
-            foreach (var check in new[] { "Token", "Permissions", "Domains", "Users", "Mailbox", "Mail sender" })
+            foreach (var check in GraphChecks)
             {
                 results.Add(new CheckResult(check, CheckStatus.Skip, "not checked: the Graph configuration is not valid"));
             }
@@ -52,6 +54,25 @@ public sealed class Doctor(IServiceProvider services)
         }
 
         var graph = services.GetRequiredService<GraphServiceClient>();
+        if (token is null)
+        {
+            foreach (var check in GraphChecks[2..5])
+            {
+                results.Add(new CheckResult(check, CheckStatus.Skip, "not checked: no token"));
+            }
+
+            if (configured.Mail?.Transport == MailTransportKind.Graph)
+            {
+                results.Add(new CheckResult("Mail sender", CheckStatus.Skip, "not checked: no token"));
+            }
+            else
+            {
+                await CheckSenderAsync(results, graph, configured.Mail, roles, ct);
+            }
+
+            return results;
+        }
+
         var directory = new GraphDirectory(graph);
         await Probe(results, "Domains", async () =>
         {
@@ -59,11 +80,12 @@ public sealed class Doctor(IServiceProvider services)
             return $"{domains.Count} verified domains: {string.Join(", ", domains.Take(8))}";
         }, "grant Domain.Read.All and admin consent (auditagent consent)");
 
-        IReadOnlyList<Mailbox> mailboxes = [];
+        List<Mailbox> mailboxes = [];
         await Probe(results, "Users", async () =>
         {
-            mailboxes = await directory.GetMailboxesAsync(ct);
-            return $"{mailboxes.Count} enabled users with a mailbox";
+            var all = await directory.GetMailboxesAsync(ct);
+            mailboxes = Scanning.ScanService.Select(all, services.GetRequiredService<IOptions<ScanOptions>>().Value);
+            return $"{all.Count} enabled users with a mailbox, {mailboxes.Count} of them scanned";
         }, "grant User.Read.All and admin consent (auditagent consent)");
 
         var target = mailbox is null

@@ -107,7 +107,8 @@ public sealed class ScanService(
         }
     }
 
-    private static List<Mailbox> Select(IReadOnlyList<Mailbox> all, ScanOptions options)
+    /// <summary>The mailboxes a scan reads: Scan:IncludeMailboxes (when set) minus Scan:ExcludeMailboxes.</summary>
+    internal static List<Mailbox> Select(IReadOnlyList<Mailbox> all, ScanOptions options)
     {
         static bool Matches(Mailbox m, List<string> list) =>
             list.Any(x => x.Equals(m.Address, StringComparison.OrdinalIgnoreCase) || x.Equals(m.Id, StringComparison.OrdinalIgnoreCase));

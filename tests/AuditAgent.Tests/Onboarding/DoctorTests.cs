@@ -1,0 +1,136 @@
+using System.Text.Json;
+using AuditAgent.Cli;
+using AuditAgent.Simulator;
+using AuditAgent.Tests.Support;
+using static AuditAgent.Tests.Cli.CliTests;
+
+namespace AuditAgent.Tests.Onboarding;
+
+/// <summary>`doctor` against the simulator: each check's pass or failure line, and the exit code.</summary>
+public class DoctorTests
+{
+    private static async Task<(int Code, string Output, string Error, JsonElement Json)> DoctorAsync(SimulatorOptions simulator, Action<SimTenant>? tenant = null, Dictionary<string, string?>? extra = null)
+    {
+        var t = new TenantBuilder();
+        t.User("auditagent");
+        t.Send(t.User("ann"), "Hello", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(2, TenantBuilder.Companies));
+        tenant?.Invoke(t.Tenant);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, simulator);
+        using var folder = new TempFolder();
+        var settings = new Dictionary<string, object?>();
+        foreach (var (k, v) in agent.Settings.Concat(new Dictionary<string, string?> { ["Notifications:SenderMailbox"] = "auditagent@contoso.com" }).Concat(extra ?? []))
+        {
+            var parts = k.Split(':');
+            var node = settings;
+            foreach (var part in parts[..^1])
+            {
+                node = (Dictionary<string, object?>)(node.TryGetValue(part, out var child) ? child! : node[part] = new Dictionary<string, object?>());
+            }
+
+            node[parts[^1]] = v;
+        }
+
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(settings));
+        var text = await RunAsync("doctor", "--config", config);
+        var json = await RunAsync("doctor", "--config", config, "--format", "json");
+        Assert.DoesNotContain(agent.Simulator.Token, text.Output + text.Error + json.Output + json.Error, StringComparison.Ordinal);
+        return (text.ExitCode, text.Output, text.Error, JsonDocument.Parse(json.Output).RootElement.Clone());
+    }
+
+    private static string Status(JsonElement json, string check) =>
+        string.Join(",", json.EnumerateArray().Where(r => r.GetProperty("check").GetString() == check).Select(r => r.GetProperty("status").GetString()));
+
+    [Fact]
+    public async Task Doctor_WithTheNeededRoles_PassesEveryCheck()
+    {
+        var (code, output, _, json) = await DoctorAsync(new SimulatorOptions());
+
+        Assert.Equal(0, code);
+        Assert.Contains("All checks passed.", output, StringComparison.Ordinal);
+        foreach (var check in new[] { "Configuration", "Database", "Token", "Permissions", "Domains", "Users", "Mailbox", "Mail sender" })
+        {
+            Assert.Equal("pass", Status(json, check));
+        }
+
+        Assert.Contains("not checked: whether Graph accepts mail from it", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_MissingRole_FailsWithTheFix()
+    {
+        var (code, output, _, json) = await DoctorAsync(new SimulatorOptions { Roles = ["Mail.ReadBasic.All", "Domain.Read.All", "Mail.Send"] });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("FAIL  Permissions: missing: User.Read.All", output, StringComparison.Ordinal);
+        Assert.Contains("fix: add them as application permissions and grant admin consent; `auditagent consent` prints the URL", output, StringComparison.Ordinal);
+        Assert.Equal("fail", Status(json, "Users"));
+        Assert.Contains("403 Authorization_RequestDenied", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_NoRolesAtAll_SaysConsentWasNotGranted()
+    {
+        var (code, output, _, _) = await DoctorAsync(new SimulatorOptions { Roles = [] });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("FAIL  Permissions: the token carries no application permissions: admin consent has not been granted", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_BroaderRoles_WarnButPass()
+    {
+        var (code, output, _, _) = await DoctorAsync(new SimulatorOptions { Roles = ["Mail.ReadBasic.All", "User.Read.All", "Domain.Read.All", "Mail.Send", "Mail.Read", "Directory.Read.All"] });
+
+        Assert.Equal(0, code);
+        Assert.Contains("WARN  Permissions: Mail.Read is granted but broader than needed: it reads message bodies and attachments", output, StringComparison.Ordinal);
+        Assert.Contains("fix: remove Mail.Read from the app registration", output, StringComparison.Ordinal);
+        Assert.Contains("WARN  Permissions: Directory.Read.All is granted but broader than needed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_MailboxOutsideTheExchangeScope_IsExplained()
+    {
+        var (code, output, _, _) = await DoctorAsync(new SimulatorOptions(), t => t.FindUser("ann@contoso.com")!.OutsideAppScope = true, new() { ["Scan:IncludeMailboxes:0"] = "ann@contoso.com" });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("FAIL  Mailbox: ann@contoso.com is outside the app's Exchange scope (RBAC for Applications or an application access policy): Graph answered 403 ErrorAccessDenied", output, StringComparison.Ordinal);
+        Assert.Contains("fix: add the mailbox to the app's management scope", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_UnreachableDatabase_FailsThatCheckAndStillChecksGraph()
+    {
+        using var folder = new TempFolder();
+        var blocker = Path.Combine(folder.Path, "not-a-folder");
+        await File.WriteAllTextAsync(blocker, "");
+
+        var (code, output, _, json) = await DoctorAsync(new SimulatorOptions(), extra: new() { ["Storage:SqlitePath"] = Path.Combine(blocker, "agent.db") });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"FAIL  Database: {Path.Combine(blocker, "agent.db")}:", output, StringComparison.Ordinal);
+        Assert.Contains("fix: check Storage:SqlitePath", output, StringComparison.Ordinal);
+        Assert.Equal("pass", Status(json, "Domains"));
+    }
+
+    [Fact]
+    public async Task Consent_PrintsTheUrlPermissionsAndScopingCommands()
+    {
+        using var folder = new TempFolder();
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, """
+            {"Graph":{"TenantId":"contoso.onmicrosoft.com","ClientId":"22222222-2222-2222-2222-222222222222","ClientSecret":"x"},
+             "Notifications":{"Transport":"Graph","SenderMailbox":"auditagent@contoso.com"}}
+            """);
+
+        var (code, output, _) = await RunAsync("consent", "--config", config);
+
+        Assert.Equal(0, code);
+        Assert.Contains("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/adminconsent?client_id=22222222-2222-2222-2222-222222222222&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&redirect_uri=https%3A%2F%2Flocalhost&state=auditagent-consent", output, StringComparison.Ordinal);
+        Assert.Contains("   Mail.ReadBasic.All   to read the sender, recipients", output, StringComparison.Ordinal);
+        Assert.Contains("New-ManagementRoleAssignment -App 22222222-2222-2222-2222-222222222222 -Role \"Application Mail.ReadBasic\"", output, StringComparison.Ordinal);
+        Assert.Contains("-RecipientRestrictionFilter \"PrimarySmtpAddress -eq 'auditagent@contoso.com'\"", output, StringComparison.Ordinal);
+        Assert.Contains("-Role \"Application Mail.Send\" -CustomResourceScope \"AuditAgent sender\"", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n   Mail.Read ", output, StringComparison.Ordinal);
+    }
+}
