@@ -18,12 +18,27 @@ internal static class StatusCommand
     {
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("status", "Show the last scan, per-mailbox lag and errors, open incidents, job runs and next fire times.") { format };
+        var check = new Option<bool>("--check") { Description = "Health probe: exit 1 unless a scan started within --max-age minutes (for container and Kubernetes liveness checks)." };
+        var maxAge = new Option<int>("--max-age") { Description = "Minutes since the last scan started that still count as healthy.", DefaultValueFactory = _ => 45 };
+        var command = new Command("status", "Show the last scan, per-mailbox lag and errors, open incidents, job runs and next fire times.") { format, check, maxAge };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             var status = await ActivatorUtilities.CreateInstance<StatusQueries>(host.Services).GetAsync(ct);
+            if (parse.GetValue(check))
+            {
+                var scanRun = status.Jobs.FirstOrDefault(j => j.Job == JobNames.Scan);
+                var started = scanRun?.StartedAt ?? status.LastScan?.StartedAt;
+                var healthy = started is { } s && now - s <= TimeSpan.FromMinutes(parse.GetValue(maxAge));
+                var last = started?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
+                var result = scanRun?.Status ?? status.LastScan?.Status;
+                await terminal.Output.WriteLineAsync(healthy
+                    ? $"healthy: last scan started {last} ({result})"
+                    : $"unhealthy: no scan started in the last {parse.GetValue(maxAge)} minutes (last: {last})");
+                return healthy ? ExitCodes.Ok : ExitCodes.Failure;
+            }
+
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             var next = WorkerExtensions.NextFireTimes(schedule, now);
             var jobs = next.Select(n =>
