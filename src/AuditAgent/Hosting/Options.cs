@@ -76,6 +76,9 @@ public sealed class ScanOptions
     /// <summary>Mailboxes scanned at once. Each has at most one request in flight (Graph allows 4).</summary>
     public int MaxParallelMailboxes { get; set; } = 16;
 
+    /// <summary>Read the delta links of mailboxes already in sync through $batch, 20 per request.</summary>
+    public bool BatchRescans { get; set; } = true;
+
     /// <summary>When not empty, only these mailboxes (address or user id) are scanned.</summary>
     public List<string> IncludeMailboxes { get; set; } = [];
 

@@ -75,12 +75,19 @@ public sealed class ScanService(
             var done = 0;
             try
             {
+                // Mailboxes already in sync usually have nothing new: their delta links go 20 to a $batch.
+                var inSync = options.BatchRescans
+                    ? mailboxes.Where(m => cursors.GetValueOrDefault(m.Id) is { RoundComplete: true, DeltaLink: not null }).Select(m => (m, cursors[m.Id].DeltaLink!)).ToList()
+                    : [];
+                var firstReads = inSync.Count == 0
+                    ? new Dictionary<string, BatchedRead>()
+                    : await reader.ReadManyAsync(inSync, Math.Max(1, options.MaxParallelMailboxes / 4), maxAttempts: 5, stop.Token);
                 await Parallel.ForEachAsync(
                     mailboxes,
                     new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelMailboxes, CancellationToken = stop.Token },
                     async (mailbox, token) =>
                     {
-                        await ScanMailboxAsync(mailbox, cursors.GetValueOrDefault(mailbox.Id)?.DeltaLink, since, reader, internalDomains, rules, queue.Writer, stats, token);
+                        await ScanMailboxAsync(mailbox, cursors.GetValueOrDefault(mailbox.Id)?.DeltaLink, firstReads.GetValueOrDefault(mailbox.Id), since, reader, internalDomains, rules, queue.Writer, stats, token);
                         progress?.Report(new ScanProgress(Interlocked.Increment(ref done), mailboxes.Count, stats.Messages, stats.Findings));
                     });
             }
@@ -118,9 +125,11 @@ public sealed class ScanService(
             .ToList();
     }
 
+    /// <param name="firstRead">The first page, already read in a $batch, or null to read it here.</param>
     private async Task ScanMailboxAsync(
         Mailbox mailbox,
         string? link,
+        BatchedRead? firstRead,
         DateTimeOffset since,
         SentItemsReader reader,
         InternalDomains internalDomains,
@@ -139,7 +148,15 @@ public sealed class ScanService(
                 DeltaPage page;
                 try
                 {
-                    page = await reader.ReadAsync(mailbox, link, since, ct);
+                    if (firstRead is { } read)
+                    {
+                        firstRead = null;
+                        page = read.Page ?? throw read.Error!;
+                    }
+                    else
+                    {
+                        page = await reader.ReadAsync(mailbox, link, since, ct);
+                    }
                 }
                 catch (Exception ex) when (link is not null && GraphErrors.IsResyncRequired(ex))
                 {

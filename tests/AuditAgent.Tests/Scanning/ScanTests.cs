@@ -72,10 +72,43 @@ public class ScanTests
         Assert.Equal(0, second.Messages);
         Assert.Equal(before, Keys(await agent.FindingsAsync()));
         Assert.Equal(0, agent.Simulator.Counters.MessagesServed);
-        foreach (var user in tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null))
+        var scanned = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
+        foreach (var user in scanned)
         {
             Assert.Equal(1, agent.Simulator.Counters.MailboxOperations(user.Id));
         }
+
+        // Delta links go 20 to a $batch: users, domains and one HTTP request per 20 mailboxes.
+        Assert.Equal(2 + ((scanned.Count + 19) / 20), agent.Simulator.Counters.HttpRequests);
+    }
+
+    [Fact]
+    public async Task Scan_BatchedRescanWith429sInsideBatches_FindsNewMailAndResyncsLostTokens()
+    {
+        var tenant = Tenant(mailboxes: 45);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { FaultRate = 0.2, FaultSeed = 77 });
+        await agent.ScanAsync();
+        var expected = Keys(tenant.ExpectedFindings(30));
+        var scanned = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
+        for (var i = 0; i < 3; i++)
+        {
+            scanned[i * 10].AddSentItem(TenantGenerator.Exposure(scanned[i * 10], $"later-{i}", DateTimeOffset.UtcNow, visible: 12, seed: i));
+            expected.Add((scanned[i * 10].Id, $"later-{i}"));
+        }
+
+        scanned[5].InvalidateDeltaTokens();
+        scanned[25].InvalidateDeltaTokens();
+        agent.Simulator.Counters.Reset();
+
+        var rescan = await agent.ScanAsync();
+
+        Assert.Equal("succeeded", rescan.Status);
+        Assert.Equal(2, rescan.Resyncs);
+        Assert.True(agent.Simulator.Counters.Operations("batch") >= 3);
+        Assert.True(agent.Simulator.Counters.FaultsInjected > 0);
+        var findings = await agent.FindingsAsync();
+        Assert.Equal(expected, Keys(findings));
+        Assert.Equal(findings.Count, Keys(findings).Count);
     }
 
     [Fact]
