@@ -133,6 +133,41 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// New mail in a share of the mailboxes, as if people had kept working: one message each, every
+    /// fourth of them an exposure. Returns how many messages were added.
+    /// </summary>
+    public int AddMail(double share, int seed)
+    {
+        var rng = new Random(seed);
+        var added = 0;
+        var now = DateTimeOffset.UtcNow;
+        foreach (var user in Tenant.Users.Where(u => u.Mail is not null))
+        {
+            if (rng.NextDouble() >= share)
+            {
+                continue;
+            }
+
+            var id = $"AAMkADnew{seed:x4}{added:x6}AAA=";
+            user.AddSentItem(added % 4 == 0
+                ? TenantGenerator.Exposure(user, id, now, 10 + rng.Next(20), seed + added, "Follow-up on our offer")
+                : new SimMessage
+                {
+                    Id = id,
+                    InternetMessageId = $"<{id}@sim.contoso.com>",
+                    Subject = "Quick update",
+                    SentDateTime = now,
+                    ReceivedDateTime = now,
+                    From = new SimRecipient(user.Mail, user.DisplayName),
+                    To = [new SimRecipient("partner@fabrikam.com", "Partner")],
+                });
+            added++;
+        }
+
+        return added;
+    }
+
     /// <summary>Counters and controls for tests and benchmarks that run the simulator in another process.</summary>
     private async Task ControlAsync(HttpContext context, string path)
     {
@@ -155,6 +190,11 @@ public sealed class SimulatorServer : IAsyncDisposable
             case ["_simulator", "reset"] when HttpMethods.IsPost(context.Request.Method):
                 Counters.Reset();
                 context.Response.StatusCode = 204;
+                break;
+            case ["_simulator", "add-mail"] when HttpMethods.IsPost(context.Request.Method):
+                var share = double.TryParse(context.Request.Query["share"], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0.05;
+                var seed = int.TryParse(context.Request.Query["seed"], System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 1;
+                await context.Response.WriteAsJsonAsync(new { added = AddMail(share, seed) });
                 break;
             case ["_simulator", "users", var id, "invalidate-delta"] when HttpMethods.IsPost(context.Request.Method) && Tenant.FindUser(id) is { } user:
                 user.InvalidateDeltaTokens();

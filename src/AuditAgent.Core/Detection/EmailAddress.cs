@@ -17,6 +17,19 @@ public readonly record struct EmailAddress(string Value, string Domain)
     /// local part or domain, white space inside, a single-label domain, or an invalid IDN.
     /// Legacy Exchange DNs ("/o=ExchangeLabs/...") land here too: they are internal recipients.
     /// </summary>
+    private static bool IsPlainAsciiDomain(string domain)
+    {
+        foreach (var c in domain)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return domain.Length > 0;
+    }
+
     public static bool TryParse(string? raw, out EmailAddress address)
     {
         address = default;
@@ -51,13 +64,25 @@ public readonly record struct EmailAddress(string Value, string Domain)
         }
 
         string asciiDomain;
-        try
+        if (IsPlainAsciiDomain(domain))
         {
-            asciiDomain = Idn.GetAscii(domain).ToLowerInvariant();
+            // The common case needs no IDN mapping: letters, digits, hyphens and dots only.
+            asciiDomain = domain.ToLowerInvariant();
+            if (asciiDomain.StartsWith('.') || asciiDomain.Contains("..", StringComparison.Ordinal))
+            {
+                return false;
+            }
         }
-        catch (ArgumentException)
+        else
         {
-            return false;
+            try
+            {
+                asciiDomain = Idn.GetAscii(domain).ToLowerInvariant();
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
         }
 
         if (!asciiDomain.Contains('.', StringComparison.Ordinal))

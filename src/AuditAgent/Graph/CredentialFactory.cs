@@ -37,13 +37,15 @@ public static class CredentialFactory
             CredentialKind.ManagedIdentity => new ManagedIdentityCredential(string.IsNullOrWhiteSpace(o.ManagedIdentityClientId)
                 ? ManagedIdentityId.SystemAssigned
                 : ManagedIdentityId.FromUserAssignedClientId(o.ManagedIdentityClientId)),
-            CredentialKind.WorkloadIdentity => new WorkloadIdentityCredential(new WorkloadIdentityCredentialOptions
-            {
-                TenantId = o.TenantId ?? Environment.GetEnvironmentVariable("AZURE_TENANT_ID"),
-                ClientId = o.ClientId ?? Environment.GetEnvironmentVariable("AZURE_CLIENT_ID"),
-                TokenFilePath = o.FederatedTokenFile ?? Environment.GetEnvironmentVariable("AZURE_FEDERATED_TOKEN_FILE"),
-                AuthorityHost = authority,
-            }.Let(w => WithRetries(w, o))),
+            CredentialKind.WorkloadIdentity => new WorkloadIdentityCredential(WithRetries(
+                new WorkloadIdentityCredentialOptions
+                {
+                    TenantId = o.TenantId ?? Environment.GetEnvironmentVariable("AZURE_TENANT_ID"),
+                    ClientId = o.ClientId ?? Environment.GetEnvironmentVariable("AZURE_CLIENT_ID"),
+                    TokenFilePath = o.FederatedTokenFile ?? Environment.GetEnvironmentVariable("AZURE_FEDERATED_TOKEN_FILE"),
+                    AuthorityHost = authority,
+                },
+                o)),
             _ => throw new ArgumentOutOfRangeException(nameof(o), o.Credential, "Unknown credential kind."),
         };
     }
@@ -55,8 +57,6 @@ public static class CredentialFactory
         options.Retry.MaxRetries = Math.Min(o.MaxRetries, 5);
         return options;
     }
-
-    private static T Let<T>(this T value, Func<T, T> f) => f(value);
 
     /// <summary>A secret from configuration or, better, from a mounted file (Kubernetes/Docker secrets).</summary>
     internal static string ReadSecret(string? value, string? file, string fileKey)

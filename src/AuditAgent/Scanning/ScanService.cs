@@ -24,6 +24,9 @@ public sealed record ScanSummary(
     int NewFindings,
     int Resyncs)
 {
+    /// <summary>Time the single writer spent committing pages: the store's share of the scan.</summary>
+    public TimeSpan StoreTime { get; init; }
+
     /// <summary>succeeded, partial (some mailboxes failed) or failed (all of them did).</summary>
     public string Status => Failures.Count == 0 ? "succeeded" : Failures.Count >= Mailboxes ? "failed" : "partial";
 }
@@ -243,7 +246,9 @@ public sealed class ScanService(
                     }
                 }
 
+                var started = Stopwatch.GetTimestamp();
                 var inserted = await store.SavePagesAsync(pages, failures, time.GetUtcNow(), CancellationToken.None);
+                Interlocked.Add(ref stats.StoreTicks, Stopwatch.GetElapsedTime(started).Ticks);
                 Interlocked.Add(ref stats.FindingCount, inserted);
             }
         }
@@ -262,6 +267,7 @@ public sealed class ScanService(
         public long UnresolvableCount;
         public int FindingCount;
         public int ResyncCount;
+        public long StoreTicks;
 
         public List<MailboxFailure> Failures { get; } = [];
 
@@ -274,7 +280,10 @@ public sealed class ScanService(
             lock (Failures)
             {
                 return new ScanSummary(runId, started, finished, mailboxes, Failures.ToList(), Messages, Interlocked.Read(ref MalformedCount),
-                    Interlocked.Read(ref UnresolvableCount), Findings, Volatile.Read(ref ResyncCount));
+                    Interlocked.Read(ref UnresolvableCount), Findings, Volatile.Read(ref ResyncCount))
+                {
+                    StoreTime = TimeSpan.FromTicks(Interlocked.Read(ref StoreTicks)),
+                };
             }
         }
     }

@@ -47,7 +47,10 @@ public sealed class Database
         await connection.OpenAsync(ct);
         // busy_timeout lets writers wait for each other instead of failing with SQLITE_BUSY.
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {_options.CommandTimeoutSeconds * 1000};";
+        // synchronous=NORMAL is safe in WAL mode: a crash never corrupts or half-applies a transaction
+        // (findings and their delta link stay together); a power cut may lose the last commits, which the
+        // next scan reads again.
+        pragma.CommandText = $"PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {_options.CommandTimeoutSeconds * 1000};";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }

@@ -55,11 +55,7 @@ public sealed class IncidentStore(Database database)
             FROM finding_recipients r JOIN findings f ON f.id = r.finding_id
             WHERE f.processed_at IS NULL
             """, ct)).ToLookup(r => r.FindingId);
-        var bcc = (await Query<BccRow>(c, tx, "SELECT id, sender_address, sent_at FROM bcc_messages WHERE processed_at IS NULL", ct)).ToList();
-        var bccRecipients = (await Query<BccRecipientRow>(c, tx, """
-            SELECT r.bcc_message_id, r.address FROM bcc_message_recipients r JOIN bcc_messages b ON b.id = r.bcc_message_id
-            WHERE b.processed_at IS NULL
-            """, ct)).ToLookup(r => r.BccMessageId, r => r.Address);
+        var bcc = (await Query<BccRow>(c, tx, "SELECT id, sender_address, sent_at, recipients FROM bcc_messages WHERE processed_at IS NULL", ct)).ToList();
 
         var times = findings.Select(f => f.SentAt ?? f.DetectedAt).Concat(bcc.Select(b => b.SentAt)).ToList();
         var horizon = times.Count == 0 ? DateTimeOffset.MaxValue : times.Min() - lookBehind;
@@ -84,7 +80,7 @@ public sealed class IncidentStore(Database database)
             findings.Select(f => new ExposureInput(
                 f.Id, f.MailboxAddress, f.InternetMessageId, f.SenderAddress, f.Subject, f.SentAt ?? f.DetectedAt, f.DetectedAt,
                 recipients[f.Id].Select(r => new ExposedRecipient(r.Address, r.Name, Enum.Parse<RecipientField>(r.Field))).ToList())).ToList(),
-            bcc.Select(b => new BccMessageInput(b.Id, b.SenderAddress, b.SentAt, bccRecipients[b.Id].ToList())).ToList(),
+            bcc.Select(b => new BccMessageInput(b.Id, b.SenderAddress, b.SentAt, b.Recipients.Split('\n', StringSplitOptions.RemoveEmptyEntries))).ToList(),
             allowlist);
     }
 
@@ -406,13 +402,8 @@ public sealed class IncidentStore(Database database)
         public string SenderAddress { get; init; } = "";
 
         public DateTimeOffset SentAt { get; init; }
-    }
 
-    private sealed record BccRecipientRow
-    {
-        public long BccMessageId { get; init; }
-
-        public string Address { get; init; } = "";
+        public string Recipients { get; init; } = "";
     }
 
     private sealed record KnownRow

@@ -77,7 +77,7 @@ public sealed class OperationsStore(Database database)
             """,
             new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
         var bcc = await c.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM bcc_message_recipients WHERE bcc_message_id IN (SELECT id FROM bcc_messages WHERE sent_at < @bccBefore AND processed_at IS NOT NULL)",
+            "UPDATE bcc_messages SET recipients = '' WHERE sent_at < @bccBefore AND processed_at IS NOT NULL AND recipients <> ''",
             new { bccBefore }, tx, database.CommandTimeout, cancellationToken: ct));
         var mail = await c.ExecuteAsync(new CommandDefinition(
             "UPDATE outbox SET html = '', text = '' WHERE status = 'sent' AND sent_at < @mailBefore AND (html <> '' OR text <> '')",
@@ -87,5 +87,5 @@ public sealed class OperationsStore(Database database)
     }
 
     public static string Describe(PurgeResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, {r.BccRecipients} Bcc recipients; emptied {r.MailBodies} sent mail bodies");
+        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, the Bcc lists of {r.BccRecipients} messages; emptied {r.MailBodies} sent mail bodies");
 }

@@ -98,26 +98,20 @@ public sealed class ScanStore(Database database)
 
             foreach (var b in page.BccMessages)
             {
-                var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                await connection.ExecuteAsync(new CommandDefinition(
                     """
-                    INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at)
-                    VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now)
+                    INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at, recipients)
+                    VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now, @Recipients)
                     ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
-                    RETURNING id
                     """,
-                    new { b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now },
+                    new
+                    {
+                        b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now,
+                        Recipients = string.Join('\n', b.ExternalBcc),
+                    },
                     tx,
                     database.CommandTimeout,
                     cancellationToken: ct));
-                if (id is not null)
-                {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        "INSERT INTO bcc_message_recipients (bcc_message_id, address) VALUES (@Id, @Address)",
-                        b.ExternalBcc.Select(address => new { Id = id.Value, Address = address }),
-                        tx,
-                        database.CommandTimeout,
-                        cancellationToken: ct));
-                }
             }
 
             await connection.ExecuteAsync(new CommandDefinition(

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AuditAgent.Core.Detection;
+using AuditAgent.Graph;
+using AuditAgent.Hosting;
+using AuditAgent.Scanning;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Graph;
+
+namespace AuditAgent.Benchmark;
+
+public sealed record BenchSettings(int Mailboxes, int MessagesPerMailbox, int LatencyMs, double FaultRate, int Seed, int BaselineMailboxes, int Parallel, int PageSize);
+
+/// <summary>One measured phase: wall time, Graph traffic (from the simulator's counters), memory, findings.</summary>
+public sealed record BenchPhase(
+    string Name,
+    double Seconds,
+    long Messages,
+    long HttpRequests,
+    double RequestsPerMailbox,
+    long BytesReceived,
+    long PeakWorkingSetMb,
+    long PeakManagedHeapMb,
+    int Findings,
+    double? StoreShare,
+    string Note)
+{
+    public double MessagesPerSecond => Seconds > 0 ? Messages / Seconds : 0;
+}
+
+public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, IReadOnlyList<BenchPhase> Phases, string LowerBound, double LowerBoundSeconds, long LowerBoundRequests, bool FindingsEqual, string Machine);
+
+/// <summary>
+/// Measures the agent against the tenant simulator (in its own process, so only the agent's memory is
+/// measured) in one run: a first scan, a rescan with no new mail, a rescan after 5% new mail, and the
+/// obvious script: mailboxes one after another, the SDK's message listing with its default page size
+/// and no $select, page by page.
+/// </summary>
+public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter log)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<BenchResult> RunAsync(CancellationToken ct)
+    {
+        using var folder = new TempDirectory();
+        using var simulator = await StartSimulatorAsync(ct);
+        using var http = new HttpClient { BaseAddress = new Uri(simulator.Root) };
+        var config = new Dictionary<string, string?>
+        {
+            ["Graph:BaseUrl"] = simulator.BaseUrl,
+            ["Graph:AccessToken"] = simulator.Token,
+            ["Graph:PageSize"] = settings.PageSize.ToString(CultureInfo.InvariantCulture),
+            ["Graph:RetryDelaySeconds"] = "1",
+            ["Scan:MaxParallelMailboxes"] = settings.Parallel.ToString(CultureInfo.InvariantCulture),
+            ["Storage:SqlitePath"] = Path.Combine(folder.Path, "bench.db"),
+        };
+        await using var services = Services(config);
+        await services.GetRequiredService<Database>().MigrateAsync(ct);
+        var scan = services.GetRequiredService<ScanService>();
+        var phases = new List<BenchPhase>();
+
+        ScanSummary? first = null;
+        phases.Add(await MeasureAsync("agent: first scan", http, async () => (first = await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
+        var mailboxes = first!.Mailboxes;
+        phases.Add(await MeasureAsync("agent: rescan, no new mail", http, async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
+        var added = await (await http.PostAsync(new Uri($"/_simulator/add-mail?share=0.05&seed={settings.Seed}", UriKind.Relative), null, ct)).Content.ReadFromJsonAsync<JsonElement>(ct);
+        phases.Add(await MeasureAsync($"agent: rescan after 5% new mail ({added.GetProperty("added").GetInt32()} messages)", http,
+            async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
+
+        // The baseline reads the same (first) mailboxes; its findings are compared with the agent's for those.
+        var graph = services.GetRequiredService<GraphServiceClient>();
+        var directory = new GraphDirectory(graph);
+        var sample = (await directory.GetMailboxesAsync(ct)).Take(settings.BaselineMailboxes).ToList();
+        var internalDomains = new InternalDomains(await directory.GetVerifiedDomainsAsync(ct));
+        var since = first.StartedAt.AddDays(-30);
+        var baselineFindings = new HashSet<(string, string)>();
+        var baseline = await MeasureAsync($"baseline: SDK listing, {sample.Count} mailboxes one by one", http, async () =>
+        {
+            long messages = 0;
+            foreach (var mailbox in sample)
+            {
+                var page = await graph.Users[mailbox.Id].MailFolders["sentitems"].Messages.GetAsync(cancellationToken: ct);
+                while (page is not null)
+                {
+                    foreach (var m in page.Value ?? [])
+                    {
+                        messages++;
+                        var sent = m.SentDateTime ?? m.ReceivedDateTime;
+                        if (m.Id is null || sent < since)
+                        {
+                            continue;
+                        }
+
+                        var message = new SentMessage(mailbox.Id, mailbox.Address, m.Id, m.InternetMessageId, m.ConversationId, m.Subject, sent,
+                            R(m.From), R(m.Sender), Rs(m.ToRecipients), Rs(m.CcRecipients), Rs(m.BccRecipients));
+                        if (ExposureDetector.Detect(message, internalDomains, new DetectionRules()).Finding is not null)
+                        {
+                            baselineFindings.Add((mailbox.Id, m.Id));
+                        }
+                    }
+
+                    page = page.OdataNextLink is { } next ? await graph.Users[mailbox.Id].MailFolders["sentitems"].Messages.WithUrl(next).GetAsync(cancellationToken: ct) : null;
+                }
+            }
+
+            return (messages, baselineFindings.Count, (double?)null);
+        }, ct);
+        var scale = mailboxes / (double)Math.Max(1, sample.Count);
+        phases.Add(baseline);
+        phases.Add(baseline with
+        {
+            Name = $"baseline: extrapolated to {mailboxes} mailboxes",
+            Seconds = baseline.Seconds * scale,
+            Messages = (long)(baseline.Messages * scale),
+            HttpRequests = (long)(baseline.HttpRequests * scale),
+            BytesReceived = (long)(baseline.BytesReceived * scale),
+            Findings = -1,
+            Note = "measured on the sample, scaled linearly (it is sequential)",
+        });
+
+        var sampleIds = sample.Select(m => m.Id).ToHashSet();
+        var agentFindings = (await services.GetRequiredService<FindingQueries>().ListAsync(ct))
+            .Where(f => sampleIds.Contains(f.MailboxId) && f.SentAt >= since && !f.GraphMessageId.StartsWith("AAMkADnew", StringComparison.Ordinal))
+            .Select(f => (f.MailboxId, f.GraphMessageId)).ToHashSet();
+        var added5 = baselineFindings.Where(f => f.Item2.StartsWith("AAMkADnew", StringComparison.Ordinal)).ToHashSet();
+        var equal = agentFindings.SetEquals(baselineFindings.Except(added5));
+
+        // The fewest requests the data allows: the directory, then one delta page per mailbox when a
+        // page can hold all of its window (the simulator serves up to 1000 per page).
+        var directoryRequests = 1 + ((mailboxes + 998) / 999);
+        var pagesPerMailbox = (int)Math.Ceiling(Math.Max(1, settings.MessagesPerMailbox) / 1000.0);
+        var fewest = directoryRequests + (mailboxes * pagesPerMailbox);
+        var boundSeconds = ((directoryRequests + ((double)mailboxes * pagesPerMailbox / settings.Parallel)) * settings.LatencyMs) / 1000.0;
+        var bound = $"{fewest} requests; {boundSeconds:0.00} s = ({directoryRequests} directory requests + {mailboxes} mailboxes x {pagesPerMailbox} page / {settings.Parallel} in parallel) x {settings.LatencyMs} ms";
+        return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, equal, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
+
+        static Core.Detection.Recipient? R(Microsoft.Graph.Models.Recipient? r) => r?.EmailAddress is null ? null : new(r.EmailAddress.Address, r.EmailAddress.Name);
+
+        static List<Core.Detection.Recipient> Rs(List<Microsoft.Graph.Models.Recipient>? rs) => rs?.Select(r => new Core.Detection.Recipient(r.EmailAddress?.Address, r.EmailAddress?.Name)).ToList() ?? [];
+
+        static double? Store(ScanSummary s) => (s.FinishedAt - s.StartedAt).TotalSeconds is var total and > 0 ? s.StoreTime.TotalSeconds / total : null;
+    }
+
+    private async Task<BenchPhase> MeasureAsync(string name, HttpClient simulator, Func<Task<(long Messages, int Findings, double? StoreShare)>> phase, CancellationToken ct)
+    {
+        await log.WriteLineAsync($"{name}...");
+        (await simulator.PostAsync(new Uri("/_simulator/reset", UriKind.Relative), null, ct)).EnsureSuccessStatusCode();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        using var sampling = new CancellationTokenSource();
+        long peakSet = 0, peakHeap = 0;
+        var sampler = Task.Run(async () =>
+        {
+            using var process = Process.GetCurrentProcess();
+            while (!sampling.IsCancellationRequested)
+            {
+                process.Refresh();
+                peakSet = Math.Max(peakSet, process.WorkingSet64);
+                peakHeap = Math.Max(peakHeap, GC.GetGCMemoryInfo().HeapSizeBytes);
+                try
+                {
+                    await Task.Delay(20, sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }, ct);
+        var clock = Stopwatch.StartNew();
+        var (messages, findings, storeShare) = await phase();
+        clock.Stop();
+        await sampling.CancelAsync();
+        await sampler;
+        var stats = await simulator.GetFromJsonAsync<JsonElement>(new Uri("/_simulator/stats", UriKind.Relative), ct);
+        var requests = stats.GetProperty("httpRequests").GetInt64();
+        var mailboxes = Math.Max(1, stats.GetProperty("operationsByMailbox").EnumerateObject().Count());
+        return new BenchPhase(name, clock.Elapsed.TotalSeconds, messages, requests, (double)requests / mailboxes, stats.GetProperty("bytesSent").GetInt64(),
+            peakSet / (1024 * 1024), peakHeap / (1024 * 1024), findings, storeShare, "");
+    }
+
+    private static ServiceProvider Services(Dictionary<string, string?> config)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Error));
+        services.AddAuditAgent(configuration);
+        return services.BuildServiceProvider();
+    }
+
+    private sealed record SimulatorProcess(Process Process, string BaseUrl, string Token) : IDisposable
+    {
+        public string Root => BaseUrl[..^"/v1.0".Length];
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+
+            Process.Dispose();
+        }
+    }
+
+    /// <summary>The simulator in its own process, started from this same executable.</summary>
+    private async Task<SimulatorProcess> StartSimulatorAsync(CancellationToken ct)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(BenchmarkRunner).Assembly.Location);
+        }
+
+        foreach (var arg in new[]
+        {
+            "simulator", "--port", "0", "--mailboxes", settings.Mailboxes.ToString(CultureInfo.InvariantCulture),
+            "--messages-per-mailbox", settings.MessagesPerMailbox.ToString(CultureInfo.InvariantCulture), "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture),
+            "--latency-ms", settings.LatencyMs.ToString(CultureInfo.InvariantCulture), "--fault-rate", settings.FaultRate.ToString(CultureInfo.InvariantCulture),
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        string? baseUrl = null, token = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        while ((baseUrl is null || token is null) && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            baseUrl ??= Listening().Match(line) is { Success: true } m ? m.Groups["url"].Value : null;
+            token ??= line.Contains("ACCESSTOKEN=", StringComparison.Ordinal) ? line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim() : null;
+        }
+
+        if (baseUrl is null || token is null)
+        {
+            throw new InvalidOperationException("The simulator did not start: " + await process.StandardError.ReadToEndAsync(ct));
+        }
+
+        await log.WriteLineAsync($"simulator: {baseUrl}, {settings.Mailboxes} mailboxes x {settings.MessagesPerMailbox} sent items, {settings.LatencyMs} ms latency, fault rate {settings.FaultRate}");
+        return new SimulatorProcess(process, baseUrl, token);
+    }
+
+    [GeneratedRegex(@"listening at (?<url>http://\S+/v1\.0)")]
+    private static partial Regex Listening();
+
+    private sealed class TempDirectory : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("auditagent-bench-").FullName;
+
+        public void Dispose()
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(Path, recursive: true);
+        }
+    }
+}
+
+internal static class FunctionalExtensions
+{
+    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
+}

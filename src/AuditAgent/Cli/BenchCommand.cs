@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AuditAgent.Benchmark;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+internal static class BenchCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var mailboxes = new Option<int>("--mailboxes") { DefaultValueFactory = _ => 1000, Description = "Mailboxes in the simulated tenant." };
+        var messages = new Option<int>("--messages-per-mailbox") { DefaultValueFactory = _ => 200, Description = "Sent items per mailbox (over 45 days; the scan reads 30)." };
+        var latency = new Option<int>("--latency-ms") { DefaultValueFactory = _ => 20, Description = "Latency of every Graph operation." };
+        var faults = new Option<double>("--fault-rate") { Description = "Share of operations answered with a random 429 or 503." };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+        var baseline = new Option<int>("--baseline-mailboxes") { DefaultValueFactory = _ => 50, Description = "Mailboxes the baseline reads (it is sequential: the time scales linearly)." };
+        var parallel = new Option<int>("--parallel") { DefaultValueFactory = _ => 16, Description = "Scan:MaxParallelMailboxes for the agent." };
+        var pageSize = new Option<int>("--page-size") { DefaultValueFactory = _ => 200, Description = "Graph:PageSize for the agent." };
+        var json = new Option<string>("--json") { DefaultValueFactory = _ => "bench-results.json", Description = "Where to write the results as JSON." };
+        var command = new Command("bench", "Measure scanning against the simulator: first scan, rescans, and the obvious SDK script, with the lower bound.")
+        {
+            mailboxes, messages, latency, faults, seed, baseline, parallel, pageSize, json,
+        };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var settings = new BenchSettings(parse.GetValue(mailboxes), parse.GetValue(messages), parse.GetValue(latency), parse.GetValue(faults),
+                parse.GetValue(seed), parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(pageSize));
+            var result = await new BenchmarkRunner(settings, terminal.Error).RunAsync(ct);
+            Print(terminal, result);
+            var file = Path.GetFullPath(parse.GetValue(json)!);
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
+            await terminal.Output.WriteLineAsync($"Results: {file}");
+            return result.FindingsEqual ? ExitCodes.Ok : ExitCodes.Failure;
+        }));
+        return command;
+    }
+
+    private static void Print(Terminal terminal, BenchResult r)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns("Phase", "Wall (s)", "Messages/s", "HTTP requests", "Req/mailbox", "MB received", "Peak WS (MB)", "Peak heap (MB)", "Findings", "Store share");
+        foreach (var p in r.Phases)
+        {
+            table.AddRow(
+                new Text(p.Name),
+                new Text(p.Seconds.ToString("0.00", CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.MessagesPerSecond.ToString("N0", CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.HttpRequests.ToString("N0", CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.RequestsPerMailbox.ToString("0.000", CultureInfo.InvariantCulture)).RightJustified(),
+                new Text((p.BytesReceived / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.PeakWorkingSetMb.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.PeakManagedHeapMb.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.Findings < 0 ? "" : p.Findings.ToString(CultureInfo.InvariantCulture)).RightJustified(),
+                new Text(p.StoreShare is { } s ? s.ToString("P0", CultureInfo.InvariantCulture) : "").RightJustified());
+        }
+
+        terminal.Ansi().Write(table);
+        var first = r.Phases[0];
+        var extrapolated = r.Phases[^1];
+        terminal.Output.WriteLine($"Lower bound for the first scan: {r.LowerBound}.");
+        terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"First scan: {extrapolated.Seconds / first.Seconds:0.0}x faster than the baseline, {first.Seconds / r.LowerBoundSeconds:0.00}x the lower bound, {(double)first.HttpRequests / r.LowerBoundRequests:0.00}x the fewest requests."));
+        terminal.Output.WriteLine(r.FindingsEqual ? "Findings: the agent and the baseline found the same exposures." : "Findings DIFFER between the agent and the baseline.");
+    }
+}
