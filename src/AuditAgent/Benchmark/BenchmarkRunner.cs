@@ -29,6 +29,8 @@ public sealed record BenchPhase(
     long PeakManagedHeapMb,
     int Findings,
     double? StoreShare,
+    double AgentCpuSeconds,
+    double SimulatorCpuSeconds,
     string Note)
 {
     public double MessagesPerSecond => Seconds > 0 ? Messages / Seconds : 0;
@@ -44,6 +46,8 @@ public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, I
 /// </summary>
 public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter log)
 {
+    private Process? _simulatorProcess;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task<BenchResult> RunAsync(CancellationToken ct)
@@ -65,6 +69,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         var scan = services.GetRequiredService<ScanService>();
         var phases = new List<BenchPhase>();
 
+        _simulatorProcess = simulator.Process;
         ScanSummary? first = null;
         phases.Add(await MeasureAsync("agent: first scan", http, async () => (first = await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
         var mailboxes = first!.Mailboxes;
@@ -74,6 +79,16 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
             async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
 
         // The baseline reads the same (first) mailboxes; its findings are compared with the agent's for those.
+        var directoryRequests = 1 + ((mailboxes + 998) / 999);
+        var pagesPerMailbox = (int)Math.Ceiling(Math.Max(1, settings.MessagesPerMailbox) / 1000.0);
+        var fewest = directoryRequests + (mailboxes * pagesPerMailbox);
+        var boundSeconds = ((directoryRequests + ((double)mailboxes * pagesPerMailbox / settings.Parallel)) * settings.LatencyMs) / 1000.0;
+        var bound = $"{fewest} requests; {boundSeconds:0.00} s = ({directoryRequests} directory requests + {mailboxes} mailboxes x {pagesPerMailbox} page / {settings.Parallel} in parallel) x {settings.LatencyMs} ms";
+        if (settings.BaselineMailboxes <= 0)
+        {
+            return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, true, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
+        }
+
         var graph = services.GetRequiredService<GraphServiceClient>();
         var directory = new GraphDirectory(graph);
         var sample = (await directory.GetMailboxesAsync(ct)).Take(settings.BaselineMailboxes).ToList();
@@ -131,13 +146,8 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         var added5 = baselineFindings.Where(f => f.Item2.StartsWith("AAMkADnew", StringComparison.Ordinal)).ToHashSet();
         var equal = agentFindings.SetEquals(baselineFindings.Except(added5));
 
-        // The fewest requests the data allows: the directory, then one delta page per mailbox when a
-        // page can hold all of its window (the simulator serves up to 1000 per page).
-        var directoryRequests = 1 + ((mailboxes + 998) / 999);
-        var pagesPerMailbox = (int)Math.Ceiling(Math.Max(1, settings.MessagesPerMailbox) / 1000.0);
-        var fewest = directoryRequests + (mailboxes * pagesPerMailbox);
-        var boundSeconds = ((directoryRequests + ((double)mailboxes * pagesPerMailbox / settings.Parallel)) * settings.LatencyMs) / 1000.0;
-        var bound = $"{fewest} requests; {boundSeconds:0.00} s = ({directoryRequests} directory requests + {mailboxes} mailboxes x {pagesPerMailbox} page / {settings.Parallel} in parallel) x {settings.LatencyMs} ms";
+        // The fewest requests the data allows (computed above): the directory, then one delta page per
+        // mailbox when a page can hold all of its window (the simulator serves up to 1000 per page).
         return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, equal, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
 
         static Core.Detection.Recipient? R(Microsoft.Graph.Models.Recipient? r) => r?.EmailAddress is null ? null : new(r.EmailAddress.Address, r.EmailAddress.Name);
@@ -173,16 +183,24 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
                 }
             }
         }, ct);
+        using var self = Process.GetCurrentProcess();
+        var agentCpu = self.TotalProcessorTime;
+        _simulatorProcess?.Refresh();
+        var simulatorCpu = _simulatorProcess?.TotalProcessorTime ?? TimeSpan.Zero;
         var clock = Stopwatch.StartNew();
         var (messages, findings, storeShare) = await phase();
         clock.Stop();
+        self.Refresh();
+        _simulatorProcess?.Refresh();
+        var agentCpuUsed = (self.TotalProcessorTime - agentCpu).TotalSeconds;
+        var simulatorCpuUsed = ((_simulatorProcess?.TotalProcessorTime ?? TimeSpan.Zero) - simulatorCpu).TotalSeconds;
         await sampling.CancelAsync();
         await sampler;
         var stats = await simulator.GetFromJsonAsync<JsonElement>(new Uri("/_simulator/stats", UriKind.Relative), ct);
         var requests = stats.GetProperty("httpRequests").GetInt64();
         var mailboxes = Math.Max(1, stats.GetProperty("operationsByMailbox").EnumerateObject().Count());
         return new BenchPhase(name, clock.Elapsed.TotalSeconds, messages, requests, (double)requests / mailboxes, stats.GetProperty("bytesSent").GetInt64(),
-            peakSet / (1024 * 1024), peakHeap / (1024 * 1024), findings, storeShare, "");
+            peakSet / (1024 * 1024), peakHeap / (1024 * 1024), findings, storeShare, agentCpuUsed, simulatorCpuUsed, "");
     }
 
     private static ServiceProvider Services(Dictionary<string, string?> config)

@@ -40,7 +40,7 @@ internal static class BenchCommand
     private static void Print(Terminal terminal, BenchResult r)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumns("Phase", "Wall (s)", "Messages/s", "HTTP requests", "Req/mailbox", "MB received", "Peak WS (MB)", "Peak heap (MB)", "Findings", "Store share");
+        table.AddColumns("Phase", "Wall (s)", "Messages/s", "HTTP requests", "Req/mailbox", "MB received", "Peak WS (MB)", "Peak heap (MB)", "Findings", "Store share", "CPU s agent/sim");
         foreach (var p in r.Phases)
         {
             table.AddRow(
@@ -53,15 +53,17 @@ internal static class BenchCommand
                 new Text(p.PeakWorkingSetMb.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(p.PeakManagedHeapMb.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(p.Findings < 0 ? "" : p.Findings.ToString(CultureInfo.InvariantCulture)).RightJustified(),
-                new Text(p.StoreShare is { } s ? s.ToString("P0", CultureInfo.InvariantCulture) : "").RightJustified());
+                new Text(p.StoreShare is { } s ? s.ToString("P0", CultureInfo.InvariantCulture) : "").RightJustified(),
+                new Text(string.Create(CultureInfo.InvariantCulture, $"{p.AgentCpuSeconds:0.0}/{p.SimulatorCpuSeconds:0.0}")).RightJustified());
         }
 
         terminal.Ansi().Write(table);
         var first = r.Phases[0];
         var extrapolated = r.Phases[^1];
         terminal.Output.WriteLine($"Lower bound for the first scan: {r.LowerBound}.");
+        var versusBaseline = r.Phases.Count > 3 ? string.Create(CultureInfo.InvariantCulture, $"{extrapolated.Seconds / first.Seconds:0.0}x faster than the baseline, ") : "";
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"First scan: {extrapolated.Seconds / first.Seconds:0.0}x faster than the baseline, {first.Seconds / r.LowerBoundSeconds:0.00}x the lower bound, {(double)first.HttpRequests / r.LowerBoundRequests:0.00}x the fewest requests."));
+            $"First scan: {versusBaseline}{first.Seconds / r.LowerBoundSeconds:0.00}x the lower bound, {(double)first.HttpRequests / r.LowerBoundRequests:0.00}x the fewest requests; CPU {first.AgentCpuSeconds + first.SimulatorCpuSeconds:0.0} s on {Environment.ProcessorCount} cores in {first.Seconds:0.0} s."));
         terminal.Output.WriteLine(r.FindingsEqual ? "Findings: the agent and the baseline found the same exposures." : "Findings DIFFER between the agent and the baseline.");
     }
 }
