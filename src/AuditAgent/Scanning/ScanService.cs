@@ -79,19 +79,36 @@ public sealed class ScanService(
             try
             {
                 // Mailboxes already in sync usually have nothing new: their delta links go 20 to a $batch.
-                var inSync = options.BatchRescans
-                    ? mailboxes.Where(m => cursors.GetValueOrDefault(m.Id) is { RoundComplete: true, DeltaLink: not null }).Select(m => (m, cursors[m.Id].DeltaLink!)).ToList()
-                    : [];
-                var firstReads = inSync.Count == 0
-                    ? new Dictionary<string, BatchedRead>()
-                    : await reader.ReadManyAsync(inSync, Math.Max(1, options.MaxParallelMailboxes / 4), maxAttempts: 5, stop.Token);
-                await Parallel.ForEachAsync(
-                    mailboxes,
-                    new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelMailboxes, CancellationToken = stop.Token },
-                    async (mailbox, token) =>
+                // Each batch is one unit of work, so only a batch's answers are held at any time.
+                var work = new List<(bool Batched, (string? Link, Mailbox Mailbox)[] Items)>();
+                var inSync = new List<(string? Link, Mailbox Mailbox)>();
+                foreach (var mailbox in mailboxes)
+                {
+                    var cursor = cursors.GetValueOrDefault(mailbox.Id);
+                    if (options.BatchRescans && cursor is { RoundComplete: true, DeltaLink: { } link })
                     {
-                        await ScanMailboxAsync(mailbox, cursors.GetValueOrDefault(mailbox.Id)?.DeltaLink, firstReads.GetValueOrDefault(mailbox.Id), since, reader, internalDomains, rules, queue.Writer, stats, token);
-                        progress?.Report(new ScanProgress(Interlocked.Increment(ref done), mailboxes.Count, stats.Messages, stats.Findings));
+                        inSync.Add((link, mailbox));
+                    }
+                    else
+                    {
+                        work.Add((false, [(cursor?.DeltaLink, mailbox)]));
+                    }
+                }
+
+                work.AddRange(inSync.Chunk(20).Select(chunk => (true, chunk)));
+                await Parallel.ForEachAsync(
+                    work,
+                    new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelMailboxes, CancellationToken = stop.Token },
+                    async (unit, token) =>
+                    {
+                        var firstReads = unit.Batched
+                            ? await reader.ReadManyAsync(unit.Items.Select(u => (u.Mailbox, u.Link!)).ToList(), 1, maxAttempts: 5, token)
+                            : null;
+                        foreach (var (link, mailbox) in unit.Items)
+                        {
+                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), since, reader, internalDomains, rules, queue.Writer, stats, token);
+                            progress?.Report(new ScanProgress(Interlocked.Increment(ref done), mailboxes.Count, stats.Messages, stats.Findings));
+                        }
                     });
             }
             finally
