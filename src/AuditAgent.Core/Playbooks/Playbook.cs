@@ -63,8 +63,6 @@ public sealed record PlanFacts(Severity Severity, int PersonalCount, bool ReExpo
 /// <summary>An ordered list of steps; an incident's plan holds those whose condition holds.</summary>
 public sealed record Playbook(IReadOnlyList<PlaybookStep> Steps)
 {
-    public IEnumerable<PlaybookStep> StepsFor(PlanFacts facts) => Steps.Where(s => s.When.Holds(facts));
-
     /// <summary>Steps from <paramref name="extension"/> replace steps with the same key and are appended otherwise.</summary>
     public Playbook ExtendWith(IReadOnlyList<PlaybookStep> extension)
     {

@@ -145,17 +145,6 @@ public sealed class ScanStore(Database database)
         return inserted;
     }
 
-    /// <summary>Forgets a mailbox's link so the next read starts a new sync of the look-back window.</summary>
-    public async Task ResetCursorAsync(string mailboxId, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE mailboxes SET delta_link = NULL, round_complete = 0 WHERE id = @mailboxId",
-            new { mailboxId },
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
-    }
-
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
