@@ -26,6 +26,27 @@ public static class WorkerHost
         return builder.Build();
     }
 
+    /// <summary>Settings under which only the scan job is scheduled; mail goes to a folder.</summary>
+    public static Dictionary<string, string?> OnlyScan(string scanCron = "0 0/15 * * * ?", string? timeZone = null)
+    {
+        const string Never = "0 0 0 1 1 ? 2099";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Schedule:ScanCron"] = scanCron,
+            ["Schedule:DigestCron"] = Never,
+            ["Schedule:EscalationCron"] = Never,
+            ["Schedule:PurgeCron"] = Never,
+            ["Notifications:Transport"] = "None",
+            ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
+        };
+        if (timeZone is not null)
+        {
+            settings["Schedule:TimeZone"] = timeZone;
+        }
+
+        return settings;
+    }
+
     /// <summary>Waits for something the worker does on its own thread, failing after <paramref name="seconds"/>.</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, int seconds = 20)
         where T : class

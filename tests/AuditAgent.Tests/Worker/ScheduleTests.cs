@@ -10,8 +10,6 @@ namespace AuditAgent.Tests.Worker;
 
 public class ScheduleTests
 {
-    private const string Never = "0 0 0 1 1 ? 2099";
-
     [Theory]
     [InlineData("2026-11-28T05:00:00Z", "2026-11-28T07:00:00Z")] // Berlin is UTC+1 in winter
     [InlineData("2026-07-01T05:00:00Z", "2026-07-01T06:00:00Z")] // and UTC+2 in summer
@@ -32,15 +30,7 @@ public class ScheduleTests
         t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
         await using var agent = await AgentHarness.StartAsync(t.Tenant);
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T10:01:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        using var host = WorkerHost.Build(agent.Settings, clock, new Dictionary<string, string?>
-        {
-            ["Schedule:ScanCron"] = "0 0/15 * * * ?",
-            ["Schedule:DigestCron"] = Never,
-            ["Schedule:EscalationCron"] = Never,
-            ["Schedule:PurgeCron"] = Never,
-            ["Notifications:Transport"] = "None",
-            ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
-        });
+        using var host = WorkerHost.Build(agent.Settings, clock, WorkerHost.OnlyScan());
         await host.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
         await host.StartAsync();
         var scheduler = await host.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler(CancellationToken.None);
@@ -69,16 +59,7 @@ public class ScheduleTests
         t.Send(ann, "Price list", Now.AddDays(-1), People(12, Companies));
         await using var agent = await AgentHarness.StartAsync(t.Tenant);
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-07-01T05:59:58Z", System.Globalization.CultureInfo.InvariantCulture));
-        using var host = WorkerHost.Build(agent.Settings, clock, new Dictionary<string, string?>
-        {
-            ["Schedule:TimeZone"] = "Europe/Berlin",
-            ["Schedule:ScanCron"] = "0 0 8 * * ?",
-            ["Schedule:DigestCron"] = Never,
-            ["Schedule:EscalationCron"] = Never,
-            ["Schedule:PurgeCron"] = Never,
-            ["Notifications:Transport"] = "None",
-            ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
-        });
+        using var host = WorkerHost.Build(agent.Settings, clock, WorkerHost.OnlyScan("0 0 8 * * ?", "Europe/Berlin"));
         await host.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
         await host.StartAsync();
         var runs = host.Services.GetRequiredService<OperationsStore>();

@@ -14,18 +14,6 @@ namespace AuditAgent.Tests.Worker;
 /// <summary>The agent run as a service: failures surface and recover, shutdown leaves consistent state.</summary>
 public class WorkerTests
 {
-    private const string Never = "0 0 0 1 1 ? 2099";
-
-    private static Dictionary<string, string?> OnlyScan(string scanCron = "0 0/15 * * * ?") => new()
-    {
-        ["Schedule:ScanCron"] = scanCron,
-        ["Schedule:DigestCron"] = Never,
-        ["Schedule:EscalationCron"] = Never,
-        ["Schedule:PurgeCron"] = Never,
-        ["Notifications:Transport"] = "None",
-        ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
-    };
-
     [Fact]
     public async Task ScanJob_Failure_IsRecordedAndShownByStatus_AndTheNextFireRecovers()
     {
@@ -36,7 +24,7 @@ public class WorkerTests
             Interceptor = op => outage && op.Kind == "domains" ? new SimFault(500, "InternalServerError", "Graph is having a bad day.") : null,
         });
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-01T09:59:59Z", System.Globalization.CultureInfo.InvariantCulture));
-        using var host = WorkerHost.Build(agent.Settings, clock, OnlyScan());
+        using var host = WorkerHost.Build(agent.Settings, clock, WorkerHost.OnlyScan());
         await host.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
         await host.StartAsync();
         var runs = host.Services.GetRequiredService<OperationsStore>();
@@ -81,7 +69,7 @@ public class WorkerTests
             },
             new Dictionary<string, string?> { ["Graph:PageSize"] = "5", ["Scan:MaxParallelMailboxes"] = "4" });
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using (var host = WorkerHost.Build(agent.Settings, clock, OnlyScan()))
+        using (var host = WorkerHost.Build(agent.Settings, clock, WorkerHost.OnlyScan()))
         {
             await host.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
             await host.StartAsync();
