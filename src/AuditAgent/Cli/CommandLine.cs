@@ -59,7 +59,7 @@ public static class CommandLine
         var overrides = parse.GetValue(DbOption) is { } path ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = path } : null;
         var host = AppHost.Build(parse.GetValue(ConfigOption), overrides, ScanCommand.LogLevelFor(parse, terminal));
         var database = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Storage.Database>(host.Services);
-        if (!File.Exists(database.Path))
+        if (!database.IsPostgreSql && !File.Exists(database.Path))
         {
             host.Dispose();
             throw new CliException($"No database at {database.Path}. Run a scan first, or pass --db.");

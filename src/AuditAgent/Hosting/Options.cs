@@ -102,11 +102,14 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
-    /// <summary>Sqlite (default).</summary>
+    /// <summary>Sqlite (default, one machine) or PostgreSql (production, several agents).</summary>
     public string Provider { get; set; } = "Sqlite";
 
     /// <summary>The SQLite database file, created (readable by its owner only) when missing.</summary>
     public string SqlitePath { get; set; } = "auditagent.db";
+
+    /// <summary>For PostgreSql: an Npgsql connection string (keep the password in the environment).</summary>
+    public string? ConnectionString { get; set; }
 
     public int CommandTimeoutSeconds { get; set; } = 30;
 }

@@ -167,14 +167,34 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions o)
     {
         var errors = new List<string>();
-        if (!o.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        var postgres = o.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase);
+        if (!postgres && !o.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"{StorageOptions.Section}:Provider must be Sqlite (it is '{o.Provider}').");
+            errors.Add($"{StorageOptions.Section}:Provider must be Sqlite or PostgreSql (it is '{o.Provider}').");
         }
 
-        if (string.IsNullOrWhiteSpace(o.SqlitePath))
+        if (!postgres && string.IsNullOrWhiteSpace(o.SqlitePath))
         {
             errors.Add(OptionsValidation.Missing(StorageOptions.Section, nameof(o.SqlitePath)));
+        }
+
+        if (postgres)
+        {
+            if (string.IsNullOrWhiteSpace(o.ConnectionString))
+            {
+                errors.Add(OptionsValidation.Missing(StorageOptions.Section, nameof(o.ConnectionString)) + " (an Npgsql connection string, e.g. Host=db;Database=auditagent;Username=auditagent)");
+            }
+            else
+            {
+                try
+                {
+                    _ = new Npgsql.NpgsqlConnectionStringBuilder(o.ConnectionString);
+                }
+                catch (ArgumentException ex)
+                {
+                    errors.Add($"{StorageOptions.Section}:ConnectionString is not a valid Npgsql connection string: {ex.Message}");
+                }
+            }
         }
 
         if (o.CommandTimeoutSeconds is < 1 or > 3600)

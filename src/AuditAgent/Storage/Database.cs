@@ -13,6 +13,7 @@ public sealed class Database
 {
     private readonly StorageOptions _options;
     private readonly string _connectionString;
+    private readonly Lazy<Npgsql.NpgsqlDataSource>? _postgres;
 
     static Database()
     {
@@ -26,6 +27,16 @@ public sealed class Database
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        IsPostgreSql = _options.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase);
+        if (IsPostgreSql)
+        {
+            _connectionString = _options.ConnectionString!;
+            _postgres = new Lazy<Npgsql.NpgsqlDataSource>(() => Npgsql.NpgsqlDataSource.Create(_connectionString));
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(_connectionString);
+            Path = $"PostgreSQL database {builder.Database} on {builder.Host}:{builder.Port}";
+            return;
+        }
+
         Path = System.IO.Path.GetFullPath(_options.SqlitePath);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -36,13 +47,27 @@ public sealed class Database
         }.ToString();
     }
 
-    /// <summary>The database file's full path.</summary>
+    /// <summary>The SQLite file's full path, or which PostgreSQL database (never the password).</summary>
     public string Path { get; }
+
+    /// <summary>Storage:Provider is PostgreSql: several agents can share the database.</summary>
+    public bool IsPostgreSql { get; }
 
     public int CommandTimeout => _options.CommandTimeoutSeconds;
 
+    /// <summary>
+    /// "column is one of the list in @parameter", in this database's dialect: Dapper expands a list for
+    /// SQLite's IN, while Npgsql takes it as one array parameter. The one SQL difference between them.
+    /// </summary>
+    public string InList(string column, string parameter) => IsPostgreSql ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
+        if (_postgres is not null)
+        {
+            return await _postgres.Value.OpenConnectionAsync(ct);
+        }
+
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
         // busy_timeout lets writers wait for each other instead of failing with SQLITE_BUSY.
@@ -58,6 +83,12 @@ public sealed class Database
     /// <summary>Creates the file (owner-only) when missing and applies pending migration scripts in order.</summary>
     public async Task MigrateAsync(CancellationToken ct)
     {
+        if (IsPostgreSql)
+        {
+            await MigratePostgreSqlAsync(ct);
+            return;
+        }
+
         var directory = System.IO.Path.GetDirectoryName(Path);
         if (!string.IsNullOrEmpty(directory))
         {
@@ -84,7 +115,7 @@ public sealed class Database
 
         var upgrade = DeployChanges.To
             .SqliteDatabase(_connectionString)
-            .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal))
+            .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal) && !name.Contains(".PostgreSql.", StringComparison.Ordinal))
             .WithTransactionPerScript()
             .LogToNowhere()
             .Build()
@@ -92,6 +123,34 @@ public sealed class Database
         if (!upgrade.Successful)
         {
             throw new InvalidOperationException($"Database migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
+        }
+    }
+
+    /// <summary>
+    /// Applies the PostgreSQL scripts under an advisory lock, so that agents starting together do not
+    /// race: the first migrates, the others wait and then find nothing to do.
+    /// </summary>
+    private async Task MigratePostgreSqlAsync(CancellationToken ct)
+    {
+        await using var lockConnection = await OpenAsync(ct);
+        await lockConnection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(7413000001)", commandTimeout: 0, cancellationToken: ct));
+        try
+        {
+            var upgrade = DeployChanges.To
+                .PostgresqlDatabase(_connectionString)
+                .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.PostgreSql.", StringComparison.Ordinal))
+                .WithTransactionPerScript()
+                .LogToNowhere()
+                .Build()
+                .PerformUpgrade();
+            if (!upgrade.Successful)
+            {
+                throw new InvalidOperationException($"Database migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
+            }
+        }
+        finally
+        {
+            await lockConnection.ExecuteAsync("SELECT pg_advisory_unlock(7413000001)");
         }
     }
 

@@ -66,7 +66,7 @@ public sealed class DigestQueries(Database database)
 
         var repeat = (await c.QueryAsync<(string Sender, int Count)>(Sql(
             """
-            SELECT sender_address, COUNT(*) FROM incidents
+            SELECT sender_address, CAST(COUNT(*) AS INTEGER) FROM incidents
             WHERE first_sent_at >= @since AND status <> 'false-positive'
             GROUP BY sender_address HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, sender_address
             """,

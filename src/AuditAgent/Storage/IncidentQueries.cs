@@ -107,9 +107,9 @@ public sealed class IncidentQueries(Database database)
         foreach (var chunk in incidentIds.Chunk(500))
         {
             rows.AddRange(await c.QueryAsync<(long, string)>(new CommandDefinition(
-                """
+                $"""
                 SELECT DISTINCT incident_id, COALESCE(internet_message_id, graph_message_id)
-                FROM findings WHERE incident_id IN @chunk ORDER BY 1, 2
+                FROM findings WHERE {database.InList("incident_id", "chunk")} ORDER BY 1, 2
                 """,
                 new { chunk }, commandTimeout: database.CommandTimeout, cancellationToken: ct)));
         }

@@ -66,7 +66,7 @@ public sealed class IncidentStore(Database database)
         foreach (var chunk in messageIds.Chunk(500))
         {
             foreach (var row in await c.QueryAsync<KnownRow>(new CommandDefinition(
-                "SELECT internet_message_id, incident_id, suppression_reason FROM findings WHERE processed_at IS NOT NULL AND internet_message_id IN @Ids",
+                $"SELECT internet_message_id, incident_id, suppression_reason FROM findings WHERE processed_at IS NOT NULL AND {database.InList("internet_message_id", "Ids")}",
                 new { Ids = chunk }, tx, database.CommandTimeout, cancellationToken: ct)))
             {
                 known.TryAdd(row.InternetMessageId, new KnownMessage(row.IncidentId, row.SuppressionReason));
@@ -101,15 +101,15 @@ public sealed class IncidentStore(Database database)
         foreach (var chunk in ids.Chunk(500))
         {
             exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(new CommandDefinition(
-                """
+                $"""
                 SELECT f.incident_id, r.address, r.name, r.field
                 FROM findings f JOIN finding_recipients r ON r.finding_id = f.id
-                WHERE f.incident_id IN @chunk AND f.role IN ('blast', 're-exposure')
+                WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure')
                 ORDER BY f.sent_at, f.id
                 """,
                 new { chunk }, tx, database.CommandTimeout, cancellationToken: ct)));
             steps.AddRange(await c.QueryAsync<(long, string)>(new CommandDefinition(
-                "SELECT incident_id, step_key FROM plan_steps WHERE incident_id IN @chunk",
+                $"SELECT incident_id, step_key FROM plan_steps WHERE {database.InList("incident_id", "chunk")}",
                 new { chunk }, tx, database.CommandTimeout, cancellationToken: ct)));
         }
 

@@ -10,18 +10,19 @@ namespace AuditAgent.Tests.Incidents;
 /// <summary>Each incident rule through the real pipeline: simulator, Graph SDK, SQLite, incident engine.</summary>
 public class IncidentScenarioTests
 {
-    private static async Task<AgentHarness> AgentAsync(TenantBuilder tenant, Dictionary<string, string?>? settings = null) =>
-        await AgentHarness.StartAsync(tenant.Tenant, settings: settings);
+    private static async Task<AgentHarness> AgentAsync(TenantBuilder tenant, Backend backend, Dictionary<string, string?>? settings = null) =>
+        await AgentHarness.StartAsync(tenant.Tenant, settings: settings, backend: backend);
 
-    [Fact]
-    public async Task Severity_FollowsTheNumberOfExposedAddresses()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Severity_FollowsTheNumberOfExposedAddresses(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
         t.Send(ann, "Small list", Now.AddDays(-3), People(12, Companies));
         t.Send(ann, "Medium list", Now.AddDays(-2), People(30, Companies));
         t.Send(ann, "Large list", Now.AddDays(-1), People(120, Companies));
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
 
         var run = await agent.ScanAndProcessAsync();
 
@@ -34,8 +35,9 @@ public class IncidentScenarioTests
         Assert.Equal("30 external addresses visible in To across 5 domains", detail.Reasons[0]);
     }
 
-    [Fact]
-    public async Task Severity_AQuarterOrMorePersonalMailboxes_RaisesOneLevel()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Severity_AQuarterOrMorePersonalMailboxes_RaisesOneLevel(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
@@ -43,7 +45,7 @@ public class IncidentScenarioTests
         t.Send(ann, "Quarter personal", Now.AddDays(-3), [.. People(15, Companies), .. People(5, "gmail.com", "hotmail.co.uk", "yahoo.de")]);
         t.Send(ann, "Fifth personal", Now.AddDays(-2), [.. People(16, Companies), .. People(4, "gmail.com")]);
         t.Send(ann, "Large and personal", Now.AddDays(-1), [.. People(80, Companies), .. People(40, "outlook.com", "icloud.com")]);
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
 
         await agent.ScanAndProcessAsync();
 
@@ -56,14 +58,15 @@ public class IncidentScenarioTests
         Assert.Contains("5 are personal mailboxes", reasons[0], StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Suppression_OneOrganisation_KeepsTheFindingAndOpensNoIncident()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Suppression_OneOrganisation_KeepsTheFindingAndOpensNoIncident(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
         t.Send(ann, "Fabrikam project team", Now.AddDays(-2), [.. People(8, "fabrikam.com"), .. People(7, "eu.fabrikam.com")]);
         t.Send(ann, "Gmail friends", Now.AddDays(-1), People(12, "gmail.com"));
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
 
         var run = await agent.ScanAndProcessAsync();
 
@@ -76,12 +79,13 @@ public class IncidentScenarioTests
         Assert.Single(await agent.IncidentsAsync());
     }
 
-    [Fact]
-    public async Task Suppression_OneOrganisation_CanBeSwitchedOff()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Suppression_OneOrganisation_CanBeSwitchedOff(Backend backend)
     {
         var t = new TenantBuilder();
         t.Send(t.User("ann"), "Fabrikam project team", Now.AddDays(-2), People(15, "fabrikam.com"));
-        await using var agent = await AgentAsync(t, new() { ["Incidents:SuppressSingleOrganisation"] = "false" });
+        await using var agent = await AgentAsync(t, backend, new() { ["Incidents:SuppressSingleOrganisation"] = "false" });
 
         var run = await agent.ScanAndProcessAsync();
 
@@ -89,8 +93,9 @@ public class IncidentScenarioTests
         Assert.Equal(0, run.Suppressed);
     }
 
-    [Fact]
-    public async Task Suppression_AllowlistedPartnerDomainsAndSender_AndAnExpiredEntryStopsSuppressing()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Suppression_AllowlistedPartnerDomainsAndSender_AndAnExpiredEntryStopsSuppressing(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
@@ -98,7 +103,7 @@ public class IncidentScenarioTests
         t.Send(ann, "Partner programme", Now.AddDays(-3), People(14, "adatum.com", "sub.litwareinc.com"));
         t.Send(news, "Monthly newsletter", Now.AddDays(-2), People(30, Companies));
         t.Send(ann, "Old partner", Now.AddDays(-1), People(14, "proseware.com", "tailspintoys.com"));
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
         var now = DateTimeOffset.UtcNow;
         await agent.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
         await agent.Store.AddAllowlistAsync(new AllowlistRequest(AllowlistKind.Domain, "adatum.com", "Partner programme, contract 2026-14", null), "dpo@contoso.com", now, CancellationToken.None);
@@ -118,8 +123,9 @@ public class IncidentScenarioTests
         Assert.Equal("Old partner", Assert.Single(await agent.IncidentsAsync()).Subject);
     }
 
-    [Fact]
-    public async Task Grouping_ABlastInThreeBatches_IsOneIncident()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Grouping_ABlastInThreeBatches_IsOneIncident(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
@@ -128,7 +134,7 @@ public class IncidentScenarioTests
         t.Send(ann, "spring   OFFER", Now.AddDays(-2).AddHours(2), list[15..30]);
         t.Send(ann, "Spring offer", Now.AddDays(-2).AddHours(5), list[30..]);
         t.Send(ann, "Spring offer", Now.AddDays(-1).AddHours(8), People(12, "other1.com", "other2.com"));
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
 
         await agent.ScanAndProcessAsync();
 
@@ -144,8 +150,9 @@ public class IncidentScenarioTests
         Assert.Equal(2, detail.Timeline.Count(e => e.Kind == "grouped"));
     }
 
-    [Fact]
-    public async Task Grouping_TheSameMessageInTwoMailboxes_IsOneExposure()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Grouping_TheSameMessageInTwoMailboxes_IsOneExposure(Backend backend)
     {
         var t = new TenantBuilder();
         var shared = t.User("sales");
@@ -154,7 +161,7 @@ public class IncidentScenarioTests
         // Bob sends as the shared mailbox: a copy lands in both Sent Items with one internetMessageId.
         t.Send(bob, "Price changes", Now.AddDays(-1), list, internetMessageId: "<shared-1@contoso.com>", from: shared);
         t.Send(shared, "Price changes", Now.AddDays(-1), list, internetMessageId: "<shared-1@contoso.com>");
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
 
         var run = await agent.ScanAndProcessAsync();
 
@@ -168,14 +175,15 @@ public class IncidentScenarioTests
         Assert.Contains(detail.Reasons, r => r.Contains("in 2 mailboxes (counted once)", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task ReExposure_TheApologySentToTheSameListInTo_RaisesSeverityAndAddsAStep()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task ReExposure_TheApologySentToTheSameListInTo_RaisesSeverityAndAddsAStep(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
         var list = People(30, Companies);
         t.Send(ann, "Your order confirmation", Now.AddDays(-5), list);
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
         await agent.ScanAndProcessAsync();
         var incident = Assert.Single(await agent.IncidentsAsync());
         Assert.Equal("medium", incident.Severity);
@@ -200,15 +208,16 @@ public class IncidentScenarioTests
         Assert.Equal("re-exposure", detail.Messages[^1].Role);
     }
 
-    [Fact]
-    public async Task ReExposure_AFollowUpSentProperlyInBcc_IsRecordedAsRemediationNotAnExposure()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task ReExposure_AFollowUpSentProperlyInBcc_IsRecordedAsRemediationNotAnExposure(Backend backend)
     {
         var t = new TenantBuilder();
         var bob = t.User("bob");
         var list = People(30, Companies);
         t.Send(bob, "Event update", Now.AddDays(-4), list);
         t.Send(bob, "Apologies for our previous email", Now.AddDays(-2), [bob.Mail!], bcc: list);
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
 
         var run = await agent.ScanAndProcessAsync();
 
@@ -221,8 +230,9 @@ public class IncidentScenarioTests
         Assert.Contains("in Bcc to 30 of the 30 exposed addresses", remediation.Text, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RepeatSender_AnotherIncidentWithin90Days_IsMarked()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task RepeatSender_AnotherIncidentWithin90Days_IsMarked(Backend backend)
     {
         var t = new TenantBuilder();
         var dan = t.User("dan");
@@ -230,7 +240,7 @@ public class IncidentScenarioTests
         t.Send(dan, "Q2 customer survey", Now.AddDays(-50), People(12, Companies));
         t.Send(dan, "Invitation to our summer party", Now.AddDays(-5), People(14, "other1.com", "other2.com"));
         t.Send(eve, "Webinar", Now.AddDays(-5), People(14, "other3.com", "other4.com"));
-        await using var agent = await AgentAsync(t, new() { ["Scan:LookbackDays"] = "60" });
+        await using var agent = await AgentAsync(t, backend, new() { ["Scan:LookbackDays"] = "60" });
 
         await agent.ScanAndProcessAsync();
 
@@ -242,12 +252,13 @@ public class IncidentScenarioTests
         Assert.Contains(reasons, r => r.StartsWith("repeat sender: dan@contoso.com caused another incident", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Processing_RunTwice_ChangesNothingTheSecondTime()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Processing_RunTwice_ChangesNothingTheSecondTime(Backend backend)
     {
         var t = new TenantBuilder();
         t.Send(t.User("ann"), "List", Now.AddDays(-1), People(20, Companies));
-        await using var agent = await AgentAsync(t);
+        await using var agent = await AgentAsync(t, backend);
         await agent.ScanAndProcessAsync();
         var before = await agent.IncidentAsync((await agent.IncidentsAsync())[0].Id);
 

@@ -16,11 +16,12 @@ public class ScanTests
 
     internal static HashSet<(string, string)> Keys(IEnumerable<ExpectedExposure> exposures) => exposures.Select(e => (e.MailboxId, e.GraphMessageId)).ToHashSet();
 
-    [Fact]
-    public async Task Scan_SeededTenant_FindsExactlyTheKnownExposures()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_SeededTenant_FindsExactlyTheKnownExposures(Backend backend)
     {
         var tenant = Tenant();
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
 
         var summary = await agent.ScanAsync();
 
@@ -40,11 +41,12 @@ public class ScanTests
         }
     }
 
-    [Fact]
-    public async Task Scan_SeededTenant_SkipsDisabledAndMailboxlessUsersAndOldMail()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_SeededTenant_SkipsDisabledAndMailboxlessUsersAndOldMail(Backend backend)
     {
         var tenant = Tenant();
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
 
         var summary = await agent.ScanAsync();
 
@@ -57,11 +59,12 @@ public class ScanTests
         Assert.Equal(0, agent.Simulator.Counters.MailboxOperations("delta", tenant.Tenant.Users[1].Id));
     }
 
-    [Fact]
-    public async Task Scan_SecondScanWithoutNewMail_AddsNothingAndCostsOneRequestPerMailbox()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_SecondScanWithoutNewMail_AddsNothingAndCostsOneRequestPerMailbox(Backend backend)
     {
         var tenant = Tenant();
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, settings: new Dictionary<string, string?> { ["Graph:PageSize"] = "7" });
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, settings: new Dictionary<string, string?> { ["Graph:PageSize"] = "7" }, backend: backend);
         await agent.ScanAsync();
         var before = Keys(await agent.FindingsAsync());
         agent.Simulator.Counters.Reset();
@@ -82,11 +85,12 @@ public class ScanTests
         Assert.Equal(2 + ((scanned.Count + 19) / 20), agent.Simulator.Counters.HttpRequests);
     }
 
-    [Fact]
-    public async Task Scan_BatchedRescanWith429sInsideBatches_FindsNewMailAndResyncsLostTokens()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_BatchedRescanWith429sInsideBatches_FindsNewMailAndResyncsLostTokens(Backend backend)
     {
         var tenant = Tenant(mailboxes: 45);
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { FaultRate = 0.2, FaultSeed = 77 });
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { FaultRate = 0.2, FaultSeed = 77 }, backend: backend);
         await agent.ScanAsync();
         var expected = Keys(tenant.ExpectedFindings(30));
         var scanned = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
@@ -111,11 +115,12 @@ public class ScanTests
         Assert.Equal(findings.Count, Keys(findings).Count);
     }
 
-    [Fact]
-    public async Task Scan_MailAddedAfterAScan_IsFoundNextTimeAndOnlyNewMailIsFetched()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_MailAddedAfterAScan_IsFoundNextTimeAndOnlyNewMailIsFetched(Backend backend)
     {
         var tenant = Tenant(mailboxes: 20);
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
         await agent.ScanAsync();
         var before = Keys(await agent.FindingsAsync());
         var sender = tenant.Tenant.Users[5];
@@ -140,11 +145,12 @@ public class ScanTests
         Assert.Equal(2, agent.Simulator.Counters.MessagesServed);
     }
 
-    [Fact]
-    public async Task Scan_InvalidatedDeltaToken_ResyncsTheWindowWithoutDuplicates()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_InvalidatedDeltaToken_ResyncsTheWindowWithoutDuplicates(Backend backend)
     {
         var tenant = Tenant(mailboxes: 24);
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
         await agent.ScanAsync();
         var expected = Keys(tenant.ExpectedFindings(30));
         var lost = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).Take(5).ToList();
@@ -171,14 +177,16 @@ public class ScanTests
         Assert.Equal(0, agent.Simulator.Counters.MessagesServed);
     }
 
-    [Fact]
-    public async Task Scan_WithConcurrencyLimitAndRandom429And503_FindsTheSameAsAFaultFreeScan()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_WithConcurrencyLimitAndRandom429And503_FindsTheSameAsAFaultFreeScan(Backend backend)
     {
         var tenant = Tenant(mailboxes: 40);
         await using var agent = await AgentHarness.StartAsync(
             tenant.Tenant,
             new SimulatorOptions { FaultRate = 0.15, FaultSeed = 1234, MailboxConcurrencyLimit = 4 },
-            new Dictionary<string, string?> { ["Graph:PageSize"] = "10", ["Scan:MaxParallelMailboxes"] = "32" });
+            new Dictionary<string, string?> { ["Graph:PageSize"] = "10", ["Scan:MaxParallelMailboxes"] = "32" },
+            backend: backend);
 
         var summary = await agent.ScanAsync();
 
@@ -188,13 +196,14 @@ public class ScanTests
         Assert.InRange(agent.Simulator.Counters.MaxMailboxConcurrency, 1, 4);
     }
 
-    [Fact]
-    public async Task Scan_MailboxOutsideTheAppsScope_FailsAloneWithTheReason()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Scan_MailboxOutsideTheAppsScope_FailsAloneWithTheReason(Backend backend)
     {
         var tenant = Tenant(mailboxes: 20);
         var blocked = tenant.Tenant.Users[4];
         blocked.OutsideAppScope = true;
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
 
         var summary = await agent.ScanAsync();
 

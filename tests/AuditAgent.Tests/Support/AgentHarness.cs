@@ -19,6 +19,7 @@ public sealed class AgentHarness : IAsyncDisposable
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider _time;
     private ServiceProvider _services;
+    private Backends.TestDatabase? _postgres;
 
     private AgentHarness(SimulatorServer simulator, TempFolder folder, Dictionary<string, string?> settings, TimeProvider time)
     {
@@ -43,8 +44,11 @@ public sealed class AgentHarness : IAsyncDisposable
         SimTenant tenant,
         SimulatorOptions? simulator = null,
         IReadOnlyDictionary<string, string?>? settings = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        Backend backend = Backend.Sqlite)
     {
+        Backends.Require(backend);
+        var postgres = backend == Backend.PostgreSql ? await Backends.CreatePostgreSqlAsync() : null;
         var server = await SimulatorServer.StartAsync(tenant, FastSimulator(simulator));
         var folder = new TempFolder();
         var all = new Dictionary<string, string?>
@@ -55,12 +59,18 @@ public sealed class AgentHarness : IAsyncDisposable
             ["Graph:RetryDelaySeconds"] = "0",
             ["Storage:SqlitePath"] = Path.Combine(folder.Path, "agent.db"),
         };
+        if (postgres is not null)
+        {
+            all["Storage:Provider"] = "PostgreSql";
+            all["Storage:ConnectionString"] = postgres.ConnectionString;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
         }
 
-        return new AgentHarness(server, folder, all, time ?? TimeProvider.System);
+        return new AgentHarness(server, folder, all, time ?? TimeProvider.System) { _postgres = postgres };
     }
 
     /// <summary>The configuration the agent runs with (for tests that start it as a separate process).</summary>
@@ -103,6 +113,11 @@ public sealed class AgentHarness : IAsyncDisposable
         await _services.DisposeAsync();
         await Simulator.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
         _folder.Dispose();
     }
 

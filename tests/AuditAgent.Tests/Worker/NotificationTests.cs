@@ -30,8 +30,9 @@ public class NotificationTests
         return settings;
     }
 
-    [Fact]
-    public async Task Digest_SentThroughGraph_ShowsIncidentsCountsAndChart_AndEncodesMailboxText()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Digest_SentThroughGraph_ShowsIncidentsCountsAndChart_AndEncodesMailboxText(Backend backend)
     {
         var t = new TenantBuilder();
         t.User("auditagent");
@@ -44,7 +45,7 @@ public class NotificationTests
             To = People(30, Companies).Select(a => new AuditAgent.Simulator.SimRecipient(a, null)).ToList(),
         });
         t.Send(ann, "Price list", Now.AddDays(-1), People(110, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(), backend: backend);
         await agent.ScanAndProcessAsync();
 
         var run = await agent.Services.GetRequiredService<DigestService>().SendAsync(CancellationToken.None);
@@ -67,13 +68,14 @@ public class NotificationTests
         Assert.Contains("New incidents: 2.", mail.Text, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Digest_RunTwiceRestartedOrInterruptedAfterSending_IsSentOncePerDay()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Digest_RunTwiceRestartedOrInterruptedAfterSending_IsSentOncePerDay(Backend backend)
     {
         var t = new TenantBuilder();
         t.User("auditagent");
         t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(20, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(), backend: backend);
         await agent.ScanAndProcessAsync();
 
         await agent.Services.GetRequiredService<DigestService>().SendAsync(CancellationToken.None);
@@ -97,13 +99,14 @@ public class NotificationTests
         Assert.Single(await agent.Services.GetRequiredService<OutboxStore>().InStatusAsync("sent", CancellationToken.None));
     }
 
-    [Fact]
-    public async Task Digest_QuietDay_StillSaysTheAgentIsAlive()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Digest_QuietDay_StillSaysTheAgentIsAlive(Backend backend)
     {
         var t = new TenantBuilder();
         t.User("auditagent");
         t.Send(t.User("ann"), "Lunch", Now.AddDays(-1), People(2, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(), backend: backend);
         await agent.ScanAndProcessAsync();
 
         await agent.Services.GetRequiredService<DigestService>().SendAsync(CancellationToken.None);
@@ -113,8 +116,9 @@ public class NotificationTests
         Assert.Contains("This message confirms the agent is running", mail.Text, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Escalation_GoesToTheSendersManagerOrTheFallback_OncePerReason_InTheTimeline()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Escalation_GoesToTheSendersManagerOrTheFallback_OncePerReason_InTheTimeline(Backend backend)
     {
         var t = new TenantBuilder();
         t.User("auditagent");
@@ -124,7 +128,7 @@ public class NotificationTests
         t.Send(ann, "Big list", Now.AddDays(-1), People(120, Companies));
         t.Send(bob, "Another big list", Now.AddDays(-1), People(130, Companies));
         t.Send(ann, "Small list", Now.AddDays(-2), People(12, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(), backend: backend);
         await agent.ScanAndProcessAsync();
         var escalations = agent.Services.GetRequiredService<EscalationService>();
 
@@ -148,8 +152,9 @@ public class NotificationTests
         Assert.DoesNotContain((await agent.IncidentAsync(incidents["Small list"].Id)).Timeline, e => e.Kind == "escalation");
     }
 
-    [Fact]
-    public async Task Escalation_QuietHoursHoldAllButCritical_AndOverdueStepsEscalateOnce()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Escalation_QuietHoursHoldAllButCritical_AndOverdueStepsEscalateOnce(Backend backend)
     {
         var t = new TenantBuilder();
         t.User("auditagent");
@@ -160,7 +165,7 @@ public class NotificationTests
         t.Send(ann, "Low list", Now.AddDays(-1), People(12, Companies));
         // 22:30 in Berlin (UTC+1): quiet hours 20:00 to 07:00.
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T21:30:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(new() { ["Notifications:QuietHoursStart"] = "20:00", ["Notifications:QuietHoursEnd"] = "07:00", ["Scan:LookbackDays"] = "60" }), time: clock);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(new() { ["Notifications:QuietHoursStart"] = "20:00", ["Notifications:QuietHoursEnd"] = "07:00", ["Scan:LookbackDays"] = "60" }), time: clock, backend: backend);
         await agent.ScanAndProcessAsync();
         var escalations = agent.Services.GetRequiredService<EscalationService>();
 

@@ -10,8 +10,9 @@ namespace AuditAgent.Tests.Worker;
 /// <summary>The purge job deletes exposed addresses past retention and keeps the counts.</summary>
 public class RetentionTests
 {
-    [Fact]
-    public async Task Purge_DeletesRecipientsOfIncidentsClosedLongAgo_KeepsCountsAndOpenIncidents()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Purge_DeletesRecipientsOfIncidentsClosedLongAgo_KeepsCountsAndOpenIncidents(Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
@@ -20,7 +21,7 @@ public class RetentionTests
         t.Send(ann, "Closed long ago", Now.AddDays(-3), closedList);
         t.Send(ann, "Still open", Now.AddDays(-2), openList);
         t.Send(ann, "Newsletter", Now.AddDays(-1), [ann.Mail!], bcc: People(25, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend);
         await agent.ScanAndProcessAsync();
         var incidents = (await agent.IncidentsAsync()).ToDictionary(i => i.Subject!);
         var closedAt = DateTimeOffset.UtcNow.AddDays(-200);
