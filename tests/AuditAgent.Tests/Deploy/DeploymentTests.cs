@@ -79,7 +79,8 @@ public partial class DeploymentTests
         var compose = Yaml("deploy/compose.yaml").Single();
         var agent = (YamlMappingNode)At(compose, "services", "agent");
         Assert.Equal("deploy/Dockerfile", ((YamlScalarNode)At(agent, "build", "dockerfile")).Value);
-        Assert.Equal("agent-data:/data", ((YamlScalarNode)At(agent, "volumes", "0")).Value);
+        Assert.Equal("PostgreSql", ((YamlScalarNode)At(agent, "environment", "AUDITAGENT__STORAGE__PROVIDER")).Value);
+        Assert.Equal("postgres", ((YamlMappingNode)At(agent, "depends_on")).Children.Keys.OfType<YamlScalarNode>().Single().Value);
         Assert.Equal("postgres:16", ((YamlScalarNode)At(compose, "services", "postgres", "image")).Value);
         foreach (var (name, _) in (YamlMappingNode)At(agent, "environment"))
         {
