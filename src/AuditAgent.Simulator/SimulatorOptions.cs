@@ -13,6 +13,12 @@ public sealed record SimulatorOptions
 
     public int FaultSeed { get; init; } = 1;
 
+    /// <summary>
+    /// Share of HTTP responses broken on the wire (0 to 1): the connection reset before an answer, or the
+    /// body cut off half way. Drawn from <see cref="FaultSeed"/>.
+    /// </summary>
+    public double TransportFaultRate { get; init; }
+
     /// <summary>Sent as Retry-After on every 429 and 503 (seconds). Graph's real values are 1 to a few seconds.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 

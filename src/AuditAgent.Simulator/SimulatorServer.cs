@@ -19,6 +19,7 @@ public sealed class SimulatorServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly GraphRouter _router;
+    private readonly Random _transportFaults;
 
     private SimulatorServer(WebApplication app, SimTenant tenant, SimulatorOptions options)
     {
@@ -27,6 +28,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         Options = options;
         Token = GraphJson.Token(tenant.TenantId, options.Roles);
         _router = new GraphRouter(tenant, options, Counters);
+        _transportFaults = new Random(options.FaultSeed + 1);
     }
 
     public SimTenant Tenant { get; }
@@ -113,6 +115,34 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
 
         Counters.CountHttpRequest(response.Body?.Length ?? 0);
+        if (Options.TransportFaultRate > 0 && path.StartsWith("/v1.0/", StringComparison.OrdinalIgnoreCase))
+        {
+            double roll, kind;
+            lock (_transportFaults)
+            {
+                roll = _transportFaults.NextDouble();
+                kind = _transportFaults.NextDouble();
+            }
+
+            if (roll < Options.TransportFaultRate)
+            {
+                Counters.CountFault();
+                if (kind < 0.5 || response.Body is not { Length: > 1 })
+                {
+                    context.Abort();
+                    return;
+                }
+
+                // Headers and half of the body, then the connection drops.
+                context.Response.StatusCode = response.Status;
+                context.Response.ContentType = "application/json";
+                await context.Response.Body.WriteAsync(response.Body.AsMemory(0, response.Body.Length / 2), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                context.Abort();
+                return;
+            }
+        }
+
         context.Response.StatusCode = response.Status;
         foreach (var (name, value) in response.Headers)
         {

@@ -7,12 +7,12 @@ namespace AuditAgent.Graph;
 public sealed record Mailbox(string Id, string Address, string? DisplayName);
 
 /// <summary>Reads the tenant's verified domains and its users (User.Read.All, Domain.Read.All).</summary>
-public sealed class GraphDirectory(GraphServiceClient client)
+public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, TimeSpan retryDelay = default)
 {
     /// <summary>The tenant's verified domains. $filter on /domains is unreliable, so the filter runs here.</summary>
     public async Task<IReadOnlyList<string>> GetVerifiedDomainsAsync(CancellationToken ct)
     {
-        var response = await client.Domains.GetAsync(cancellationToken: ct);
+        var response = await TransientRetry.RunAsync(() => client.Domains.GetAsync(cancellationToken: ct), retries, retryDelay, ct);
         return (response?.Value ?? [])
             .Where(d => d.IsVerified == true && !string.IsNullOrEmpty(d.Id))
             .Select(d => d.Id!)
@@ -23,12 +23,16 @@ public sealed class GraphDirectory(GraphServiceClient client)
     public async Task<IReadOnlyList<Mailbox>> GetMailboxesAsync(CancellationToken ct)
     {
         var result = new List<Mailbox>();
-        var page = await client.Users.GetAsync(
-            rc =>
-            {
-                rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName"];
-                rc.QueryParameters.Top = 999;
-            },
+        var page = await TransientRetry.RunAsync(
+            () => client.Users.GetAsync(
+                rc =>
+                {
+                    rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName"];
+                    rc.QueryParameters.Top = 999;
+                },
+                ct),
+            retries,
+            retryDelay,
             ct);
         while (page is not null)
         {
@@ -40,7 +44,9 @@ public sealed class GraphDirectory(GraphServiceClient client)
                 }
             }
 
-            page = page.OdataNextLink is { } next ? await client.Users.WithUrl(next).GetAsync(cancellationToken: ct) : null;
+            page = page.OdataNextLink is { } next
+                ? await TransientRetry.RunAsync(() => client.Users.WithUrl(next).GetAsync(cancellationToken: ct), retries, retryDelay, ct)
+                : null;
         }
 
         return result;

@@ -23,7 +23,7 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 /// handlers. Each message is read on its own, so one malformed message is counted and skipped
 /// instead of failing its page.
 /// </summary>
-public sealed class SentItemsReader(GraphServiceClient client, int pageSize)
+public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int retries = 3, TimeSpan retryDelay = default)
 {
     internal static readonly string[] Properties =
     [
@@ -37,7 +37,10 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize)
     };
 
     /// <param name="link">The stored nextLink/deltaLink, or null to start a new sync of the window.</param>
-    public async Task<DeltaPage> ReadAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct)
+    public Task<DeltaPage> ReadAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct) =>
+        TransientRetry.RunAsync(() => ReadOnceAsync(mailbox, link, since, ct), retries, retryDelay, ct);
+
+    private async Task<DeltaPage> ReadOnceAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(mailbox);
         var delta = client.Users[mailbox.Id].MailFolders["sentitems"].Messages.Delta;

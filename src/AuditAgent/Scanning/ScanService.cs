@@ -53,14 +53,16 @@ public sealed class ScanService(
     {
         var options = scanOptions.Value;
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
-        var reader = new SentItemsReader(graph, graphOptions.Value.PageSize);
+        var g = graphOptions.Value;
+        var retryDelay = TimeSpan.FromSeconds(g.RetryDelaySeconds);
+        var reader = new SentItemsReader(graph, g.PageSize, g.MaxRetries, retryDelay);
         var started = time.GetUtcNow();
         var runId = await store.StartRunAsync(started, ct);
         var stats = new Stats();
         var mailboxCount = 0;
         try
         {
-            var directory = new GraphDirectory(graph);
+            var directory = new GraphDirectory(graph, g.MaxRetries, retryDelay);
             var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(ct)).Concat(options.InternalDomains));
             var mailboxes = Select(await directory.GetMailboxesAsync(ct), options);
             mailboxCount = mailboxes.Count;

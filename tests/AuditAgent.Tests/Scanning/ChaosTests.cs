@@ -1,0 +1,44 @@
+using AuditAgent.Simulator;
+using AuditAgent.Tests.Support;
+using static AuditAgent.Tests.Scanning.ScanTests;
+
+namespace AuditAgent.Tests.Scanning;
+
+/// <summary>
+/// Faults on the wire and in Graph's answers, across seeded runs: every scan completes with exactly the
+/// findings of a fault-free one. Random 429/503 (the SDK retries them), resets and cut-off bodies (the
+/// agent retries them), inside and outside $batch.
+/// </summary>
+public class ChaosTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Scan_UnderResetsCutOffBodiesAndThrottling_EqualsAFaultFreeScan(int seed)
+    {
+        var tenant = Tenant(mailboxes: 30, messages: 30, seed: 100 + seed);
+        await using var agent = await AgentHarness.StartAsync(
+            tenant.Tenant,
+            new SimulatorOptions { FaultRate = 0.1, TransportFaultRate = 0.1, FaultSeed = seed },
+            new Dictionary<string, string?> { ["Graph:PageSize"] = "8" });
+
+        var first = await agent.ScanAsync();
+        var later = scannedNewMail(tenant);
+        var rescan = await agent.ScanAsync();
+
+        Assert.Equal("succeeded", first.Status);
+        Assert.Equal("succeeded", rescan.Status);
+        Assert.True(agent.Simulator.Counters.FaultsInjected > 5, $"only {agent.Simulator.Counters.FaultsInjected} faults");
+        var findings = await agent.FindingsAsync();
+        Assert.Equal(Keys(tenant.ExpectedFindings(30)).Append(later).ToHashSet(), Keys(findings));
+        Assert.Equal(findings.Count, Keys(findings).Count);
+
+        static (string, string) scannedNewMail(GeneratedTenant tenant)
+        {
+            var user = tenant.Tenant.Users.First(u => u.AccountEnabled && u.Mail is not null);
+            user.AddSentItem(TenantGenerator.Exposure(user, "after-chaos", DateTimeOffset.UtcNow, visible: 12, seed: 1));
+            return (user.Id, "after-chaos");
+        }
+    }
+}
