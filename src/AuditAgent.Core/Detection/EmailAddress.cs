@@ -17,6 +17,58 @@ public readonly record struct EmailAddress(string Value, string Domain)
     /// local part or domain, white space inside, a single-label domain, or an invalid IDN.
     /// Legacy Exchange DNs ("/o=ExchangeLabs/...") land here too: they are internal recipients.
     /// </summary>
+    /// <summary>
+    /// The common case, without allocating a new address: already trimmed, lower-case ASCII, one '@',
+    /// a plain domain with a dot. Anything else takes the full path below.
+    /// </summary>
+    private static bool TryParseCanonical(string raw, out EmailAddress address)
+    {
+        address = default;
+        var at = -1;
+        var dots = 0;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var c = raw[i];
+            if (c == '@')
+            {
+                if (at >= 0)
+                {
+                    return false;
+                }
+
+                at = i;
+            }
+            else if (at >= 0)
+            {
+                if (c == '.')
+                {
+                    if (i == at + 1 || raw[i - 1] == '.')
+                    {
+                        return false;
+                    }
+
+                    dots++;
+                }
+                else if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+                {
+                    return false;
+                }
+            }
+            else if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-' or '+' or '\'' or '&' or '='))
+            {
+                return false;
+            }
+        }
+
+        if (at <= 0 || at == raw.Length - 1 || dots == 0 || raw[^1] == '.')
+        {
+            return false;
+        }
+
+        address = new EmailAddress(raw, raw[(at + 1)..]);
+        return true;
+    }
+
     private static bool IsPlainAsciiDomain(string domain)
     {
         foreach (var c in domain)
@@ -36,6 +88,11 @@ public readonly record struct EmailAddress(string Value, string Domain)
         if (string.IsNullOrWhiteSpace(raw))
         {
             return false;
+        }
+
+        if (TryParseCanonical(raw, out address))
+        {
+            return true;
         }
 
         var text = raw.Trim();

@@ -22,15 +22,19 @@ public sealed class InternalDomains
 
     public bool Contains(string asciiDomain)
     {
-        var candidate = asciiDomain;
+        ArgumentNullException.ThrowIfNull(asciiDomain);
+
+        // Walks up the labels (a.b.contoso.com, b.contoso.com, contoso.com, com) without allocating.
+        var lookup = _domains.GetAlternateLookup<ReadOnlySpan<char>>();
+        var candidate = asciiDomain.AsSpan();
         while (true)
         {
-            if (_domains.Contains(candidate))
+            if (lookup.Contains(candidate))
             {
                 return true;
             }
 
-            var dot = candidate.IndexOf('.', StringComparison.Ordinal);
+            var dot = candidate.IndexOf('.');
             if (dot < 0)
             {
                 return false;
