@@ -41,4 +41,49 @@ public class ChaosTests
             return (user.Id, "after-chaos");
         }
     }
+
+    [Fact]
+    public async Task Scan_MailboxDeletedAfterListing_FailsAloneWithTheReason()
+    {
+        var tenant = Tenant(mailboxes: 20, messages: 20, seed: 9);
+        var gone = tenant.Tenant.Users.First(u => u.AccountEnabled && u.Mail is not null && u.Id != tenant.Tenant.Users[0].Id);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions
+        {
+            Interceptor = op => op.Kind == "delta" && op.MailboxId == gone.Id ? new SimFault(404, "ErrorInvalidUser", $"The requested user '{gone.Id}' is invalid.") : null,
+        });
+
+        var summary = await agent.ScanAsync();
+
+        var failure = Assert.Single(summary.Failures);
+        Assert.Equal(gone.Id, failure.MailboxId);
+        Assert.Contains("404 ErrorInvalidUser", failure.Reason, StringComparison.Ordinal);
+        Assert.Equal(Keys(tenant.ExpectedFindings(30).Where(e => e.MailboxId != gone.Id)), Keys(await agent.FindingsAsync()));
+    }
+
+    [Fact]
+    public async Task Scan_DeltaStateLostMidRound_StartsTheMailboxOverWithoutDuplicates()
+    {
+        var tenant = Tenant(mailboxes: 12, messages: 40, seed: 4);
+        var target = tenant.Tenant.Users.First(u => u.AccountEnabled && u.Mail is not null);
+        SimFault? Intercept(SimOperation op)
+        {
+            // Graph loses the sync state while the agent is paging through this mailbox's first round.
+            if (op.Kind == "delta" && op.MailboxId == target.Id && op.Sequence == 3)
+            {
+                target.InvalidateDeltaTokens();
+            }
+
+            return null;
+        }
+
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { Interceptor = Intercept }, new Dictionary<string, string?> { ["Graph:PageSize"] = "4" });
+
+        var summary = await agent.ScanAsync();
+
+        Assert.Equal("succeeded", summary.Status);
+        Assert.Equal(1, summary.Resyncs);
+        var findings = await agent.FindingsAsync();
+        Assert.Equal(Keys(tenant.ExpectedFindings(30)), Keys(findings));
+        Assert.Equal(findings.Count, Keys(findings).Count);
+    }
 }
