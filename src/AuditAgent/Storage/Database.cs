@@ -56,6 +56,19 @@ public sealed class Database
     public int CommandTimeout => _options.CommandTimeoutSeconds;
 
     /// <summary>
+    /// Serialises a read-decide-write transaction across agents sharing the database: PostgreSQL takes a
+    /// transaction-scoped advisory lock; SQLite transactions already take the write lock when they begin.
+    /// </summary>
+    public async Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (IsPostgreSql)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key }, transaction, 0, cancellationToken: ct));
+        }
+    }
+
+    /// <summary>
     /// "column is one of the list in @parameter", in this database's dialect: Dapper expands a list for
     /// SQLite's IN, while Npgsql takes it as one array parameter. The one SQL difference between them.
     /// </summary>

@@ -31,6 +31,8 @@ public sealed class IncidentStore(Database database)
         ArgumentNullException.ThrowIfNull(decide);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // Two agents must not turn the same findings into incidents twice.
+        await database.LockAsync(connection, tx, 7413000002, ct);
         var inputs = await LoadAsync(connection, tx, lookBehind, ct);
         if (inputs.Findings.Count == 0 && inputs.BccMessages.Count == 0)
         {

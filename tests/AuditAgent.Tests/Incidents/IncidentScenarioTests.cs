@@ -269,4 +269,28 @@ public class IncidentScenarioTests
         Assert.Equal(before.Timeline.Count, after.Timeline.Count);
         Assert.Equal(before.Steps.Count, after.Steps.Count);
     }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Processing_TwoAgentsAtOnce_OpenEachIncidentOnce(Backend backend)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        for (var i = 0; i < 6; i++)
+        {
+            t.Send(ann, $"List {i}", Now.AddDays(-1 - i), People(12, Companies));
+        }
+
+        await using var agent = await AgentAsync(t, backend);
+        await agent.ScanAsync();
+        await using var second = agent.AnotherAgent();
+        var other = second.GetRequiredService<IncidentService>();
+
+        var runs = await Task.WhenAll(
+            agent.Services.GetRequiredService<IncidentService>().ProcessAsync(CancellationToken.None),
+            other.ProcessAsync(CancellationToken.None));
+
+        Assert.Equal(6, runs.Sum(r => r.Opened));
+        Assert.Equal(6, (await agent.IncidentsAsync()).Count);
+    }
 }

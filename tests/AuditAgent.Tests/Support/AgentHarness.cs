@@ -100,6 +100,9 @@ public sealed class AgentHarness : IAsyncDisposable
     public Task<IReadOnlyList<FindingRow>> FindingsAsync() =>
         _services.GetRequiredService<FindingQueries>().ListAsync(CancellationToken.None);
 
+    /// <summary>A second agent over the same database and tenant, as another instance would be.</summary>
+    public ServiceProvider AnotherAgent() => Build();
+
     /// <summary>A new agent process over the same database, as after a restart.</summary>
     public async Task RestartAsync()
     {
