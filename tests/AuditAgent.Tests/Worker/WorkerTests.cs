@@ -91,4 +91,20 @@ public class WorkerTests
         Assert.Equal(Keys(tenant.ExpectedFindings(30)), Keys(findings));
         Assert.Equal(findings.Count, Keys(findings).Count);
     }
+
+    [Fact]
+    public async Task StatusCheck_IsUnhealthyUntilAScanHasStartedRecently()
+    {
+        var tenant = Tenant(mailboxes: 6, messages: 5, seed: 2);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
+        await agent.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
+
+        var before = await RunAsync("status", "--check", "--db", agent.DatabasePath);
+        await agent.ScanAsync();
+        var after = await RunAsync("status", "--check", "--db", agent.DatabasePath);
+
+        Assert.Equal((1, "unhealthy: no scan started in the last 45 minutes (last: never)\n"), (before.ExitCode, before.Output));
+        Assert.Equal(0, after.ExitCode);
+        Assert.StartsWith("healthy: last scan started ", after.Output, StringComparison.Ordinal);
+    }
 }
