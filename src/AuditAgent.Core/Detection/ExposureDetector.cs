@@ -38,13 +38,11 @@ public static class ExposureDetector
         }
 
         var sender = message.From ?? message.Sender;
-        var senderAddress = EmailAddress.TryParse(sender?.Address, out var parsedSender)
-            ? parsedSender.Value
-            : message.MailboxAddress.Trim().ToLowerInvariant();
+        string SenderAddress() => EmailAddress.TryParse(sender?.Address, out var parsed) ? parsed.Value : message.MailboxAddress.Trim().ToLowerInvariant();
         if (visible.Count < rules.VisibleExternalThreshold)
         {
             var bulk = externalBcc.Count >= rules.VisibleExternalThreshold
-                ? new BccMessage(message.MailboxId, message.GraphMessageId, senderAddress, message.SentDateTime, externalBcc)
+                ? new BccMessage(message.MailboxId, message.GraphMessageId, SenderAddress(), message.SentDateTime, externalBcc)
                 : null;
             return new DetectionResult(null, unresolvable, bulk);
         }
@@ -57,7 +55,7 @@ public static class ExposureDetector
             message.ConversationId,
             message.Subject,
             message.SentDateTime,
-            senderAddress,
+            SenderAddress(),
             sender?.Name,
             exposed.Count,
             exposed.Select(r => r.Domain).Distinct(StringComparer.Ordinal).Count(),

@@ -50,14 +50,17 @@ public static class CommandLine
         return root;
     }
 
+    /// <summary>--db as a configuration override (Storage:SqlitePath), or null when not given.</summary>
+    internal static Dictionary<string, string?>? DbOverride(ParseResult parse) =>
+        parse.GetValue(DbOption) is { } path ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = path } : null;
+
     /// <summary>
     /// The services for a command that works on an existing database: configuration, then --db, then
     /// the database migrated to the current version. A missing database is a clear error, not a new file.
     /// </summary>
     internal static async Task<Microsoft.Extensions.Hosting.IHost> DatabaseHostAsync(ParseResult parse, Terminal terminal, CancellationToken ct)
     {
-        var overrides = parse.GetValue(DbOption) is { } path ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = path } : null;
-        var host = AppHost.Build(parse.GetValue(ConfigOption), overrides, ScanCommand.LogLevelFor(parse, terminal));
+        var host = AppHost.Build(parse.GetValue(ConfigOption), DbOverride(parse), ScanCommand.LogLevelFor(parse, terminal));
         var database = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Storage.Database>(host.Services);
         if (!database.IsPostgreSql && !File.Exists(database.Path))
         {

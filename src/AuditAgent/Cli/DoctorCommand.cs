@@ -14,7 +14,7 @@ internal static class DoctorCommand
         var command = new Command("doctor", "Check the set-up: configuration, database, token, granted permissions, directory, a mailbox, the mail sender.") { format, mailbox };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            var overrides = parse.GetValue(CommandLine.DbOption) is { } db ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = db } : null;
+            var overrides = CommandLine.DbOverride(parse);
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, ScanCommand.LogLevelFor(parse, terminal));
             var results = await new Doctor(host.Services).RunAsync(parse.GetValue(mailbox), ct);
             if (parse.GetValue(format) == "json")

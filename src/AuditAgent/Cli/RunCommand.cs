@@ -16,7 +16,7 @@ internal static class RunCommand
         var command = new Command("run", "Run the agent: Quartz jobs scan, send the digest, escalate and purge on their schedules until SIGTERM or Ctrl+C.");
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            var overrides = parse.GetValue(CommandLine.DbOption) is { } db ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = db } : null;
+            var overrides = CommandLine.DbOverride(parse);
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides,
                 parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: s => s.AddAuditAgentWorker());
             // All settings, mail and schedules included, are checked before anything starts.

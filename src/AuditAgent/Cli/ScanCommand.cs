@@ -15,7 +15,7 @@ internal static class ScanCommand
         var command = new Command("scan", "Scan every mailbox's Sent Items once, incrementally, and store the findings.");
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            var overrides = parse.GetValue(CommandLine.DbOption) is { } db ? new Dictionary<string, string?> { ["Storage:SqlitePath"] = db } : null;
+            var overrides = CommandLine.DbOverride(parse);
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, LogLevelFor(parse, terminal));
             var summary = await RunScanAsync(host.Services, terminal, ct);
             var incidents = await host.Services.GetRequiredService<IncidentService>().ProcessAsync(ct);

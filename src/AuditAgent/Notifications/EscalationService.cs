@@ -55,7 +55,8 @@ public sealed class EscalationService(
         var o = options.Value;
         var now = time.GetUtcNow();
         var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, schedule.Value.Zone) : null;
-        var (incidents, steps, existing) = await LoadAsync(ct);
+        var (incidents, steps, existing, mailboxIds) = await LoadAsync(ct);
+        var managers = new Dictionary<string, Person?>(StringComparer.OrdinalIgnoreCase);
         int queued = 0, withoutManager = 0;
         foreach (var incident in incidents)
         {
@@ -74,7 +75,12 @@ public sealed class EscalationService(
                     continue;
                 }
 
-                var manager = await ManagerAsync(incident.SenderAddress, ct);
+                if (!managers.TryGetValue(incident.SenderAddress, out var manager))
+                {
+                    manager = await ManagerAsync(mailboxIds.GetValueOrDefault(incident.SenderAddress) ?? incident.SenderAddress, ct);
+                    managers[incident.SenderAddress] = manager;
+                }
+
                 var to = manager?.Address ?? o.FallbackEscalationContact ?? o.SecurityContact;
                 if (to is null)
                 {
@@ -103,7 +109,7 @@ public sealed class EscalationService(
         return new EscalationRun(queued, withoutManager, await delivery.DeliverAsync(ct));
     }
 
-    private async Task<(List<IncidentRow> Incidents, ILookup<long, PlanStepRow> Steps, HashSet<string> Existing)> LoadAsync(CancellationToken ct)
+    private async Task<(List<IncidentRow> Incidents, ILookup<long, PlanStepRow> Steps, HashSet<string> Existing, Dictionary<string, string> MailboxIds)> LoadAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         var incidents = (await c.QueryAsync<IncidentRow>(new CommandDefinition(
@@ -114,24 +120,25 @@ public sealed class EscalationService(
             commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToLookup(s => s.IncidentId);
         var existing = (await c.QueryAsync<string>(new CommandDefinition(
             "SELECT dedupe_key FROM outbox WHERE kind = 'escalation'", commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
-        return (incidents, steps, existing);
+        // The directory id of each sender that is a scanned mailbox; other senders are looked up by address.
+        var mailboxIds = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (address, id) in await c.QueryAsync<(string, string)>(new CommandDefinition(
+            "SELECT address, id FROM mailboxes", commandTimeout: database.CommandTimeout, cancellationToken: ct)))
+        {
+            mailboxIds.TryAdd(address, id);
+        }
+
+        return (incidents, steps, existing, mailboxIds);
     }
 
     private sealed record Person(string Name, string Address);
 
     /// <summary>The sender's manager from the directory (User.Read.All), or null when there is none.</summary>
-    private async Task<Person?> ManagerAsync(string senderAddress, CancellationToken ct)
+    private async Task<Person?> ManagerAsync(string senderIdOrAddress, CancellationToken ct)
     {
-        await using (var c = await database.OpenAsync(ct))
-        {
-            senderAddress = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT id FROM mailboxes WHERE lower(address) = lower(@senderAddress)", new { senderAddress }, commandTimeout: database.CommandTimeout, cancellationToken: ct))
-                ?? senderAddress;
-        }
-
         try
         {
-            var manager = await graph.Users[senderAddress].Manager.GetAsync(cancellationToken: ct) as Microsoft.Graph.Models.User;
+            var manager = await graph.Users[senderIdOrAddress].Manager.GetAsync(cancellationToken: ct) as Microsoft.Graph.Models.User;
             var address = manager?.Mail ?? manager?.UserPrincipalName;
             return address is null ? null : new Person(manager!.DisplayName ?? address, address);
         }

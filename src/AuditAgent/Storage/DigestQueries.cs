@@ -47,8 +47,8 @@ public sealed class DigestQueries(Database database)
             """,
             new { periodStart, now }))).Select(ToDigest).ToList();
 
-        var open = (await c.QueryAsync<(string Severity, DateTimeOffset DetectedAt)>(Sql(
-            "SELECT severity, detected_at FROM incidents WHERE status NOT IN ('resolved', 'false-positive')"))).ToList();
+        var open = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset DetectedAt)>(Sql(
+            "SELECT id, severity, detected_at FROM incidents WHERE status NOT IN ('resolved', 'false-positive')"))).ToList();
         var bySeverity = SeverityOrder
             .Select(sev =>
             {
@@ -58,8 +58,7 @@ public sealed class DigestQueries(Database database)
             })
             .ToList();
 
-        var severities = open.Count == 0 ? new Dictionary<long, string>() : (await c.QueryAsync<(long Id, string Severity)>(Sql(
-            "SELECT id, severity FROM incidents WHERE status NOT IN ('resolved', 'false-positive')"))).ToDictionary(x => x.Id, x => x.Severity);
+        var severities = open.ToDictionary(x => x.Id, x => x.Severity);
         var overdue = steps.Where(s => s.DueAt < now)
             .Select(s => new OverdueStep(s.IncidentId, severities.GetValueOrDefault(s.IncidentId, "?"), s.Title, s.Owner, s.DueAt))
             .ToList();
