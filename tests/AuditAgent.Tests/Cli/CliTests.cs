@@ -45,6 +45,12 @@ public partial class CliTests
 
         Assert.True(first.GetProperty("visibleExternalCount").GetInt32() >= 10);
         Assert.False(first.TryGetProperty("visibleExternalRecipients", out _));
+
+        var withRecipients = JsonDocument.Parse((await RunAsync("findings", "list", "--db", db, "--format", "json", "--include-recipients")).Output).RootElement[0];
+        Assert.Equal(first.GetProperty("visibleExternalCount").GetInt32(), withRecipients.GetProperty("visibleExternalRecipients").GetArrayLength());
+        var csv = (await RunAsync("findings", "list", "--db", db, "--format", "csv")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Id,Mailbox,GraphMessageId,InternetMessageId,Subject,SentDateTime,Sender,VisibleExternalCount", csv[0], StringComparison.Ordinal);
+        Assert.Equal(findings.GetArrayLength() + 1, csv.Length);
     }
 
     [Fact]
@@ -58,9 +64,9 @@ public partial class CliTests
 
         Assert.Equal(0, first.ExitCode);
         Assert.Equal(0, second.ExitCode);
-        var (_, json, _) = await RunAsync("findings", "list", "--db", db, "--format", "json");
-        var ids = JsonDocument.Parse(json).RootElement.EnumerateArray().Select(f => f.GetProperty("graphMessageId").GetString()).ToList();
-        Assert.Equal(ids.Distinct().Count(), ids.Count);
+        // A replaced database holds one scan run; a reused one would hold two.
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=false");
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT COUNT(*) FROM scan_runs"));
     }
 
     [Fact]

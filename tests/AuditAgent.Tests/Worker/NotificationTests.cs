@@ -171,6 +171,7 @@ public class NotificationTests
 
         var night = await escalations.RunAsync(CancellationToken.None);
         Assert.Equal((2, 1), (night.Queued, night.Delivery.Sent));
+        Assert.Equal(1, agent.Simulator.Counters.Operations("manager")); // two escalations, one sender: one directory lookup
         Assert.Contains("Critical list", Assert.Single(agent.Simulator.Tenant.SentMail).Html, StringComparison.Ordinal);
         var held = Assert.Single(await agent.Services.GetRequiredService<OutboxStore>().InStatusAsync("pending", CancellationToken.None));
         Assert.Equal(DateTimeOffset.Parse("2026-12-01T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture), held.NotBefore);
