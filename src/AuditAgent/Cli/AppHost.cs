@@ -15,7 +15,7 @@ internal static class AppHost
     /// environment variables, the --config file, then the command's own overrides. The demo passes
     /// <paramref name="embeddedOnly"/> so that a production appsettings.json never redirects it.
     /// </summary>
-    public static IHost Build(string? configFile, IReadOnlyDictionary<string, string?>? overrides, LogLevel logLevel, bool embeddedOnly = false, Action<IServiceCollection>? services = null)
+    public static IHost Build(string? configFile, IReadOnlyDictionary<string, string?>? overrides, LogLevel logLevel, bool embeddedOnly = false, Action<IServiceCollection, IConfiguration>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -56,7 +56,7 @@ internal static class AppHost
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddAuditAgent(builder.Configuration);
-        services?.Invoke(builder.Services);
+        services?.Invoke(builder.Services, builder.Configuration);
         return builder.Build();
     }
 }

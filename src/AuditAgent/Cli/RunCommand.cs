@@ -18,7 +18,7 @@ internal static class RunCommand
         {
             var overrides = CommandLine.DbOverride(parse);
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides,
-                parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: s => s.AddAuditAgentWorker());
+                parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: (s, configuration) => s.AddAuditAgentWorker(configuration));
             // All settings, mail and schedules included, are checked before anything starts.
             host.Services.GetRequiredService<IStartupValidator>().Validate();
             await host.Services.GetRequiredService<Database>().MigrateAsync(ct);

@@ -67,9 +67,11 @@ public sealed class ScanSentItemsJob(JobRunner runner, ScanService scan, Inciden
                 throw new InvalidOperationException($"every mailbox failed, e.g. {s.Failures[0].Reason}");
             }
 
-            var i = await incidents.ProcessAsync(ct);
-            return $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";
+            return Describe(s, await incidents.ProcessAsync(ct));
         }, cancellationToken);
+
+    internal static string Describe(ScanSummary s, IncidentRunSummary i) =>
+        $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";
 }
 
 [DisallowConcurrentExecution]

@@ -97,6 +97,18 @@ public sealed class DetectionOptions
     public int VisibleExternalThreshold { get; set; } = 10;
 }
 
+/// <summary>Section "Cluster": how agents sharing a PostgreSQL database split each scan cycle.</summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Cluster";
+
+    /// <summary>How long a mailbox lease lasts unless its agent renews it (every third of this).</summary>
+    public int LeaseSeconds { get; set; } = 120;
+
+    /// <summary>How often an idle agent checks in and looks for a cycle it can help with.</summary>
+    public int PollSeconds { get; set; } = 15;
+}
+
 /// <summary>Section "Storage".</summary>
 public sealed class StorageOptions
 {

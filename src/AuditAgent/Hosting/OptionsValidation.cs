@@ -162,6 +162,25 @@ internal sealed class DetectionOptionsValidator : IValidateOptions<DetectionOpti
             : ValidateOptionsResult.Success;
 }
 
+internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ClusterOptions o)
+    {
+        var errors = new List<string>();
+        if (o.LeaseSeconds is < 3 or > 3600)
+        {
+            errors.Add(OptionsValidation.Range(ClusterOptions.Section, nameof(o.LeaseSeconds), o.LeaseSeconds, 3, 3600));
+        }
+
+        if (o.PollSeconds is < 1 or > 600)
+        {
+            errors.Add(OptionsValidation.Range(ClusterOptions.Section, nameof(o.PollSeconds), o.PollSeconds, 1, 600));
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
 internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions o)

@@ -21,6 +21,7 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<IncidentOptions, IncidentOptionsValidator>(configuration, IncidentOptions.Section);
         services.AddValidatedOptions<ScheduleOptions, ScheduleOptionsValidator>(configuration, ScheduleOptions.Section);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
+        services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section));
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
@@ -28,7 +29,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
         services.AddSingleton<Database>();
+        services.AddSingleton(AgentInstance.Current);
         services.AddSingleton<ScanStore>();
+        services.AddSingleton<ClusterStore>();
         services.AddSingleton<FindingQueries>();
         services.AddSingleton<ScanService>();
         services.AddSingleton<IncidentStore>();

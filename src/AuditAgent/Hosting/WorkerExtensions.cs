@@ -1,17 +1,44 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace AuditAgent.Hosting;
 
-/// <summary>The worker: Quartz jobs on cron schedules read in one time zone.</summary>
+/// <summary>
+/// The worker: Quartz jobs on cron schedules read in one time zone. On PostgreSQL the schedule lives in
+/// Quartz's clustered job store in the same database, so agents sharing it run each fire once, and a
+/// <see cref="ClusterWorker"/> lets idle agents help with the scan cycle in progress.
+/// </summary>
 public static class WorkerExtensions
 {
-    public static IServiceCollection AddAuditAgentWorker(this IServiceCollection services)
+    public static IServiceCollection AddAuditAgentWorker(this IServiceCollection services, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<Notifications.NotificationOptions>().ValidateOnStart();
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var clustered = storage.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(storage.ConnectionString);
         services.AddQuartz(q =>
         {
+            q.ConfigureScheduler(o =>
+            {
+                o.InstanceName = "AuditAgent";
+                o.InstanceId = AgentInstance.Current.Id;
+            });
+            if (clustered)
+            {
+                q.UsePersistentStore(store =>
+                {
+                    // The tables come from the agent's own migrations (Storage/Migrations/PostgreSql).
+                    store.UsePostgres(Npgsql.NpgsqlFactory.Instance, storage.ConnectionString!);
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = TimeSpan.FromSeconds(10);
+                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(30);
+                    });
+                });
+            }
+
             AddCronJob<ScanSentItemsJob>(q, JobNames.Scan, o => o.ScanCron);
             AddCronJob<SendDailyDigestJob>(q, JobNames.Digest, o => o.DigestCron);
             AddCronJob<EscalateIncidentsJob>(q, JobNames.Escalate, o => o.EscalationCron);
@@ -19,6 +46,11 @@ public static class WorkerExtensions
         });
         // On SIGTERM the scan's token is cancelled: pages already read are committed, the rest is read next time.
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        if (clustered)
+        {
+            services.AddHostedService<ClusterWorker>();
+        }
+
         return services;
     }
 

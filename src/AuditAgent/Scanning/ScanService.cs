@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AuditAgent.Core.Detection;
 using AuditAgent.Graph;
@@ -32,95 +33,99 @@ public sealed record ScanSummary(
 }
 
 /// <summary>
-/// One scan of the tenant: verified domains and mailboxes from the directory, then every mailbox's
-/// Sent Items delta, a bounded number of mailboxes at a time. Pages flow through a bounded queue to a
-/// single writer that commits findings and links together in batches, so memory stays flat and the
-/// database sees one writer.
+/// One scan cycle: verified domains and mailboxes from the directory open a cycle (or this agent joins
+/// the one in progress); then mailboxes are leased 20 at a time and each one's Sent Items delta is read,
+/// a bounded number of mailboxes at a time. Pages flow through a bounded queue to a single writer that
+/// commits findings and links together in batches, so memory stays flat and the database sees one
+/// writer. Agents sharing a PostgreSQL database split the cycle through the leases.
 /// </summary>
 public sealed class ScanService(
     GraphServiceClient graph,
     ScanStore store,
+    ClusterStore cluster,
     IOptions<GraphOptions> graphOptions,
     IOptions<ScanOptions> scanOptions,
     IOptions<DetectionOptions> detectionOptions,
+    IOptions<ClusterOptions> clusterOptions,
     TimeProvider time,
-    ILogger<ScanService> logger)
+    ILogger<ScanService> logger) : IDisposable
 {
     private const int QueueCapacity = 64;
     private const int MaxPagesPerTransaction = 64;
+    private const int ClaimSize = 20;
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
+    public void Dispose() => _oneAtATime.Dispose();
+
+    /// <summary>Reads the directory, opens a cycle (or joins the open one) and takes part until it is covered.</summary>
     public async Task<ScanSummary> RunAsync(IProgress<ScanProgress>? progress, CancellationToken ct)
     {
-        var options = scanOptions.Value;
-        var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
-        var g = graphOptions.Value;
-        var retryDelay = TimeSpan.FromSeconds(g.RetryDelaySeconds);
-        var reader = new SentItemsReader(graph, g.PageSize, g.MaxRetries, retryDelay);
+        await _oneAtATime.WaitAsync(ct);
+        try
+        {
+            return await RecordAsync(async (stats, token) =>
+            {
+                var options = scanOptions.Value;
+                var g = graphOptions.Value;
+                var directory = new GraphDirectory(graph, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds));
+                var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(token)).Concat(options.InternalDomains));
+                var mailboxes = Select(await directory.GetMailboxesAsync(token), options);
+                var now = time.GetUtcNow();
+                var (cycle, opened) = await cluster.OpenOrJoinAsync(mailboxes, internalDomains.All, now.AddDays(-options.LookbackDays), now, token);
+                if (logger.IsEnabled(LogLevel.Information))
+                {
+                    logger.LogInformation(
+                        "{Action} scan cycle {Cycle} over {Mailboxes} mailboxes; internal domains: {Domains}",
+                        opened ? "Opened" : "Joined", cycle.Id, cycle.Mailboxes, string.Join(", ", internalDomains.All));
+                }
+
+                await TakePartAsync(cycle, progress, stats, token);
+            }, ct);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>
+    /// Helps with the open cycle when it has mailboxes nobody holds (an idle agent in a cluster, or
+    /// leases of a dead agent that expired). Returns null, recording nothing, when there is nothing to do.
+    /// </summary>
+    public async Task<ScanSummary?> JoinAsync(CancellationToken ct)
+    {
+        if (!await _oneAtATime.WaitAsync(0, ct))
+        {
+            return null;
+        }
+
+        try
+        {
+            var cycle = await cluster.FindClaimableAsync(time.GetUtcNow(), ct);
+            if (cycle is null)
+            {
+                return null;
+            }
+
+            logger.LogInformation("Joining scan cycle {Cycle} started by {Agent}", cycle.Id, cycle.StartedBy);
+            return await RecordAsync((stats, token) => TakePartAsync(cycle, null, stats, token), ct);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>Records this agent's part of a cycle in scan_runs, whether it succeeds, fails or is stopped.</summary>
+    private async Task<ScanSummary> RecordAsync(Func<Stats, CancellationToken, Task> work, CancellationToken ct)
+    {
         var started = time.GetUtcNow();
         var runId = await store.StartRunAsync(started, ct);
         var stats = new Stats();
-        var mailboxCount = 0;
         try
         {
-            var directory = new GraphDirectory(graph, g.MaxRetries, retryDelay);
-            var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(ct)).Concat(options.InternalDomains));
-            var mailboxes = Select(await directory.GetMailboxesAsync(ct), options);
-            mailboxCount = mailboxes.Count;
-            await store.UpsertMailboxesAsync(mailboxes, started, ct);
-            var cursors = await store.GetCursorsAsync(ct);
-            var since = started.AddDays(-options.LookbackDays);
-            if (logger.IsEnabled(LogLevel.Information))
-            {
-                logger.LogInformation("Scanning {Mailboxes} mailboxes; internal domains: {Domains}", mailboxes.Count, string.Join(", ", internalDomains.All));
-            }
-
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var queue = Channel.CreateBounded<object>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
-            var writer = WriteAsync(queue.Reader, stats, stop);
-            var done = 0;
-            try
-            {
-                // Mailboxes already in sync usually have nothing new: their delta links go 20 to a $batch.
-                // Each batch is one unit of work, so only a batch's answers are held at any time.
-                var work = new List<(bool Batched, (string? Link, Mailbox Mailbox)[] Items)>();
-                var inSync = new List<(string? Link, Mailbox Mailbox)>();
-                foreach (var mailbox in mailboxes)
-                {
-                    var cursor = cursors.GetValueOrDefault(mailbox.Id);
-                    if (options.BatchRescans && cursor is { RoundComplete: true, DeltaLink: { } link })
-                    {
-                        inSync.Add((link, mailbox));
-                    }
-                    else
-                    {
-                        work.Add((false, [(cursor?.DeltaLink, mailbox)]));
-                    }
-                }
-
-                work.AddRange(inSync.Chunk(20).Select(chunk => (true, chunk)));
-                await Parallel.ForEachAsync(
-                    work,
-                    new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelMailboxes, CancellationToken = stop.Token },
-                    async (unit, token) =>
-                    {
-                        var firstReads = unit.Batched
-                            ? await reader.ReadManyAsync(unit.Items.Select(u => (u.Mailbox, u.Link!)).ToList(), 1, maxAttempts: 5, token)
-                            : null;
-                        foreach (var (link, mailbox) in unit.Items)
-                        {
-                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), since, reader, internalDomains, rules, queue.Writer, stats, token);
-                            progress?.Report(new ScanProgress(Interlocked.Increment(ref done), mailboxes.Count, stats.Messages, stats.Findings));
-                        }
-                    });
-            }
-            finally
-            {
-                // Pages already read are complete and consistent: commit them even when stopping.
-                queue.Writer.TryComplete();
-                await writer;
-            }
-
-            var summary = stats.Summary(runId, started, time.GetUtcNow(), mailboxes.Count);
+            await work(stats, ct);
+            var summary = stats.Summary(runId, started, time.GetUtcNow());
             await store.FinishRunAsync(runId, new ScanRunResult(summary.FinishedAt, summary.Status, summary.Mailboxes, summary.Failures.Count,
                 summary.Messages, summary.MalformedMessages, summary.UnresolvableRecipients, summary.NewFindings, summary.Resyncs, null), CancellationToken.None);
             return summary;
@@ -128,11 +133,147 @@ public sealed class ScanService(
         catch (Exception ex)
         {
             var status = ex is OperationCanceledException ? "cancelled" : "failed";
-            var s = stats.Summary(runId, started, time.GetUtcNow(), mailboxCount);
+            var s = stats.Summary(runId, started, time.GetUtcNow());
             var error = ex is OperationCanceledException && ct.IsCancellationRequested ? "stopped before the end; the next scan resumes" : GraphErrors.Describe(ex);
             await store.FinishRunAsync(runId, new ScanRunResult(s.FinishedAt, status, s.Mailboxes, s.Failures.Count, s.Messages,
                 s.MalformedMessages, s.UnresolvableRecipients, s.NewFindings, s.Resyncs, error), CancellationToken.None);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Leases and scans mailboxes of the cycle until none is left to lease, then waits while other agents
+    /// finish theirs, taking over any whose lease expires, until the whole cycle is covered.
+    /// </summary>
+    private async Task TakePartAsync(ScanCycle cycle, IProgress<ScanProgress>? progress, Stats stats, CancellationToken ct)
+    {
+        var c = clusterOptions.Value;
+        var leaseTime = TimeSpan.FromSeconds(c.LeaseSeconds);
+        var g = graphOptions.Value;
+        var reader = new SentItemsReader(graph, g.PageSize, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds));
+        var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
+        var lease = new MailboxLease(cycle.Id, cluster.Owner);
+        await cluster.CheckInAsync(time.GetUtcNow(), ct);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var queue = Channel.CreateBounded<object>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
+        var writer = WriteAsync(queue.Reader, lease, stats, stop);
+        var renewing = RenewAsync(cycle.Id, leaseTime, stop.Token);
+        try
+        {
+            while (true)
+            {
+                await Parallel.ForEachAsync(
+                    ClaimAsync(cycle.Id, leaseTime, stop.Token),
+                    new ParallelOptions { MaxDegreeOfParallelism = scanOptions.Value.MaxParallelMailboxes, CancellationToken = stop.Token },
+                    async (unit, token) =>
+                    {
+                        var firstReads = unit.Batched
+                            ? await reader.ReadManyAsync(unit.Items.Select(u => (u.Mailbox, u.Link!)).ToList(), 1, maxAttempts: 5, token)
+                            : null;
+                        foreach (var (link, mailbox) in unit.Items)
+                        {
+                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), cycle.Since, reader, internalDomains, rules, queue.Writer, stats, token);
+                            var done = Interlocked.Increment(ref stats.MailboxCount);
+                            progress?.Report(new ScanProgress(done, cycle.Mailboxes, stats.Messages, stats.Findings));
+                        }
+                    });
+
+                // Nothing left to lease: the rest is held by other agents. Wait for them; a dead agent's
+                // mailboxes come back when its process is found gone or its leases expire.
+                if (await cluster.ReturnLeasesOfDeadAgentsAsync(cycle.Id, stop.Token) > 0)
+                {
+                    continue;
+                }
+
+                if (await cluster.UncoveredByOthersAsync(cycle.Id, stop.Token) == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(c.PollSeconds), time, stop.Token);
+            }
+        }
+        finally
+        {
+            // Pages already read are complete and consistent: commit them even when stopping.
+            queue.Writer.TryComplete();
+            try
+            {
+                await writer;
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await renewing;
+                if (ct.IsCancellationRequested)
+                {
+                    await cluster.ReleaseAsync(CancellationToken.None);
+                }
+            }
+        }
+
+        await cluster.FinishIfCoveredAsync(cycle.Id, time.GetUtcNow(), ct);
+    }
+
+    /// <summary>
+    /// Leases mailboxes as workers become free and turns them into units of work: mailboxes already in
+    /// sync usually have nothing new, so their delta links go 20 to a $batch; the rest are read alone.
+    /// </summary>
+    private async IAsyncEnumerable<(bool Batched, (string? Link, Mailbox Mailbox)[] Items)> ClaimAsync(
+        long cycle, TimeSpan leaseTime, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var batch = scanOptions.Value.BatchRescans;
+        while (true)
+        {
+            var claimed = await cluster.ClaimAsync(cycle, ClaimSize, time.GetUtcNow(), leaseTime, ct);
+            if (claimed.Count == 0)
+            {
+                yield break;
+            }
+
+            var inSync = new List<(string? Link, Mailbox Mailbox)>();
+            foreach (var m in claimed)
+            {
+                if (batch && m is { RoundComplete: true, DeltaLink: { } link })
+                {
+                    inSync.Add((link, m.ToMailbox()));
+                }
+                else
+                {
+                    yield return (false, [(m.DeltaLink, m.ToMailbox())]);
+                }
+            }
+
+            foreach (var chunk in inSync.Chunk(20))
+            {
+                yield return (true, chunk);
+            }
+        }
+    }
+
+    /// <summary>Renews this agent's leases every third of their duration until the scan ends.</summary>
+    private async Task RenewAsync(long cycle, TimeSpan leaseTime, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(leaseTime / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    await cluster.RenewAsync(cycle, time.GetUtcNow(), leaseTime, ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A lease that lapses is taken over by another agent; this agent's late pages are then dropped.
+                    logger.LogWarning("Could not renew mailbox leases: {Reason}", ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -243,7 +384,7 @@ public sealed class ScanService(
         }
     }
 
-    private async Task WriteAsync(ChannelReader<object> queue, Stats stats, CancellationTokenSource stop)
+    private async Task WriteAsync(ChannelReader<object> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)
     {
         try
         {
@@ -266,9 +407,13 @@ public sealed class ScanService(
                 }
 
                 var started = Stopwatch.GetTimestamp();
-                var inserted = await store.SavePagesAsync(pages, failures, time.GetUtcNow(), CancellationToken.None);
+                var (inserted, dropped) = await store.SavePagesAsync(pages, failures, lease, time.GetUtcNow(), CancellationToken.None);
                 Interlocked.Add(ref stats.StoreTicks, Stopwatch.GetElapsedTime(started).Ticks);
                 Interlocked.Add(ref stats.FindingCount, inserted);
+                if (dropped > 0)
+                {
+                    logger.LogWarning("Dropped {Pages} pages of mailboxes whose lease another agent took over; that agent reads them again", dropped);
+                }
             }
         }
         catch
@@ -287,6 +432,7 @@ public sealed class ScanService(
         public int FindingCount;
         public int ResyncCount;
         public long StoreTicks;
+        public int MailboxCount;
 
         public List<MailboxFailure> Failures { get; } = [];
 
@@ -294,11 +440,11 @@ public sealed class ScanService(
 
         public int Findings => Volatile.Read(ref FindingCount);
 
-        public ScanSummary Summary(long runId, DateTimeOffset started, DateTimeOffset finished, int mailboxes)
+        public ScanSummary Summary(long runId, DateTimeOffset started, DateTimeOffset finished)
         {
             lock (Failures)
             {
-                return new ScanSummary(runId, started, finished, mailboxes, Failures.ToList(), Messages, Interlocked.Read(ref MalformedCount),
+                return new ScanSummary(runId, started, finished, Volatile.Read(ref MailboxCount), Failures.ToList(), Messages, Interlocked.Read(ref MalformedCount),
                     Interlocked.Read(ref UnresolvableCount), Findings, Volatile.Read(ref ResyncCount))
                 {
                     StoreTime = TimeSpan.FromTicks(Interlocked.Read(ref StoreTicks)),

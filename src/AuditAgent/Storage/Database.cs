@@ -70,9 +70,15 @@ public sealed class Database
 
     /// <summary>
     /// "column is one of the list in @parameter", in this database's dialect: Dapper expands a list for
-    /// SQLite's IN, while Npgsql takes it as one array parameter. The one SQL difference between them.
+    /// SQLite's IN, while Npgsql takes it as one array parameter. With SkipLocked, the SQL differences between them.
     /// </summary>
     public string InList(string column, string parameter) => IsPostgreSql ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
+    /// <summary>
+    /// Lets concurrent claims pass over rows another agent is claiming (PostgreSQL); SQLite has one
+    /// writer at a time, so it needs nothing.
+    /// </summary>
+    public string SkipLocked => IsPostgreSql ? "FOR UPDATE SKIP LOCKED" : "";
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {

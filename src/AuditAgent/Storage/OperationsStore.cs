@@ -25,16 +25,14 @@ public sealed record JobRunRow
 public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies);
 
 /// <summary>Job runs and data retention: the agent's own housekeeping.</summary>
-public sealed class OperationsStore(Database database)
+public sealed class OperationsStore(Database database, Hosting.AgentInstance instance)
 {
-    public static string Instance { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
-
     public async Task<long> StartJobAsync(string job, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         return await c.ExecuteScalarAsync<long>(new CommandDefinition(
             "INSERT INTO job_runs (job, instance, started_at, status) VALUES (@job, @Instance, @now, 'running') RETURNING id",
-            new { job, Instance, now }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { job, Instance = instance.Id, now }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
     }
 
     public async Task FinishJobAsync(long id, string status, string? summary, string? error, DateTimeOffset now)

@@ -23,46 +23,48 @@ public sealed record MailboxFailure(string MailboxId, string Reason);
 /// <summary>Everything the scanner writes. Findings and the delta link that covers them commit together.</summary>
 public sealed class ScanStore(Database database)
 {
-    public async Task UpsertMailboxesAsync(IReadOnlyList<Mailbox> mailboxes, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(
-            new CommandDefinition(
-                """
-                INSERT INTO mailboxes (id, address, display_name, first_seen_at)
-                VALUES (@Id, @Address, @DisplayName, @Now)
-                ON CONFLICT (id) DO UPDATE SET address = excluded.address, display_name = excluded.display_name
-                """,
-                mailboxes.Select(m => new { m.Id, m.Address, m.DisplayName, Now = now }),
-                tx,
-                database.CommandTimeout,
-                cancellationToken: ct));
-        await tx.CommitAsync(ct);
-    }
-
-    public async Task<IReadOnlyDictionary<string, MailboxCursor>> GetCursorsAsync(CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<MailboxCursor>(new CommandDefinition(
-            "SELECT id AS MailboxId, delta_link AS DeltaLink, round_complete AS RoundComplete FROM mailboxes",
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
-        return rows.ToDictionary(r => r.MailboxId, StringComparer.Ordinal);
-    }
-
     /// <summary>
-    /// Writes pages in one transaction: each page's findings (ignoring ones already stored) and then
-    /// its mailbox's link. The link can therefore never move ahead of the findings it covers, and a
-    /// replayed page adds nothing. Returns the number of findings that were new.
+    /// Writes pages in one transaction: each page's mailbox link and then its findings (ignoring ones
+    /// already stored). The link can therefore never move ahead of the findings it covers, and a
+    /// replayed page adds nothing. A page whose mailbox is no longer leased to
+    /// <paramref name="lease"/>'s owner (the lease expired and another agent took the mailbox over) is
+    /// dropped whole, so two agents never interleave one mailbox's links. The last page of a round marks
+    /// the mailbox covered in the cycle and returns its lease. Returns the number of new findings.
     /// </summary>
-    public async Task<int> SavePagesAsync(IReadOnlyList<PageWrite> pages, IReadOnlyList<MailboxFailure> failures, DateTimeOffset now, CancellationToken ct)
+    public async Task<(int Inserted, int Dropped)> SavePagesAsync(IReadOnlyList<PageWrite> pages, IReadOnlyList<MailboxFailure> failures, MailboxLease lease, DateTimeOffset now, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(lease);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var inserted = 0;
+        var dropped = 0;
         foreach (var page in pages)
         {
+            var held = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE mailboxes
+                SET delta_link = @Link,
+                    round_complete = @RoundComplete,
+                    last_synced_at = CASE WHEN @RoundComplete THEN @Now ELSE last_synced_at END,
+                    last_error = NULL,
+                    last_error_at = NULL,
+                    resyncs = resyncs + CASE WHEN @StartedOver THEN 1 ELSE 0 END,
+                    done_cycle = CASE WHEN @RoundComplete THEN @CycleId ELSE done_cycle END,
+                    scanned_by = CASE WHEN @RoundComplete THEN @Owner ELSE scanned_by END,
+                    lease_owner = CASE WHEN @RoundComplete THEN NULL ELSE lease_owner END,
+                    lease_expires_at = CASE WHEN @RoundComplete THEN NULL ELSE lease_expires_at END
+                WHERE id = @MailboxId AND lease_owner = @Owner
+                """,
+                new { page.Link, page.RoundComplete, page.StartedOver, page.MailboxId, Now = now, lease.CycleId, lease.Owner },
+                tx,
+                database.CommandTimeout,
+                cancellationToken: ct));
+            if (held == 0)
+            {
+                dropped++;
+                continue;
+            }
+
             foreach (var f in page.Findings)
             {
                 var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
@@ -113,36 +115,24 @@ public sealed class ScanStore(Database database)
                     database.CommandTimeout,
                     cancellationToken: ct));
             }
-
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE mailboxes
-                SET delta_link = @Link,
-                    round_complete = @RoundComplete,
-                    last_synced_at = CASE WHEN @RoundComplete THEN @Now ELSE last_synced_at END,
-                    last_error = NULL,
-                    last_error_at = NULL,
-                    resyncs = resyncs + CASE WHEN @StartedOver THEN 1 ELSE 0 END
-                WHERE id = @MailboxId
-                """,
-                new { page.Link, page.RoundComplete, page.StartedOver, page.MailboxId, Now = now },
-                tx,
-                database.CommandTimeout,
-                cancellationToken: ct));
         }
 
         foreach (var failure in failures)
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE mailboxes SET last_error = @Reason, last_error_at = @Now WHERE id = @MailboxId",
-                new { failure.Reason, failure.MailboxId, Now = now },
+                """
+                UPDATE mailboxes
+                SET last_error = @Reason, last_error_at = @Now, done_cycle = @CycleId, scanned_by = @Owner, lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = @MailboxId AND lease_owner = @Owner
+                """,
+                new { failure.Reason, failure.MailboxId, Now = now, lease.CycleId, lease.Owner },
                 tx,
                 database.CommandTimeout,
                 cancellationToken: ct));
         }
 
         await tx.CommitAsync(ct);
-        return inserted;
+        return (inserted, dropped);
     }
 
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)

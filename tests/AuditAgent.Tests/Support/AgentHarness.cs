@@ -124,6 +124,8 @@ public sealed class AgentHarness : IAsyncDisposable
         _folder.Dispose();
     }
 
+    private static int _agents;
+
     private ServiceProvider Build()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build();
@@ -131,6 +133,8 @@ public sealed class AgentHarness : IAsyncDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddAuditAgent(configuration);
         services.AddSingleton(_time);
+        // Each provider is its own agent, as a separate process would be: its own leases and job runs.
+        services.AddSingleton(new AgentInstance(Environment.MachineName, Environment.ProcessId, $"agent{Interlocked.Increment(ref _agents)}"));
         return services.BuildServiceProvider();
     }
 }

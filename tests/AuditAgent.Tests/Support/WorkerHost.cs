@@ -21,7 +21,7 @@ public static class WorkerHost
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddAuditAgent(builder.Configuration);
         builder.Services.AddSingleton(time);
-        builder.Services.AddAuditAgentWorker();
+        builder.Services.AddAuditAgentWorker(builder.Configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         return builder.Build();
     }
