@@ -344,6 +344,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             }
 
             state = new DeltaToken(user.Id, user.DeltaEpoch, 0, user.SentItemCount, since, request.Query.GetValueOrDefault("$select"));
+            counters.CountRoundStart(user.Id);
         }
 
         var pageSize = PageSize(request);

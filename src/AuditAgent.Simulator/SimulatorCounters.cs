@@ -8,6 +8,7 @@ public sealed class SimulatorCounters
     private readonly ConcurrentDictionary<string, long> _byKind = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _byMailbox = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<(string, string), long> _byKindAndMailbox = new();
+    private readonly ConcurrentDictionary<string, long> _roundStarts = new(StringComparer.OrdinalIgnoreCase);
     private long _httpRequests;
     private long _bytesSent;
     private long _messagesServed;
@@ -44,11 +45,15 @@ public sealed class SimulatorCounters
 
     public IReadOnlyDictionary<string, long> OperationsByMailbox => new Dictionary<string, long>(_byMailbox);
 
+    /// <summary>Delta requests without a token per mailbox: how many times each mailbox's Sent Items was read from the start.</summary>
+    public IReadOnlyDictionary<string, long> RoundStartsByMailbox => new Dictionary<string, long>(_roundStarts);
+
     public void Reset()
     {
         _byKind.Clear();
         _byMailbox.Clear();
         _byKindAndMailbox.Clear();
+        _roundStarts.Clear();
         Interlocked.Exchange(ref _httpRequests, 0);
         Interlocked.Exchange(ref _bytesSent, 0);
         Interlocked.Exchange(ref _messagesServed, 0);
@@ -74,6 +79,8 @@ public sealed class SimulatorCounters
         Interlocked.Increment(ref _httpRequests);
         Interlocked.Add(ref _bytesSent, bytes);
     }
+
+    internal void CountRoundStart(string mailboxId) => _roundStarts.AddOrUpdate(mailboxId, 1, (_, n) => n + 1);
 
     internal void CountMessages(int n) => Interlocked.Add(ref _messagesServed, n);
 

@@ -215,6 +215,7 @@ public sealed class SimulatorServer : IAsyncDisposable
                     maxMailboxConcurrency = Counters.MaxMailboxConcurrency,
                     operationsByKind = Counters.OperationsByKind,
                     operationsByMailbox = Counters.OperationsByMailbox,
+                    roundStartsByMailbox = Counters.RoundStartsByMailbox,
                 });
                 break;
             case ["_simulator", "reset"] when HttpMethods.IsPost(context.Request.Method):

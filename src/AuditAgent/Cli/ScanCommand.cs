@@ -39,7 +39,31 @@ internal static class ScanCommand
         // Every section, the playbook file included, is checked before any work starts.
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
         await services.GetRequiredService<Database>().MigrateAsync(ct);
-        var scanner = services.GetRequiredService<ScanService>();
+        try
+        {
+            return await ScanWithProgressAsync(services.GetRequiredService<ScanService>(), terminal, ct);
+        }
+        finally
+        {
+            // A one-off scan leaves the cluster view when it ends, so `status` does not count it as a live agent.
+            await CheckOutAsync(services.GetRequiredService<ClusterStore>(), services.GetRequiredService<TimeProvider>());
+        }
+    }
+
+    private static async Task CheckOutAsync(ClusterStore cluster, TimeProvider time)
+    {
+        try
+        {
+            await cluster.CheckOutAsync(time.GetUtcNow(), CancellationToken.None);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // The scan's own outcome (and any database error) is what the user needs to see.
+        }
+    }
+
+    private static async Task<ScanSummary> ScanWithProgressAsync(ScanService scanner, Terminal terminal, CancellationToken ct)
+    {
         if (!terminal.Interactive)
         {
             var lastReported = 0;

@@ -39,6 +39,11 @@ internal static class StatusCommand
                 return healthy ? ExitCodes.Ok : ExitCodes.Failure;
             }
 
+            // An agent checks in at least every poll interval and every third of a lease while scanning.
+            var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var silentAfter = TimeSpan.FromSeconds(3 * Math.Max(cluster.PollSeconds, cluster.LeaseSeconds / 3));
+            string State(AgentInstanceRow a) =>
+                a.StoppedAt is not null ? "stopped" : now - a.LastSeenAt <= silentAfter ? "alive" : "silent";
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             var next = WorkerExtensions.NextFireTimes(schedule, now);
             var jobs = next.Select(n =>
@@ -67,6 +72,13 @@ internal static class StatusCommand
             {
                 await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(new
                 {
+                    Cluster = new
+                    {
+                        Agents = status.Cluster.Agents.Select(a => new { a.Id, a.Host, a.Pid, a.Version, a.StartedAt, a.LastSeenAt, a.StoppedAt, State = State(a) }),
+                        status.Cluster.Cycle,
+                        status.Cluster.Covered,
+                        status.Cluster.Shares,
+                    },
                     status.LastScan,
                     Mailboxes = new { Total = status.Mailboxes.Count, Failing = failing, NeverSynced = lagging.Count(l => l.LagHours is null), Lag = lagging },
                     status.OpenIncidents,
@@ -79,6 +91,7 @@ internal static class StatusCommand
 
             var o = terminal.Output;
             static string T(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
+            await WriteClusterAsync(o, status.Cluster, State, T);
             var scan = status.LastScan;
             await o.WriteLineAsync(scan is null
                 ? "Last scan: none yet."
@@ -114,5 +127,23 @@ internal static class StatusCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static async Task WriteClusterAsync(TextWriter o, ClusterStatus cluster, Func<AgentInstanceRow, string> state, Func<DateTimeOffset?, string> t)
+    {
+        var agents = cluster.Agents;
+        await o.WriteLineAsync($"Agents: {agents.Count(a => state(a) == "alive")} alive of {agents.Count} seen in the last day.");
+        foreach (var a in agents)
+        {
+            var share = cluster.Shares.FirstOrDefault(s => s.Agent == a.Id);
+            await o.WriteLineAsync($"  {Terminal.Safe(a.Id)} (v{a.Version}): {state(a)}, last check-in {t(a.LastSeenAt)}"
+                + (share is null ? "" : $"; this cycle: covered {share.Covered}, holds {share.Leased}"));
+        }
+
+        if (cluster.Cycle is { } c)
+        {
+            await o.WriteLineAsync($"Scan cycle {c.Id}: opened {t(c.StartedAt)} by {Terminal.Safe(c.StartedBy)}; {cluster.Covered} of {c.Mailboxes} mailboxes covered"
+                + (c.FinishedAt is { } f ? $", finished {t(f)}." : ", in progress."));
+        }
     }
 }

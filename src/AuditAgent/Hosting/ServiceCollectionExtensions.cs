@@ -32,6 +32,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(AgentInstance.Current);
         services.AddSingleton<ScanStore>();
         services.AddSingleton<ClusterStore>();
+        services.AddSingleton<StatusQueries>();
         services.AddSingleton<FindingQueries>();
         services.AddSingleton<ScanService>();
         services.AddSingleton<IncidentStore>();

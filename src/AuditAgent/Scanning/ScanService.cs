@@ -53,6 +53,9 @@ public sealed class ScanService(
     private const int QueueCapacity = 64;
     private const int MaxPagesPerTransaction = 64;
     private const int ClaimSize = 20;
+
+    /// <summary>How often an agent whose share is done checks whether the others finished (one COUNT query).</summary>
+    private static readonly TimeSpan WaitForOthers = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     public void Dispose() => _oneAtATime.Dispose();
@@ -147,8 +150,7 @@ public sealed class ScanService(
     /// </summary>
     private async Task TakePartAsync(ScanCycle cycle, IProgress<ScanProgress>? progress, Stats stats, CancellationToken ct)
     {
-        var c = clusterOptions.Value;
-        var leaseTime = TimeSpan.FromSeconds(c.LeaseSeconds);
+        var leaseTime = TimeSpan.FromSeconds(clusterOptions.Value.LeaseSeconds);
         var g = graphOptions.Value;
         var reader = new SentItemsReader(graph, g.PageSize, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds));
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -192,7 +194,7 @@ public sealed class ScanService(
                     break;
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(c.PollSeconds), time, stop.Token);
+                await Task.Delay(WaitForOthers, time, stop.Token);
             }
         }
         finally

@@ -36,7 +36,31 @@ public sealed record MailboxStatusRow
     public int Resyncs { get; init; }
 }
 
+public sealed record AgentInstanceRow
+{
+    public string Id { get; init; } = "";
+
+    public string Host { get; init; } = "";
+
+    public int Pid { get; init; }
+
+    public string Version { get; init; } = "";
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset LastSeenAt { get; init; }
+
+    public DateTimeOffset? StoppedAt { get; init; }
+}
+
+/// <summary>One agent's part of the latest scan cycle: mailboxes it covered and mailboxes it holds now.</summary>
+public sealed record CycleShare(string Agent, int Covered, int Leased);
+
+/// <summary>The agents using this database (seen in the last day) and how the latest cycle is shared among them.</summary>
+public sealed record ClusterStatus(IReadOnlyList<AgentInstanceRow> Agents, ScanCycle? Cycle, int Covered, IReadOnlyList<CycleShare> Shares);
+
 public sealed record AgentStatus(
+    ClusterStatus Cluster,
     ScanRunRow? LastScan,
     IReadOnlyList<MailboxStatusRow> Mailboxes,
     IReadOnlyDictionary<string, int> OpenIncidents,
@@ -57,6 +81,32 @@ public sealed class StatusQueries(Database database, OperationsStore operations)
             "SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE status NOT IN ('resolved', 'false-positive') GROUP BY severity"))).ToDictionary(x => x.Severity, x => x.Count);
         var outbox = (await c.QueryAsync<(string Status, int Count)>(Sql("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status"))).ToDictionary(x => x.Status, x => x.Count);
         var lastDigest = await c.ExecuteScalarAsync<DateTimeOffset?>(Sql("SELECT MAX(sent_at) FROM outbox WHERE kind = 'digest' AND status = 'sent'"));
-        return new AgentStatus(lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest);
+        return new AgentStatus(await GetClusterAsync(c, ct), lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest);
+    }
+
+    private async Task<ClusterStatus> GetClusterAsync(System.Data.Common.DbConnection c, CancellationToken ct)
+    {
+        CommandDefinition Sql(string sql, object? parameters = null) => new(sql, parameters, commandTimeout: database.CommandTimeout, cancellationToken: ct);
+        var dayAgo = DateTimeOffset.UtcNow.AddDays(-1);
+        var agents = (await c.QueryAsync<AgentInstanceRow>(Sql("SELECT * FROM agent_instances WHERE last_seen_at > @dayAgo ORDER BY id", new { dayAgo }))).ToList();
+        var cycle = await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql("SELECT * FROM scan_cycles ORDER BY id DESC LIMIT 1"));
+        if (cycle is null)
+        {
+            return new ClusterStatus(agents, null, 0, []);
+        }
+
+        var covered = (await c.QueryAsync<(string Agent, int Count)>(Sql(
+            "SELECT scanned_by, CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE done_cycle = @Id GROUP BY scanned_by", new { cycle.Id }))).ToList();
+        var leased = (await c.QueryAsync<(string Agent, int Count)>(Sql(
+            """
+            SELECT lease_owner, CAST(COUNT(*) AS INTEGER) FROM mailboxes
+            WHERE lease_owner IS NOT NULL AND due_cycle = @Id AND (done_cycle IS NULL OR done_cycle <> @Id)
+            GROUP BY lease_owner
+            """,
+            new { cycle.Id }))).ToList();
+        var shares = covered.Select(x => x.Agent).Union(leased.Select(x => x.Agent)).Order(StringComparer.Ordinal)
+            .Select(a => new CycleShare(a, covered.FirstOrDefault(x => x.Agent == a).Count, leased.FirstOrDefault(x => x.Agent == a).Count))
+            .ToList();
+        return new ClusterStatus(agents, cycle, covered.Sum(x => x.Count), shares);
     }
 }

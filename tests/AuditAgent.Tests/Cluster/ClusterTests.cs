@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AuditAgent.Simulator;
+using AuditAgent.Tests.Scanning;
+using AuditAgent.Tests.Support;
+using Dapper;
+using Npgsql;
+
+namespace AuditAgent.Tests.Cluster;
+
+/// <summary>
+/// Three `auditagent run` processes against one PostgreSQL database and one simulated tenant of 300
+/// mailboxes: Quartz's clustered store fires the scan on one of them, the other two join the cycle
+/// through mailbox leases, and the result equals one agent scanning alone.
+/// </summary>
+public sealed class ClusterTests
+{
+    private const int Mailboxes = 300;
+    private const int Seed = 11;
+
+    [SkippableFact]
+    public async Task ThreeAgents_ShareOneCycle_EveryMailboxReadOnce_SameResultAsOneAgent()
+    {
+        Backends.Require(Backend.PostgreSql);
+        var reference = await ReferenceAsync();
+        var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(20) }, backend: Backend.PostgreSql);
+        await using var cluster = new Agents(agent, count: 3);
+
+        await cluster.WaitForCycleAsync();
+
+        var starts = agent.Simulator.Counters.RoundStartsByMailbox;
+        var scannable = tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null);
+        Assert.Equal(scannable, starts.Count);
+        Assert.All(starts, s => Assert.Equal(1, s.Value));
+        Assert.Equal(reference.MessagesServed, agent.Simulator.Counters.MessagesServed);
+        var result = await cluster.ResultAsync();
+        Assert.Equal(reference.Findings, result.Findings);
+        Assert.Equal(reference.Incidents, result.Incidents);
+        Assert.Equal(1, result.Cycles);
+
+        var (code, output, error) = await AgentProcess.RunAsync(cluster.Settings, cluster.Folder, "status", "--format", "json");
+        Assert.True(code == 0, error);
+        var status = JsonDocument.Parse(output).RootElement.GetProperty("cluster");
+        var agents = status.GetProperty("agents").EnumerateArray().ToList();
+        Assert.Equal(3, agents.Count(a => a.GetProperty("state").GetString() == "alive"));
+        var shares = status.GetProperty("shares").EnumerateArray().ToList();
+        Assert.Equal(3, shares.Count);
+        Assert.All(shares, s => Assert.True(s.GetProperty("covered").GetInt32() > 0, "every agent took part in the cycle"));
+        Assert.Equal(scannable, shares.Sum(s => s.GetProperty("covered").GetInt32()));
+    }
+
+    [SkippableFact]
+    public async Task AgentKilledMidCycle_TheOtherTwoFinishIt_SameResultAsOneAgent()
+    {
+        Backends.Require(Backend.PostgreSql);
+        var reference = await ReferenceAsync();
+        var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
+        Agents? cluster = null;
+        var deltaRequests = 0;
+        var killed = new TaskCompletionSource<int>();
+        SimFault? Intercept(SimOperation op)
+        {
+            // About 40% into the cycle, one agent dies without a chance to clean up.
+            if (op.Kind == "delta" && Interlocked.Increment(ref deltaRequests) == 600)
+            {
+                killed.TrySetResult(cluster!.Kill(0));
+            }
+
+            return null;
+        }
+
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(20), Interceptor = Intercept }, backend: Backend.PostgreSql);
+        await using (cluster = new Agents(agent, count: 3))
+        {
+            await cluster.WaitForCycleAsync();
+
+            Assert.True(killed.Task.IsCompleted, "the cycle ended before the kill point");
+            var victim = $"{Environment.MachineName}:{await killed.Task}";
+            var result = await cluster.ResultAsync();
+            Assert.Equal(reference.Findings, result.Findings);
+            Assert.Equal(reference.Incidents, result.Incidents);
+            Assert.Equal(1, result.Cycles);
+            Assert.Contains(victim, result.Covering.Keys);
+            Assert.True(result.Covering.Count(c => c.Key != victim) == 2, "both survivors covered part of the cycle");
+            Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), result.Covering.Values.Sum());
+        }
+    }
+
+    private static async Task<Result> ReferenceAsync()
+    {
+        var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
+        await using var alone = await AgentHarness.StartAsync(tenant.Tenant, backend: Backend.Sqlite);
+        await alone.ScanAndProcessAsync();
+        var findings = (await alone.FindingsAsync()).Select(f => $"{f.MailboxId}/{f.GraphMessageId}").Order(StringComparer.Ordinal).ToList();
+        var incidents = (await alone.IncidentsAsync()).Select(i => $"{i.SenderAddress}|{i.Subject}|{i.ExposedCount}|{i.Severity}|{i.Status}").Order(StringComparer.Ordinal).ToList();
+        return new Result(findings, incidents, 1, new Dictionary<string, int>()) { MessagesServed = alone.Simulator.Counters.MessagesServed };
+    }
+
+    private sealed record Result(List<string> Findings, List<string> Incidents, int Cycles, Dictionary<string, int> Covering)
+    {
+        public long MessagesServed { get; init; }
+    }
+
+    /// <summary>The agent processes, scheduled to scan a few seconds after they start.</summary>
+    private sealed class Agents : IAsyncDisposable
+    {
+        private readonly List<Process> _processes = [];
+        private readonly StringBuilder _logs = new();
+        private readonly TempFolder _folder = new();
+        private readonly string _connectionString;
+
+        public Agents(AgentHarness agent, int count)
+        {
+            _connectionString = agent.Settings["Storage:ConnectionString"]!;
+            var fireAt = DateTimeOffset.UtcNow.AddSeconds(8);
+            var settings = new Dictionary<string, string?>(agent.Settings);
+            foreach (var (key, value) in WorkerHost.OnlyScan(string.Create(CultureInfo.InvariantCulture, $"{fireAt.Second} {fireAt.Minute} {fireAt.Hour} * * ?"), "UTC"))
+            {
+                settings[key] = value;
+            }
+
+            settings["Cluster:PollSeconds"] = "1";
+            settings["Cluster:LeaseSeconds"] = "10";
+            settings["Scan:MaxParallelMailboxes"] = "4";
+            settings["Graph:PageSize"] = "10";
+            Settings = settings;
+            for (var i = 0; i < count; i++)
+            {
+                var process = AgentProcess.Start(settings, _folder.Path, "run");
+                var name = $"agent {i} (pid {process.Id})";
+                process.OutputDataReceived += (_, e) => Log(name, e.Data);
+                process.ErrorDataReceived += (_, e) => Log(name, e.Data);
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                _processes.Add(process);
+            }
+        }
+
+        public IReadOnlyDictionary<string, string?> Settings { get; }
+
+        public string Folder => _folder.Path;
+
+        /// <summary>Kills agent <paramref name="index"/> with SIGKILL and returns its process id.</summary>
+        public int Kill(int index)
+        {
+            _processes[index].Kill(entireProcessTree: true);
+            return _processes[index].Id;
+        }
+
+        /// <summary>Waits until the scheduled cycle is finished and every finding was turned into incidents.</summary>
+        public async Task WaitForCycleAsync()
+        {
+            try
+            {
+                await WorkerHost.EventuallyAsync(async () =>
+                {
+                    await using var c = new NpgsqlConnection(_connectionString);
+                    if (await c.ExecuteScalarAsync<string?>("SELECT to_regclass('scan_cycles')::text") is null)
+                    {
+                        return null; // the agents are still migrating the new database
+                    }
+
+                    var finished = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM scan_cycles WHERE finished_at IS NOT NULL");
+                    var alive = _processes.Where(p => !p.HasExited).Select(p => $"{Environment.MachineName}:{p.Id}").ToArray();
+                    var running = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM job_runs WHERE status = 'running' AND instance = ANY(@alive)", new { alive });
+                    var unprocessed = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM findings WHERE processed_at IS NULL");
+                    return finished > 0 && running == 0 && unprocessed == 0 ? "done" : null;
+                }, seconds: 120);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException("the cycle did not finish; agent logs:\n" + Logs());
+            }
+        }
+
+        public async Task<Result> ResultAsync()
+        {
+            await using var c = new NpgsqlConnection(_connectionString);
+            var findings = (await c.QueryAsync<string>("SELECT mailbox_id || '/' || graph_message_id FROM findings")).Order(StringComparer.Ordinal).ToList();
+            var incidents = (await c.QueryAsync<string>("SELECT sender_address || '|' || COALESCE(subject, '') || '|' || exposed_count || '|' || severity || '|' || status FROM incidents"))
+                .Order(StringComparer.Ordinal).ToList();
+            var cycles = await c.ExecuteScalarAsync<int>("SELECT CAST(COUNT(*) AS INTEGER) FROM scan_cycles");
+            var covering = (await c.QueryAsync<(string Agent, int Count)>("SELECT scanned_by, CAST(COUNT(*) AS INTEGER) FROM mailboxes GROUP BY scanned_by"))
+                .ToDictionary(x => x.Agent, x => x.Count);
+            return new Result(findings, incidents, cycles, covering);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var process in _processes)
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                await process.WaitForExitAsync();
+                process.Dispose();
+            }
+
+            _folder.Dispose();
+        }
+
+        private void Log(string name, string? line)
+        {
+            if (line is not null)
+            {
+                lock (_logs)
+                {
+                    _logs.Append(name).Append(": ").AppendLine(line);
+                }
+            }
+        }
+
+        private string Logs()
+        {
+            lock (_logs)
+            {
+                return _logs.ToString();
+            }
+        }
+    }
+}
