@@ -9,18 +9,91 @@ public class ConfigurationTests
 {
     private static string ExamplePath => AuditAgent.Tests.Support.RepoFiles.Path("appsettings.example.json");
 
-    public static TheoryData<Type, string> Sections => new()
+    /// <summary>Every options class with a Section constant, found by reflection so that a new section cannot be forgotten.</summary>
+    public static TheoryData<Type, string> Sections
     {
-        { typeof(GraphOptions), GraphOptions.Section },
-        { typeof(ScanOptions), ScanOptions.Section },
-        { typeof(DetectionOptions), DetectionOptions.Section },
-        { typeof(StorageOptions), StorageOptions.Section },
-        { typeof(AuditAgent.Incidents.IncidentOptions), AuditAgent.Incidents.IncidentOptions.Section },
-        { typeof(ScheduleOptions), ScheduleOptions.Section },
-        { typeof(AuditAgent.Notifications.NotificationOptions), AuditAgent.Notifications.NotificationOptions.Section },
-        { typeof(AuditAgent.Notifications.SmtpOptions), AuditAgent.Notifications.NotificationOptions.Section + ":Smtp" },
-        { typeof(RetentionOptions), RetentionOptions.Section },
+        get
+        {
+            var data = new TheoryData<Type, string>();
+            foreach (var type in typeof(GraphOptions).Assembly.GetTypes())
+            {
+                if (type.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) is { IsLiteral: true } constant)
+                {
+                    data.Add(type, (string)constant.GetRawConstantValue()!);
+                }
+            }
+
+            data.Add(typeof(AuditAgent.Notifications.SmtpOptions), AuditAgent.Notifications.NotificationOptions.Section + ":Smtp");
+            return data;
+        }
+    }
+
+    /// <summary>One bad value for every validated setting, and the words the refusal must contain.</summary>
+    public static TheoryData<string, string, string> BadValues => new()
+    {
+        { "Graph:Cloud", "Mars", "'Mars' at 'Graph:Cloud'" },
+        { "Graph:BaseUrl", "http://graph.example.com/v1.0", "Graph:BaseUrl must be an https URL" },
+        { "Graph:PageSize", "0", "Graph:PageSize must be between 1 and 1000" },
+        { "Graph:PageSize", "many", "Graph:PageSize" },
+        { "Graph:MaxRetries", "11", "Graph:MaxRetries must be between 0 and 10" },
+        { "Graph:RetryDelaySeconds", "-1", "Graph:RetryDelaySeconds must be between 0 and 180" },
+        { "Graph:TimeoutSeconds", "0", "Graph:TimeoutSeconds must be between 1 and 600" },
+        { "Graph:Credential", "Password", "Graph:Credential" },
+        { "Graph:CertificateStoreLocation", "Elsewhere", "Graph:CertificateStoreLocation must be CurrentUser or LocalMachine" },
+        { "Scan:LookbackDays", "0", "Scan:LookbackDays must be between 1 and 3650" },
+        { "Scan:MaxParallelMailboxes", "1000", "Scan:MaxParallelMailboxes must be between 1 and 256" },
+        { "Detection:VisibleExternalThreshold", "1", "Detection:VisibleExternalThreshold must be between 2 and 1000" },
+        { "Storage:Provider", "Oracle", "Storage:Provider must be Sqlite or PostgreSql" },
+        { "Storage:SqlitePath", "", "Storage:SqlitePath" },
+        { "Storage:CommandTimeoutSeconds", "0", "Storage:CommandTimeoutSeconds must be between 1 and 3600" },
+        { "Cluster:LeaseSeconds", "1", "Cluster:LeaseSeconds must be between 3 and 3600" },
+        { "Cluster:PollSeconds", "0", "Cluster:PollSeconds must be between 1 and 600" },
+        { "Incidents:MediumFrom", "0", "Incidents:MediumFrom must be at least 1" },
+        { "Incidents:HighFrom", "5", "Incidents:HighFrom must be greater than Incidents:MediumFrom" },
+        { "Incidents:PersonalShareToRaise", "1.5", "Incidents:PersonalShareToRaise must be above 0 and at most 1" },
+        { "Incidents:ReExposureShare", "0", "Incidents:ReExposureShare must be above 0 and at most 1" },
+        { "Incidents:GroupingWindowHours", "0", "Incidents:GroupingWindowHours must be between 1 and 336" },
+        { "Incidents:ReExposureWindowDays", "400", "Incidents:ReExposureWindowDays must be between 1 and 365" },
+        { "Incidents:RepeatSenderWindowDays", "0", "Incidents:RepeatSenderWindowDays must be between 1 and 3650" },
+        { "Incidents:PlaybookFile", "/no/such/playbook.yaml", "Incidents:PlaybookFile" },
+        { "Schedule:TimeZone", "Mars/Olympus", "Schedule:TimeZone 'Mars/Olympus' is not a known IANA time zone" },
+        { "Schedule:ScanCron", "every hour", "Schedule:ScanCron 'every hour' is not a Quartz cron expression" },
+        { "Schedule:DigestCron", "0 0 25 * * ?", "Schedule:DigestCron" },
+        { "Retention:ClosedIncidentRecipientsDays", "0", "Retention:ClosedIncidentRecipientsDays must be between 1 and 3650" },
+        { "Retention:BccMessageRecipientsDays", "0", "Retention:BccMessageRecipientsDays must be between 1 and 3650" },
+        { "Retention:SentMailDays", "0", "Retention:SentMailDays must be between 1 and 3650" },
+        { "Notifications:QuietHoursStart", "25:00", "Notifications:QuietHoursStart must be a time" },
+        { "Notifications:Smtp:Port", "70000", "Notifications:Smtp:Port must be between 1 and 65535" },
     };
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public void BadValue_IsRefusedAtStartUp_NamingTheKey(string key, string value, string message)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(ExamplePath)
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Graph:ClientSecret"] = "secret",
+                ["Notifications:Transport"] = key.StartsWith("Notifications:Smtp", StringComparison.Ordinal) ? "Smtp" : "Graph",
+                ["Notifications:Smtp:Host"] = "smtp.contoso.com",
+                ["Notifications:QuietHoursEnd"] = "07:00",
+                // The store location only matters for a certificate found by thumbprint.
+                ["Graph:Credential"] = key == "Graph:CertificateStoreLocation" ? "ClientCertificate" : "ClientSecret",
+                ["Graph:CertificateThumbprint"] = key == "Graph:CertificateStoreLocation" ? "0123456789ABCDEF" : null,
+                [key] = value,
+            })
+            .Build();
+        using var services = new ServiceCollection().AddAuditAgent(configuration).BuildServiceProvider();
+
+        var error = Assert.ThrowsAny<Exception>(() =>
+        {
+            services.GetRequiredService<IStartupValidator>().Validate();
+            _ = services.GetRequiredService<IOptions<AuditAgent.Notifications.NotificationOptions>>().Value;
+        });
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(Sections))]
