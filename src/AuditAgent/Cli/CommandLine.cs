@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AuditAgent.Graph;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Cli;
@@ -44,6 +45,7 @@ public static class CommandLine
         root.Subcommands.Add(ConsentCommand.Create(terminal));
         root.Subcommands.Add(DoctorCommand.Create(terminal));
         root.Subcommands.Add(StatusCommand.Create(terminal));
+        root.Subcommands.Add(KeysCommand.Create(terminal));
         root.Subcommands.Add(DigestCommand.Create(terminal));
         root.Subcommands.Add(SimulatorCommand.Create(terminal));
         root.Subcommands.Add(BenchCommand.Create(terminal));
@@ -61,7 +63,10 @@ public static class CommandLine
     internal static async Task<Microsoft.Extensions.Hosting.IHost> DatabaseHostAsync(ParseResult parse, Terminal terminal, CancellationToken ct)
     {
         var host = AppHost.Build(parse.GetValue(ConfigOption), DbOverride(parse), ScanCommand.LogLevelFor(parse, terminal));
-        var database = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Storage.Database>(host.Services);
+        // The settings every database command depends on are checked first (Graph's are not needed here).
+        _ = host.Services.GetRequiredService<IOptions<Hosting.StorageOptions>>().Value;
+        _ = host.Services.GetRequiredService<IOptions<Protection.ProtectionOptions>>().Value;
+        var database = host.Services.GetRequiredService<Storage.Database>();
         if (!database.IsPostgreSql && !File.Exists(database.Path))
         {
             host.Dispose();

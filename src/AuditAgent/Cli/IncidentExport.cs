@@ -29,10 +29,11 @@ internal static class IncidentExport
             var queries = host.Services.GetRequiredService<IncidentQueries>();
             var incidentId = parse.GetValue(id);
             var detail = await queries.GetAsync(incidentId, ct) ?? throw new NotFoundException($"there is no incident {incidentId}.");
-            var exposed = await queries.ExposedRecipientsAsync(incidentId, ct);
-            var domains = exposed.GroupBy(r => r.Address[(r.Address.LastIndexOf('@') + 1)..])
-                .Select(g => new DomainCount(g.Key, g.Count())).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
-            var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, parse.GetValue(recipients) ? exposed : null);
+            var domains = (await queries.ExposedDomainsAsync(incidentId, ct))
+                .Select(d => new DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
+            // The addresses are opened only when asked for.
+            var exposed = parse.GetValue(recipients) ? await queries.ExposedRecipientsAsync(incidentId, ct) : null;
+            var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed);
             var text = parse.GetValue(format) switch
             {
                 "json" => JsonSerializer.Serialize(document, IncidentsCommand.Json),

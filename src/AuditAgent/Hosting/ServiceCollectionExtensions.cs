@@ -22,6 +22,7 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<ScheduleOptions, ScheduleOptionsValidator>(configuration, ScheduleOptions.Section);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
+        services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section));
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
@@ -29,6 +30,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
         services.AddSingleton<Database>();
+        services.AddSingleton<Protection.RecipientProtector>();
         services.AddSingleton(AgentInstance.Current);
         services.AddSingleton<ScanStore>();
         services.AddSingleton<ClusterStore>();

@@ -53,7 +53,7 @@ public sealed record MailboxLease(long CycleId, string Owner);
 /// </summary>
 public sealed class ClusterStore(Database database, AgentInstance instance)
 {
-    private const long CycleLockKey = 7413000002;
+    private const long CycleLockKey = 7413000004;
 
     private const string Uncovered = "due_cycle = @Cycle AND (done_cycle IS NULL OR done_cycle <> @Cycle)";
 

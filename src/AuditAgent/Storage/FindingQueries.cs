@@ -53,7 +53,7 @@ public sealed record RecipientRow
 }
 
 /// <summary>Reads findings for people: the CLI and, later, digests and incidents.</summary>
-public sealed class FindingQueries(Database database)
+public sealed class FindingQueries(Database database, Protection.RecipientProtector protector)
 {
     public async Task<IReadOnlyList<FindingRow>> ListAsync(CancellationToken ct)
     {
@@ -73,14 +73,17 @@ public sealed class FindingQueries(Database database)
         return rows.ToList();
     }
 
+    /// <summary>A finding's exposed people: personal data, opened only when a person asks for it (--include-recipients).</summary>
     public async Task<IReadOnlyList<RecipientRow>> RecipientsAsync(long findingId, CancellationToken ct)
     {
+        var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<RecipientRow>(new CommandDefinition(
-            "SELECT finding_id, address, name, field FROM finding_recipients WHERE finding_id = @findingId ORDER BY field DESC, address",
+        var rows = await connection.QueryAsync<(string Field, string Sealed)>(new CommandDefinition(
+            "SELECT field, sealed FROM exposed_recipients WHERE finding_id = @findingId",
             new { findingId },
             commandTimeout: database.CommandTimeout,
             cancellationToken: ct));
-        return rows.ToList();
+        return rows.Select(r => IncidentQueries.Open(cipher, findingId, r.Field, r.Sealed))
+            .OrderByDescending(r => r.Field, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 }

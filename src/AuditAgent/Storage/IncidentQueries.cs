@@ -84,7 +84,7 @@ public sealed record IncidentDetail(
     IReadOnlyList<EventRow> Timeline);
 
 /// <summary>Reads incidents for people: lists, the detail of one, evidence.</summary>
-public sealed class IncidentQueries(Database database)
+public sealed class IncidentQueries(Database database, Protection.RecipientProtector protector)
 {
     public async Task<IReadOnlyList<IncidentRow>> ListAsync(string? status, string? severity, CancellationToken ct)
     {
@@ -147,18 +147,40 @@ public sealed class IncidentQueries(Database database)
             events.ToList());
     }
 
-    /// <summary>The exposed people of an incident: personal data, read only when a person asks for it.</summary>
-    public async Task<IReadOnlyList<RecipientRow>> ExposedRecipientsAsync(long incidentId, CancellationToken ct)
+    /// <summary>How many people of each domain an incident exposed, from the keyed hashes: no address is read.</summary>
+    public async Task<IReadOnlyList<(string Domain, int Count)>> ExposedDomainsAsync(long incidentId, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<RecipientRow>(new CommandDefinition(
+        var rows = await c.QueryAsync<(string Domain, int Count)>(new CommandDefinition(
             """
-            SELECT MIN(r.finding_id) AS finding_id, r.address, MAX(r.name) AS name, MIN(r.field) AS field
-            FROM findings f JOIN finding_recipients r ON r.finding_id = f.id
+            SELECT r.domain, CAST(COUNT(DISTINCT r.recipient_key) AS INTEGER)
+            FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
             WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
-            GROUP BY r.address ORDER BY r.address
+            GROUP BY r.domain
             """,
             new { incidentId }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
         return rows.ToList();
+    }
+
+    /// <summary>The exposed people of an incident: personal data, opened only when a person asks for it.</summary>
+    public async Task<IReadOnlyList<RecipientRow>> ExposedRecipientsAsync(long incidentId, CancellationToken ct)
+    {
+        var cipher = await protector.GetAsync(ct);
+        await using var c = await database.OpenAsync(ct);
+        var rows = await c.QueryAsync<(long FindingId, string Key, string Field, string Sealed)>(new CommandDefinition(
+            """
+            SELECT r.finding_id, r.recipient_key, r.field, r.sealed
+            FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
+            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
+            ORDER BY f.sent_at, f.id
+            """,
+            new { incidentId }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return rows.DistinctBy(r => r.Key).Select(r => Open(cipher, r.FindingId, r.Field, r.Sealed)).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
+    }
+
+    internal static RecipientRow Open(Protection.RecipientCipher cipher, long findingId, string field, string sealedValue)
+    {
+        var (address, name) = cipher.Open(findingId, sealedValue);
+        return new RecipientRow { FindingId = findingId, Address = address, Name = name, Field = field };
     }
 }

@@ -16,7 +16,7 @@ public sealed record IncidentInputs(
     IReadOnlyList<AllowlistEntry> Allowlist);
 
 /// <summary>Incidents, their plans and timelines, and the allowlist.</summary>
-public sealed class IncidentStore(Database database)
+public sealed class IncidentStore(Database database, Protection.RecipientProtector protector)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -29,6 +29,8 @@ public sealed class IncidentStore(Database database)
     public async Task<IncidentRunResult?> ProcessAsync(Func<IncidentInputs, IncidentRunResult> decide, TimeSpan lookBehind, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(decide);
+        // Matching reads keyed hashes only; loading the protector first seals any rows from older versions.
+        await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Two agents must not turn the same findings into incidents twice.
@@ -53,8 +55,8 @@ public sealed class IncidentStore(Database database)
             WHERE f.processed_at IS NULL
             """, ct)).ToList();
         var recipients = (await Query<RecipientRow>(c, tx, """
-            SELECT r.finding_id, r.address, r.name, r.field
-            FROM finding_recipients r JOIN findings f ON f.id = r.finding_id
+            SELECT r.finding_id, r.recipient_key AS address, NULL AS name, r.field
+            FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id
             WHERE f.processed_at IS NULL
             """, ct)).ToLookup(r => r.FindingId);
         var bcc = (await Query<BccRow>(c, tx, "SELECT id, sender_address, sent_at, recipients FROM bcc_messages WHERE processed_at IS NULL", ct)).ToList();
@@ -104,8 +106,8 @@ public sealed class IncidentStore(Database database)
         {
             exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(new CommandDefinition(
                 $"""
-                SELECT f.incident_id, r.address, r.name, r.field
-                FROM findings f JOIN finding_recipients r ON r.finding_id = f.id
+                SELECT f.incident_id, r.recipient_key AS address, NULL AS name, r.field
+                FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
                 WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure')
                 ORDER BY f.sent_at, f.id
                 """,

@@ -63,14 +63,14 @@ public sealed class OperationsStore(Database database, Hosting.AgentInstance ins
         await using var tx = await c.BeginTransactionAsync(ct);
         var incidents = await c.ExecuteAsync(new CommandDefinition(
             """
-            DELETE FROM finding_recipients WHERE finding_id IN (
+            DELETE FROM exposed_recipients WHERE finding_id IN (
                 SELECT f.id FROM findings f JOIN incidents i ON i.id = f.incident_id
                 WHERE i.status IN ('resolved', 'false-positive') AND i.closed_at < @closedBefore)
             """,
             new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
         var suppressed = await c.ExecuteAsync(new CommandDefinition(
             """
-            DELETE FROM finding_recipients WHERE finding_id IN (
+            DELETE FROM exposed_recipients WHERE finding_id IN (
                 SELECT id FROM findings WHERE incident_id IS NULL AND suppression_reason IS NOT NULL AND processed_at < @closedBefore)
             """,
             new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));

@@ -21,7 +21,7 @@ public sealed record PageWrite(string MailboxId, IReadOnlyList<Finding> Findings
 public sealed record MailboxFailure(string MailboxId, string Reason);
 
 /// <summary>Everything the scanner writes. Findings and the delta link that covers them commit together.</summary>
-public sealed class ScanStore(Database database)
+public sealed class ScanStore(Database database, Protection.RecipientProtector protector)
 {
     /// <summary>
     /// Writes pages in one transaction: each page's mailbox link and then its findings (ignoring ones
@@ -34,6 +34,7 @@ public sealed class ScanStore(Database database)
     public async Task<(int Inserted, int Dropped)> SavePagesAsync(IReadOnlyList<PageWrite> pages, IReadOnlyList<MailboxFailure> failures, MailboxLease lease, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(lease);
+        var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var inserted = 0;
@@ -91,8 +92,15 @@ public sealed class ScanStore(Database database)
 
                 inserted++;
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO finding_recipients (finding_id, address, name, field) VALUES (@FindingId, @Address, @Name, @Field)",
-                    f.VisibleExternal.Select(r => new { FindingId = id.Value, r.Address, r.Name, Field = r.Field.ToString() }),
+                    """
+                    INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
+                    ON CONFLICT (finding_id, recipient_key) DO NOTHING
+                    """,
+                    f.VisibleExternal.Select(r => new
+                    {
+                        FindingId = id.Value, Key = cipher.KeyOf(r.Address), Domain = r.Domain.ToLowerInvariant(), Field = r.Field.ToString(),
+                        Sealed = cipher.Seal(id.Value, r.Address, r.Name),
+                    }),
                     tx,
                     database.CommandTimeout,
                     cancellationToken: ct));
@@ -109,7 +117,8 @@ public sealed class ScanStore(Database database)
                     new
                     {
                         b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now,
-                        Recipients = string.Join('\n', b.ExternalBcc),
+                        // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
+                        Recipients = string.Join('\n', b.ExternalBcc.Select(cipher.KeyOf)),
                     },
                     tx,
                     database.CommandTimeout,

@@ -63,6 +63,8 @@ public sealed class AgentHarness : IAsyncDisposable
         {
             all["Storage:Provider"] = "PostgreSql";
             all["Storage:ConnectionString"] = postgres.ConnectionString;
+            // Agents sharing PostgreSQL must share the key ring (SQLite creates one beside its file).
+            all["Protection:Key"] = AuditAgent.Protection.KeyRing.NewKey();
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

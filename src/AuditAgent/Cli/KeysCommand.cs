@@ -1,0 +1,58 @@
+using System.CommandLine;
+using AuditAgent.Protection;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuditAgent.Cli;
+
+/// <summary>The key ring that seals exposed addresses: make a key, see what each key sealed, rotate.</summary>
+internal static class KeysCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var create = new Command("new", "Print a new random 256-bit key (base64). Append it to the key file to make it the current key.");
+        create.SetAction(parse =>
+        {
+            terminal.Output.WriteLine(KeyRing.NewKey());
+            return ExitCodes.Ok;
+        });
+
+        var status = new Command("status", "Show the key ring's keys and how many stored values each one sealed.");
+        status.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var protector = host.Services.GetRequiredService<RecipientProtector>();
+            var ring = await protector.LoadRingAsync(ct);
+            var sealedBy = await protector.SealedByKeyAsync(ct);
+            await terminal.Output.WriteLineAsync($"Key ring from {protector.Source}:");
+            foreach (var id in ring.Ids)
+            {
+                await terminal.Output.WriteLineAsync($"  {id}{(id == ring.CurrentId ? " (current)" : "")}: seals {sealedBy.GetValueOrDefault(id)} stored values");
+            }
+
+            var missing = sealedBy.Keys.Except(ring.Ids).ToList();
+            foreach (var id in missing)
+            {
+                await terminal.Output.WriteLineAsync($"  {id}: NOT IN THE RING, seals {sealedBy[id]} stored values that cannot be read");
+            }
+
+            var old = ring.Ids.Where(id => id != ring.CurrentId && sealedBy.GetValueOrDefault(id) > 0).ToList();
+            await terminal.Output.WriteLineAsync(old.Count > 0
+                ? "Older keys still seal data: run `auditagent keys rewrap`, then they can be removed from the ring."
+                : ring.Ids.Count > 1 ? "Only the current key seals data: the older keys can be removed from the ring." : "Nothing to rotate.");
+            return missing.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        }));
+
+        var rewrap = new Command("rewrap", "Re-seal everything sealed with an older key with the current (last) key. Safe to stop and run again.");
+        rewrap.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var protector = host.Services.GetRequiredService<RecipientProtector>();
+            var count = await protector.RewrapAsync(ct);
+            var ring = await protector.LoadRingAsync(ct);
+            await terminal.Output.WriteLineAsync($"Re-sealed {count} values with key {ring.CurrentId}; the older keys can now be removed from the ring.");
+            return ExitCodes.Ok;
+        }));
+
+        return new Command("keys", "The key ring that seals the exposed addresses AuditAgent stores (AES-256-GCM).") { create, status, rewrap };
+    }
+}

@@ -1,0 +1,278 @@
+using System.Text.Json;
+using AuditAgent.Graph;
+using AuditAgent.Hosting;
+using AuditAgent.Storage;
+using Azure.Security.KeyVault.Secrets;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Protection;
+
+/// <summary>
+/// Seals and opens exposed recipients, and gives each address a keyed hash for matching. The hash is
+/// "{HMAC-SHA256 of the address}@{domain}": incidents group, re-expose and recognise Bcc follow-ups by
+/// comparing these, and count domains, without ever reading an address. The hash key is random, stored
+/// in the database sealed with the ring, so rotating the ring never changes a hash.
+/// </summary>
+public sealed class RecipientCipher(KeyRing ring, byte[] hashKey)
+{
+    public KeyRing Ring => ring;
+
+    public string KeyOf(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var canonical = address.Trim().ToLowerInvariant();
+        return $"{KeyRing.KeyedHash(hashKey, canonical)}@{canonical[(canonical.LastIndexOf('@') + 1)..]}";
+    }
+
+    public string Seal(long findingId, string address, string? name) =>
+        ring.Seal(JsonSerializer.SerializeToUtf8Bytes(new[] { address, name }), Context(findingId));
+
+    public (string Address, string? Name) Open(long findingId, string sealedValue)
+    {
+        var parts = JsonSerializer.Deserialize<string?[]>(ring.Open(sealedValue, Context(findingId)));
+        return parts is [{ } address, var name] ? (address, name) : throw new System.Security.Cryptography.CryptographicException("The sealed recipient is malformed.");
+    }
+
+    internal static string Context(long findingId) => $"exposed-recipient:{findingId}";
+}
+
+/// <summary>Loads the key ring from its source and the database's hash key, once per process.</summary>
+public sealed class RecipientProtector(
+    Database database,
+    IOptions<ProtectionOptions> options,
+    IOptions<GraphOptions> graph,
+    ILogger<RecipientProtector> logger) : IDisposable
+{
+    internal const string HashKeyContext = "recipient-hash-key";
+    private const long UpgradeLockKey = 7413000003;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private RecipientCipher? _cipher;
+
+    public void Dispose() => _gate.Dispose();
+
+    public async Task<RecipientCipher> GetAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _cipher) is { } cipher)
+        {
+            return cipher;
+        }
+
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_cipher is null)
+            {
+                var ring = await LoadRingAsync(ct);
+                var loaded = new RecipientCipher(ring, await HashKeyAsync(ring, ct));
+                await ProtectLegacyRowsAsync(loaded, ct);
+                Volatile.Write(ref _cipher, loaded);
+            }
+
+            return _cipher;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>How many stored values each key sealed (the hash key included), to know when an old key can go.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> SealedByKeyAsync(CancellationToken ct)
+    {
+        await GetAsync(ct);
+        await using var c = await database.OpenAsync(ct);
+        var rows = await c.QueryAsync<(string KeyId, int Count)>(new CommandDefinition(
+            """
+            SELECT substr(sealed, 4, 8), CAST(COUNT(*) AS INTEGER) FROM (
+                SELECT sealed FROM exposed_recipients
+                UNION ALL SELECT value FROM meta WHERE key = 'recipient_hash_key') s
+            GROUP BY substr(sealed, 4, 8)
+            """,
+            commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return rows.ToDictionary(r => r.KeyId, r => r.Count, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Re-seals everything sealed with an older key with the current one, a thousand rows per
+    /// transaction (safe to stop and run again). Afterwards the older keys can leave the ring.
+    /// Keyed hashes do not change: incidents keep matching across a rotation.
+    /// </summary>
+    public async Task<int> RewrapAsync(CancellationToken ct)
+    {
+        var cipher = await GetAsync(ct);
+        var current = $"p1.{cipher.Ring.CurrentId}.%";
+        var total = 0;
+        while (true)
+        {
+            await using var c = await database.OpenAsync(ct);
+            await using var tx = await c.BeginTransactionAsync(ct);
+            var batch = (await c.QueryAsync<(long FindingId, string Key, string Sealed)>(new CommandDefinition(
+                "SELECT finding_id, recipient_key, sealed FROM exposed_recipients WHERE sealed NOT LIKE @current LIMIT 1000",
+                new { current }, tx, database.CommandTimeout, cancellationToken: ct))).ToList();
+            if (batch.Count == 0)
+            {
+                var hashKey = await c.ExecuteScalarAsync<string>(new CommandDefinition(
+                    "SELECT value FROM meta WHERE key = 'recipient_hash_key'", transaction: tx, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+                if (hashKey is not null && KeyRing.KeyIdOf(hashKey) != cipher.Ring.CurrentId)
+                {
+                    var resealed = cipher.Ring.Seal(cipher.Ring.Open(hashKey, HashKeyContext), HashKeyContext);
+                    await c.ExecuteAsync(new CommandDefinition(
+                        "UPDATE meta SET value = @resealed WHERE key = 'recipient_hash_key'", new { resealed }, tx, database.CommandTimeout, cancellationToken: ct));
+                    total++;
+                }
+
+                await tx.CommitAsync(ct);
+                return total;
+            }
+
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE exposed_recipients SET sealed = @Sealed WHERE finding_id = @FindingId AND recipient_key = @Key",
+                batch.Select(r =>
+                {
+                    var plain = cipher.Ring.Open(r.Sealed, RecipientCipher.Context(r.FindingId));
+                    return new { r.FindingId, r.Key, Sealed = cipher.Ring.Seal(plain, RecipientCipher.Context(r.FindingId)) };
+                }),
+                tx,
+                database.CommandTimeout,
+                cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            total += batch.Count;
+        }
+    }
+
+    /// <summary>Where the ring comes from, for messages: never the key itself.</summary>
+    public string Source
+    {
+        get
+        {
+            var o = options.Value;
+            return !string.IsNullOrWhiteSpace(o.KeyFile) ? $"{ProtectionOptions.Section}:KeyFile ({Path.GetFullPath(o.KeyFile)})"
+                : !string.IsNullOrWhiteSpace(o.Key) ? $"{ProtectionOptions.Section}:Key"
+                : !string.IsNullOrWhiteSpace(o.KeyVaultUri) ? $"Key Vault secret {o.KeyVaultSecretName} in {o.KeyVaultUri}"
+                : $"the key file beside the database ({DefaultKeyFile})";
+        }
+    }
+
+    private string DefaultKeyFile => database.Path + ".key";
+
+    public async Task<KeyRing> LoadRingAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!string.IsNullOrWhiteSpace(o.KeyFile))
+        {
+            return KeyRing.Parse(await File.ReadAllTextAsync(o.KeyFile, ct), $"{ProtectionOptions.Section}:KeyFile {Path.GetFullPath(o.KeyFile)}");
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.Key))
+        {
+            return KeyRing.Parse(o.Key, $"{ProtectionOptions.Section}:Key");
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.KeyVaultUri))
+        {
+            var client = new SecretClient(new Uri(o.KeyVaultUri), CredentialFactory.Create(graph.Value));
+            var secret = await client.GetSecretAsync(o.KeyVaultSecretName, cancellationToken: ct);
+            return KeyRing.Parse(secret.Value.Value, $"Key Vault secret {o.KeyVaultSecretName}");
+        }
+
+        if (database.IsPostgreSql)
+        {
+            throw new InvalidOperationException($"{ProtectionOptions.Section}:KeyFile, {ProtectionOptions.Section}:Key or {ProtectionOptions.Section}:KeyVaultUri is required with PostgreSQL.");
+        }
+
+        // One machine, nothing configured: a key file beside the database, readable by its owner only.
+        // Written whole to a temporary file and then moved into place, so a crash never leaves half a key.
+        var path = DefaultKeyFile;
+        if (!File.Exists(path))
+        {
+            var temporary = $"{path}.{Environment.ProcessId}.tmp";
+            var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (var file = new FileStream(temporary, create))
+            await using (var writer = new StreamWriter(file))
+            {
+                await writer.WriteAsync($"# AuditAgent key ring: seals the exposed addresses in {Path.GetFileName(database.Path)}. Back it up apart from the database.\n{KeyRing.NewKey()}\n");
+                await writer.FlushAsync(ct);
+                file.Flush(flushToDisk: true);
+            }
+
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+                logger.LogWarning("Created the key file {Path}; keep a copy apart from the database (without it the stored addresses cannot be read)", path);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another process created it first: use that one.
+                File.Delete(temporary);
+            }
+        }
+
+        return KeyRing.Parse(await File.ReadAllTextAsync(path, ct), path);
+    }
+
+    /// <summary>The database's hash key: created (sealed with the current key) by the first agent that needs it.</summary>
+    private async Task<byte[]> HashKeyAsync(KeyRing ring, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var fresh = ring.Seal(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), HashKeyContext);
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO meta (key, value) VALUES ('recipient_hash_key', @fresh) ON CONFLICT (key) DO NOTHING",
+            new { fresh }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        var stored = await c.ExecuteScalarAsync<string>(new CommandDefinition(
+            "SELECT value FROM meta WHERE key = 'recipient_hash_key'", commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        try
+        {
+            return ring.Open(stored!, HashKeyContext);
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            throw new InvalidOperationException($"The stored addresses in {database.Path} cannot be read with the key ring from {Source}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Databases from before recipients were protected kept addresses in plain text: seal them into
+    /// exposed_recipients and replace Bcc lists by keyed hashes, once, in one transaction.
+    /// </summary>
+    private async Task ProtectLegacyRowsAsync(RecipientCipher cipher, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await database.LockAsync(c, tx, UpgradeLockKey, ct);
+        CommandDefinition Sql(string sql, object? parameters = null) => new(sql, parameters, tx, database.CommandTimeout, cancellationToken: ct);
+        if (await c.ExecuteScalarAsync<string?>(Sql("SELECT value FROM meta WHERE key = 'recipients_protected'")) is not null)
+        {
+            return;
+        }
+
+        var legacy = (await c.QueryAsync<(long FindingId, string Address, string? Name, string Field)>(Sql("SELECT finding_id, address, name, field FROM finding_recipients"))).ToList();
+        await c.ExecuteAsync(Sql(
+            """
+            INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
+            ON CONFLICT (finding_id, recipient_key) DO NOTHING
+            """,
+            legacy.Select(r => new
+            {
+                r.FindingId, Key = cipher.KeyOf(r.Address), Domain = r.Address[(r.Address.LastIndexOf('@') + 1)..].ToLowerInvariant(), r.Field,
+                Sealed = cipher.Seal(r.FindingId, r.Address, r.Name),
+            })));
+        await c.ExecuteAsync(Sql("DELETE FROM finding_recipients"));
+        var bcc = (await c.QueryAsync<(long Id, string Recipients)>(Sql("SELECT id, recipients FROM bcc_messages WHERE recipients <> ''"))).ToList();
+        await c.ExecuteAsync(Sql(
+            "UPDATE bcc_messages SET recipients = @Recipients WHERE id = @Id",
+            bcc.Select(b => new { b.Id, Recipients = string.Join('\n', b.Recipients.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(cipher.KeyOf)) })));
+        await c.ExecuteAsync(Sql("INSERT INTO meta (key, value) VALUES ('recipients_protected', '1')"));
+        await tx.CommitAsync(ct);
+        if (legacy.Count > 0 || bcc.Count > 0)
+        {
+            logger.LogInformation("Sealed {Recipients} stored recipients and hashed {Bcc} Bcc lists written before recipients were protected", legacy.Count, bcc.Count);
+        }
+    }
+}
