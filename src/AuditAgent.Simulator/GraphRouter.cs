@@ -134,7 +134,15 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
         if (options.Interceptor?.Invoke(new SimOperation(kind, mailboxId, sequence)) is { } forced)
         {
             counters.CountFault();
-            return Fault(forced.Status, forced.Code, forced.Message, forced.RetryAfterSeconds);
+            if (forced.Stall > TimeSpan.Zero)
+            {
+                await Task.Delay(forced.Stall, ct);
+            }
+
+            if (forced.Status != 0)
+            {
+                return Fault(forced.Status, forced.Code, forced.Message, forced.RetryAfter ?? forced.RetryAfterSeconds?.ToString(CultureInfo.InvariantCulture));
+            }
         }
 
         if (options.FaultRate > 0)
@@ -150,8 +158,8 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             {
                 counters.CountFault();
                 return pick < 0.5
-                    ? Fault(429, "TooManyRequests", "Too many requests.", options.RetryAfterSeconds)
-                    : Fault(503, "ServiceUnavailable", "The service is temporarily unavailable.", options.RetryAfterSeconds);
+                    ? Fault(429, "TooManyRequests", "Too many requests.", RetryAfter)
+                    : Fault(503, "ServiceUnavailable", "The service is temporarily unavailable.", RetryAfter);
             }
         }
 
@@ -174,7 +182,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             if (inFlight > options.MailboxConcurrencyLimit)
             {
                 counters.CountThrottled();
-                return Fault(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.", options.RetryAfterSeconds);
+                return Fault(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.", RetryAfter);
             }
 
             await DelayAsync(ct);
@@ -192,15 +200,14 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
     private Task DelayAsync(CancellationToken ct) =>
         options.Latency > TimeSpan.Zero ? Task.Delay(options.Latency, ct) : Task.CompletedTask;
 
-    private static SimResponse Fault(int status, string code, string message, int? retryAfter)
+    private string RetryAfter => options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+
+    private static SimResponse Fault(int status, string code, string message, string? retryAfter)
     {
         var response = SimResponse.Json(status, GraphJson.Error(code, message));
-        if (retryAfter is { } seconds)
-        {
-            return response with { Headers = new Dictionary<string, string>(response.Headers) { ["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture) } };
-        }
-
-        return response;
+        return retryAfter is null
+            ? response
+            : response with { Headers = new Dictionary<string, string>(response.Headers) { ["Retry-After"] = retryAfter } };
     }
 
     private SimResponse Domains() => SimResponse.Json(200, GraphJson.Write(w =>

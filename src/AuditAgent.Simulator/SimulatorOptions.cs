@@ -44,4 +44,14 @@ public sealed record SimulatorOptions
 public sealed record SimOperation(string Kind, string? MailboxId, long Sequence);
 
 /// <summary>An answer forced by <see cref="SimulatorOptions.Interceptor"/>.</summary>
-public sealed record SimFault(int Status, string Code, string Message, int? RetryAfterSeconds = null);
+public sealed record SimFault(int Status, string Code, string Message, int? RetryAfterSeconds = null)
+{
+    /// <summary>A Retry-After header sent exactly as given (Graph sometimes sends decimals such as "0.5").</summary>
+    public string? RetryAfter { get; init; }
+
+    /// <summary>How long to wait before answering (a slow Graph). With <see cref="Status"/> 0 the real answer follows.</summary>
+    public TimeSpan Stall { get; init; }
+
+    /// <summary>Only a stall: the operation is then answered normally.</summary>
+    public static SimFault Slow(TimeSpan stall) => new(0, "", "") { Stall = stall };
+}

@@ -57,6 +57,8 @@ public static class GraphClientFactory
             handlers.Add(retry);
         }
 
+        // Innermost: the retry handler above it sees Graph's decimal Retry-After as whole seconds.
+        handlers.Add(new RetryAfterNormalizer());
         return handlers;
     }
 

@@ -133,13 +133,8 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
         return results;
     }
 
-    private static TimeSpan RetryAfter(HttpResponseMessage part)
-    {
-        var header = part.Headers.RetryAfter;
-        var seconds = header?.Delta?.TotalSeconds
-            ?? (header?.Date is { } date ? (date - DateTimeOffset.UtcNow).TotalSeconds : 1);
-        return TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 60));
-    }
+    private static TimeSpan RetryAfter(HttpResponseMessage part) =>
+        Graph.RetryAfter.Read(part.Headers) is { } delay ? TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds, 60)) : TimeSpan.FromSeconds(1);
 
     private static ODataError ToError(JsonElement root, int status)
     {

@@ -11,17 +11,7 @@ namespace AuditAgent.Tests.Deploy;
 /// <summary>The deployment files, checked by what can run here: publish, parse, settings that exist, shellcheck.</summary>
 public partial class DeploymentTests
 {
-    private static readonly Dictionary<string, Type> Sections = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Graph"] = typeof(GraphOptions),
-        ["Scan"] = typeof(ScanOptions),
-        ["Detection"] = typeof(DetectionOptions),
-        ["Storage"] = typeof(StorageOptions),
-        ["Incidents"] = typeof(IncidentOptions),
-        ["Schedule"] = typeof(ScheduleOptions),
-        ["Notifications"] = typeof(NotificationOptions),
-        ["Retention"] = typeof(RetentionOptions),
-    };
+    private static IReadOnlyDictionary<string, Type> Sections => OptionSections.All;
 
     /// <summary>AUDITAGENT__NOTIFICATIONS__SMTP__HOST must name a real setting, or the deployment silently ignores it.</summary>
     private static void AssertIsASetting(string variable)

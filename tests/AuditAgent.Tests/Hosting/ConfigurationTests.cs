@@ -15,12 +15,9 @@ public class ConfigurationTests
         get
         {
             var data = new TheoryData<Type, string>();
-            foreach (var type in typeof(GraphOptions).Assembly.GetTypes())
+            foreach (var (section, type) in AuditAgent.Tests.Support.OptionSections.All)
             {
-                if (type.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) is { IsLiteral: true } constant)
-                {
-                    data.Add(type, (string)constant.GetRawConstantValue()!);
-                }
+                data.Add(type, section);
             }
 
             data.Add(typeof(AuditAgent.Notifications.SmtpOptions), AuditAgent.Notifications.NotificationOptions.Section + ":Smtp");
