@@ -115,6 +115,12 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
                         continue;
                     }
 
+                    if (status is 500 or 502)
+                    {
+                        // A passing back-end error: the mailbox is read on its own, with retries.
+                        continue;
+                    }
+
                     await using var body = await part.Content.ReadAsStreamAsync(token);
                     using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
                     results[read.Mailbox.Id] = part.IsSuccessStatusCode

@@ -1,0 +1,114 @@
+using AuditAgent.Simulator;
+using AuditAgent.Tests.Support;
+using Xunit.Abstractions;
+using static AuditAgent.Tests.Scanning.ScanTests;
+
+namespace AuditAgent.Tests.Scanning;
+
+/// <summary>
+/// Every fault Graph and the network produce, mixed at random across seeded runs: 429 with and without
+/// Retry-After (decimal too), 500/502/503/504, all of them inside $batch responses as well, connection
+/// resets, bodies cut off mid-JSON, answers slower than the client's timeout, a delta link that expires
+/// mid-round, a mailbox outside the app's scope (403) and a deleted one (404). Each run must end with
+/// exactly a fault-free run's findings, the two broken mailboxes reported with their reason.
+/// </summary>
+public sealed class ChaosSuite(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task SeededRunsUnderEveryFault_EqualAFaultFreeScan()
+    {
+        var figures = new Figures("chaos suite");
+        for (var run = 0; run < Figures.Runs(inCi: 4); run++)
+        {
+            await RunAsync(700 + run, figures);
+        }
+
+        output.WriteLine(figures.Report());
+        Assert.Equal(0, figures.Differences);
+    }
+
+    private async Task RunAsync(int seed, Figures figures)
+    {
+        figures.Run();
+        var tenant = Tenant(mailboxes: 24, messages: 60, seed: seed);
+        var injected = 0;
+        var mailboxes = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
+        var (forbidden, deleted, expiring) = (mailboxes[1], mailboxes[2], mailboxes[3]);
+        var random = new Random(seed);
+        SimFault? Fault(string kind, SimFault fault)
+        {
+            Interlocked.Increment(ref injected);
+            figures.Fault(kind);
+            return fault;
+        }
+
+        SimFault? Intercept(SimOperation op)
+        {
+            if (op.Kind == "delta" && op.MailboxId == forbidden.Id)
+            {
+                return Fault("403 mailbox outside the app's scope", new SimFault(403, "ErrorAccessDenied", "Access to OData is disabled."));
+            }
+
+            if (op.Kind == "delta" && op.MailboxId == deleted.Id)
+            {
+                return Fault("404 deleted user", new SimFault(404, "ErrorInvalidUser", $"The requested user '{deleted.Id}' is invalid."));
+            }
+
+            if (op.Kind == "delta" && op.MailboxId == expiring.Id && op.Sequence == 2)
+            {
+                expiring.InvalidateDeltaTokens();
+                figures.Fault("delta link expired mid-round");
+            }
+
+            if (op.Kind is "sendMail")
+            {
+                return null;
+            }
+
+            double roll;
+            lock (random)
+            {
+                roll = random.NextDouble();
+            }
+
+            return roll switch
+            {
+                < 0.03 => Fault("429 with Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.", 0)),
+                < 0.05 => Fault("429 without Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.")),
+                < 0.055 => Fault("429 with a decimal Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.") { RetryAfter = "0.3" }),
+                < 0.07 => Fault("500", new SimFault(500, "InternalServerError", "An internal server error occurred.")),
+                < 0.08 => Fault("502", new SimFault(502, "BadGateway", "Bad gateway.")),
+                < 0.10 => Fault("503", new SimFault(503, "ServiceUnavailable", "The service is temporarily unavailable.", 0)),
+                < 0.11 => Fault("504", new SimFault(504, "GatewayTimeout", "The gateway timed out.", 0)),
+                < 0.115 => Fault("answer slower than the client timeout", SimFault.Slow(TimeSpan.FromSeconds(2))),
+                _ => null,
+            };
+        }
+
+        await using var agent = await AgentHarness.StartAsync(
+            tenant.Tenant,
+            new SimulatorOptions { Interceptor = Intercept, TransportFaultRate = 0.05, FaultSeed = seed },
+            new Dictionary<string, string?> { ["Graph:PageSize"] = "8", ["Graph:TimeoutSeconds"] = "1" });
+
+        var first = await agent.ScanAsync();
+        var user = mailboxes[5];
+        user.AddSentItem(TenantGenerator.Exposure(user, "after-chaos", DateTimeOffset.UtcNow, visible: 12, seed: seed));
+        var rescan = await agent.ScanAsync();
+
+        // The rest of what the simulator counts are its connection resets and bodies cut off mid-JSON.
+        figures.Fault("connection reset or body cut off", (int)agent.Simulator.Counters.FaultsInjected - Volatile.Read(ref injected));
+        var expected = Keys(tenant.ExpectedFindings(30).Where(e => e.MailboxId != forbidden.Id && e.MailboxId != deleted.Id)).Append((user.Id, "after-chaos")).ToHashSet();
+        var findings = await agent.FindingsAsync();
+        var actual = Keys(findings);
+        var failures = first.Failures.Select(f => (f.MailboxId, Code: f.Reason.Contains("403 ErrorAccessDenied", StringComparison.Ordinal) ? "403" : f.Reason.Contains("404 ErrorInvalidUser", StringComparison.Ordinal) ? "404" : f.Reason)).Order().ToList();
+        var differences = expected.Except(actual).Count() + actual.Except(expected).Count() + (findings.Count - actual.Count)
+            + (failures.SequenceEqual(new[] { (forbidden.Id, "403"), (deleted.Id, "404") }.Order()) ? 0 : 1)
+            + (rescan.Failures.Count == 2 ? 0 : 1);
+        figures.Difference(differences);
+        if (differences > 0)
+        {
+            output.WriteLine($"seed {seed}: missing {string.Join(", ", expected.Except(actual))}; unexpected {string.Join(", ", actual.Except(expected))}; "
+                + $"failures {string.Join("; ", first.Failures.Select(f => f.Reason))}; rescan failures {rescan.Failures.Count}");
+        }
+    }
+}
