@@ -187,7 +187,7 @@ public sealed class RecipientProtector(
         var path = DefaultKeyFile;
         if (!File.Exists(path))
         {
-            var temporary = $"{path}.{Environment.ProcessId}.tmp";
+            var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
             var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {

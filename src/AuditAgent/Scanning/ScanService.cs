@@ -157,6 +157,9 @@ public sealed class ScanService(
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
         var lease = new MailboxLease(cycle.Id, cluster.Owner);
         await cluster.CheckInAsync(time.GetUtcNow(), ct);
+        // One part at a time per agent: leases this agent still holds are left from a part that failed
+        // (e.g. the database went away mid-scan) and would otherwise wait for their expiry.
+        await cluster.ReleaseAsync(ct);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queue = Channel.CreateBounded<object>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
@@ -209,14 +212,24 @@ public sealed class ScanService(
             {
                 await stop.CancelAsync();
                 await renewing;
-                if (ct.IsCancellationRequested)
-                {
-                    await cluster.ReleaseAsync(CancellationToken.None);
-                }
+                await ReleaseQuietlyAsync();
             }
         }
 
         await cluster.FinishIfCoveredAsync(cycle.Id, time.GetUtcNow(), ct);
+    }
+
+    /// <summary>Gives back what this agent did not finish, so others take it at once; best effort (the database may be what failed).</summary>
+    private async Task ReleaseQuietlyAsync()
+    {
+        try
+        {
+            await cluster.ReleaseAsync(CancellationToken.None);
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            logger.LogWarning("Could not give back this agent's mailbox leases ({Reason}); they expire on their own", ex.Message);
+        }
     }
 
     /// <summary>
