@@ -47,6 +47,7 @@ public sealed class ScanService(
     IOptions<ScanOptions> scanOptions,
     IOptions<DetectionOptions> detectionOptions,
     IOptions<ClusterOptions> clusterOptions,
+    Protection.RecipientProtector protector,
     TimeProvider time,
     ILogger<ScanService> logger) : IDisposable
 {
@@ -156,6 +157,7 @@ public sealed class ScanService(
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
         var lease = new MailboxLease(cycle.Id, cluster.Owner);
+        var cipher = await protector.GetAsync(ct);
         await cluster.CheckInAsync(time.GetUtcNow(), ct);
         // One part at a time per agent: leases this agent still holds are left from a part that failed
         // (e.g. the database went away mid-scan) and would otherwise wait for their expiry.
@@ -179,7 +181,7 @@ public sealed class ScanService(
                             : null;
                         foreach (var (link, mailbox) in unit.Items)
                         {
-                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), cycle.Since, reader, internalDomains, rules, queue.Writer, stats, token);
+                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), cycle.Since, reader, internalDomains, rules, cipher, queue.Writer, stats, token);
                             var done = Interlocked.Increment(ref stats.MailboxCount);
                             progress?.Report(new ScanProgress(done, cycle.Mailboxes, stats.Messages, stats.Findings));
                         }
@@ -312,6 +314,7 @@ public sealed class ScanService(
         SentItemsReader reader,
         InternalDomains internalDomains,
         DetectionRules rules,
+        Protection.RecipientCipher cipher,
         ChannelWriter<object> queue,
         Stats stats,
         CancellationToken ct)
@@ -345,19 +348,20 @@ public sealed class ScanService(
                     continue;
                 }
 
-                var findings = new List<Finding>();
-                var bccMessages = new List<BccMessage>();
+                // Recipients are sealed and hashed here, in parallel, so the single writer only writes.
+                var findings = new List<FindingWrite>();
+                var bccMessages = new List<BccWrite>();
                 foreach (var message in page.Messages)
                 {
                     var result = ExposureDetector.Detect(message, internalDomains, rules);
                     Interlocked.Add(ref stats.UnresolvableCount, result.UnresolvableRecipients);
                     if (result.Finding is not null)
                     {
-                        findings.Add(result.Finding);
+                        findings.Add(new FindingWrite(result.Finding, cipher.Protect(result.Finding)));
                     }
                     else if (result.BccMessage is not null)
                     {
-                        bccMessages.Add(result.BccMessage);
+                        bccMessages.Add(new BccWrite(result.BccMessage, string.Join('\n', result.BccMessage.ExternalBcc.Select(cipher.KeyOf))));
                     }
                 }
 

@@ -78,12 +78,12 @@ public sealed class FindingQueries(Database database, Protection.RecipientProtec
     {
         var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<(string Field, string Sealed)>(new CommandDefinition(
-            "SELECT field, sealed FROM exposed_recipients WHERE finding_id = @findingId",
+        var rows = await connection.QueryAsync<(string MailboxId, string MessageId, string Field, string Sealed)>(new CommandDefinition(
+            "SELECT f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id WHERE r.finding_id = @findingId",
             new { findingId },
             commandTimeout: database.CommandTimeout,
             cancellationToken: ct));
-        return rows.Select(r => IncidentQueries.Open(cipher, findingId, r.Field, r.Sealed))
+        return rows.Select(r => IncidentQueries.Open(cipher, findingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
             .OrderByDescending(r => r.Field, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 }

@@ -167,20 +167,21 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     {
         var cipher = await protector.GetAsync(ct);
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<(long FindingId, string Key, string Field, string Sealed)>(new CommandDefinition(
+        var rows = await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Key, string Field, string Sealed)>(new CommandDefinition(
             """
-            SELECT r.finding_id, r.recipient_key, r.field, r.sealed
+            SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.recipient_key, r.field, r.sealed
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
             WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
             ORDER BY f.sent_at, f.id
             """,
             new { incidentId }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
-        return rows.DistinctBy(r => r.Key).Select(r => Open(cipher, r.FindingId, r.Field, r.Sealed)).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
+        return rows.DistinctBy(r => r.Key).Select(r => Open(cipher, r.FindingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
+            .OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 
-    internal static RecipientRow Open(Protection.RecipientCipher cipher, long findingId, string field, string sealedValue)
+    internal static RecipientRow Open(Protection.RecipientCipher cipher, long findingId, string mailboxId, string messageId, string field, string sealedValue)
     {
-        var (address, name) = cipher.Open(findingId, sealedValue);
+        var (address, name) = cipher.Open(mailboxId, messageId, sealedValue);
         return new RecipientRow { FindingId = findingId, Address = address, Name = name, Field = field };
     }
 }

@@ -14,14 +14,20 @@ public sealed record MailboxCursor
     public bool RoundComplete { get; init; }
 }
 
+/// <summary>A finding with its recipients already protected (sealed and hashed by the reader, off the single writer).</summary>
+public sealed record FindingWrite(Finding Finding, IReadOnlyList<Protection.StoredRecipient> Recipients);
+
+/// <summary>A Bcc mailing with its recipients' keyed hashes, one per line.</summary>
+public sealed record BccWrite(BccMessage Message, string RecipientKeys);
+
 /// <summary>What one delta page produced, written with the link that follows it.</summary>
-public sealed record PageWrite(string MailboxId, IReadOnlyList<Finding> Findings, IReadOnlyList<BccMessage> BccMessages, string Link, bool RoundComplete, bool StartedOver);
+public sealed record PageWrite(string MailboxId, IReadOnlyList<FindingWrite> Findings, IReadOnlyList<BccWrite> BccMessages, string Link, bool RoundComplete, bool StartedOver);
 
 /// <summary>A mailbox that could not be scanned this time, and why (no message content).</summary>
 public sealed record MailboxFailure(string MailboxId, string Reason);
 
 /// <summary>Everything the scanner writes. Findings and the delta link that covers them commit together.</summary>
-public sealed class ScanStore(Database database, Protection.RecipientProtector protector)
+public sealed class ScanStore(Database database)
 {
     /// <summary>
     /// Writes pages in one transaction: each page's mailbox link and then its findings (ignoring ones
@@ -34,7 +40,6 @@ public sealed class ScanStore(Database database, Protection.RecipientProtector p
     public async Task<(int Inserted, int Dropped)> SavePagesAsync(IReadOnlyList<PageWrite> pages, IReadOnlyList<MailboxFailure> failures, MailboxLease lease, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var inserted = 0;
@@ -66,7 +71,7 @@ public sealed class ScanStore(Database database, Protection.RecipientProtector p
                 continue;
             }
 
-            foreach (var f in page.Findings)
+            foreach (var (f, recipients) in page.Findings)
             {
                 var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
                     """
@@ -96,17 +101,13 @@ public sealed class ScanStore(Database database, Protection.RecipientProtector p
                     INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
                     ON CONFLICT (finding_id, recipient_key) DO NOTHING
                     """,
-                    f.VisibleExternal.Select(r => new
-                    {
-                        FindingId = id.Value, Key = cipher.KeyOf(r.Address), Domain = r.Domain.ToLowerInvariant(), Field = r.Field.ToString(),
-                        Sealed = cipher.Seal(id.Value, r.Address, r.Name),
-                    }),
+                    recipients.Select(r => new { FindingId = id.Value, r.Key, r.Domain, r.Field, r.Sealed }),
                     tx,
                     database.CommandTimeout,
                     cancellationToken: ct));
             }
 
-            foreach (var b in page.BccMessages)
+            foreach (var (b, keys) in page.BccMessages)
             {
                 await connection.ExecuteAsync(new CommandDefinition(
                     """
@@ -118,7 +119,7 @@ public sealed class ScanStore(Database database, Protection.RecipientProtector p
                     {
                         b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now,
                         // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
-                        Recipients = string.Join('\n', b.ExternalBcc.Select(cipher.KeyOf)),
+                        Recipients = keys,
                     },
                     tx,
                     database.CommandTimeout,

@@ -116,6 +116,6 @@ public sealed class LeaseTests
     {
         var recipients = Enumerable.Range(1, 12).Select(i => new ExposedRecipient($"p{i}@example.org", null, RecipientField.To)).ToList();
         var finding = new Finding(mailboxId, messageId, $"<{messageId}@contoso.com>", null, "Update", TenantBuilder.Now, mailboxId + "@contoso.com", null, 12, 1, 0, recipients);
-        return new PageWrite(mailboxId, [finding], [], link, RoundComplete: true, StartedOver: false);
+        return new PageWrite(mailboxId, [new FindingWrite(finding, [])], [], link, RoundComplete: true, StartedOver: false);
     }
 }
