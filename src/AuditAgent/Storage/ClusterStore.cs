@@ -55,7 +55,8 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
 {
     private const long CycleLockKey = 7413000004;
 
-    private const string Uncovered = "due_cycle = @Cycle AND (done_cycle IS NULL OR done_cycle <> @Cycle)";
+    // Written as the partial index ix_mailboxes_uncovered is, so that both databases use it.
+    private const string Uncovered = "due_cycle = @Cycle AND (done_cycle IS NULL OR done_cycle <> due_cycle)";
 
     public string Owner => instance.Id;
 
@@ -110,7 +111,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             $"""
             SELECT s.* FROM scan_cycles s
             WHERE s.finished_at IS NULL
-              AND EXISTS (SELECT 1 FROM mailboxes WHERE due_cycle = s.id AND (done_cycle IS NULL OR done_cycle <> s.id)
+              AND EXISTS (SELECT 1 FROM mailboxes WHERE due_cycle = s.id AND (done_cycle IS NULL OR done_cycle <> due_cycle)
                                                     AND (lease_owner IS NULL OR lease_expires_at < @now))
             ORDER BY s.id DESC LIMIT 1
             """,
@@ -170,7 +171,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
         var holders = await c.QueryAsync<(string Id, string Host, int Pid)>(Sql(
             """
             SELECT DISTINCT a.id, a.host, a.pid FROM mailboxes m JOIN agent_instances a ON a.id = m.lease_owner
-            WHERE m.lease_owner <> @Owner AND m.due_cycle = @Cycle AND (m.done_cycle IS NULL OR m.done_cycle <> @Cycle)
+            WHERE m.lease_owner <> @Owner AND m.due_cycle = @Cycle AND (m.done_cycle IS NULL OR m.done_cycle <> m.due_cycle)
             """,
             new { Owner, Cycle = cycle },
             null,

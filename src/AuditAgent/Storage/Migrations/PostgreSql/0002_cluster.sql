@@ -17,7 +17,8 @@ ALTER TABLE mailboxes ADD COLUMN done_cycle BIGINT;
 ALTER TABLE mailboxes ADD COLUMN scanned_by TEXT;
 ALTER TABLE mailboxes ADD COLUMN lease_owner TEXT;
 ALTER TABLE mailboxes ADD COLUMN lease_expires_at TEXT;
-CREATE INDEX ix_mailboxes_due_cycle ON mailboxes (due_cycle, done_cycle);
+-- Only mailboxes still to cover in their cycle: a claim finds the next twenty without reading the rest.
+CREATE INDEX ix_mailboxes_uncovered ON mailboxes (due_cycle, id) WHERE done_cycle IS NULL OR done_cycle <> due_cycle;
 
 CREATE TABLE agent_instances (
     id            TEXT PRIMARY KEY,
