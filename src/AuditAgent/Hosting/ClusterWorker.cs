@@ -31,7 +31,7 @@ public sealed class ClusterWorker(
             try
             {
                 await cluster.CheckInAsync(time.GetUtcNow(), stoppingToken);
-                if (await cluster.FindClaimableAsync(time.GetUtcNow(), stoppingToken) is not null)
+                if (!scan.IsScanning && await cluster.FindClaimableAsync(time.GetUtcNow(), stoppingToken) is not null)
                 {
                     await runner.RunAsync(JobNames.Scan, async ct =>
                     {

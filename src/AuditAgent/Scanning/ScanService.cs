@@ -61,6 +61,9 @@ public sealed class ScanService(
 
     public void Dispose() => _oneAtATime.Dispose();
 
+    /// <summary>This agent is taking part in a cycle right now.</summary>
+    public bool IsScanning => _oneAtATime.CurrentCount == 0;
+
     /// <summary>Reads the directory, opens a cycle (or joins the open one) and takes part until it is covered.</summary>
     public async Task<ScanSummary> RunAsync(IProgress<ScanProgress>? progress, CancellationToken ct)
     {
