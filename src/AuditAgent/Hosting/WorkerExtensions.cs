@@ -58,7 +58,9 @@ public static class WorkerExtensions
         where TJob : IJob
     {
         var key = new JobKey(name);
-        q.AddJob<TJob>(j => j.WithIdentity(key));
+        // In a cluster, a job whose agent dies mid-run is run again by another agent (the outbox and the
+        // scan's leases make a second run safe).
+        q.AddJob<TJob>(j => j.WithIdentity(key).RequestRecovery());
         q.AddTrigger((sp, t) =>
         {
             var schedule = sp.GetRequiredService<IOptions<ScheduleOptions>>().Value;

@@ -25,6 +25,7 @@ public sealed class ChaosSuite(ITestOutputHelper output)
 
         output.WriteLine(figures.Report());
         Assert.Equal(0, figures.Differences);
+        Assert.Equal(12, figures.Kinds.Count(k => k.Value > 0)); // every kind of fault was injected at least once
     }
 
     private async Task RunAsync(int seed, Figures figures)
@@ -75,12 +76,12 @@ public sealed class ChaosSuite(ITestOutputHelper output)
             {
                 < 0.03 => Fault("429 with Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.", 0)),
                 < 0.05 => Fault("429 without Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.")),
-                < 0.055 => Fault("429 with a decimal Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.") { RetryAfter = "0.3" }),
-                < 0.07 => Fault("500", new SimFault(500, "InternalServerError", "An internal server error occurred.")),
-                < 0.08 => Fault("502", new SimFault(502, "BadGateway", "Bad gateway.")),
-                < 0.10 => Fault("503", new SimFault(503, "ServiceUnavailable", "The service is temporarily unavailable.", 0)),
-                < 0.11 => Fault("504", new SimFault(504, "GatewayTimeout", "The gateway timed out.", 0)),
-                < 0.115 => Fault("answer slower than the client timeout", SimFault.Slow(TimeSpan.FromSeconds(2))),
+                < 0.065 => Fault("429 with a decimal Retry-After", new SimFault(429, "TooManyRequests", "Too many requests.") { RetryAfter = "0.3" }),
+                < 0.08 => Fault("500", new SimFault(500, "InternalServerError", "An internal server error occurred.")),
+                < 0.09 => Fault("502", new SimFault(502, "BadGateway", "Bad gateway.")),
+                < 0.11 => Fault("503", new SimFault(503, "ServiceUnavailable", "The service is temporarily unavailable.", 0)),
+                < 0.12 => Fault("504", new SimFault(504, "GatewayTimeout", "The gateway timed out.", 0)),
+                < 0.125 => Fault("answer slower than the client timeout", SimFault.Slow(TimeSpan.FromSeconds(2))),
                 _ => null,
             };
         }

@@ -21,6 +21,9 @@ public sealed class Figures(string suite)
 
     public int Differences => Volatile.Read(ref _differences);
 
+    /// <summary>Faults injected so far, by kind.</summary>
+    public IReadOnlyDictionary<string, int> Kinds => new Dictionary<string, int>(_faults);
+
     public void Run() => Interlocked.Increment(ref _runs);
 
     public void Kill() => Interlocked.Increment(ref _kills);
