@@ -1,0 +1,42 @@
+using System.Net;
+using AuditAgent.Graph;
+using AuditAgent.Simulator;
+using AuditAgent.Tests.Support;
+
+namespace AuditAgent.Tests.Graph;
+
+/// <summary>Graph's Retry-After as Graph sends it, over real HTTP from the simulator.</summary>
+public sealed class RetryAfterTests
+{
+    [Theory]
+    [InlineData("0.3", 1)]
+    [InlineData("1.5", 2)]
+    [InlineData("2", 2)]
+    public async Task DecimalRetryAfter_ReachesTheSdksRetryHandlerAsWholeSecondsRoundedUp(string sent, int expectedSeconds)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        await using var simulator = await SimulatorServer.StartAsync(t.Tenant, new SimulatorOptions
+        {
+            Interceptor = op => op.Kind == "delta" ? new SimFault(429, "TooManyRequests", "Too many requests.") { RetryAfter = sent } : null,
+        });
+        using var client = new HttpClient(new RetryAfterNormalizer { InnerHandler = new SocketsHttpHandler() });
+        client.DefaultRequestHeaders.Authorization = new("Bearer", simulator.Token);
+
+        using var response = await client.GetAsync(new Uri($"{simulator.BaseUrl}/users/{ann.Id}/mailFolders/sentitems/messages/delta"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), RetryAfter.Read(response.Headers));
+    }
+
+    [Fact]
+    public void RetryAfter_InABatchPart_IsReadWithItsFraction()
+    {
+        using var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+        response.Headers.TryAddWithoutValidation("Retry-After", "1.25");
+
+        Assert.Null(response.Headers.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(1.25), RetryAfter.Read(response.Headers));
+    }
+}
