@@ -80,6 +80,9 @@ public sealed class Database
     /// </summary>
     public string SkipLocked => IsPostgreSql ? "FOR UPDATE SKIP LOCKED" : "";
 
+    /// <summary>Locks the rows read until the transaction ends (PostgreSQL); SQLite's write transaction already does.</summary>
+    public string ForUpdate => IsPostgreSql ? "FOR UPDATE" : "";
+
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         if (_postgres is not null)

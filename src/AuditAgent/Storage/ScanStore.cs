@@ -43,34 +43,40 @@ public sealed class ScanStore(Database database)
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var inserted = 0;
-        var dropped = 0;
-        foreach (var page in pages)
-        {
-            var held = await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE mailboxes
-                SET delta_link = @Link,
-                    round_complete = @RoundComplete,
-                    last_synced_at = CASE WHEN @RoundComplete THEN @Now ELSE last_synced_at END,
-                    last_error = NULL,
-                    last_error_at = NULL,
-                    resyncs = resyncs + CASE WHEN @StartedOver THEN 1 ELSE 0 END,
-                    done_cycle = CASE WHEN @RoundComplete THEN @CycleId ELSE done_cycle END,
-                    scanned_by = CASE WHEN @RoundComplete THEN @Owner ELSE scanned_by END,
-                    lease_owner = CASE WHEN @RoundComplete THEN NULL ELSE lease_owner END,
-                    lease_expires_at = CASE WHEN @RoundComplete THEN NULL ELSE lease_expires_at END
-                WHERE id = @MailboxId AND lease_owner = @Owner
-                """,
-                new { page.Link, page.RoundComplete, page.StartedOver, page.MailboxId, Now = now, lease.CycleId, lease.Owner },
-                tx,
-                database.CommandTimeout,
-                cancellationToken: ct));
-            if (held == 0)
-            {
-                dropped++;
-                continue;
-            }
+        // Which of these mailboxes this agent still holds (locked until commit on PostgreSQL). Pages of the
+        // others are dropped: their lease expired and another agent took the mailbox over.
+        var ids = pages.Select(p => p.MailboxId).Distinct(StringComparer.Ordinal).ToList();
+        var held = ids.Count == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT id FROM mailboxes WHERE {database.InList("id", "Ids")} AND lease_owner = @Owner {database.ForUpdate}",
+            new { Ids = ids, lease.Owner },
+            tx,
+            database.CommandTimeout,
+            cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        var kept = pages.Where(p => held.Contains(p.MailboxId)).ToList();
+        var dropped = pages.Count - kept.Count;
 
+        // Every page's link in one prepared statement, in the order read: a mailbox's later page wins.
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE mailboxes
+            SET delta_link = @Link,
+                round_complete = @RoundComplete,
+                last_synced_at = CASE WHEN @RoundComplete THEN @Now ELSE last_synced_at END,
+                last_error = NULL,
+                last_error_at = NULL,
+                resyncs = resyncs + CASE WHEN @StartedOver THEN 1 ELSE 0 END,
+                done_cycle = CASE WHEN @RoundComplete THEN @CycleId ELSE done_cycle END,
+                scanned_by = CASE WHEN @RoundComplete THEN @Owner ELSE scanned_by END,
+                lease_owner = CASE WHEN @RoundComplete THEN NULL ELSE lease_owner END,
+                lease_expires_at = CASE WHEN @RoundComplete THEN NULL ELSE lease_expires_at END
+            WHERE id = @MailboxId AND lease_owner = @Owner
+            """,
+            kept.Select(page => new { page.Link, page.RoundComplete, page.StartedOver, page.MailboxId, Now = now, lease.CycleId, lease.Owner }),
+            tx,
+            database.CommandTimeout,
+            cancellationToken: ct));
+        foreach (var page in kept)
+        {
             foreach (var (f, recipients) in page.Findings)
             {
                 var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
