@@ -34,7 +34,15 @@ public sealed class Doctor(IServiceProvider services)
     {
         var results = new List<CheckResult>();
         var configured = CheckConfiguration(results);
-        await CheckDatabaseAsync(results, ct);
+        if (await CheckDatabaseAsync(results, ct))
+        {
+            await CheckKeyRingAsync(results, ct);
+        }
+        else
+        {
+            results.Add(new CheckResult("Key ring", CheckStatus.Skip, "not checked: no database"));
+        }
+
         if (!configured.Graph)
         {
             foreach (var check in GraphChecks)
@@ -148,7 +156,7 @@ public sealed class Doctor(IServiceProvider services)
         return (graphValid, mail);
     }
 
-    private async Task CheckDatabaseAsync(List<CheckResult> results, CancellationToken ct)
+    private async Task<bool> CheckDatabaseAsync(List<CheckResult> results, CancellationToken ct)
     {
         Database database;
         try
@@ -158,18 +166,41 @@ public sealed class Doctor(IServiceProvider services)
         catch (OptionsValidationException)
         {
             results.Add(new CheckResult("Database", CheckStatus.Skip, "not checked: the Storage configuration is not valid"));
-            return;
+            return false;
         }
 
         try
         {
             await database.MigrateAsync(ct);
             results.Add(new CheckResult("Database", CheckStatus.Pass, $"{database.Path} is reachable and migrated"));
+            return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             results.Add(new CheckResult("Database", CheckStatus.Fail, $"{database.Path}: {ex.Message}",
                 "check Storage:SqlitePath: its folder must exist (or be creatable) and be writable by the agent's user"));
+            return false;
+        }
+    }
+
+    /// <summary>The key ring loads and opens what this database holds (an agent given another ring would fail every scan).</summary>
+    private async Task CheckKeyRingAsync(List<CheckResult> results, CancellationToken ct)
+    {
+        const string Fix = "give this agent the key ring the database was sealed with (Protection:KeyFile, Protection:Key or Protection:KeyVaultUri; SECURITY.md)";
+        var protector = services.GetRequiredService<Protection.RecipientProtector>();
+        try
+        {
+            var cipher = await protector.GetAsync(ct);
+            var sealedBy = await protector.SealedByKeyAsync(ct);
+            var missing = sealedBy.Keys.Except(cipher.Ring.Ids).ToList();
+            results.Add(missing.Count > 0
+                ? new CheckResult("Key ring", CheckStatus.Fail, $"{missing.Sum(k => sealedBy[k])} stored values are sealed with keys not in the ring: {string.Join(", ", missing)}", Fix)
+                : new CheckResult("Key ring", CheckStatus.Pass,
+                    $"{cipher.Ring.Ids.Count} key(s) from {protector.Source}, current {cipher.Ring.CurrentId}; opens all {sealedBy.Values.Sum()} stored values"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            results.Add(new CheckResult("Key ring", CheckStatus.Fail, ex.Message, Fix));
         }
     }
 

@@ -48,12 +48,31 @@ public class DoctorTests
 
         Assert.Equal(0, code);
         Assert.Contains("All checks passed.", output, StringComparison.Ordinal);
-        foreach (var check in new[] { "Configuration", "Database", "Token", "Permissions", "Domains", "Users", "Mailbox", "Mail sender" })
+        foreach (var check in new[] { "Configuration", "Database", "Key ring", "Token", "Permissions", "Domains", "Users", "Mailbox", "Mail sender" })
         {
             Assert.Equal("pass", Status(json, check));
         }
 
         Assert.Contains("not checked: whether Graph accepts mail from it", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_KeyRingThatCannotOpenTheDatabase_FailsWithTheFix()
+    {
+        var t = new TenantBuilder();
+        t.Send(t.User("ann"), "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(12, TenantBuilder.Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAsync();
+        using var folder = new TempFolder();
+        var config = Path.Combine(folder.Path, "settings.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { Protection = new { Key = AuditAgent.Protection.KeyRing.NewKey() } }));
+
+        var (code, output, _) = await RunAsync("doctor", "--config", config, "--db", agent.DatabasePath);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("FAIL  Key ring:", output, StringComparison.Ordinal);
+        Assert.Contains("cannot be read with the key ring from Protection:Key", output, StringComparison.Ordinal);
+        Assert.Contains("fix: give this agent the key ring the database was sealed with", output, StringComparison.Ordinal);
     }
 
     [Fact]
