@@ -96,9 +96,5 @@ public sealed class KeyRing
         return plaintext;
     }
 
-    /// <summary>HMAC-SHA256 under <paramref name="key"/>, base64url, 128 bits: equal inputs give equal output, nothing else does.</summary>
-    public static string KeyedHash(byte[] key, string value) =>
-        Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(value)).AsSpan(0, 16));
-
     private static string IdOf(byte[] key) => Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 4));
 }

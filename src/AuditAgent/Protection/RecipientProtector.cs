@@ -9,69 +9,6 @@ using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Protection;
 
-/// <summary>
-/// Seals and opens exposed recipients, and gives each address a keyed hash for matching. The hash is
-/// "{HMAC-SHA256 of the address}@{domain}": incidents group, re-expose and recognise Bcc follow-ups by
-/// comparing these, and count domains, without ever reading an address. The hash key is random, stored
-/// in the database sealed with the ring, so rotating the ring never changes a hash.
-/// </summary>
-public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
-{
-    // A scan hashes every external Bcc recipient of every newsletter: one reusable HMAC per thread and no
-    // intermediate strings make that about a microsecond each instead of a dozen.
-    private readonly ThreadLocal<System.Security.Cryptography.IncrementalHash> _hmac =
-        new(() => System.Security.Cryptography.IncrementalHash.CreateHMAC(System.Security.Cryptography.HashAlgorithmName.SHA256, hashKey));
-
-    public KeyRing Ring => ring;
-
-    public void Dispose() => _hmac.Dispose();
-
-    /// <summary>"{first 128 bits of HMAC-SHA256 of the lower-cased address, base64url}@{domain}".</summary>
-    public string KeyOf(string address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        var trimmed = address.AsSpan().Trim();
-        Span<char> lower = trimmed.Length <= 512 ? stackalloc char[trimmed.Length] : new char[trimmed.Length];
-        trimmed.ToLowerInvariant(lower);
-        Span<byte> utf8 = lower.Length <= 512 ? stackalloc byte[lower.Length * 3] : new byte[lower.Length * 3];
-        var length = System.Text.Encoding.UTF8.GetBytes(lower, utf8);
-        var hmac = _hmac.Value!;
-        hmac.AppendData(utf8[..length]);
-        Span<byte> mac = stackalloc byte[32];
-        hmac.GetHashAndReset(mac);
-        var domain = lower[(lower.LastIndexOf('@') + 1)..];
-        Span<char> key = stackalloc char[23 + domain.Length];
-        System.Buffers.Text.Base64Url.EncodeToChars(mac[..16], key);
-        key[22] = '@';
-        domain.CopyTo(key[23..]);
-        return new string(key);
-    }
-
-    /// <summary>Sealed for its message (mailbox and Graph id), so that it opens only in that message's row.</summary>
-    public string Seal(string mailboxId, string graphMessageId, string address, string? name) =>
-        ring.Seal(JsonSerializer.SerializeToUtf8Bytes(new[] { address, name }), Context(mailboxId, graphMessageId));
-
-    public (string Address, string? Name) Open(string mailboxId, string graphMessageId, string sealedValue)
-    {
-        var parts = JsonSerializer.Deserialize<string?[]>(ring.Open(sealedValue, Context(mailboxId, graphMessageId)));
-        return parts is [{ } address, var name] ? (address, name) : throw new System.Security.Cryptography.CryptographicException("The sealed recipient is malformed.");
-    }
-
-    /// <summary>A finding's recipients as they are stored: keyed hash, domain, field and the sealed address and name.</summary>
-    public IReadOnlyList<StoredRecipient> Protect(Core.Detection.Finding finding)
-    {
-        ArgumentNullException.ThrowIfNull(finding);
-        return finding.VisibleExternal
-            .Select(r => new StoredRecipient(KeyOf(r.Address), r.Domain.ToLowerInvariant(), r.Field.ToString(), Seal(finding.MailboxId, finding.GraphMessageId, r.Address, r.Name)))
-            .ToList();
-    }
-
-    internal static string Context(string mailboxId, string graphMessageId) => $"exposed-recipient:{mailboxId}/{graphMessageId}";
-}
-
-/// <summary>One exposed recipient as stored: only <paramref name="Sealed"/> holds the address and name.</summary>
-public sealed record StoredRecipient(string Key, string Domain, string Field, string Sealed);
-
 /// <summary>Loads the key ring from its source and the database's hash key, once per process.</summary>
 public sealed class RecipientProtector(
     Database database,

@@ -108,7 +108,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     {
         await using var c = await database.OpenAsync(ct);
         return await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql(
-            $"""
+            """
             SELECT s.* FROM scan_cycles s
             WHERE s.finished_at IS NULL
               AND EXISTS (SELECT 1 FROM mailboxes WHERE due_cycle = s.id AND (done_cycle IS NULL OR done_cycle <> due_cycle)
