@@ -11,8 +11,9 @@ namespace AuditAgent.Tests.Scanning;
 /// <summary>
 /// The real executable killed with SIGKILL at random moments and restarted, many times: during the scan
 /// (at a random Graph request), at a random time (scanning or turning findings into incidents), and while
-/// the digest is being sent (after Graph accepted it, before the agent heard back). The end state must
-/// equal an uninterrupted run: no finding lost or duplicated, no incident opened twice, one digest.
+/// the digest and the escalations are being sent (after Graph accepted a message, before the agent heard
+/// back). The end state must equal an uninterrupted run: no finding lost or duplicated, no incident opened
+/// twice, no digest or escalation sent twice.
 /// </summary>
 public sealed class CrashSuite(ITestOutputHelper output)
 {
@@ -22,6 +23,7 @@ public sealed class CrashSuite(ITestOutputHelper output)
         ["Notifications:SenderMailbox"] = "auditagent@contoso.com",
         ["Notifications:DigestRecipients:0"] = "security@contoso.com",
         ["Notifications:SecurityContact"] = "sam@contoso.com",
+        ["Notifications:FallbackEscalationContact"] = "privacy@contoso.com",
         ["Graph:PageSize"] = "10",
     };
 
@@ -113,6 +115,12 @@ public sealed class CrashSuite(ITestOutputHelper output)
         Volatile.Write(ref killSend, false);
         await RunChildAsync(null, "digest", "--send");
 
+        // 5. Killed while sending the first escalation; then run again.
+        Volatile.Write(ref killSend, true);
+        await RunChildAsync(null, "escalate");
+        Volatile.Write(ref killSend, false);
+        await RunChildAsync(null, "escalate");
+
         var result = await ResultAsync(agent);
         var differences = Diff(reference.Findings, result.Findings) + Diff(reference.Incidents, result.Incidents) + Math.Abs(reference.Mails - result.Mails);
         if (differences > 0)
@@ -134,6 +142,8 @@ public sealed class CrashSuite(ITestOutputHelper output)
         await alone.ScanAndProcessAsync();
         var requests = alone.Simulator.Counters.HttpRequests;
         await alone.Services.GetRequiredService<DigestService>().SendAsync(CancellationToken.None);
+        var escalations = await alone.Services.GetRequiredService<EscalationService>().RunAsync(CancellationToken.None);
+        Assert.True(escalations.Delivery.Sent > 0, "the seeded tenant should have incidents to escalate");
         var (findings, incidents, mails) = await ResultAsync(alone);
         return (findings, incidents, mails, requests);
     }
