@@ -78,11 +78,10 @@ internal static class FindingsCommand
     private static async Task WriteJsonAsync(Terminal terminal, FindingQueries queries, IReadOnlyList<FindingRow> rows, bool includeRecipients, CancellationToken ct)
     {
         var items = new List<FindingJson>(rows.Count);
+        var recipients = includeRecipients ? await queries.RecipientsAsync(ct) : null;
         foreach (var r in rows)
         {
-            var exposed = includeRecipients
-                ? (await queries.RecipientsAsync(r.Id, ct)).Select(x => new RecipientJson(x.Address, x.Name, x.Field)).ToList()
-                : null;
+            var exposed = recipients?[r.Id].Select(x => new RecipientJson(x.Address, x.Name, x.Field)).ToList();
             items.Add(new FindingJson(r.Id, r.MailboxAddress, r.MailboxId, r.GraphMessageId, r.InternetMessageId, r.ConversationId, r.Subject,
                 r.SentAt, r.SenderAddress, r.SenderName, r.VisibleExternalCount, r.ExternalDomainCount, r.BccCount, r.DetectedAt,
                 r.Severity, r.SuppressionReason is not null, r.SuppressionReason, r.IncidentId, r.Role, exposed));

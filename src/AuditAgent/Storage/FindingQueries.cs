@@ -73,17 +73,17 @@ public sealed class FindingQueries(Database database, Protection.RecipientProtec
         return rows.ToList();
     }
 
-    /// <summary>A finding's exposed people: personal data, opened only when a person asks for it (--include-recipients).</summary>
-    public async Task<IReadOnlyList<RecipientRow>> RecipientsAsync(long findingId, CancellationToken ct)
+    /// <summary>Every finding's exposed people, by finding id: personal data, opened only when a person asks for it (--include-recipients).</summary>
+    public async Task<ILookup<long, RecipientRow>> RecipientsAsync(CancellationToken ct)
     {
         var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<(string MailboxId, string MessageId, string Field, string Sealed)>(new CommandDefinition(
-            "SELECT f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id WHERE r.finding_id = @findingId",
-            new { findingId },
+        var rows = await connection.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Field, string Sealed)>(new CommandDefinition(
+            "SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id",
             commandTimeout: database.CommandTimeout,
             cancellationToken: ct));
-        return rows.Select(r => IncidentQueries.Open(cipher, findingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
-            .OrderByDescending(r => r.Field, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ToList();
+        return rows.Select(r => IncidentQueries.Open(cipher, r.FindingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
+            .OrderByDescending(r => r.Field, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal)
+            .ToLookup(r => r.FindingId);
     }
 }

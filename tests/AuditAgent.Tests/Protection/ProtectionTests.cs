@@ -50,7 +50,7 @@ public sealed class ProtectionTests
         await agent.ScanAndProcessAsync();
 
         var finding = Assert.Single(await agent.FindingsAsync());
-        var opened = await agent.Services.GetRequiredService<FindingQueries>().RecipientsAsync(finding.Id, default);
+        var opened = (await agent.Services.GetRequiredService<FindingQueries>().RecipientsAsync(default))[finding.Id].ToList();
         Assert.Equal(people.Order(StringComparer.Ordinal), opened.Select(r => r.Address).Order(StringComparer.Ordinal));
         var incident = Assert.Single(await agent.IncidentsAsync());
         var exposed = await agent.Services.GetRequiredService<IncidentQueries>().ExposedRecipientsAsync(incident.Id, default);
@@ -153,7 +153,7 @@ public sealed class ProtectionTests
         var run = await agent.Services.GetRequiredService<AuditAgent.Incidents.IncidentService>().ProcessAsync(default);
 
         Assert.Equal(1, run.Opened);
-        var opened = await agent.Services.GetRequiredService<FindingQueries>().RecipientsAsync(findingId, default);
+        var opened = (await agent.Services.GetRequiredService<FindingQueries>().RecipientsAsync(default))[findingId].ToList();
         Assert.Equal(people.Order(StringComparer.Ordinal), opened.Select(r => r.Address).Order(StringComparer.Ordinal));
         Assert.All(opened, r => Assert.Equal("Someone", r.Name));
         await using var check = await agent.Services.GetRequiredService<Database>().OpenAsync(default);
