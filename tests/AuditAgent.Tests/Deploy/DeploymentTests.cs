@@ -79,6 +79,27 @@ public partial class DeploymentTests
     }
 
     [Fact]
+    public void KubernetesCluster_RunsReplicasOnPostgreSqlWithTheKeyRingFromASecret_WithSettingsThatExist()
+    {
+        var documents = Yaml("deploy/kubernetes/auditagent-cluster.yaml");
+        Assert.Equal(["Namespace", "ServiceAccount", "ConfigMap", "Deployment"], documents.Select(d => ((YamlScalarNode)At(d, "kind")).Value));
+        var deployment = documents.Single(d => ((YamlScalarNode)At(d, "kind")).Value == "Deployment");
+        Assert.True(int.Parse(((YamlScalarNode)At(deployment, "spec", "replicas")).Value!, System.Globalization.CultureInfo.InvariantCulture) > 1);
+        var container = At(deployment, "spec", "template", "spec", "containers", "0");
+        var config = (YamlMappingNode)At(documents.Single(d => ((YamlScalarNode)At(d, "kind")).Value == "ConfigMap"), "data");
+        var settings = config.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value!, c => ((YamlScalarNode)c.Value).Value);
+        Assert.Equal("PostgreSql", settings["AUDITAGENT__STORAGE__PROVIDER"]);
+        var keyMount = ((YamlSequenceNode)At(container, "volumeMounts")).Children.Single(m => ((YamlScalarNode)At(m, "name")).Value == "keys");
+        Assert.StartsWith(((YamlScalarNode)At(keyMount, "mountPath")).Value!, settings["AUDITAGENT__PROTECTION__KEYFILE"], StringComparison.Ordinal);
+        var env = ((YamlSequenceNode)At(container, "env")).Children.Select(e => ((YamlScalarNode)At(e, "name")).Value!).ToList();
+        Assert.Contains("AUDITAGENT__STORAGE__CONNECTIONSTRING", env);
+        foreach (var name in settings.Keys.Concat(env))
+        {
+            AssertIsASetting(name);
+        }
+    }
+
+    [Fact]
     public void Kubernetes_UsesWorkloadIdentityAndTheAgentsOwnHealth_WithSettingsThatExist()
     {
         var documents = Yaml("deploy/kubernetes/auditagent.yaml");
