@@ -34,7 +34,7 @@ public sealed record ScanSummary(
 
 /// <summary>
 /// One scan cycle: verified domains and mailboxes from the directory open a cycle (or this agent joins
-/// the one in progress); then mailboxes are leased 20 at a time and each one's Sent Items delta is read,
+/// the one in progress); then mailboxes are leased 20 at a time (more while they are in sync) and each one's Sent Items delta is read,
 /// a bounded number of mailboxes at a time. Pages flow through a bounded queue to a single writer that
 /// commits findings and links together in batches, so memory stays flat and the database sees one
 /// writer. Agents sharing a PostgreSQL database split the cycle through the leases.

@@ -46,7 +46,7 @@ public sealed record MailboxLease(long CycleId, string Owner);
 /// <summary>
 /// Scan cycles and mailbox leases: how several agents on one database share a cycle without a
 /// coordinator. The agent whose scan fires reads the directory and opens a cycle; every agent in the
-/// cycle leases mailboxes 20 at a time (PostgreSQL: FOR UPDATE SKIP LOCKED, so agents never wait for
+/// cycle leases mailboxes a few at a time (PostgreSQL: FOR UPDATE SKIP LOCKED, so agents never wait for
 /// each other), renews its leases while it works, and marks each mailbox covered in the transaction
 /// that stores its last page. A lease that is not renewed expires and another agent takes the mailbox
 /// over from its stored delta link.
