@@ -25,7 +25,7 @@ internal static class StatusCommand
         {
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-            var status = await ActivatorUtilities.CreateInstance<StatusQueries>(host.Services).GetAsync(ct);
+            var status = await host.Services.GetRequiredService<StatusQueries>().GetAsync(ct);
             if (parse.GetValue(check))
             {
                 var scanRun = status.Jobs.FirstOrDefault(j => j.Job == JobNames.Scan);

@@ -4,16 +4,6 @@ using Dapper;
 
 namespace AuditAgent.Storage;
 
-/// <summary>Where a mailbox's delta sync stands.</summary>
-public sealed record MailboxCursor
-{
-    public string MailboxId { get; init; } = "";
-
-    public string? DeltaLink { get; init; }
-
-    public bool RoundComplete { get; init; }
-}
-
 /// <summary>A finding with its recipients already protected (sealed and hashed by the reader, off the single writer).</summary>
 public sealed record FindingWrite(Finding Finding, IReadOnlyList<Protection.StoredRecipient> Recipients);
 

@@ -69,7 +69,7 @@ public sealed record AgentStatus(
     DateTimeOffset? LastDigestSentAt);
 
 /// <summary>What `status` shows: the agent's health from its own records.</summary>
-public sealed class StatusQueries(Database database, OperationsStore operations)
+public sealed class StatusQueries(Database database, OperationsStore operations, TimeProvider time)
 {
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
@@ -87,7 +87,7 @@ public sealed class StatusQueries(Database database, OperationsStore operations)
     private async Task<ClusterStatus> GetClusterAsync(System.Data.Common.DbConnection c, CancellationToken ct)
     {
         CommandDefinition Sql(string sql, object? parameters = null) => new(sql, parameters, commandTimeout: database.CommandTimeout, cancellationToken: ct);
-        var dayAgo = DateTimeOffset.UtcNow.AddDays(-1);
+        var dayAgo = time.GetUtcNow().AddDays(-1);
         var agents = (await c.QueryAsync<AgentInstanceRow>(Sql("SELECT * FROM agent_instances WHERE last_seen_at > @dayAgo ORDER BY id", new { dayAgo }))).ToList();
         var cycle = await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql("SELECT * FROM scan_cycles ORDER BY id DESC LIMIT 1"));
         if (cycle is null)
