@@ -33,7 +33,7 @@ public sealed class ClusterWorker(
                 await cluster.CheckInAsync(time.GetUtcNow(), stoppingToken);
                 if (!scan.IsScanning && await cluster.FindClaimableAsync(time.GetUtcNow(), stoppingToken) is not null)
                 {
-                    await runner.RunAsync(JobNames.Scan, async ct =>
+                    await runner.RunAsync(JobNames.JoinScan, async ct =>
                     {
                         var s = await scan.JoinAsync(ct);
                         return s is null ? "this agent is already scanning" : ScanSentItemsJob.Describe(s, await incidents.ProcessAsync(ct));

@@ -52,6 +52,9 @@ public static class JobNames
     public const string Digest = "send-daily-digest";
     public const string Escalate = "escalate-incidents";
     public const string Purge = "purge-expired-data";
+
+    /// <summary>Not a schedule: an agent helping with a scan cycle another agent's fire opened (PostgreSQL).</summary>
+    public const string JoinScan = "join-scan-cycle";
 }
 
 /// <summary>Scans Sent Items, then turns new findings into incidents.</summary>

@@ -40,6 +40,7 @@ public sealed class ClusterTests
         Assert.Equal(reference.Findings, result.Findings);
         Assert.Equal(reference.Incidents, result.Incidents);
         Assert.Equal(1, result.Cycles);
+        Assert.Equal(1, await cluster.ScheduledScanRunsAsync()); // Quartz fired the scan on one agent; the others joined
 
         var (code, output, error) = await AgentProcess.RunAsync(cluster.Settings, cluster.Folder, "status", "--format", "json");
         Assert.True(code == 0, error);
@@ -186,6 +187,13 @@ public sealed class ClusterTests
             var covering = (await c.QueryAsync<(string Agent, int Count)>("SELECT scanned_by, CAST(COUNT(*) AS INTEGER) FROM mailboxes GROUP BY scanned_by"))
                 .ToDictionary(x => x.Agent, x => x.Count);
             return new Result(findings, incidents, cycles, covering);
+        }
+
+        /// <summary>Runs of the scheduled scan job, whichever agent ran them (joins are recorded apart).</summary>
+        public async Task<long> ScheduledScanRunsAsync()
+        {
+            await using var c = new NpgsqlConnection(_connectionString);
+            return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM job_runs WHERE job = 'scan-sent-items'");
         }
 
         public async ValueTask DisposeAsync()
