@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AuditAgent.Simulator;
+using AuditAgent.Storage;
 using AuditAgent.Tests.Scanning;
 using AuditAgent.Tests.Support;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace AuditAgent.Tests.Cluster;
@@ -36,10 +38,9 @@ public sealed class ClusterTests
         Assert.Equal(scannable, starts.Count);
         Assert.All(starts, s => Assert.Equal(1, s.Value));
         Assert.Equal(reference.MessagesServed, agent.Simulator.Counters.MessagesServed);
-        var result = await cluster.ResultAsync();
-        Assert.Equal(reference.Findings, result.Findings);
-        Assert.Equal(reference.Incidents, result.Incidents);
-        Assert.Equal(1, result.Cycles);
+        var result = await Outcome.OfAsync(agent);
+        Assert.True(result.DifferencesFrom(reference.Outcome) == 0, result.Describe(reference.Outcome));
+        Assert.Equal(1, (await Status(agent)).Cycle!.Id);
         Assert.Equal(1, await cluster.ScheduledScanRunsAsync()); // Quartz fired the scan on one agent; the others joined
 
         var (code, output, error) = await AgentProcess.RunAsync(cluster.Settings, cluster.Folder, "status", "--format", "json");
@@ -80,30 +81,27 @@ public sealed class ClusterTests
 
             Assert.True(killed.Task.IsCompleted, "the cycle ended before the kill point");
             var victim = $"{Environment.MachineName}:{await killed.Task}";
-            var result = await cluster.ResultAsync();
-            Assert.Equal(reference.Findings, result.Findings);
-            Assert.Equal(reference.Incidents, result.Incidents);
-            Assert.Equal(1, result.Cycles);
-            Assert.Contains(victim, result.Covering.Keys);
-            Assert.True(result.Covering.Count(c => c.Key != victim) == 2, "both survivors covered part of the cycle");
-            Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), result.Covering.Values.Sum());
+            var result = await Outcome.OfAsync(agent);
+            Assert.True(result.DifferencesFrom(reference.Outcome) == 0, result.Describe(reference.Outcome));
+            var status = await Status(agent);
+            Assert.Equal(1, status.Cycle!.Id);
+            Assert.Contains(status.Shares, s => s.Agent == victim);
+            Assert.True(status.Shares.Count(s => s.Agent != victim && s.Covered > 0) == 2, "both survivors covered part of the cycle");
+            Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), status.Covered);
         }
     }
 
-    private static async Task<Result> ReferenceAsync()
+    private static async Task<(Outcome Outcome, long MessagesServed)> ReferenceAsync()
     {
         var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
         await using var alone = await AgentHarness.StartAsync(tenant.Tenant, backend: Backend.Sqlite);
         await alone.ScanAndProcessAsync();
-        var findings = (await alone.FindingsAsync()).Select(f => $"{f.MailboxId}/{f.GraphMessageId}").Order(StringComparer.Ordinal).ToList();
-        var incidents = (await alone.IncidentsAsync()).Select(i => $"{i.SenderAddress}|{i.Subject}|{i.ExposedCount}|{i.Severity}|{i.Status}").Order(StringComparer.Ordinal).ToList();
-        return new Result(findings, incidents, 1, new Dictionary<string, int>()) { MessagesServed = alone.Simulator.Counters.MessagesServed };
+        return (await Outcome.OfAsync(alone), alone.Simulator.Counters.MessagesServed);
     }
 
-    private sealed record Result(List<string> Findings, List<string> Incidents, int Cycles, Dictionary<string, int> Covering)
-    {
-        public long MessagesServed { get; init; }
-    }
+    /// <summary>The cluster as `status` sees it, read through the test's own agent on the same database.</summary>
+    private static async Task<ClusterStatus> Status(AgentHarness agent) =>
+        (await agent.Services.GetRequiredService<StatusQueries>().GetAsync(default)).Cluster;
 
     /// <summary>The agent processes, scheduled to scan a few seconds after they start.</summary>
     private sealed class Agents : IAsyncDisposable
@@ -175,18 +173,6 @@ public sealed class ClusterTests
             {
                 throw new TimeoutException("the cycle did not finish; agent logs:\n" + Logs());
             }
-        }
-
-        public async Task<Result> ResultAsync()
-        {
-            await using var c = new NpgsqlConnection(_connectionString);
-            var findings = (await c.QueryAsync<string>("SELECT mailbox_id || '/' || graph_message_id FROM findings")).Order(StringComparer.Ordinal).ToList();
-            var incidents = (await c.QueryAsync<string>("SELECT sender_address || '|' || COALESCE(subject, '') || '|' || exposed_count || '|' || severity || '|' || status FROM incidents"))
-                .Order(StringComparer.Ordinal).ToList();
-            var cycles = await c.ExecuteScalarAsync<int>("SELECT CAST(COUNT(*) AS INTEGER) FROM scan_cycles");
-            var covering = (await c.QueryAsync<(string Agent, int Count)>("SELECT scanned_by, CAST(COUNT(*) AS INTEGER) FROM mailboxes GROUP BY scanned_by"))
-                .ToDictionary(x => x.Agent, x => x.Count);
-            return new Result(findings, incidents, cycles, covering);
         }
 
         /// <summary>Runs of the scheduled scan job, whichever agent ran them (joins are recorded apart).</summary>

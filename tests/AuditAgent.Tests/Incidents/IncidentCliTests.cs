@@ -173,13 +173,12 @@ public class IncidentCliTests
         using var folder = new TempFolder();
         var playbook = Path.Combine(folder.Path, "playbook.yaml");
         await File.WriteAllTextAsync(playbook, "steps:\n  - key: call\n    title: Call\n    why: Now\n    owner: ceo\n    due: 1h\n");
-        var config = Path.Combine(folder.Path, "settings.json");
-        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
+        var config = await folder.WriteSettingsAsync(new
         {
             Graph = new { AccessToken = "x", BaseUrl = "http://127.0.0.1:1/v1.0" },
             Storage = new { SqlitePath = Path.Combine(folder.Path, "a.db") },
             Incidents = new { PlaybookFile = playbook },
-        }));
+        });
 
         var (code, _, error) = await RunAsync("scan", "--config", config);
 

@@ -64,8 +64,7 @@ public class DoctorTests
         await using var agent = await AgentHarness.StartAsync(t.Tenant);
         await agent.ScanAsync();
         using var folder = new TempFolder();
-        var config = Path.Combine(folder.Path, "settings.json");
-        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { Protection = new { Key = AuditAgent.Protection.KeyRing.NewKey() } }));
+        var config = await folder.WriteSettingsAsync(new { Protection = new { Key = AuditAgent.Protection.KeyRing.NewKey() } });
 
         var (code, output, _) = await RunAsync("doctor", "--config", config, "--db", agent.DatabasePath);
 

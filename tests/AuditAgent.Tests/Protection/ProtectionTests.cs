@@ -114,8 +114,7 @@ public sealed class ProtectionTests
         await agent.ScanAsync();
         var newKey = (await Cli.CliTests.RunAsync("keys", "new")).Output.Trim();
         await File.AppendAllTextAsync(keyFile, newKey + "\n");
-        var config = Path.Combine(folder.Path, "settings.json");
-        await File.WriteAllTextAsync(config, System.Text.Json.JsonSerializer.Serialize(new { Protection = new { KeyFile = keyFile } }));
+        var config = await folder.WriteSettingsAsync(new { Protection = new { KeyFile = keyFile } });
 
         var status = await Cli.CliTests.RunAsync("keys", "status", "--db", agent.DatabasePath, "--config", config);
         var rewrap = await Cli.CliTests.RunAsync("keys", "rewrap", "--db", agent.DatabasePath, "--config", config);
@@ -163,20 +162,14 @@ public sealed class ProtectionTests
     [Fact]
     public async Task PostgreSqlWithoutAKeyRing_IsRefusedNamingTheSettings()
     {
-        var (code, _, error) = await Cli.CliTests.RunAsync("status", "--config", await WriteConfigAsync(new
+        using var folder = new TempFolder();
+        var (code, _, error) = await Cli.CliTests.RunAsync("status", "--config", await folder.WriteSettingsAsync(new
         {
             Storage = new { Provider = "PostgreSql", ConnectionString = "Host=127.0.0.1;Database=auditagent;Username=auditagent" },
         }));
 
         Assert.NotEqual(0, code);
         Assert.Contains("Protection:KeyFile, Protection:Key or Protection:KeyVaultUri is required with PostgreSQL", error, StringComparison.Ordinal);
-    }
-
-    private static async Task<string> WriteConfigAsync(object settings)
-    {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("auditagent-config-").FullName, "settings.json");
-        await File.WriteAllTextAsync(path, System.Text.Json.JsonSerializer.Serialize(settings));
-        return path;
     }
 
     /// <summary>Everything the database holds, as text: the SQLite files' bytes, or every text column in PostgreSQL.</summary>

@@ -17,15 +17,7 @@ namespace AuditAgent.Tests.Scanning;
 /// </summary>
 public sealed class CrashSuite(ITestOutputHelper output)
 {
-    private static readonly Dictionary<string, string?> Mail = new()
-    {
-        ["Notifications:Transport"] = "Graph",
-        ["Notifications:SenderMailbox"] = "auditagent@contoso.com",
-        ["Notifications:DigestRecipients:0"] = "security@contoso.com",
-        ["Notifications:SecurityContact"] = "sam@contoso.com",
-        ["Notifications:FallbackEscalationContact"] = "privacy@contoso.com",
-        ["Graph:PageSize"] = "10",
-    };
+    private static readonly Dictionary<string, string?> Mail = Worker.NotificationTests.Mail(new() { ["Graph:PageSize"] = "10" });
 
     [SkippableTheory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
@@ -121,22 +113,17 @@ public sealed class CrashSuite(ITestOutputHelper output)
         Volatile.Write(ref killSend, false);
         await RunChildAsync(null, "escalate");
 
-        var result = await ResultAsync(agent);
-        var differences = Diff(reference.Findings, result.Findings) + Diff(reference.Incidents, result.Incidents) + Math.Abs(reference.Mails - result.Mails);
+        var result = await Outcome.OfAsync(agent);
+        var differences = result.DifferencesFrom(reference.Outcome);
         if (differences > 0)
         {
-            output.WriteLine($"seed {seed} on {backend}: findings {result.Findings.Count} (reference {reference.Findings.Count}), incidents {result.Incidents.Count} ({reference.Incidents.Count}), mails {result.Mails} ({reference.Mails})");
-            output.WriteLine("  only in the reference: " + string.Join("; ", reference.Findings.Except(result.Findings).Concat(reference.Incidents.Except(result.Incidents))));
-            output.WriteLine("  only after the kills: " + string.Join("; ", result.Findings.Except(reference.Findings).Concat(result.Incidents.Except(reference.Incidents))));
+            output.WriteLine($"seed {seed} on {backend}: {result.Describe(reference.Outcome)}");
         }
 
         figures.Difference(differences);
     }
 
-    private static int Diff(List<string> expected, List<string> actual) =>
-        expected.Except(actual).Count() + actual.Except(expected).Count() + Math.Abs(expected.Count - actual.Count);
-
-    private static async Task<(List<string> Findings, List<string> Incidents, int Mails, long Requests)> ReferenceAsync(int seed)
+    private static async Task<(Outcome Outcome, long Requests)> ReferenceAsync(int seed)
     {
         await using var alone = await AgentHarness.StartAsync(SeededTenant(seed).Tenant, settings: Mail);
         await alone.ScanAndProcessAsync();
@@ -144,17 +131,6 @@ public sealed class CrashSuite(ITestOutputHelper output)
         await alone.Services.GetRequiredService<DigestService>().SendAsync(CancellationToken.None);
         var escalations = await alone.Services.GetRequiredService<EscalationService>().RunAsync(CancellationToken.None);
         Assert.True(escalations.Delivery.Sent > 0, "the seeded tenant should have incidents to escalate");
-        var (findings, incidents, mails) = await ResultAsync(alone);
-        return (findings, incidents, mails, requests);
-    }
-
-    private static async Task<(List<string> Findings, List<string> Incidents, int Mails)> ResultAsync(AgentHarness agent)
-    {
-        // Copies of one message in several mailboxes: whichever is read first is called the blast, the others
-        // copies, and a restart can change which one that is. Everything else must be identical.
-        var findings = (await agent.FindingsAsync()).Select(f => $"{f.MailboxId}/{f.GraphMessageId}/{(f.Role == "copy" ? "blast" : f.Role)}/{f.Severity}/{f.SuppressionReason}")
-            .Order(StringComparer.Ordinal).ToList();
-        var incidents = (await agent.IncidentsAsync()).Select(i => $"{i.SenderAddress}|{i.Subject}|{i.ExposedCount}|{i.Severity}|{i.Status}").Order(StringComparer.Ordinal).ToList();
-        return (findings, incidents, agent.Simulator.Tenant.SentMail.Count);
+        return (await Outcome.OfAsync(alone), requests);
     }
 }

@@ -150,6 +150,14 @@ public sealed class TempFolder : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Writes <paramref name="settings"/> as settings.json in this folder, for a command's --config.</summary>
+    public async Task<string> WriteSettingsAsync(object settings)
+    {
+        var file = System.IO.Path.Combine(Path, "settings.json");
+        await File.WriteAllTextAsync(file, System.Text.Json.JsonSerializer.Serialize(settings));
+        return file;
+    }
+
     public void Dispose()
     {
         try

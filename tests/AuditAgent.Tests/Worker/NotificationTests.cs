@@ -11,7 +11,8 @@ namespace AuditAgent.Tests.Worker;
 /// <summary>The daily digest and the escalations, sent through the simulator's Graph sendMail.</summary>
 public class NotificationTests
 {
-    private static Dictionary<string, string?> Mail(Dictionary<string, string?>? more = null)
+    /// <summary>Mail through Graph from auditagent@contoso.com, with every contact set.</summary>
+    internal static Dictionary<string, string?> Mail(Dictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>
         {
