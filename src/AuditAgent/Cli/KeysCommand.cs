@@ -21,25 +21,23 @@ internal static class KeysCommand
         {
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             var protector = host.Services.GetRequiredService<RecipientProtector>();
-            var ring = await protector.LoadRingAsync(ct);
-            var sealedBy = await protector.SealedByKeyAsync(ct);
+            var report = await protector.ReportAsync(ct);
+            var (ring, sealedBy) = report;
             await terminal.Output.WriteLineAsync($"Key ring from {protector.Source}:");
             foreach (var id in ring.Ids)
             {
                 await terminal.Output.WriteLineAsync($"  {id}{(id == ring.CurrentId ? " (current)" : "")}: seals {sealedBy.GetValueOrDefault(id)} stored values");
             }
 
-            var missing = sealedBy.Keys.Except(ring.Ids).ToList();
-            foreach (var id in missing)
+            foreach (var id in report.Missing)
             {
                 await terminal.Output.WriteLineAsync($"  {id}: NOT IN THE RING, seals {sealedBy[id]} stored values that cannot be read");
             }
 
-            var old = ring.Ids.Where(id => id != ring.CurrentId && sealedBy.GetValueOrDefault(id) > 0).ToList();
-            await terminal.Output.WriteLineAsync(old.Count > 0
+            await terminal.Output.WriteLineAsync(report.Older.Count > 0
                 ? "Older keys still seal data: run `auditagent keys rewrap`, then they can be removed from the ring."
                 : ring.Ids.Count > 1 ? "Only the current key seals data: the older keys can be removed from the ring." : "Nothing to rotate.");
-            return missing.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+            return report.Missing.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
         }));
 
         var rewrap = new Command("rewrap", "Re-seal everything sealed with an older key with the current (last) key. Safe to stop and run again.");
@@ -48,7 +46,7 @@ internal static class KeysCommand
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             var protector = host.Services.GetRequiredService<RecipientProtector>();
             var count = await protector.RewrapAsync(ct);
-            var ring = await protector.LoadRingAsync(ct);
+            var ring = (await protector.GetAsync(ct)).Ring;
             await terminal.Output.WriteLineAsync($"Re-sealed {count} values with key {ring.CurrentId}; the older keys can now be removed from the ring.");
             return ExitCodes.Ok;
         }));

@@ -190,13 +190,11 @@ public sealed class Doctor(IServiceProvider services)
         var protector = services.GetRequiredService<Protection.RecipientProtector>();
         try
         {
-            var cipher = await protector.GetAsync(ct);
-            var sealedBy = await protector.SealedByKeyAsync(ct);
-            var missing = sealedBy.Keys.Except(cipher.Ring.Ids).ToList();
-            results.Add(missing.Count > 0
-                ? new CheckResult("Key ring", CheckStatus.Fail, $"{missing.Sum(k => sealedBy[k])} stored values are sealed with keys not in the ring: {string.Join(", ", missing)}", Fix)
+            var report = await protector.ReportAsync(ct);
+            results.Add(report.Missing.Count > 0
+                ? new CheckResult("Key ring", CheckStatus.Fail, $"{report.Missing.Sum(k => report.SealedBy[k])} stored values are sealed with keys not in the ring: {string.Join(", ", report.Missing)}", Fix)
                 : new CheckResult("Key ring", CheckStatus.Pass,
-                    $"{cipher.Ring.Ids.Count} key(s) from {protector.Source}, current {cipher.Ring.CurrentId}; opens all {sealedBy.Values.Sum()} stored values"));
+                    $"{report.Ring.Ids.Count} key(s) from {protector.Source}, current {report.Ring.CurrentId}; opens all {report.SealedBy.Values.Sum()} stored values"));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -9,6 +9,16 @@ using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Protection;
 
+/// <summary>The ring in use and how many stored values each key id seals (the hash key included).</summary>
+public sealed record KeyRingReport(KeyRing Ring, IReadOnlyDictionary<string, int> SealedBy)
+{
+    /// <summary>Keys that seal stored values but are not in the ring: those values cannot be read.</summary>
+    public IReadOnlyList<string> Missing => SealedBy.Keys.Except(Ring.Ids).ToList();
+
+    /// <summary>Older keys of the ring that still seal values (`keys rewrap` moves them to the current key).</summary>
+    public IReadOnlyList<string> Older => Ring.Ids.Where(id => id != Ring.CurrentId && SealedBy.GetValueOrDefault(id) > 0).ToList();
+}
+
 /// <summary>Loads the key ring from its source and the database's hash key, once per process.</summary>
 public sealed class RecipientProtector(
     Database database,
@@ -54,9 +64,9 @@ public sealed class RecipientProtector(
     }
 
     /// <summary>How many stored values each key sealed (the hash key included), to know when an old key can go.</summary>
-    public async Task<IReadOnlyDictionary<string, int>> SealedByKeyAsync(CancellationToken ct)
+    public async Task<KeyRingReport> ReportAsync(CancellationToken ct)
     {
-        await GetAsync(ct);
+        var cipher = await GetAsync(ct);
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<(string KeyId, int Count)>(new CommandDefinition(
             """
@@ -66,7 +76,7 @@ public sealed class RecipientProtector(
             GROUP BY substr(sealed, 4, 8)
             """,
             commandTimeout: database.CommandTimeout, cancellationToken: ct));
-        return rows.ToDictionary(r => r.KeyId, r => r.Count, StringComparer.Ordinal);
+        return new KeyRingReport(cipher.Ring, rows.ToDictionary(r => r.KeyId, r => r.Count, StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -136,7 +146,7 @@ public sealed class RecipientProtector(
 
     private string DefaultKeyFile => database.Path + ".key";
 
-    public async Task<KeyRing> LoadRingAsync(CancellationToken ct)
+    private async Task<KeyRing> LoadRingAsync(CancellationToken ct)
     {
         var o = options.Value;
         if (!string.IsNullOrWhiteSpace(o.KeyFile))

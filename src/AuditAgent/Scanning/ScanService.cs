@@ -133,20 +133,20 @@ public sealed class ScanService(
         {
             await work(stats, ct);
             var summary = stats.Summary(runId, started, time.GetUtcNow());
-            await store.FinishRunAsync(runId, new ScanRunResult(summary.FinishedAt, summary.Status, summary.Mailboxes, summary.Failures.Count,
-                summary.Messages, summary.MalformedMessages, summary.UnresolvableRecipients, summary.NewFindings, summary.Resyncs, null), CancellationToken.None);
+            await FinishRunAsync(runId, summary, summary.Status, null);
             return summary;
         }
         catch (Exception ex)
         {
-            var status = ex is OperationCanceledException ? "cancelled" : "failed";
-            var s = stats.Summary(runId, started, time.GetUtcNow());
             var error = ex is OperationCanceledException && ct.IsCancellationRequested ? "stopped before the end; the next scan resumes" : GraphErrors.Describe(ex);
-            await store.FinishRunAsync(runId, new ScanRunResult(s.FinishedAt, status, s.Mailboxes, s.Failures.Count, s.Messages,
-                s.MalformedMessages, s.UnresolvableRecipients, s.NewFindings, s.Resyncs, error), CancellationToken.None);
+            await FinishRunAsync(runId, stats.Summary(runId, started, time.GetUtcNow()), ex is OperationCanceledException ? "cancelled" : "failed", error);
             throw;
         }
     }
+
+    private Task FinishRunAsync(long runId, ScanSummary s, string status, string? error) =>
+        store.FinishRunAsync(runId, new ScanRunResult(s.FinishedAt, status, s.Mailboxes, s.Failures.Count, s.Messages,
+            s.MalformedMessages, s.UnresolvableRecipients, s.NewFindings, s.Resyncs, error), CancellationToken.None);
 
     /// <summary>
     /// Leases and scans mailboxes of the cycle until none is left to lease, then waits while other agents

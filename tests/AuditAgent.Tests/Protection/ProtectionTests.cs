@@ -85,7 +85,7 @@ public sealed class ProtectionTests
         t.Send(ann, "Apologies for our previous email", Now.AddDays(-3), list.Take(20).ToList());
         await agent.ScanAndProcessAsync();
         var protector = agent.Services.GetRequiredService<RecipientProtector>();
-        var before = await protector.SealedByKeyAsync(default);
+        var before = (await protector.ReportAsync(default)).SealedBy;
         Assert.Equal(2, before.Count);
 
         var rewrapped = await protector.RewrapAsync(default);
@@ -93,7 +93,7 @@ public sealed class ProtectionTests
         await agent.RestartAsync();
 
         Assert.Equal(31, rewrapped); // 30 recipients of the first message and the hash key
-        var after = await agent.Services.GetRequiredService<RecipientProtector>().SealedByKeyAsync(default);
+        var after = (await agent.Services.GetRequiredService<RecipientProtector>().ReportAsync(default)).SealedBy;
         Assert.Equal(50 + 1, Assert.Single(after).Value);
         var reopened = Assert.Single(await agent.IncidentsAsync());
         Assert.True(reopened.ReExposed, "the apology matched the first message's people across the rotation");
