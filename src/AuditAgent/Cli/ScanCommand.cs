@@ -46,19 +46,20 @@ internal static class ScanCommand
         finally
         {
             // A one-off scan leaves the cluster view when it ends, so `status` does not count it as a live agent.
-            await CheckOutAsync(services.GetRequiredService<ClusterStore>(), services.GetRequiredService<TimeProvider>());
+            await CheckOutAsync(services.GetRequiredService<ClusterStore>(), services.GetRequiredService<TimeProvider>(), terminal);
         }
     }
 
-    private static async Task CheckOutAsync(ClusterStore cluster, TimeProvider time)
+    private static async Task CheckOutAsync(ClusterStore cluster, TimeProvider time, Terminal terminal)
     {
         try
         {
             await cluster.CheckOutAsync(time.GetUtcNow(), CancellationToken.None);
         }
-        catch (System.Data.Common.DbException)
+        catch (System.Data.Common.DbException ex)
         {
-            // The scan's own outcome (and any database error) is what the user needs to see.
+            // After the scan's own outcome: `status` will show this agent as silent rather than stopped.
+            await terminal.Error.WriteLineAsync($"warning: could not record that this scan stopped: {Terminal.Safe(ex.Message, 200)}");
         }
     }
 

@@ -57,7 +57,11 @@ public sealed record AgentInstanceRow
 public sealed record CycleShare(string Agent, int Covered, int Leased);
 
 /// <summary>The agents using this database (seen in the last day) and how the latest cycle is shared among them.</summary>
-public sealed record ClusterStatus(IReadOnlyList<AgentInstanceRow> Agents, ScanCycle? Cycle, int Covered, IReadOnlyList<CycleShare> Shares);
+public sealed record ClusterStatus(IReadOnlyList<AgentInstanceRow> Agents, ScanCycle? Cycle, IReadOnlyList<CycleShare> Shares)
+{
+    /// <summary>Mailboxes of the cycle covered so far, by any agent.</summary>
+    public int Covered => Shares.Sum(s => s.Covered);
+}
 
 public sealed record AgentStatus(
     ClusterStatus Cluster,
@@ -92,7 +96,7 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
         var cycle = await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql("SELECT * FROM scan_cycles ORDER BY id DESC LIMIT 1"));
         if (cycle is null)
         {
-            return new ClusterStatus(agents, null, 0, []);
+            return new ClusterStatus(agents, null, []);
         }
 
         var covered = (await c.QueryAsync<(string Agent, int Count)>(Sql(
@@ -107,6 +111,6 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
         var shares = covered.Select(x => x.Agent).Union(leased.Select(x => x.Agent)).Order(StringComparer.Ordinal)
             .Select(a => new CycleShare(a, covered.FirstOrDefault(x => x.Agent == a).Count, leased.FirstOrDefault(x => x.Agent == a).Count))
             .ToList();
-        return new ClusterStatus(agents, cycle, covered.Sum(x => x.Count), shares);
+        return new ClusterStatus(agents, cycle, shares);
     }
 }
