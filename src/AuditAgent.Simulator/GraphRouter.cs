@@ -16,6 +16,9 @@ internal sealed record SimRequest(
 
 internal sealed record SimResponse(int Status, IReadOnlyDictionary<string, string> Headers, byte[]? Body)
 {
+    /// <summary>How the server sends it (stalled and trickled bodies are the server's job).</summary>
+    public SimWire Wire { get; init; }
+
     public static SimResponse Json(int status, byte[] body) =>
         new(status, new Dictionary<string, string> { ["Content-Type"] = "application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8" }, body);
 }
@@ -30,7 +33,27 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
     private readonly Random _faults = new(options.FaultSeed);
     private readonly Dictionary<string, int> _inFlight = new(StringComparer.OrdinalIgnoreCase);
 
-    public Task<SimResponse> HandleAsync(SimRequest request, CancellationToken ct)
+    public async Task<SimResponse> HandleAsync(SimRequest request, CancellationToken ct)
+    {
+        var response = await DispatchAsync(request, ct);
+        return response.Wire == SimWire.RepeatedLink ? WithRepeatedLink(request, response) : response;
+    }
+
+    /// <summary>The page with its @odata.nextLink pointing back at the request itself.</summary>
+    private static SimResponse WithRepeatedLink(SimRequest request, SimResponse response)
+    {
+        if (response.Status != 200 || response.Body is null || JsonNode.Parse(response.Body) is not JsonObject page)
+        {
+            return response with { Wire = SimWire.Whole };
+        }
+
+        var query = string.Join('&', request.Query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value)}"));
+        page.Remove("@odata.deltaLink");
+        page["@odata.nextLink"] = request.BaseUrl + request.Path + (query.Length > 0 ? "?" + query : "");
+        return response with { Body = System.Text.Encoding.UTF8.GetBytes(page.ToJsonString()), Wire = SimWire.Whole };
+    }
+
+    private Task<SimResponse> DispatchAsync(SimRequest request, CancellationToken ct)
     {
         var segments = Segments(request.Path);
         var get = request.Method.Equals("GET", StringComparison.OrdinalIgnoreCase);
@@ -143,6 +166,12 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             {
                 return Fault(forced.Status, forced.Code, forced.Message, forced.RetryAfter ?? forced.RetryAfterSeconds?.ToString(CultureInfo.InvariantCulture));
             }
+
+            if (forced.Wire != SimWire.Whole)
+            {
+                await DelayAsync(ct);
+                return handle() with { Wire = forced.Wire };
+            }
         }
 
         if (options.FaultRate > 0)
@@ -227,7 +256,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
     private SimResponse Users(SimRequest request)
     {
         var select = Select(request);
-        var top = Math.Clamp(IntQuery(request, "$top") ?? 100, 1, 999);
+        var top = Math.Clamp(IntQuery(request, "$top") ?? 100, 1, options.MaxUsersPageSize);
         var skip = request.Query.TryGetValue("$skiptoken", out var token) && int.TryParse(token, CultureInfo.InvariantCulture, out var s) ? s : 0;
         var page = tenant.Users.Skip(skip).Take(top).ToList();
         return SimResponse.Json(200, GraphJson.Write(w =>
@@ -459,6 +488,8 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
         }
 
         await Task.WhenAll(results.Values);
+        // A part that stalls or trickles holds up the whole batch answer.
+        var wire = results.Values.Select(r => r.Result.Wire).FirstOrDefault(w => w is SimWire.StalledBody or SimWire.TrickledBody);
         return SimResponse.Json(200, GraphJson.Write(w =>
         {
             w.WriteStartObject();
@@ -487,7 +518,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
 
             w.WriteEndArray();
             w.WriteEndObject();
-        }));
+        })) with { Wire = wire };
     }
 
     private async Task<SimResponse> RunPartAsync(JsonObject part, List<Task<SimResponse>> dependencies, string baseUrl, CancellationToken ct)

@@ -28,6 +28,9 @@ public sealed record SimulatorOptions
     /// <summary>The largest page odata.maxpagesize may ask for on messages (Graph's own maximum is unconfirmed).</summary>
     public int MaxPageSize { get; init; } = 1000;
 
+    /// <summary>The most users one page of /users holds ($top is honoured up to this; Graph's own maximum is 999).</summary>
+    public int MaxUsersPageSize { get; init; } = 999;
+
     /// <summary>Application permissions carried in the token's roles claim.</summary>
     public IReadOnlyList<string> Roles { get; init; } = ["Mail.ReadBasic.All", "User.Read.All", "Domain.Read.All", "Mail.Send"];
 
@@ -52,6 +55,27 @@ public sealed record SimFault(int Status, string Code, string Message, int? Retr
     /// <summary>How long to wait before answering (a slow Graph). With <see cref="Status"/> 0 the real answer follows.</summary>
     public TimeSpan Stall { get; init; }
 
+    /// <summary>How the answer travels (with <see cref="Status"/> 0, the real answer): whole, stalled, trickled, or with a link that repeats.</summary>
+    public SimWire Wire { get; init; }
+
     /// <summary>Only a stall: the operation is then answered normally.</summary>
     public static SimFault Slow(TimeSpan stall) => new(0, "", "") { Stall = stall };
+
+    /// <summary>The real answer, delivered the given way.</summary>
+    public static SimFault Delivered(SimWire wire) => new(0, "", "") { Wire = wire };
+}
+
+/// <summary>Ways a network or a broken Graph front end delivers an answer (a $batch inherits its parts' stalls).</summary>
+public enum SimWire
+{
+    Whole,
+
+    /// <summary>Headers and <c>{"value":[</c>, then nothing until the client gives up.</summary>
+    StalledBody,
+
+    /// <summary>The body one byte every half second.</summary>
+    TrickledBody,
+
+    /// <summary>The page as usual, but its @odata.nextLink is the request's own URL: paging never advances.</summary>
+    RepeatedLink,
 }

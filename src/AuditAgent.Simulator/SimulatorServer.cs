@@ -159,7 +159,37 @@ public sealed class SimulatorServer : IAsyncDisposable
         if (response.Body is { } bytes)
         {
             context.Response.ContentLength = bytes.Length;
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+            switch (response.Wire)
+            {
+                case SimWire.StalledBody:
+                    await SendThenWaitAsync(context, bytes.AsMemory(0, Math.Min(bytes.Length - 1, 10)), Timeout.InfiniteTimeSpan);
+                    break;
+                case SimWire.TrickledBody:
+                    for (var i = 0; i < bytes.Length && !context.RequestAborted.IsCancellationRequested; i++)
+                    {
+                        await SendThenWaitAsync(context, bytes.AsMemory(i, 1), TimeSpan.FromMilliseconds(500));
+                    }
+
+                    break;
+                default:
+                    await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Sends part of a body and waits (until the client gives up, when that is sooner).</summary>
+    private static async Task SendThenWaitAsync(HttpContext context, ReadOnlyMemory<byte> part, TimeSpan wait)
+    {
+        try
+        {
+            await context.Response.Body.WriteAsync(part, context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(wait, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client gave up (its deadline), or the simulator is stopping.
         }
     }
 

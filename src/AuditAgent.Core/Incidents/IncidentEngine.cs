@@ -165,6 +165,13 @@ public static class IncidentEngine
 
         private void Place(ExposureInput f)
         {
+            // Stored by an older version that did not check sent times: kept, but out of every window.
+            if (!SentTimes.IsPlausible(f.SentAt, context.Now))
+            {
+                _outcomes.Add(new FindingOutcome(f.FindingId, null, null, $"not assessed: {SentTimes.Describe(f.SentAt)}"));
+                return;
+            }
+
             if (f.InternetMessageId is { } id && _known.TryGetValue(id, out var seen))
             {
                 var copyOf = seen.IncidentKey is { } k ? _incidents.FirstOrDefault(i => i.Key == k) : null;

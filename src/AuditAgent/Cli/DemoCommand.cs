@@ -37,9 +37,8 @@ internal static class DemoCommand
             };
             using var host = AppHost.Build(null, overrides, ScanCommand.LogLevelFor(parse, terminal), embeddedOnly: true);
             await terminal.Error.WriteLineAsync($"Simulated tenant at {simulator.BaseUrl} ({simTenant.Users.Count} users).");
-            var summary = await ScanCommand.RunScanAsync(host.Services, terminal, ct);
+            var (summary, incidentRun) = await ScanCommand.RunScanAsync(host.Services, terminal, ct);
             await host.Services.GetRequiredService<Database>().SetMetaAsync("created_by", DemoMarker, ct);
-            var incidentRun = await host.Services.GetRequiredService<IncidentService>().ProcessAsync(ct);
 
             var rows = await host.Services.GetRequiredService<FindingQueries>().ListAsync(ct);
             FindingsCommand.PrintTable(terminal, rows);

@@ -17,8 +17,7 @@ internal static class ScanCommand
         {
             var overrides = CommandLine.DbOverride(parse);
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, LogLevelFor(parse, terminal));
-            var summary = await RunScanAsync(host.Services, terminal, ct);
-            var incidents = await host.Services.GetRequiredService<IncidentService>().ProcessAsync(ct);
+            var (summary, incidents) = await RunScanAsync(host.Services, terminal, ct);
             PrintSummary(terminal, summary, incidents, host.Services.GetRequiredService<Database>().Path);
             return summary.Status switch
             {
@@ -33,15 +32,15 @@ internal static class ScanCommand
     internal static LogLevel LogLevelFor(ParseResult parse, Terminal terminal) =>
         parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Information : terminal.Interactive ? LogLevel.Error : LogLevel.Warning;
 
-    /// <summary>Migrates the database and scans, with a progress bar on a terminal and plain lines otherwise.</summary>
-    internal static async Task<ScanSummary> RunScanAsync(IServiceProvider services, Terminal terminal, CancellationToken ct)
+    /// <summary>Migrates the database, scans (a progress bar on a terminal, plain lines otherwise) and processes incidents.</summary>
+    internal static async Task<ScanOutcome> RunScanAsync(IServiceProvider services, Terminal terminal, CancellationToken ct)
     {
         // Every section, the playbook file included, is checked before any work starts.
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
         await services.GetRequiredService<Database>().MigrateAsync(ct);
         try
         {
-            return await ScanWithProgressAsync(services.GetRequiredService<ScanService>(), terminal, ct);
+            return await ScanWithProgressAsync(services.GetRequiredService<ScanPipeline>(), terminal, ct);
         }
         finally
         {
@@ -63,7 +62,7 @@ internal static class ScanCommand
         }
     }
 
-    private static async Task<ScanSummary> ScanWithProgressAsync(ScanService scanner, Terminal terminal, CancellationToken ct)
+    private static async Task<ScanOutcome> ScanWithProgressAsync(ScanPipeline scanner, Terminal terminal, CancellationToken ct)
     {
         if (!terminal.Interactive)
         {
@@ -81,7 +80,7 @@ internal static class ScanCommand
             return await scanner.RunAsync(progress, ct);
         }
 
-        ScanSummary? summary = null;
+        ScanOutcome? summary = null;
         var started = DateTime.UtcNow;
         await terminal.Ansi(terminal.Error).Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -109,7 +108,7 @@ internal static class ScanCommand
         if (summary.MalformedMessages > 0 || summary.UnresolvableRecipients > 0 || summary.Resyncs > 0)
         {
             terminal.Output.WriteLine(
-                $"Skipped {summary.MalformedMessages} malformed messages; ignored {summary.UnresolvableRecipients} recipients without an SMTP address; {summary.Resyncs} mailboxes started a new sync.");
+                $"Skipped {summary.MalformedMessages} malformed messages (unreadable, an impossible sent time, or one id with different recipients); ignored {summary.UnresolvableRecipients} recipients without an SMTP address; {summary.Resyncs} mailboxes started a new sync.");
         }
 
         terminal.Output.WriteLine(

@@ -80,7 +80,14 @@ internal static class StatusCommand
                         status.Cluster.Shares,
                     },
                     status.LastScan,
-                    Mailboxes = new { Total = status.Mailboxes.Count, Failing = failing, NeverSynced = lagging.Count(l => l.LagHours is null), Lag = lagging },
+                    Mailboxes = new
+                    {
+                        Total = status.Mailboxes.Count,
+                        Failing = failing,
+                        NeverSynced = lagging.Count(l => l.LagHours is null),
+                        Lag = lagging,
+                        Skipping = status.Mailboxes.Where(m => m.SkippedMessages > 0).Select(m => new { m.Address, m.SkippedMessages }),
+                    },
                     status.OpenIncidents,
                     Jobs = jobs,
                     status.Outbox,
@@ -102,6 +109,16 @@ internal static class StatusCommand
             foreach (var f in failing.Take(20))
             {
                 await o.WriteLineAsync($"  {Terminal.Safe(f.Address)}: {Terminal.Safe(f.LastError, 200)} ({T(f.LastErrorAt)})");
+            }
+
+            var skipping = status.Mailboxes.Where(m => m.SkippedMessages > 0).OrderByDescending(m => m.SkippedMessages).ToList();
+            if (skipping.Count > 0)
+            {
+                await o.WriteLineAsync($"Skipped messages (malformed, impossible sent times, or one id with different recipients) in {skipping.Count} mailboxes:");
+                foreach (var m in skipping.Take(20))
+                {
+                    await o.WriteLineAsync($"  {Terminal.Safe(m.Address)}: {m.SkippedMessages}");
+                }
             }
 
             await o.WriteLineAsync("Open incidents: " + string.Join(", ", Severities.Select(s => $"{status.OpenIncidents.GetValueOrDefault(s)} {s}")));

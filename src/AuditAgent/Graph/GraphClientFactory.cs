@@ -33,7 +33,9 @@ public static class GraphClientFactory
             AutomaticDecompression = DecompressionMethods.All,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         });
-        httpClient.Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
+        // Each attempt has its own deadline over the whole response (ResponseDeadlineHandler); retries are
+        // bounded by Graph:MaxRetries and Graph:MaxRetryAfterSeconds, so no overall timeout is needed.
+        httpClient.Timeout = Timeout.InfiniteTimeSpan;
         return new GraphServiceClient(httpClient, auth, baseUrl);
     }
 
@@ -57,8 +59,10 @@ public static class GraphClientFactory
             handlers.Add(retry);
         }
 
-        // Innermost: the retry handler above it sees Graph's decimal Retry-After as whole seconds.
-        handlers.Add(new RetryAfterNormalizer());
+        // Under the retry handler: it sees Graph's decimal Retry-After as whole seconds, never waits
+        // longer than allowed, and each of its attempts has one deadline over the whole response.
+        handlers.Add(new RetryAfterNormalizer(options.MaxRetryAfterSeconds));
+        handlers.Add(new ResponseDeadlineHandler(TimeSpan.FromSeconds(options.TimeoutSeconds), options.MaxResponseMegabytes * 1024L * 1024L));
         return handlers;
     }
 

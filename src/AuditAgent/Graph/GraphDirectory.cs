@@ -34,6 +34,7 @@ public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, T
             retries,
             retryDelay,
             ct);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         while (page is not null)
         {
             foreach (var user in page.Value ?? [])
@@ -44,6 +45,11 @@ public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, T
                 }
             }
 
+            if (page.OdataNextLink is { } link && !seen.Add(link))
+            {
+                throw new EndlessPagingException($"Graph sent the same @odata.nextLink twice while listing users (after {result.Count} mailboxes); the directory listing cannot finish");
+            }
+
             page = page.OdataNextLink is { } next
                 ? await TransientRetry.RunAsync(() => client.Users.WithUrl(next).GetAsync(cancellationToken: ct), retries, retryDelay, ct)
                 : null;
@@ -52,6 +58,9 @@ public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, T
         return result;
     }
 }
+
+/// <summary>Graph sent an @odata.nextLink it had sent before: following it would never end.</summary>
+public sealed class EndlessPagingException(string message) : ExplainedException(message);
 
 /// <summary>Turns Graph failures into the facts the scanner acts on, without message content.</summary>
 public static class GraphErrors
@@ -75,6 +84,7 @@ public static class GraphErrors
         Microsoft.Kiota.Abstractions.ApiException a => $"Graph answered {a.ResponseStatusCode}: {a.Message}",
         AggregateException { InnerExceptions.Count: > 0 } agg when agg.Message.Contains("retries", StringComparison.OrdinalIgnoreCase) =>
             $"Graph kept throttling or failing after the SDK's retries ({Describe(agg.InnerExceptions[0])})",
+        GraphTimeoutException or ExplainedException => ex.Message,
         HttpRequestException h => $"Graph unreachable: {h.Message}",
         TaskCanceledException => "Graph did not answer within the timeout",
         Azure.Identity.AuthenticationFailedException auth => $"Could not get a token: {auth.Message.Split('\n')[0]}",

@@ -20,10 +20,10 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 /// <summary>
 /// Reads Sent Items through the delta query with only the properties detection needs (these are all
 /// within Mail.ReadBasic.All) and large pages, through the SDK's request builders, auth and retry
-/// handlers. Each message is read on its own, so one malformed message is counted and skipped
-/// instead of failing its page.
+/// handlers. Each message is read on its own, so one malformed message (a wrong JSON type, or a sent
+/// time that cannot be true) is counted and skipped instead of failing its page.
 /// </summary>
-public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int retries = 3, TimeSpan retryDelay = default)
+public sealed class SentItemsReader(GraphServiceClient client, int pageSize, TimeProvider time, int retries = 3, TimeSpan retryDelay = default, int maxRetryAfterSeconds = 120)
 {
     internal static readonly string[] Properties =
     [
@@ -57,7 +57,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
         await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
         using var document = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
-        return Parse(mailbox, document.RootElement);
+        return Parse(mailbox, document.RootElement, time.GetUtcNow());
     }
 
     /// <summary>
@@ -88,44 +88,43 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
                     byStep[id] = read;
                 }
 
-                BatchResponseContentCollection response;
                 try
                 {
-                    response = await client.Batch.PostAsync(batch, token);
+                    var response = await client.Batch.PostAsync(batch, token);
+                    foreach (var (id, read) in byStep)
+                    {
+                        using var part = await response.GetResponseByIdAsync(id);
+                        var status = (int)part.StatusCode;
+                        if (status is 429 or 503 or 504)
+                        {
+                            // Retried in a later batch; after the last attempt (or when Graph asks for a
+                            // longer wait than allowed) the mailbox is read on its own, where the SDK's
+                            // retry handler takes over.
+                            if (attempt < maxAttempts && RetryAfter(part) is { } wait)
+                            {
+                                throttled.Add((read, wait));
+                            }
+
+                            continue;
+                        }
+
+                        if (status is 500 or 502)
+                        {
+                            // A passing back-end error: the mailbox is read on its own, with retries.
+                            continue;
+                        }
+
+                        await using var body = await part.Content.ReadAsStreamAsync(token);
+                        using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
+                        results[read.Mailbox.Id] = part.IsSuccessStatusCode
+                            ? new BatchedRead(Parse(read.Mailbox, document.RootElement, time.GetUtcNow()), null)
+                            : new BatchedRead(null, ToError(document.RootElement, status));
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
                 {
-                    // The batch itself failed: these mailboxes are read one by one instead.
-                    return;
-                }
-
-                foreach (var (id, read) in byStep)
-                {
-                    using var part = await response.GetResponseByIdAsync(id);
-                    var status = (int)part.StatusCode;
-                    if (status is 429 or 503 or 504)
-                    {
-                        // Retried in a later batch; after the last attempt the mailbox is read on its
-                        // own, where the SDK's retry handler takes over.
-                        if (attempt < maxAttempts)
-                        {
-                            throttled.Add((read, RetryAfter(part)));
-                        }
-
-                        continue;
-                    }
-
-                    if (status is 500 or 502)
-                    {
-                        // A passing back-end error: the mailbox is read on its own, with retries.
-                        continue;
-                    }
-
-                    await using var body = await part.Content.ReadAsStreamAsync(token);
-                    using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
-                    results[read.Mailbox.Id] = part.IsSuccessStatusCode
-                        ? new BatchedRead(Parse(read.Mailbox, document.RootElement), null)
-                        : new BatchedRead(null, ToError(document.RootElement, status));
+                    // The batch failed (refused, timed out, cut off, too large): the mailboxes it did not
+                    // answer are read one by one instead.
                 }
             });
 
@@ -139,8 +138,11 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
         return results;
     }
 
-    private static TimeSpan RetryAfter(HttpResponseMessage part) =>
-        Graph.RetryAfter.Read(part.Headers) is { } delay ? TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds, 60)) : TimeSpan.FromSeconds(1);
+    /// <summary>How long a throttled $batch part waits, or null when Graph asks for longer than Graph:MaxRetryAfterSeconds.</summary>
+    private TimeSpan? RetryAfter(HttpResponseMessage part) =>
+        Graph.RetryAfter.Read(part.Headers) is { } delay
+            ? delay.TotalSeconds > maxRetryAfterSeconds ? null : delay
+            : TimeSpan.FromSeconds(1);
 
     private static ODataError ToError(JsonElement root, int status)
     {
@@ -159,7 +161,8 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
     }
 
     /// <summary>A delta page from its JSON: each message read on its own, malformed ones counted.</summary>
-    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root)
+    /// <param name="now">The clock the sent times are checked against (<see cref="SentTimes"/>).</param>
+    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root, DateTimeOffset now)
     {
         var messages = new List<SentMessage>();
         int malformed = 0, removed = 0;
@@ -173,7 +176,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, int
                     continue;
                 }
 
-                if (TryRead(mailbox, element) is { } message)
+                if (TryRead(mailbox, element) is { } message && (message.SentDateTime is not { } sent || SentTimes.IsPlausible(sent, now)))
                 {
                     messages.Add(message);
                 }

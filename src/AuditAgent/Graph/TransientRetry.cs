@@ -27,7 +27,7 @@ public static class TransientRetry
     }
 
     public static bool IsTransient(Exception ex, CancellationToken ct) =>
-        ex is HttpRequestException or IOException or JsonException
+        ex is HttpRequestException or IOException or JsonException or GraphTimeoutException
         or Microsoft.Kiota.Abstractions.ApiException { ResponseStatusCode: 500 or 502 or 503 or 504 }
         || (ex is TaskCanceledException && !ct.IsCancellationRequested);
 }

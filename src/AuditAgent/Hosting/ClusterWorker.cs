@@ -1,4 +1,3 @@
-using AuditAgent.Incidents;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Hosting;
@@ -17,7 +16,7 @@ namespace AuditAgent.Hosting;
 public sealed class ClusterWorker(
     ClusterStore cluster,
     ScanService scan,
-    IncidentService incidents,
+    ScanPipeline pipeline,
     JobRunner runner,
     IOptions<ClusterOptions> options,
     TimeProvider time,
@@ -35,8 +34,8 @@ public sealed class ClusterWorker(
                 {
                     await runner.RunAsync(JobNames.JoinScan, async ct =>
                     {
-                        var s = await scan.JoinAsync(ct);
-                        return s is null ? "this agent is already scanning" : ScanSentItemsJob.Describe(s, await incidents.ProcessAsync(ct));
+                        var outcome = await pipeline.JoinAsync(ct);
+                        return outcome is null ? "this agent is already scanning" : ScanSentItemsJob.Describe(outcome);
                     }, stoppingToken);
                 }
             }

@@ -59,22 +59,26 @@ public static class JobNames
 
 /// <summary>Scans Sent Items, then turns new findings into incidents.</summary>
 [DisallowConcurrentExecution]
-public sealed class ScanSentItemsJob(JobRunner runner, ScanService scan, IncidentService incidents) : IJob
+public sealed class ScanSentItemsJob(JobRunner runner, ScanPipeline scan) : IJob
 {
     public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
         runner.RunAsync(JobNames.Scan, async ct =>
         {
-            var s = await scan.RunAsync(null, ct);
+            var outcome = await scan.RunAsync(null, ct);
+            var s = outcome.Scan;
             if (s.Status == "failed" && s.Mailboxes > 0)
             {
                 throw new InvalidOperationException($"every mailbox failed, e.g. {s.Failures[0].Reason}");
             }
 
-            return Describe(s, await incidents.ProcessAsync(ct));
+            return Describe(outcome);
         }, cancellationToken);
 
-    internal static string Describe(ScanSummary s, IncidentRunSummary i) =>
-        $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";
+    internal static string Describe(ScanOutcome outcome)
+    {
+        var (s, i) = (outcome.Scan, outcome.Incidents);
+        return $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";
+    }
 }
 
 [DisallowConcurrentExecution]

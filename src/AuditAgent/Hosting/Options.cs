@@ -62,7 +62,14 @@ public sealed class GraphOptions
     /// <summary>Back-off base in seconds when Graph sends no Retry-After.</summary>
     public int RetryDelaySeconds { get; set; } = 3;
 
+    /// <summary>The longest a request may take, from sending it to the last byte of its answer.</summary>
     public int TimeoutSeconds { get; set; } = 100;
+
+    /// <summary>The longest Retry-After the agent waits for; Graph asking for more fails the request (the next scan retries).</summary>
+    public int MaxRetryAfterSeconds { get; set; } = 120;
+
+    /// <summary>The most one response may hold; a larger page fails its mailbox instead of filling memory.</summary>
+    public int MaxResponseMegabytes { get; set; } = 64;
 }
 
 /// <summary>Section "Scan": which mailboxes, how far back, how many at once.</summary>

@@ -57,6 +57,16 @@ internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
             errors.Add(OptionsValidation.Range(S, nameof(o.TimeoutSeconds), o.TimeoutSeconds, 1, 600));
         }
 
+        if (o.MaxRetryAfterSeconds is < 1 or > 3600)
+        {
+            errors.Add(OptionsValidation.Range(S, nameof(o.MaxRetryAfterSeconds), o.MaxRetryAfterSeconds, 1, 3600));
+        }
+
+        if (o.MaxResponseMegabytes is < 1 or > 1024)
+        {
+            errors.Add(OptionsValidation.Range(S, nameof(o.MaxResponseMegabytes), o.MaxResponseMegabytes, 1, 1024));
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

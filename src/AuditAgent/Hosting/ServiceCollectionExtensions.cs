@@ -37,6 +37,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StatusQueries>();
         services.AddSingleton<FindingQueries>();
         services.AddSingleton<ScanService>();
+        services.AddSingleton<ScanPipeline>();
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<IncidentService>();

@@ -156,7 +156,7 @@ public sealed class ScanService(
     {
         var leaseTime = TimeSpan.FromSeconds(clusterOptions.Value.LeaseSeconds);
         var g = graphOptions.Value;
-        var reader = new SentItemsReader(graph, g.PageSize, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds));
+        var reader = new SentItemsReader(graph, g.PageSize, time, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds), g.MaxRetryAfterSeconds);
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
         var lease = new MailboxLease(cycle.Id, cluster.Owner);
@@ -331,6 +331,10 @@ public sealed class ScanService(
         var clock = Stopwatch.StartNew();
         var startedOver = false;
         var messages = 0;
+        // Every link this mailbox's round has been sent on: a link that comes back would be followed forever.
+        var links = new HashSet<string>(StringComparer.Ordinal);
+        // Each message id of the round with its recipients: the same id again with other recipients is skipped and counted.
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
             while (true)
@@ -352,16 +356,32 @@ public sealed class ScanService(
                 {
                     logger.LogWarning("Graph lost the sync state of {Mailbox}; starting a new sync of the look-back window", mailbox.Address);
                     link = null;
+                    links.Clear();
+                    seen.Clear();
                     startedOver = true;
                     Interlocked.Increment(ref stats.ResyncCount);
                     continue;
                 }
 
+                if (!page.RoundComplete && !links.Add(page.NextLink))
+                {
+                    throw new EndlessPagingException($"Graph sent the same @odata.nextLink twice for this mailbox's Sent Items (after {messages} messages); this page is not stored and the next scan resumes before it");
+                }
+
                 // Recipients are sealed and hashed here, in parallel, so the single writer only writes.
                 var findings = new List<FindingWrite>();
                 var bccMessages = new List<BccWrite>();
+                var conflicting = 0;
                 foreach (var message in page.Messages)
                 {
+                    var recipients = RecipientsFingerprint(message);
+                    if (seen.TryGetValue(message.GraphMessageId, out var earlier) && earlier != recipients)
+                    {
+                        conflicting++;
+                        continue;
+                    }
+
+                    seen[message.GraphMessageId] = recipients;
                     var result = ExposureDetector.Detect(message, internalDomains, rules);
                     Interlocked.Add(ref stats.UnresolvableCount, result.UnresolvableRecipients);
                     if (result.Finding is not null)
@@ -376,13 +396,18 @@ public sealed class ScanService(
 
                 messages += page.Messages.Count;
                 Interlocked.Add(ref stats.MessageCount, page.Messages.Count);
-                Interlocked.Add(ref stats.MalformedCount, page.Malformed);
+                Interlocked.Add(ref stats.MalformedCount, page.Malformed + conflicting);
                 if (page.Malformed > 0)
                 {
                     logger.LogWarning("Skipped {Malformed} malformed messages in {Mailbox}", page.Malformed, mailbox.Address);
                 }
 
-                await queue.WriteAsync(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver), ct);
+                if (conflicting > 0)
+                {
+                    logger.LogWarning("Skipped {Conflicting} messages in {Mailbox} whose Graph id came twice with different recipients", conflicting, mailbox.Address);
+                }
+
+                await queue.WriteAsync(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver, page.Malformed + conflicting), ct);
                 startedOver = false;
                 link = page.NextLink;
                 if (page.RoundComplete)
@@ -410,6 +435,22 @@ public sealed class ScanService(
 
             await queue.WriteAsync(failure, ct);
         }
+    }
+
+    /// <summary>A hash of a message's To, Cc and Bcc addresses, in order (a replayed page gives the same one).</summary>
+    private static int RecipientsFingerprint(SentMessage message)
+    {
+        var hash = new HashCode();
+        foreach (var list in new[] { message.To, message.Cc, message.Bcc })
+        {
+            hash.Add(list.Count);
+            foreach (var r in list)
+            {
+                hash.Add(r.Address, StringComparer.OrdinalIgnoreCase);
+            }
+        }
+
+        return hash.ToHashCode();
     }
 
     private async Task WriteAsync(ChannelReader<object> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)

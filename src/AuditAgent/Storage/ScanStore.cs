@@ -11,7 +11,8 @@ public sealed record FindingWrite(Finding Finding, IReadOnlyList<Protection.Stor
 public sealed record BccWrite(BccMessage Message, string RecipientKeys);
 
 /// <summary>What one delta page produced, written with the link that follows it.</summary>
-public sealed record PageWrite(string MailboxId, IReadOnlyList<FindingWrite> Findings, IReadOnlyList<BccWrite> BccMessages, string Link, bool RoundComplete, bool StartedOver);
+/// <param name="Skipped">Messages of the page that could not be used (malformed, or a repeated id with other recipients).</param>
+public sealed record PageWrite(string MailboxId, IReadOnlyList<FindingWrite> Findings, IReadOnlyList<BccWrite> BccMessages, string Link, bool RoundComplete, bool StartedOver, int Skipped = 0);
 
 /// <summary>A mailbox that could not be scanned this time, and why (no message content).</summary>
 public sealed record MailboxFailure(string MailboxId, string Reason);
@@ -55,13 +56,14 @@ public sealed class ScanStore(Database database)
                 last_error = NULL,
                 last_error_at = NULL,
                 resyncs = resyncs + CASE WHEN @StartedOver THEN 1 ELSE 0 END,
+                skipped_messages = skipped_messages + @Skipped,
                 done_cycle = CASE WHEN @RoundComplete THEN @CycleId ELSE done_cycle END,
                 scanned_by = CASE WHEN @RoundComplete THEN @Owner ELSE scanned_by END,
                 lease_owner = CASE WHEN @RoundComplete THEN NULL ELSE lease_owner END,
                 lease_expires_at = CASE WHEN @RoundComplete THEN NULL ELSE lease_expires_at END
             WHERE id = @MailboxId AND lease_owner = @Owner
             """,
-            kept.Select(page => new { page.Link, page.RoundComplete, page.StartedOver, page.MailboxId, Now = now, lease.CycleId, lease.Owner }),
+            kept.Select(page => new { page.Link, page.RoundComplete, page.StartedOver, page.Skipped, page.MailboxId, Now = now, lease.CycleId, lease.Owner }),
             tx,
             database.CommandTimeout,
             cancellationToken: ct));
@@ -168,6 +170,20 @@ public sealed class ScanStore(Database database)
                 RunId = runId, result.FinishedAt, result.Status, result.Mailboxes, result.MailboxesFailed, result.Messages,
                 result.MalformedMessages, result.UnresolvableRecipients, result.FindingsNew, result.Resyncs, result.Error,
             },
+            commandTimeout: database.CommandTimeout,
+            cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Marks a finished run failed after the fact: incident processing, the second half of a scan, failed.
+    /// `status`, `status --check` and the digest read the run, so they all say so.
+    /// </summary>
+    public async Task FailRunAsync(long runId, string error, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE scan_runs SET status = 'failed', error = @error WHERE id = @runId",
+            new { runId, error },
             commandTimeout: database.CommandTimeout,
             cancellationToken: ct));
     }

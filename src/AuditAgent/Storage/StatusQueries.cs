@@ -34,6 +34,9 @@ public sealed record MailboxStatusRow
     public DateTimeOffset? LastErrorAt { get; init; }
 
     public int Resyncs { get; init; }
+
+    /// <summary>Messages the scan could not use (malformed, impossible dates, a repeated id with other recipients).</summary>
+    public long SkippedMessages { get; init; }
 }
 
 public sealed record AgentInstanceRow
@@ -80,7 +83,7 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
         await using var c = await database.OpenAsync(ct);
         CommandDefinition Sql(string sql) => new(sql, commandTimeout: database.CommandTimeout, cancellationToken: ct);
         var lastScan = await c.QuerySingleOrDefaultAsync<ScanRunRow>(Sql("SELECT * FROM scan_runs ORDER BY id DESC LIMIT 1"));
-        var mailboxes = (await c.QueryAsync<MailboxStatusRow>(Sql("SELECT address, last_synced_at, last_error, last_error_at, resyncs FROM mailboxes ORDER BY address"))).ToList();
+        var mailboxes = (await c.QueryAsync<MailboxStatusRow>(Sql("SELECT address, last_synced_at, last_error, last_error_at, resyncs, skipped_messages FROM mailboxes ORDER BY address"))).ToList();
         var open = (await c.QueryAsync<(string Severity, int Count)>(Sql(
             "SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE status NOT IN ('resolved', 'false-positive') GROUP BY severity"))).ToDictionary(x => x.Severity, x => x.Count);
         var outbox = (await c.QueryAsync<(string Status, int Count)>(Sql("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status"))).ToDictionary(x => x.Status, x => x.Count);

@@ -62,7 +62,7 @@ public class BadInputProperties
                 var json = $"{{\"value\":[{string.Join(",", values)}],\"@odata.deltaLink\":\"https://graph/delta\"}}";
                 using var document = JsonDocument.Parse(json);
 
-                var page = SentItemsReader.Parse(new Mailbox("u", "u@contoso.com", null), document.RootElement);
+                var page = SentItemsReader.Parse(new Mailbox("u", "u@contoso.com", null), document.RootElement, DateTimeOffset.UtcNow);
 
                 return page.Messages.Count + page.Malformed + page.Removed == messages.Count;
             });

@@ -20,7 +20,7 @@ public sealed class RetryAfterTests
         {
             Interceptor = op => op.Kind == "delta" ? new SimFault(429, "TooManyRequests", "Too many requests.") { RetryAfter = sent } : null,
         });
-        using var client = new HttpClient(new RetryAfterNormalizer { InnerHandler = new SocketsHttpHandler() });
+        using var client = new HttpClient(new RetryAfterNormalizer(120) { InnerHandler = new SocketsHttpHandler() });
         client.DefaultRequestHeaders.Authorization = new("Bearer", simulator.Token);
 
         using var response = await client.GetAsync(new Uri($"{simulator.BaseUrl}/users/{ann.Id}/mailFolders/sentitems/messages/delta"));

@@ -85,10 +85,14 @@ public sealed class AgentHarness : IAsyncDisposable
     }
 
     /// <summary>A scan followed by incident processing, as the scan command runs them.</summary>
-    public async Task<IncidentRunSummary> ScanAndProcessAsync(CancellationToken ct = default)
+    public async Task<IncidentRunSummary> ScanAndProcessAsync(CancellationToken ct = default) =>
+        (await ScanPipelineAsync(ct)).Incidents;
+
+    /// <summary>The scan and its incident processing, through the one composition every face uses.</summary>
+    public async Task<ScanOutcome> ScanPipelineAsync(CancellationToken ct = default)
     {
-        await ScanAsync(ct);
-        return await _services.GetRequiredService<IncidentService>().ProcessAsync(ct);
+        await _services.GetRequiredService<Database>().MigrateAsync(ct);
+        return await _services.GetRequiredService<ScanPipeline>().RunAsync(null, ct);
     }
 
     public Task<IReadOnlyList<IncidentRow>> IncidentsAsync() =>

@@ -1,0 +1,49 @@
+using AuditAgent.Graph;
+using AuditAgent.Incidents;
+using AuditAgent.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace AuditAgent.Scanning;
+
+/// <summary>What one scan did: the mailboxes read, then the incidents its findings opened or changed.</summary>
+public sealed record ScanOutcome(ScanSummary Scan, IncidentRunSummary Incidents);
+
+/// <summary>Incident processing failed after the scan itself: the run is recorded as failed.</summary>
+public sealed class IncidentProcessingException(string message, Exception inner) : ExplainedException(message, inner);
+
+/// <summary>
+/// A scan is two halves: read Sent Items into findings, then turn new findings into incidents. This is
+/// the one place they are put together (the scheduled job, a cluster agent joining a cycle, the scan and
+/// demo commands), so that incident processing failing is a failed scan wherever scans are reported.
+/// </summary>
+public sealed class ScanPipeline(ScanService scan, IncidentService incidents, ScanStore store, ILogger<ScanPipeline> logger)
+{
+    public async Task<ScanOutcome> RunAsync(IProgress<ScanProgress>? progress, CancellationToken ct)
+    {
+        var summary = await scan.RunAsync(progress, ct);
+        if (summary.Mailboxes == 0 && summary.Status == "succeeded")
+        {
+            logger.LogWarning("The scan covered 0 mailboxes: check Scan:IncludeMailboxes and Scan:ExcludeMailboxes, and that the app can list users");
+        }
+
+        return await ProcessAsync(summary, ct);
+    }
+
+    /// <summary>Helps with another agent's cycle; null when there was nothing to do.</summary>
+    public async Task<ScanOutcome?> JoinAsync(CancellationToken ct) =>
+        await scan.JoinAsync(ct) is { } summary ? await ProcessAsync(summary, ct) : null;
+
+    private async Task<ScanOutcome> ProcessAsync(ScanSummary summary, CancellationToken ct)
+    {
+        try
+        {
+            return new ScanOutcome(summary, await incidents.ProcessAsync(ct));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var reason = $"incident processing failed: {GraphErrors.Describe(ex)}";
+            await store.FailRunAsync(summary.RunId, reason, CancellationToken.None);
+            throw new IncidentProcessingException(reason, ex);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+using System.Text.Json.Nodes;
+using AuditAgent.Scanning;
+using AuditAgent.Simulator;
+using AuditAgent.Storage;
+using AuditAgent.Tests.Support;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuditAgent.Tests.Scanning;
+
+/// <summary>
+/// A Graph that answers in ways no well-behaved service would: impossible dates, bodies that stall or
+/// trickle, paging links that never advance, hour-long Retry-After. Each must end in a clear failure of
+/// what it touched (or a counted, skipped message), never a hang or a stuck agent.
+/// </summary>
+public sealed class HostileGraphTests
+{
+    private static readonly string[] Outsiders = [.. TenantBuilder.People(12, TenantBuilder.Companies)];
+
+    [Theory]
+    [InlineData("0001-01-01T00:00:00Z")]
+    [InlineData("0001-01-02T00:00:00+14:00")]
+    [InlineData("1989-12-31T23:59:59Z")]
+    [InlineData("far-future")]
+    public async Task Scan_MessageWithAnImpossibleSentTime_IsCountedAsMalformedWithItsMailbox_AndIncidentsStillOpen(string sent)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var bob = t.User("bob");
+        var sentText = sent == "far-future" ? DateTimeOffset.UtcNow.AddDays(3).ToString("o") : sent;
+        ann.AddSentItem(SimMessage.FromJson(RawExposure("odd-date", sentText, DateTimeOffset.UtcNow.AddHours(-2))));
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+
+        var outcome = await agent.ScanPipelineAsync();
+
+        Assert.Equal("succeeded", outcome.Scan.Status);
+        Assert.Equal(1, outcome.Scan.MalformedMessages);
+        Assert.Equal(1, outcome.Incidents.Opened);
+        Assert.Equal(["bob@contoso.com"], (await agent.FindingsAsync()).Select(f => f.MailboxAddress));
+        var status = await agent.Services.GetRequiredService<StatusQueries>().GetAsync(CancellationToken.None);
+        Assert.Equal(1, status.Mailboxes.Single(m => m.Address == "ann@contoso.com").SkippedMessages);
+        Assert.Equal(0, status.Mailboxes.Single(m => m.Address == "bob@contoso.com").SkippedMessages);
+    }
+
+    [Fact]
+    public async Task Processing_AFindingStoredWithAnImpossibleSentTime_IsSetAsideAndNeverBlocksTheOthers()
+    {
+        var t = new TenantBuilder();
+        var bob = t.User("bob");
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanPipelineAsync();
+        // As an older version stored it, before sent times were checked.
+        var database = agent.Services.GetRequiredService<Database>();
+        await using (var c = await database.OpenAsync(CancellationToken.None))
+        {
+            await c.ExecuteAsync("""
+                INSERT INTO findings (mailbox_id, graph_message_id, subject, sent_at, sender_address, visible_external_count, external_domain_count, bcc_count, detected_at)
+                VALUES ('id-bob', 'legacy', 'Old', '0001-01-01T00:00:00.000Z', 'bob@contoso.com', 12, 5, 0, '2026-01-01T00:00:00.000Z')
+                """);
+        }
+
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        var outcome = await agent.ScanPipelineAsync();
+
+        Assert.Equal(1, outcome.Incidents.Opened);
+        await using var read = await database.OpenAsync(CancellationToken.None);
+        var reason = await read.ExecuteScalarAsync<string>("SELECT suppression_reason FROM findings WHERE graph_message_id = 'legacy' AND processed_at IS NOT NULL");
+        Assert.StartsWith("not assessed: its sent time 0001-01-01", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task IncidentProcessingFailing_IsAFailedScanInStatus()
+    {
+        var t = new TenantBuilder();
+        var bob = t.User("bob");
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        AgentHarness? agent = null;
+        agent = await AgentHarness.StartAsync(t.Tenant, new SimulatorOptions
+        {
+            // While the scan reads, something breaks what incident processing needs (here: a table it reads).
+            Interceptor = op =>
+            {
+                if (op is { Kind: "delta", Sequence: 1 })
+                {
+                    using var c = agent!.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
+                    c.Execute("ALTER TABLE allowlist RENAME TO allowlist_gone");
+                }
+
+                return null;
+            },
+        });
+        await using var _ = agent;
+
+        var error = await Assert.ThrowsAsync<IncidentProcessingException>(() => agent.ScanPipelineAsync());
+
+        Assert.StartsWith("incident processing failed", error.Message, StringComparison.Ordinal);
+        var last = (await agent.Services.GetRequiredService<StatusQueries>().GetAsync(CancellationToken.None)).LastScan!;
+        Assert.Equal("failed", last.Status);
+        Assert.StartsWith("incident processing failed", last.Error, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData(SimWire.StalledBody)]
+    [InlineData(SimWire.TrickledBody)]
+    public async Task Scan_BodyThatStallsOnce_TimesOutAndIsRetried(SimWire wire)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(
+            t.Tenant,
+            new SimulatorOptions { Interceptor = op => op is { Kind: "delta", Sequence: 1 } ? SimFault.Delivered(wire) : null },
+            new Dictionary<string, string?> { ["Graph:TimeoutSeconds"] = "1" });
+
+        var summary = await agent.ScanAsync();
+
+        Assert.Equal("succeeded", summary.Status);
+        Assert.Single(await agent.FindingsAsync());
+        Assert.Equal(2, agent.Simulator.Counters.MailboxOperations("delta", ann.Id));
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData(SimWire.StalledBody)]
+    [InlineData(SimWire.TrickledBody)]
+    public async Task Scan_MailboxWhoseBodyAlwaysStalls_FailsAloneAsATimeout(SimWire wire)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var bob = t.User("bob");
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(
+            t.Tenant,
+            new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id ? SimFault.Delivered(wire) : null },
+            new Dictionary<string, string?> { ["Graph:TimeoutSeconds"] = "1", ["Graph:MaxRetries"] = "1" });
+
+        var summary = await agent.ScanAsync();
+
+        Assert.Equal("partial", summary.Status);
+        var failure = Assert.Single(summary.Failures);
+        Assert.Equal(ann.Id, failure.MailboxId);
+        Assert.Contains("did not send the whole response within 1 s", failure.Reason, StringComparison.Ordinal);
+        Assert.Single(await agent.FindingsAsync());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Scan_DeltaNextLinkThatNeverAdvances_FailsThatMailboxWithTheReason()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var bob = t.User("bob");
+        for (var i = 0; i < 6; i++)
+        {
+            t.Send(ann, $"Note {i}", TenantBuilder.Now.AddHours(-i - 1), ["partner@fabrikam.com"]);
+        }
+
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(
+            t.Tenant,
+            new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id && op.Sequence >= 2 ? SimFault.Delivered(SimWire.RepeatedLink) : null },
+            new Dictionary<string, string?> { ["Graph:PageSize"] = "2", ["Scan:BatchRescans"] = "false" });
+
+        var summary = await agent.ScanAsync();
+
+        var failure = Assert.Single(summary.Failures);
+        Assert.Equal(ann.Id, failure.MailboxId);
+        Assert.Contains("same @odata.nextLink twice", failure.Reason, StringComparison.Ordinal);
+        Assert.True(agent.Simulator.Counters.MailboxOperations("delta", ann.Id) <= 3);
+        Assert.Single(await agent.FindingsAsync());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Scan_UsersNextLinkThatNeverAdvances_FailsTheScanWithTheReason()
+    {
+        var t = new TenantBuilder();
+        foreach (var name in new[] { "ann", "bob", "cat" })
+        {
+            t.User(name);
+        }
+
+        await using var agent = await AgentHarness.StartAsync(
+            t.Tenant,
+            new SimulatorOptions
+            {
+                // One user per page, so the listing has a next link to follow.
+                MaxUsersPageSize = 1,
+                Interceptor = op => op is { Kind: "users", Sequence: >= 2 } ? SimFault.Delivered(SimWire.RepeatedLink) : null,
+            });
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => agent.ScanAsync());
+
+        Assert.Contains("same @odata.nextLink twice while listing users", AuditAgent.Graph.GraphErrors.Describe(error), StringComparison.Ordinal);
+        Assert.True(agent.Simulator.Counters.Operations("users") <= 3);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Scan_MailboxThrottledForAnHour_FailsAloneSayingSo_WithoutWaiting()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var bob = t.User("bob");
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(
+            t.Tenant,
+            new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id ? new SimFault(429, "ApplicationThrottled", "Too many requests.", 3600) : null },
+            new Dictionary<string, string?> { ["Graph:MaxRetryAfterSeconds"] = "30" });
+
+        var summary = await agent.ScanAsync();
+
+        var failure = Assert.Single(summary.Failures);
+        Assert.Equal(ann.Id, failure.MailboxId);
+        Assert.Contains("asked to wait 3600 s, longer than Graph:MaxRetryAfterSeconds (30 s)", failure.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, agent.Simulator.Counters.MailboxOperations("delta", ann.Id));
+        Assert.Single(await agent.FindingsAsync());
+    }
+
+    [Fact]
+    public async Task Scan_SameGraphIdTwiceWithOtherRecipients_IsSkippedAndCounted()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Price list", TenantBuilder.Now.AddHours(-2), Outsiders);
+        var first = ann.SentItemsRange(0, 1).Single();
+        ann.AddSentItem(new SimMessage
+        {
+            Id = first.Id,
+            InternetMessageId = "<other@contoso.com>",
+            Subject = "Something else",
+            SentDateTime = TenantBuilder.Now.AddHours(-1),
+            ReceivedDateTime = TenantBuilder.Now.AddHours(-1),
+            From = first.From,
+            To = [.. TenantBuilder.People(15, "litwareinc.com", "proseware.com").Select(a => new SimRecipient(a, null))],
+        });
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+
+        var summary = await agent.ScanAsync();
+
+        Assert.Equal(1, summary.MalformedMessages);
+        var finding = Assert.Single(await agent.FindingsAsync());
+        Assert.Equal("Price list", finding.Subject);
+        var status = await agent.Services.GetRequiredService<StatusQueries>().GetAsync(CancellationToken.None);
+        Assert.Equal(1, status.Mailboxes.Single().SkippedMessages);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Scan_PageLargerThanTheResponseCap_FailsThatMailboxClearly()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var bob = t.User("bob");
+        var huge = new string('x', 1_200_000);
+        ann.AddSentItem(new SimMessage
+        {
+            Id = "huge",
+            Subject = huge,
+            SentDateTime = TenantBuilder.Now.AddHours(-1),
+            ReceivedDateTime = TenantBuilder.Now.AddHours(-1),
+            To = [new SimRecipient("partner@fabrikam.com", null)],
+        });
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?> { ["Graph:MaxResponseMegabytes"] = "1" });
+
+        var summary = await agent.ScanAsync();
+
+        var failure = Assert.Single(summary.Failures);
+        Assert.Equal(ann.Id, failure.MailboxId);
+        Assert.Contains("larger than 1 MB (Graph:MaxResponseMegabytes)", failure.Reason, StringComparison.Ordinal);
+        Assert.Single(await agent.FindingsAsync());
+    }
+
+    private static JsonObject RawExposure(string id, string sent, DateTimeOffset received)
+    {
+        var to = new JsonArray([.. Outsiders.Select(a => (JsonNode)new JsonObject { ["emailAddress"] = new JsonObject { ["address"] = a, ["name"] = a } })]);
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["internetMessageId"] = $"<{id}@contoso.com>",
+            ["conversationId"] = id,
+            ["subject"] = "Odd date",
+            ["sentDateTime"] = sent,
+            ["receivedDateTime"] = received.ToString("o"),
+            ["from"] = new JsonObject { ["emailAddress"] = new JsonObject { ["address"] = "ann@contoso.com", ["name"] = "Ann" } },
+            ["toRecipients"] = to,
+        };
+    }
+}
