@@ -268,6 +268,32 @@ public sealed class HostileGraphTests
         Assert.Single(await agent.FindingsAsync());
     }
 
+    [Theory(Timeout = 120_000)]
+    [InlineData("stalled", "did not send the whole response within 1 s")]
+    [InlineData("throttled for an hour", "asked to wait 3600 s, longer than Graph:MaxRetryAfterSeconds (20 s)")]
+    public async Task ScanCommand_DirectoryListingStalledOrThrottledForAnHour_SaysWhatHappenedAndExits1(string fault, string expected)
+    {
+        var t = new TenantBuilder();
+        t.User("ann");
+        await using var simulator = await SimulatorServer.StartAsync(t.Tenant, new SimulatorOptions
+        {
+            Interceptor = op => op.Kind != "users" ? null
+                : fault == "stalled" ? SimFault.Delivered(SimWire.StalledBody) : new SimFault(429, "TooManyRequests", "Too many requests.", 3600),
+        });
+        using var folder = new TempFolder();
+        var config = await folder.WriteSettingsAsync(new
+        {
+            Graph = new { simulator.BaseUrl, AccessToken = simulator.Token, TimeoutSeconds = 1, MaxRetries = 1, RetryDelaySeconds = 0, MaxRetryAfterSeconds = 20 },
+            Storage = new { SqlitePath = Path.Combine(folder.Path, "agent.db") },
+        });
+
+        var (code, _, error) = await Cli.CliTests.RunAsync("scan", "--config", config);
+
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("cancelled", error, StringComparison.Ordinal);
+    }
+
     private static JsonObject RawExposure(string id, string sent, DateTimeOffset received)
     {
         var to = new JsonArray([.. Outsiders.Select(a => (JsonNode)new JsonObject { ["emailAddress"] = new JsonObject { ["address"] = a, ["name"] = a } })]);
