@@ -24,7 +24,7 @@ internal static class AppHost
         });
         if (!embeddedOnly)
         {
-            builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
+            AddJsonFile(builder.Configuration, Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
             builder.Configuration.AddEnvironmentVariables("AUDITAGENT__");
             if (configFile is not null)
             {
@@ -34,7 +34,7 @@ internal static class AppHost
                     throw new CliException($"The configuration file '{full}' does not exist.");
                 }
 
-                builder.Configuration.AddJsonFile(full, optional: false);
+                AddJsonFile(builder.Configuration, full, optional: false);
             }
         }
 
@@ -58,5 +58,31 @@ internal static class AppHost
         builder.Services.AddAuditAgent(builder.Configuration);
         services?.Invoke(builder.Services, builder.Configuration);
         return builder.Build();
+    }
+
+    /// <summary>A JSON file of settings; a syntax error names the file, the line and the position.</summary>
+    private static void AddJsonFile(IConfigurationBuilder configuration, string path, bool optional)
+    {
+        try
+        {
+            configuration.AddJsonFile(path, optional);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        {
+            // Failed to load -> Could not parse -> the reader's error, which knows where.
+            var inner = ex;
+            while (inner.InnerException is not null && inner is not System.Text.Json.JsonException)
+            {
+                inner = inner.InnerException;
+            }
+
+            if (inner is System.Text.Json.JsonException { LineNumber: { } line } json)
+            {
+                var reason = json.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0];
+                throw new CliException($"The configuration file '{path}' is not valid JSON at line {line + 1}, position {json.BytePositionInLine + 1}: {reason}");
+            }
+
+            throw new CliException($"The configuration file '{path}' cannot be read: {inner.Message}");
+        }
     }
 }

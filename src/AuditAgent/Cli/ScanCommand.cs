@@ -105,6 +105,10 @@ internal static class ScanCommand
         var seconds = (summary.FinishedAt - summary.StartedAt).TotalSeconds;
         terminal.Output.WriteLine(
             $"Scan {summary.Status}: {summary.Mailboxes} mailboxes, {summary.Messages} new messages in {seconds:0.0} s, {summary.NewFindings} new findings.");
+        if (summary.Mailboxes == 0 && summary.Status == "succeeded")
+        {
+            terminal.Output.WriteLine("No mailbox was scanned: check Scan:IncludeMailboxes and Scan:ExcludeMailboxes, and that the app may list users (doctor).");
+        }
         if (summary.MalformedMessages > 0 || summary.UnresolvableRecipients > 0 || summary.Resyncs > 0)
         {
             terminal.Output.WriteLine(

@@ -24,8 +24,10 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
         services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
-        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section));
+        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
+            .PostConfigure(o => ConfigurationShape.ApplyListValues(o, configuration.GetSection(NotificationOptions.Section)));
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
+        services.AddSingleton<IValidateOptions<NotificationOptions>>(new ConfigurationShapeValidator<NotificationOptions>(configuration, NotificationOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
@@ -63,7 +65,10 @@ public static class ServiceCollectionExtensions
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
-        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section))
+            .PostConfigure(o => ConfigurationShape.ApplyListValues(o, configuration.GetSection(section)))
+            .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        services.AddSingleton<IValidateOptions<TOptions>>(new ConfigurationShapeValidator<TOptions>(configuration, section));
     }
 }

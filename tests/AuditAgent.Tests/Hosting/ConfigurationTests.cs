@@ -7,6 +7,8 @@ namespace AuditAgent.Tests.Hosting;
 
 public class ConfigurationTests
 {
+    private static readonly string[] NobodyList = ["nobody@contoso.com"];
+
     private static string ExamplePath => AuditAgent.Tests.Support.RepoFiles.Path("appsettings.example.json");
 
     /// <summary>Every options class with a Section constant, found by reflection so that a new section cannot be forgotten.</summary>
@@ -35,6 +37,12 @@ public class ConfigurationTests
         { "Graph:MaxRetries", "11", "Graph:MaxRetries must be between 0 and 10" },
         { "Graph:RetryDelaySeconds", "-1", "Graph:RetryDelaySeconds must be between 0 and 180" },
         { "Graph:TimeoutSeconds", "0", "Graph:TimeoutSeconds must be between 1 and 600" },
+        { "Graph:MaxRetryAfterSeconds", "0", "Graph:MaxRetryAfterSeconds must be between 1 and 3600" },
+        { "Graph:MaxResponseMegabytes", "0", "Graph:MaxResponseMegabytes must be between 1 and 1024" },
+        { "Detection:VisibleExternalThresold", "5", "Detection:VisibleExternalThresold is not a setting of Detection; did you mean Detection:VisibleExternalThreshold?" },
+        { "Scan:IncludeMailbox", "a@b.com", "Scan:IncludeMailbox is not a setting of Scan; did you mean Scan:IncludeMailboxes?" },
+        { "Notifications:Smtp:Hots", "smtp.contoso.com", "Notifications:Smtp:Hots is not a setting of Notifications:Smtp; did you mean Notifications:Smtp:Host?" },
+        { "Incidents:ReExposureShare", "NaN", "Incidents:ReExposureShare must be a finite number (it is NaN)" },
         { "Graph:Credential", "Password", "Graph:Credential" },
         { "Graph:CertificateStoreLocation", "Elsewhere", "Graph:CertificateStoreLocation must be CurrentUser or LocalMachine" },
         { "Scan:LookbackDays", "0", "Scan:LookbackDays must be between 1 and 3650" },
@@ -90,6 +98,81 @@ public class ConfigurationTests
         });
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Scan:IncludeMailboxes", "a@b.com", new[] { "a@b.com" })]
+    [InlineData("Scan:ExcludeMailboxes", "a@b.com, c@d.com", new[] { "a@b.com", "c@d.com" })]
+    [InlineData("Scan:InternalDomains", "fabrikam.com;adatum.com", new[] { "fabrikam.com", "adatum.com" })]
+    public void ListSetting_GivenAsOneValue_IsSplitOnCommas(string key, string value, string[] expected)
+    {
+        // As AUDITAGENT__SCAN__INCLUDEMAILBOXES=a@b.com or "IncludeMailboxes": "a@b.com" arrives.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        using var services = new ServiceCollection().AddAuditAgent(configuration).BuildServiceProvider();
+
+        var scan = services.GetRequiredService<IOptions<ScanOptions>>().Value;
+
+        Assert.Equal(expected, key switch
+        {
+            "Scan:IncludeMailboxes" => scan.IncludeMailboxes,
+            "Scan:ExcludeMailboxes" => scan.ExcludeMailboxes,
+            _ => scan.InternalDomains,
+        });
+    }
+
+    [Fact]
+    public async Task ConfigFile_WithAJsonError_IsRefusedNamingTheFileLineAndPosition()
+    {
+        using var folder = new AuditAgent.Tests.Support.TempFolder();
+        var file = Path.Combine(folder.Path, "bad.json");
+        await File.WriteAllTextAsync(file, "{\n  \"Scan\": {\n    \"LookbackDays\": 30,,\n  }\n}\n");
+
+        var (code, _, error) = await AuditAgent.Tests.Cli.CliTests.RunAsync("status", "--config", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"The configuration file '{file}' is not valid JSON at line 3, position", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListSetting_FromTheEnvironment_LimitsTheScan()
+    {
+        var t = new AuditAgent.Tests.Support.TenantBuilder();
+        t.User("ann");
+        t.User("bob");
+        await using var simulator = await AuditAgent.Simulator.SimulatorServer.StartAsync(t.Tenant);
+        using var folder = new AuditAgent.Tests.Support.TempFolder();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Graph:BaseUrl"] = simulator.BaseUrl,
+            ["Graph:AccessToken"] = simulator.Token,
+            ["Storage:SqlitePath"] = Path.Combine(folder.Path, "agent.db"),
+            ["Scan:IncludeMailboxes"] = "ann@contoso.com",
+        };
+
+        var (code, output, error) = await AuditAgent.Tests.Support.AgentProcess.RunAsync(settings, folder.Path, "scan");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("Scan succeeded: 1 mailboxes", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scan_OfNoMailboxes_WarnsThatTheFilterOrDirectoryMayBeWrong()
+    {
+        var t = new AuditAgent.Tests.Support.TenantBuilder();
+        t.User("ann");
+        await using var simulator = await AuditAgent.Simulator.SimulatorServer.StartAsync(t.Tenant);
+        using var folder = new AuditAgent.Tests.Support.TempFolder();
+        var config = await folder.WriteSettingsAsync(new
+        {
+            Graph = new { simulator.BaseUrl, AccessToken = simulator.Token },
+            Storage = new { SqlitePath = Path.Combine(folder.Path, "agent.db") },
+            Scan = new { IncludeMailboxes = NobodyList },
+        });
+
+        var (code, output, _) = await AuditAgent.Tests.Cli.CliTests.RunAsync("scan", "--config", config);
+
+        Assert.Equal(0, code);
+        Assert.Contains("No mailbox was scanned", output, StringComparison.Ordinal);
     }
 
     [Theory]
