@@ -37,6 +37,9 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     public SimulatorCounters Counters { get; } = new();
 
+    /// <summary>Added to the Date header of every answer: a Graph whose clock disagrees with the agent's.</summary>
+    public TimeSpan ClockOffset { get; set; }
+
     /// <summary>The bearer token the simulator accepts (JWT-shaped, with the configured roles).</summary>
     public string Token { get; }
 
@@ -144,6 +147,11 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
 
         context.Response.StatusCode = response.Status;
+        if (ClockOffset != TimeSpan.Zero)
+        {
+            context.Response.Headers.Date = (DateTimeOffset.UtcNow + ClockOffset).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         foreach (var (name, value) in response.Headers)
         {
             if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))

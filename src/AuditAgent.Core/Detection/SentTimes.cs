@@ -14,6 +14,12 @@ public static class SentTimes
 
     public static bool IsPlausible(DateTimeOffset sent, DateTimeOffset now) => sent >= Earliest && sent <= now + MaxAhead;
 
+    /// <summary>
+    /// The part of the check that needs no clock: what the incident rules apply to stored findings (an
+    /// older version stored times before 1990, which broke the windows computed from them).
+    /// </summary>
+    public static bool IsAfterEarliest(DateTimeOffset sent) => sent >= Earliest;
+
     public static string Describe(DateTimeOffset sent) =>
         $"its sent time {sent.UtcDateTime:yyyy-MM-dd HH:mm}Z is before {Earliest:yyyy} or more than a day ahead of the clock";
 }

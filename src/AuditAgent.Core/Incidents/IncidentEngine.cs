@@ -166,7 +166,7 @@ public static class IncidentEngine
         private void Place(ExposureInput f)
         {
             // Stored by an older version that did not check sent times: kept, but out of every window.
-            if (!SentTimes.IsPlausible(f.SentAt, context.Now))
+            if (!SentTimes.IsAfterEarliest(f.SentAt))
             {
                 _outcomes.Add(new FindingOutcome(f.FindingId, null, null, $"not assessed: {SentTimes.Describe(f.SentAt)}"));
                 return;

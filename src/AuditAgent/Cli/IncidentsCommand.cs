@@ -180,6 +180,11 @@ internal static class IncidentsCommand
             }
 
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            if (allow is not null)
+            {
+                await AllowlistCommand.CheckAsync(host.Services, allow, ct);
+            }
+
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             var status = await host.Services.GetRequiredService<IncidentStore>()
                 .ChangeStatusAsync(parse.GetValue(id), action, parse.GetValue(by)!, parse.GetValue(note), allow, now, ct);

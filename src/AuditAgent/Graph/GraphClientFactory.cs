@@ -14,7 +14,8 @@ namespace AuditAgent.Graph;
 /// </summary>
 public static class GraphClientFactory
 {
-    public static GraphServiceClient Create(GraphOptions options)
+    /// <param name="clock">Fed with every answer's Date header; a fresh one when the caller does not need it.</param>
+    public static GraphServiceClient Create(GraphOptions options, GraphClock? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var cloud = CloudEndpoints.For(options.Cloud);
@@ -27,7 +28,7 @@ public static class GraphClientFactory
             ? new AzureIdentityAuthenticationProvider(CredentialFactory.Create(options), [host], null, true, cloud.Scope)
             : new BaseBearerTokenAuthenticationProvider(new FixedTokenProvider(options.AccessToken, host));
 
-        var handlers = GraphClientFactoryHandlers(options);
+        var handlers = GraphClientFactoryHandlers(options, clock ?? new GraphClock());
         var httpClient = Microsoft.Graph.GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.All,
@@ -43,7 +44,7 @@ public static class GraphClientFactory
         Uri.TryCreate(url, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 
-    private static List<DelegatingHandler> GraphClientFactoryHandlers(GraphOptions options)
+    private static List<DelegatingHandler> GraphClientFactoryHandlers(GraphOptions options, GraphClock clock)
     {
         // The SDK's default pipeline, with the retry handler tuned from configuration: it already
         // honours Retry-After on 429/503/504, so nothing here retries by hand.
@@ -61,6 +62,7 @@ public static class GraphClientFactory
 
         // Under the retry handler: it sees Graph's decimal Retry-After as whole seconds, never waits
         // longer than allowed, and each of its attempts has one deadline over the whole response.
+        handlers.Add(new GraphClockHandler(clock));
         handlers.Add(new RetryAfterNormalizer(options.MaxRetryAfterSeconds));
         handlers.Add(new ResponseDeadlineHandler(TimeSpan.FromSeconds(options.TimeoutSeconds), options.MaxResponseMegabytes * 1024L * 1024L));
         return handlers;

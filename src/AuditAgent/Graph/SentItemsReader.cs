@@ -23,7 +23,7 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 /// handlers. Each message is read on its own, so one malformed message (a wrong JSON type, or a sent
 /// time that cannot be true) is counted and skipped instead of failing its page.
 /// </summary>
-public sealed class SentItemsReader(GraphServiceClient client, int pageSize, TimeProvider time, int retries = 3, TimeSpan retryDelay = default, int maxRetryAfterSeconds = 120)
+public sealed class SentItemsReader(GraphServiceClient client, int pageSize, GraphClock clock, int retries = 3, TimeSpan retryDelay = default, int maxRetryAfterSeconds = 120)
 {
     internal static readonly string[] Properties =
     [
@@ -57,7 +57,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, Tim
         await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
         using var document = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
-        return Parse(mailbox, document.RootElement, time.GetUtcNow());
+        return Parse(mailbox, document.RootElement, clock.Now);
     }
 
     /// <summary>
@@ -117,7 +117,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, Tim
                         await using var body = await part.Content.ReadAsStreamAsync(token);
                         using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
                         results[read.Mailbox.Id] = part.IsSuccessStatusCode
-                            ? new BatchedRead(Parse(read.Mailbox, document.RootElement, time.GetUtcNow()), null)
+                            ? new BatchedRead(Parse(read.Mailbox, document.RootElement, clock.Now), null)
                             : new BatchedRead(null, ToError(document.RootElement, status));
                     }
                 }

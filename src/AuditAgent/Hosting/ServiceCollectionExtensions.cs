@@ -30,7 +30,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NotificationOptions>>(new ConfigurationShapeValidator<NotificationOptions>(configuration, NotificationOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value));
+        services.AddSingleton<GraphClock>();
+        services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
         services.AddSingleton<Database>();
         services.AddSingleton<Protection.RecipientProtector>();
         services.AddSingleton(AgentInstance.Current);
@@ -43,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<IncidentService>();
+        services.AddSingleton<AllowlistPolicy>();
         services.AddSingleton<OperationsStore>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<OutboxStore>();

@@ -39,6 +39,9 @@ public sealed record ScanSummary(
 /// commits findings and links together in batches, so memory stays flat and the database sees one
 /// writer. Agents sharing a PostgreSQL database split the cycle through the leases.
 /// </summary>
+/// <summary>This machine's clock and Graph's disagree: a first sync would read the wrong window.</summary>
+public sealed class ClockSkewException(string message) : ExplainedException(message);
+
 public sealed class ScanService(
     GraphServiceClient graph,
     ScanStore store,
@@ -48,6 +51,7 @@ public sealed class ScanService(
     IOptions<DetectionOptions> detectionOptions,
     IOptions<ClusterOptions> clusterOptions,
     Protection.RecipientProtector protector,
+    GraphClock graphClock,
     TimeProvider time,
     ILogger<ScanService> logger) : IDisposable
 {
@@ -156,7 +160,7 @@ public sealed class ScanService(
     {
         var leaseTime = TimeSpan.FromSeconds(clusterOptions.Value.LeaseSeconds);
         var g = graphOptions.Value;
-        var reader = new SentItemsReader(graph, g.PageSize, time, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds), g.MaxRetryAfterSeconds);
+        var reader = new SentItemsReader(graph, g.PageSize, graphClock, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds), g.MaxRetryAfterSeconds);
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
         var lease = new MailboxLease(cycle.Id, cluster.Owner);
@@ -339,6 +343,11 @@ public sealed class ScanService(
         {
             while (true)
             {
+                if (link is null && graphClock.FirstSyncRefusal() is { } refusal)
+                {
+                    throw new ClockSkewException(refusal);
+                }
+
                 DeltaPage page;
                 try
                 {

@@ -103,6 +103,14 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
         return (new ScanCycle { Id = id, StartedAt = now, StartedBy = Owner, Since = since, InternalDomains = domains, Mailboxes = mailboxes.Count }, true);
     }
 
+    /// <summary>The tenant's internal domains as the latest scan cycle read them (verified domains and Scan:InternalDomains).</summary>
+    public async Task<IReadOnlyList<string>> LatestInternalDomainsAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var domains = await c.ExecuteScalarAsync<string?>(Sql("SELECT internal_domains FROM scan_cycles ORDER BY id DESC LIMIT 1", null, null, ct));
+        return domains?.Split('\n', StringSplitOptions.RemoveEmptyEntries) ?? [];
+    }
+
     /// <summary>The open cycle if it has a mailbox nobody holds (or whose lease expired), else null.</summary>
     public async Task<ScanCycle?> FindClaimableAsync(DateTimeOffset now, CancellationToken ct)
     {

@@ -35,7 +35,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Two agents must not turn the same findings into incidents twice.
         await database.LockAsync(connection, tx, 7413000002, ct);
-        var inputs = await LoadAsync(connection, tx, lookBehind, now, ct);
+        var inputs = await LoadAsync(connection, tx, lookBehind, ct);
         if (inputs.Findings.Count == 0 && inputs.BccMessages.Count == 0)
         {
             return null;
@@ -47,7 +47,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         return result;
     }
 
-    private async Task<IncidentInputs> LoadAsync(DbConnection c, DbTransaction tx, TimeSpan lookBehind, DateTimeOffset now, CancellationToken ct)
+    private async Task<IncidentInputs> LoadAsync(DbConnection c, DbTransaction tx, TimeSpan lookBehind, CancellationToken ct)
     {
         var findings = (await Query<FindingInputRow>(c, tx, """
             SELECT f.id, m.address AS mailbox_address, f.internet_message_id, f.sender_address, f.subject, f.sent_at, f.detected_at
@@ -63,7 +63,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
 
         // Times that cannot be true (stored by older versions) are kept out of the windows: the engine
         // sets those findings aside, and one of them must not stretch (or break) the horizon.
-        var times = findings.Select(f => f.SentAt ?? f.DetectedAt).Concat(bcc.Select(b => b.SentAt)).Where(t => SentTimes.IsPlausible(t, now)).ToList();
+        var times = findings.Select(f => f.SentAt ?? f.DetectedAt).Concat(bcc.Select(b => b.SentAt)).Where(SentTimes.IsAfterEarliest).ToList();
         var horizon = times.Count == 0 ? DateTimeOffset.MaxValue : times.Min() - lookBehind;
         var incidents = await LoadIncidentsAsync(c, tx, horizon, ct);
 

@@ -186,4 +186,57 @@ public class IncidentCliTests
         Assert.Contains("Incidents:PlaybookFile playbook.yaml, line 5: owner \"ceo\" is not one of", error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(folder.Path, "a.db")));
     }
+
+    [Theory]
+    [InlineData("com", "com is a public suffix")]
+    [InlineData("co.uk", "co.uk is a public suffix")]
+    [InlineData("github.io", "github.io is a public suffix")]
+    [InlineData("example", "'example' is not a domain name")]
+    [InlineData("", "'' is not a domain name")]
+    [InlineData("*", "'*' is not a domain name")]
+    [InlineData("*.fabrikam.com", "'*.fabrikam.com' is not a domain name")]
+    [InlineData("gmail.com", "gmail.com is a consumer mailbox provider")]
+    [InlineData("hotmail.co.uk", "hotmail.co.uk is a consumer mailbox provider")]
+    [InlineData("contoso.com", "the tenant's own domain contoso.com")]
+    [InlineData("eu.contoso.com", "the tenant's own domain contoso.com")]
+    public async Task AllowlistAdd_DomainThatWouldSuppressFarMoreThanAPartner_IsRefusedSayingWhy(string domain, string reason)
+    {
+        var (agent, _) = await OneIncidentAsync();
+        await using var _ = agent;
+
+        var (code, _, error) = await RunAsync("allowlist", "add", "--domain", domain, "--by", "sam", "--reason", "Partner", "--db", agent.DatabasePath);
+
+        Assert.Equal(2, code);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.Empty(await agent.Store.ListAllowlistAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task FalsePositive_WithAPublicSuffixToAllowlist_IsRefusedAndTheIncidentStaysOpen()
+    {
+        var (agent, id) = await OneIncidentAsync();
+        await using var _ = agent;
+
+        var (code, _, error) = await RunAsync("incidents", "false-positive", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--by", "dpo", "--note", "Partner", "--allowlist-domain", "com", "--db", agent.DatabasePath);
+
+        Assert.Equal(2, code);
+        Assert.Contains("com is a public suffix", error, StringComparison.Ordinal);
+        Assert.Equal("new", (await agent.IncidentAsync(id)).Incident.Status);
+    }
+
+    [Theory]
+    [InlineData("adatum.com")]
+    [InlineData("partner.co.uk")]
+    [InlineData("Bücher.de")]
+    public async Task AllowlistAdd_APartnersOwnDomain_IsAccepted(string domain)
+    {
+        var (agent, _) = await OneIncidentAsync();
+        await using var _ = agent;
+
+        var (code, _, error) = await RunAsync("allowlist", "add", "--domain", domain, "--by", "sam", "--reason", "Partner", "--db", agent.DatabasePath);
+
+        Assert.True(code == 0, error);
+        Assert.Single(await agent.Store.ListAllowlistAsync(CancellationToken.None));
+    }
 }

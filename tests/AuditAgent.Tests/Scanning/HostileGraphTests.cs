@@ -294,6 +294,29 @@ public sealed class HostileGraphTests
         Assert.DoesNotContain("cancelled", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FirstSync_WhileThisClockIsFarFromGraphs_IsRefused_AndRunsOnceTheClockIsRight()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        // Graph 400 days behind: this machine's clock is 400 days ahead.
+        agent.Simulator.ClockOffset = TimeSpan.FromDays(-400);
+
+        var skewed = await agent.ScanAsync();
+
+        var failure = Assert.Single(skewed.Failures);
+        Assert.Contains("clock is 400 days ahead of Microsoft Graph's", failure.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, agent.Simulator.Counters.MailboxOperations("delta", ann.Id));
+
+        agent.Simulator.ClockOffset = TimeSpan.Zero;
+        var corrected = await agent.ScanAsync();
+
+        Assert.Equal("succeeded", corrected.Status);
+        Assert.Single(await agent.FindingsAsync());
+    }
+
     private static JsonObject RawExposure(string id, string sent, DateTimeOffset received)
     {
         var to = new JsonArray([.. Outsiders.Select(a => (JsonNode)new JsonObject { ["emailAddress"] = new JsonObject { ["address"] = a, ["name"] = a } })]);
