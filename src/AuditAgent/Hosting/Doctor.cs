@@ -172,8 +172,27 @@ public sealed class Doctor(IServiceProvider services)
         try
         {
             await database.MigrateAsync(ct);
-            results.Add(new CheckResult("Database", CheckStatus.Pass, $"{database.Path} is reachable and migrated"));
+            if (await database.IntegrityProblemAsync(ct) is { } problem)
+            {
+                results.Add(new CheckResult("Database", CheckStatus.Fail, $"{database.Path} is corrupt: {problem}",
+                    database.IsPostgreSql ? "restore the database from a backup" : "stop the agent, then restore the file from a backup (or try `sqlite3 FILE .recover`)"));
+                return false;
+            }
+
+            results.Add(new CheckResult("Database", CheckStatus.Pass, $"{database.Path} is reachable, migrated and intact"));
             return true;
+        }
+        catch (DatabaseTooNewException ex)
+        {
+            results.Add(new CheckResult("Database", CheckStatus.Fail, $"{database.Path}: {ex.Message}", "run the AuditAgent version that wrote this database"));
+            return false;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 11 or 26)
+        {
+            // SQLITE_CORRUPT, SQLITE_NOTADB: the file cannot even be migrated.
+            results.Add(new CheckResult("Database", CheckStatus.Fail, $"{database.Path} is corrupt: {ex.Message}",
+                "stop the agent, then restore the file from a backup (or try `sqlite3 FILE .recover`)"));
+            return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

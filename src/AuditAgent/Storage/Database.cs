@@ -8,6 +8,9 @@ using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Storage;
 
+/// <summary>The database records a migration this binary does not have.</summary>
+public sealed class DatabaseTooNewException(string message) : ExplainedException(message);
+
 /// <summary>The one place that opens database connections and applies migrations.</summary>
 public sealed class Database
 {
@@ -126,26 +129,70 @@ public sealed class Database
                 create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
 
-            using var created = new FileStream(Path, create);
+            try
+            {
+                using var created = new FileStream(Path, create);
+            }
+            catch (IOException) when (File.Exists(Path))
+            {
+                // Another agent starting at the same moment created it.
+            }
         }
 
-        await using (var connection = await OpenAsync(ct))
+        await using var connection = await OpenAsync(ct);
+        // WAL lets the status command read while a scan writes.
+        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+
+        // Two agents starting on a new file must not both create the tables: BEGIN IMMEDIATE takes SQLite's
+        // write lock (the other waits for it, up to busy_timeout) and every pending script runs inside
+        // that one transaction, so the second agent finds them applied. Issued as SQL, not through
+        // BeginTransaction, so that DbUp can run its commands on the same connection.
+        await connection.ExecuteAsync("BEGIN IMMEDIATE");
+        try
         {
-            // WAL lets the status command read while a scan writes.
-            await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+            var upgrader = DeployChanges.To
+                .SqliteDatabase(new DbUp.Sqlite.Helpers.SharedConnection(connection))
+                .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal) && !name.Contains(".PostgreSql.", StringComparison.Ordinal))
+                .WithoutTransaction()
+                .LogToNowhere()
+                .Build();
+            Upgrade(upgrader);
+            await connection.ExecuteAsync("COMMIT");
+        }
+        catch
+        {
+            await connection.ExecuteAsync("ROLLBACK");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a database written by a newer AuditAgent (a migration this binary does not know is
+    /// recorded): an older binary would write rows the newer schema does not expect, or fail on a
+    /// renamed column. Otherwise applies what is pending.
+    /// </summary>
+    private static void Upgrade(DbUp.Engine.UpgradeEngine upgrader)
+    {
+        var known = upgrader.GetDiscoveredScripts().Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
+        var unknown = upgrader.GetExecutedScripts().Where(s => !known.Contains(s, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new DatabaseTooNewException(
+                $"This database was written by a newer AuditAgent: its schema has {ScriptVersion(unknown[^1])}, and this version knows up to {ScriptVersion(known[^1])}. Run the newer AuditAgent (or restore a backup made by this one); nothing was changed.");
         }
 
-        var upgrade = DeployChanges.To
-            .SqliteDatabase(_connectionString)
-            .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal) && !name.Contains(".PostgreSql.", StringComparison.Ordinal))
-            .WithTransactionPerScript()
-            .LogToNowhere()
-            .Build()
-            .PerformUpgrade();
+        var upgrade = upgrader.PerformUpgrade();
         if (!upgrade.Successful)
         {
             throw new InvalidOperationException($"Database migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
         }
+    }
+
+    /// <summary>"AuditAgent.Storage.Migrations.0007_mailbox_skipped_messages.sql" as "migration 0007_mailbox_skipped_messages".</summary>
+    private static string ScriptVersion(string script)
+    {
+        var name = script.EndsWith(".sql", StringComparison.Ordinal) ? script[..^4] : script;
+        return "migration " + name[(name.LastIndexOf('.') + 1)..];
     }
 
     /// <summary>
@@ -158,22 +205,47 @@ public sealed class Database
         await lockConnection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(7413000001)", commandTimeout: 0, cancellationToken: ct));
         try
         {
-            var upgrade = DeployChanges.To
+            Upgrade(DeployChanges.To
                 .PostgresqlDatabase(_connectionString)
                 .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".Storage.Migrations.PostgreSql.", StringComparison.Ordinal))
                 .WithTransactionPerScript()
                 .LogToNowhere()
-                .Build()
-                .PerformUpgrade();
-            if (!upgrade.Successful)
-            {
-                throw new InvalidOperationException($"Database migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
-            }
+                .Build());
         }
         finally
         {
             await lockConnection.ExecuteAsync("SELECT pg_advisory_unlock(7413000001)");
         }
+    }
+
+    /// <summary>
+    /// What is wrong with the stored data, or null: SQLite's integrity_check over every page and index;
+    /// on PostgreSQL (whose server checks its own pages) a read of every table of ours.
+    /// </summary>
+    public async Task<string?> IntegrityProblemAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        if (!IsPostgreSql)
+        {
+            var lines = (await connection.QueryAsync<string>(new CommandDefinition("PRAGMA integrity_check(20)", commandTimeout: 0, cancellationToken: ct))).ToList();
+            return lines is ["ok"] ? null : string.Join("; ", lines.Take(3)) + (lines.Count > 3 ? $" (and {lines.Count - 3} more)" : "");
+        }
+
+        var tables = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'qrtz%'", cancellationToken: ct));
+        foreach (var table in tables)
+        {
+            try
+            {
+                await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM \"{table}\"", commandTimeout: 0, cancellationToken: ct));
+            }
+            catch (Npgsql.PostgresException ex)
+            {
+                return $"table {table}: {ex.MessageText}";
+            }
+        }
+
+        return null;
     }
 
     public async Task SetMetaAsync(string key, string value, CancellationToken ct)

@@ -1,0 +1,125 @@
+using AuditAgent.Hosting;
+using AuditAgent.Storage;
+using AuditAgent.Tests.Support;
+using Dapper;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Tests.Storage;
+
+/// <summary>Migrations as operators meet them: agents starting together, and an older binary on a newer database.</summary>
+public sealed class MigrationTests
+{
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Migrate_SeveralAgentsStartingTogetherOnANewDatabase_AllSucceed(Backend backend)
+    {
+        await using var target = await TargetAsync(backend);
+        var databases = Enumerable.Range(0, 6).Select(_ => target.NewDatabase()).ToList();
+
+        await Task.WhenAll(databases.Select(d => Task.Run(() => d.MigrateAsync(CancellationToken.None))));
+
+        await using var c = await databases[0].OpenAsync(CancellationToken.None);
+        Assert.Equal(0L, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM mailboxes"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Migrate_DatabaseFromANewerVersion_IsRefusedNamingBothVersions(Backend backend)
+    {
+        await using var target = await TargetAsync(backend);
+        var database = target.NewDatabase();
+        await database.MigrateAsync(CancellationToken.None);
+        var future = backend == Backend.Sqlite ? "AuditAgent.Storage.Migrations.0099_future.sql" : "AuditAgent.Storage.Migrations.PostgreSql.0099_future.sql";
+        await using (var c = await database.OpenAsync(CancellationToken.None))
+        {
+            await c.ExecuteAsync($"INSERT INTO {(backend == Backend.Sqlite ? "SchemaVersions" : "schemaversions")} (scriptname, applied) VALUES (@future, @now)", new { future, now = DateTime.UtcNow });
+        }
+
+        var error = await Assert.ThrowsAsync<DatabaseTooNewException>(() => target.NewDatabase().MigrateAsync(CancellationToken.None));
+
+        Assert.Contains("its schema has migration 0099_future", error.Message, StringComparison.Ordinal);
+        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0007_mailbox_skipped_messages" : "knows up to migration 0004_mailbox_skipped_messages", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Commands_OnADatabaseFromANewerVersion_SayWhichVersionsAndExit1()
+    {
+        await using var target = await TargetAsync(Backend.Sqlite);
+        var database = target.NewDatabase();
+        await database.MigrateAsync(CancellationToken.None);
+        await using (var c = await database.OpenAsync(CancellationToken.None))
+        {
+            await c.ExecuteAsync("INSERT INTO SchemaVersions (scriptname, applied) VALUES ('AuditAgent.Storage.Migrations.0099_future.sql', '2027-01-01')");
+            await c.ExecuteAsync("ALTER TABLE findings RENAME COLUMN subject TO title");
+        }
+
+        var list = await Cli.CliTests.RunAsync("findings", "list", "--db", target.SqlitePath);
+        var doctor = await Cli.CliTests.RunAsync("doctor", "--db", target.SqlitePath);
+
+        Assert.Equal(1, list.ExitCode);
+        Assert.Contains("written by a newer AuditAgent", list.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("no such column", list.Error, StringComparison.Ordinal);
+        Assert.Contains("written by a newer AuditAgent", doctor.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, doctor.ExitCode);
+    }
+
+    [Fact]
+    public async Task Doctor_OnACorruptedSqliteFile_FailsTheDatabaseCheck()
+    {
+        await using var target = await TargetAsync(Backend.Sqlite);
+        var database = target.NewDatabase();
+        await database.MigrateAsync(CancellationToken.None);
+        await using (var c = await database.OpenAsync(CancellationToken.None))
+        {
+            // Enough rows for the mailboxes table to span several pages, then checkpointed into the file.
+            for (var i = 0; i < 200; i++)
+            {
+                await c.ExecuteAsync("INSERT INTO mailboxes (id, address, first_seen_at) VALUES (@id, @id, '2026-01-01')", new { id = $"m{i:000}-" + new string('x', 200) });
+            }
+
+            await c.ExecuteAsync("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var pages = new FileInfo(target.SqlitePath).Length / 4096;
+        await using (var file = new FileStream(target.SqlitePath, FileMode.Open, FileAccess.Write))
+        {
+            // Garbage over the last pages (the header and schema on page 1 stay intact).
+            file.Seek(4096 * (pages - 4), SeekOrigin.Begin);
+            await file.WriteAsync(Enumerable.Repeat((byte)0xA5, 4096 * 3).ToArray());
+        }
+
+        var doctor = await Cli.CliTests.RunAsync("doctor", "--db", target.SqlitePath);
+
+        Assert.NotEqual(0, doctor.ExitCode);
+        Assert.Contains("corrupt", doctor.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static async Task<Target> TargetAsync(Backend backend)
+    {
+        Backends.Require(backend);
+        return new Target(backend == Backend.PostgreSql ? await Backends.CreatePostgreSqlAsync() : null);
+    }
+
+    private sealed class Target(Backends.TestDatabase? postgres) : IAsyncDisposable
+    {
+        private readonly TempFolder _folder = new();
+
+        public string SqlitePath => Path.Combine(_folder.Path, "agent.db");
+
+        public Database NewDatabase() => new(Options.Create(postgres is null
+            ? new StorageOptions { SqlitePath = SqlitePath }
+            : new StorageOptions { Provider = "PostgreSql", ConnectionString = postgres.ConnectionString }));
+
+        public async ValueTask DisposeAsync()
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+
+            _folder.Dispose();
+        }
+    }
+}
