@@ -18,7 +18,7 @@ internal static class StatusCommand
     {
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var check = new Option<bool>("--check") { Description = "Health probe: exit 1 unless a scan started within --max-age minutes (for container and Kubernetes liveness checks)." };
+        var check = new Option<bool>("--check") { Description = "Health probe: exit 1 unless a scan started within --max-age minutes and the last one neither failed nor died with its agent (for container and Kubernetes liveness checks)." };
         var maxAge = new Option<int>("--max-age") { Description = "Minutes since the last scan started that still count as healthy.", DefaultValueFactory = _ => 45 };
         var command = new Command("status", "Show the last scan, per-mailbox lag and errors, open incidents, job runs and next fire times.") { format, check, maxAge };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
@@ -26,24 +26,36 @@ internal static class StatusCommand
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             var status = await host.Services.GetRequiredService<StatusQueries>().GetAsync(ct);
+
+            // An agent checks in at least every poll interval and every third of a lease while scanning; one
+            // on this machine whose process is gone is known at once.
+            var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var silentAfter = TimeSpan.FromSeconds(3 * Math.Max(cluster.PollSeconds, cluster.LeaseSeconds / 3));
+            string State(AgentInstanceRow a) =>
+                a.StoppedAt is not null ? "stopped"
+                : AgentInstance.IsDeadOnThisHost(a.Host, a.Pid) ? "gone"
+                : now - a.LastSeenAt <= silentAfter ? "alive" : "silent";
+
+            // A scan still marked running while no agent is alive died with its agent (killed, or the machine lost).
+            var lastScanStatus = status.LastScan is { Status: "running" } && !status.Cluster.Agents.Any(a => State(a) == "alive")
+                ? "interrupted"
+                : status.LastScan?.Status;
             if (parse.GetValue(check))
             {
                 var scanRun = status.Jobs.FirstOrDefault(j => j.Job == JobNames.Scan);
                 var started = scanRun?.StartedAt ?? status.LastScan?.StartedAt;
-                var healthy = started is { } s && now - s <= TimeSpan.FromMinutes(parse.GetValue(maxAge));
                 var last = started?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
-                var result = scanRun?.Status ?? status.LastScan?.Status;
-                await terminal.Output.WriteLineAsync(healthy
-                    ? $"healthy: last scan started {last} ({result})"
-                    : $"unhealthy: no scan started in the last {parse.GetValue(maxAge)} minutes (last: {last})");
+                var (healthy, line) = started is not { } s || now - s > TimeSpan.FromMinutes(parse.GetValue(maxAge))
+                    ? (false, $"unhealthy: no scan started in the last {parse.GetValue(maxAge)} minutes (last: {last})")
+                    : lastScanStatus == "failed"
+                        ? (false, $"unhealthy: the last scan (started {last}) failed: {Terminal.Safe(status.LastScan?.Error, 200)}")
+                    : lastScanStatus == "interrupted"
+                        ? (false, $"unhealthy: the last scan (started {last}) is marked running, but no agent is alive to run it")
+                    : (true, $"healthy: last scan started {last} ({lastScanStatus ?? scanRun?.Status})");
+                await terminal.Output.WriteLineAsync(line);
                 return healthy ? ExitCodes.Ok : ExitCodes.Failure;
             }
 
-            // An agent checks in at least every poll interval and every third of a lease while scanning.
-            var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
-            var silentAfter = TimeSpan.FromSeconds(3 * Math.Max(cluster.PollSeconds, cluster.LeaseSeconds / 3));
-            string State(AgentInstanceRow a) =>
-                a.StoppedAt is not null ? "stopped" : now - a.LastSeenAt <= silentAfter ? "alive" : "silent";
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             var next = WorkerExtensions.NextFireTimes(schedule, now);
             var jobs = next.Select(n =>
@@ -79,7 +91,7 @@ internal static class StatusCommand
                         status.Cluster.Covered,
                         status.Cluster.Shares,
                     },
-                    status.LastScan,
+                    LastScan = status.LastScan is null ? null : status.LastScan with { Status = lastScanStatus! },
                     Mailboxes = new
                     {
                         Total = status.Mailboxes.Count,
@@ -102,7 +114,7 @@ internal static class StatusCommand
             var scan = status.LastScan;
             await o.WriteLineAsync(scan is null
                 ? "Last scan: none yet."
-                : $"Last scan: {scan.Status}, started {T(scan.StartedAt)}, finished {T(scan.FinishedAt)}; {scan.Mailboxes} mailboxes ({scan.MailboxesFailed} failed), {scan.Messages} messages, {scan.FindingsNew} new findings"
+                : $"Last scan: {lastScanStatus}, started {T(scan.StartedAt)}, finished {T(scan.FinishedAt)}; {scan.Mailboxes} mailboxes ({scan.MailboxesFailed} failed), {scan.Messages} messages, {scan.FindingsNew} new findings"
                   + (scan.Error is null ? "." : $"; error: {scan.Error}"));
             await o.WriteLineAsync($"Mailboxes: {status.Mailboxes.Count}, {failing.Count} failing, {lagging.Count(l => l.LagHours is null)} never fully synced"
                 + (lagging.FirstOrDefault(l => l.LagHours is not null) is { } worst ? $", largest lag {worst.LagHours} h ({Terminal.Safe(worst.Address)})." : "."));

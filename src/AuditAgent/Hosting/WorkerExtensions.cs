@@ -44,8 +44,12 @@ public static class WorkerExtensions
             AddCronJob<EscalateIncidentsJob>(q, JobNames.Escalate, o => o.EscalationCron);
             AddCronJob<PurgeExpiredDataJob>(q, JobNames.Purge, o => o.PurgeCron);
         });
+        // A stored trigger is kept as it is (a restart must not move a cluster's next fire); the
+        // reconciler below reschedules only what the configuration changed.
+        services.Configure<QuartzOptions>(o => o.Scheduling.IgnoreDuplicates = true);
         // On SIGTERM the scan's token is cancelled: pages already read are committed, the rest is read next time.
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddHostedService<ScheduleReconciler>();
         if (clustered)
         {
             services.AddHostedService<ClusterWorker>();
@@ -64,23 +68,32 @@ public static class WorkerExtensions
         q.AddTrigger((sp, t) =>
         {
             var schedule = sp.GetRequiredService<IOptions<ScheduleOptions>>().Value;
-            t.ForJob(key)
-                .WithIdentity(name + "-trigger")
-                // A machine that slept through several fires runs the job once, then keeps the schedule.
-                .WithCronSchedule(cron(schedule), c => c.InTimeZone(schedule.Zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed));
+            t.ForJob(key).WithIdentity(TriggerName(name)).WithCronSchedule(cron(schedule), c => Cron(c, schedule.Zone));
         });
     }
+
+    internal static string TriggerName(string job) => job + "-trigger";
+
+    /// <summary>Each job's cron expression from the configuration.</summary>
+    internal static IEnumerable<(string Job, string Cron)> Schedules(ScheduleOptions schedule) =>
+    [
+        (JobNames.Scan, schedule.ScanCron),
+        (JobNames.Digest, schedule.DigestCron),
+        (JobNames.Escalate, schedule.EscalationCron),
+        (JobNames.Purge, schedule.PurgeCron),
+    ];
+
+    internal static ITrigger CronTrigger(string job, string cron, TimeZoneInfo zone) =>
+        TriggerBuilder.Create().ForJob(new JobKey(job)).WithIdentity(TriggerName(job)).WithCronSchedule(cron, c => Cron(c, zone)).Build();
+
+    // A machine that slept through several fires runs the job once, then keeps the schedule.
+    private static void Cron(CronScheduleBuilder c, TimeZoneInfo zone) =>
+        c.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed);
 
     /// <summary>The next fire time of each job after <paramref name="now"/>, from the configured schedules.</summary>
     public static IReadOnlyList<(string Job, string Cron, DateTimeOffset? Next)> NextFireTimes(ScheduleOptions schedule, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        return new[]
-        {
-            (JobNames.Scan, schedule.ScanCron),
-            (JobNames.Digest, schedule.DigestCron),
-            (JobNames.Escalate, schedule.EscalationCron),
-            (JobNames.Purge, schedule.PurgeCron),
-        }.Select(j => (j.Item1, j.Item2, new CronExpression(j.Item2, schedule.Zone).GetNextValidTimeAfter(now))).ToList();
+        return Schedules(schedule).Select(j => (j.Job, j.Cron, new CronExpression(j.Cron, schedule.Zone).GetNextValidTimeAfter(now))).ToList();
     }
 }

@@ -103,7 +103,10 @@ public sealed class ClusterTests
     private static async Task<ClusterStatus> Status(AgentHarness agent) =>
         (await agent.Services.GetRequiredService<StatusQueries>().GetAsync(default)).Cluster;
 
-    /// <summary>The agent processes, scheduled to scan a few seconds after they start.</summary>
+    /// <summary>
+    /// The agent processes. Their scan is scheduled for 2099; once every one of them is up, the test makes
+    /// the stored trigger due, as a cron fire would. Nothing depends on how fast the processes start.
+    /// </summary>
     private sealed class Agents : IAsyncDisposable
     {
         private readonly List<Process> _processes = [];
@@ -114,9 +117,8 @@ public sealed class ClusterTests
         public Agents(AgentHarness agent, int count)
         {
             _connectionString = agent.Settings["Storage:ConnectionString"]!;
-            var fireAt = DateTimeOffset.UtcNow.AddSeconds(8);
             var settings = new Dictionary<string, string?>(agent.Settings);
-            foreach (var (key, value) in WorkerHost.OnlyScan(string.Create(CultureInfo.InvariantCulture, $"{fireAt.Second} {fireAt.Minute} {fireAt.Hour} * * ?"), "UTC"))
+            foreach (var (key, value) in WorkerHost.OnlyScan("0 0 0 1 1 ? 2099", "UTC"))
             {
                 settings[key] = value;
             }
@@ -149,11 +151,29 @@ public sealed class ClusterTests
             return _processes[index].Id;
         }
 
-        /// <summary>Waits until the scheduled cycle is finished and every finding was turned into incidents.</summary>
+        /// <summary>
+        /// Waits until every agent has checked in and the scan trigger is stored, makes the trigger due, then
+        /// waits until the cycle it starts is finished and every finding was turned into incidents.
+        /// </summary>
         public async Task WaitForCycleAsync()
         {
             try
             {
+                await WorkerHost.EventuallyAsync(async () =>
+                {
+                    await using var c = new NpgsqlConnection(_connectionString);
+                    if (await c.ExecuteScalarAsync<string?>("SELECT to_regclass('agent_instances')::text") is null)
+                    {
+                        return null;
+                    }
+
+                    var ids = _processes.Select(p => $"{Environment.MachineName}:{p.Id}").ToArray();
+                    var up = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM agent_instances WHERE id = ANY(@ids) AND stopped_at IS NULL", new { ids });
+                    var fired = await c.ExecuteAsync(
+                        "UPDATE qrtz_triggers SET next_fire_time = @now WHERE trigger_name = 'scan-sent-items-trigger' AND trigger_state = 'WAITING' AND @up = @count",
+                        new { now = DateTimeOffset.UtcNow.UtcTicks, up, count = (long)_processes.Count });
+                    return fired == 1 ? "fired" : null;
+                }, seconds: 120);
                 await WorkerHost.EventuallyAsync(async () =>
                 {
                     await using var c = new NpgsqlConnection(_connectionString);

@@ -98,6 +98,10 @@ public sealed class HostileGraphTests
         var last = (await agent.Services.GetRequiredService<StatusQueries>().GetAsync(CancellationToken.None)).LastScan!;
         Assert.Equal("failed", last.Status);
         Assert.StartsWith("incident processing failed", last.Error, StringComparison.Ordinal);
+        var check = await Cli.CliTests.RunAsync("status", "--check", "--db", agent.DatabasePath);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("the last scan (started", check.Output, StringComparison.Ordinal);
+        Assert.Contains("failed: incident processing failed", check.Output, StringComparison.Ordinal);
     }
 
     [Theory(Timeout = 120_000)]

@@ -74,4 +74,42 @@ public class ScheduleTests
         Assert.Equal(DateTimeOffset.Parse("2026-07-01T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture), scan.StartedAt, TimeSpan.FromSeconds(2));
         Assert.Contains("1 incidents opened", scan.Summary, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task Worker_RestartingOnAClusteredSchedule_KeepsTheStoredNextFire_UnlessTheCronChanged()
+    {
+        var t = new TenantBuilder();
+        t.User("ann");
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, backend: Backend.PostgreSql);
+        await agent.Services.GetRequiredService<Database>().MigrateAsync(CancellationToken.None);
+        var pending = DateTimeOffset.UtcNow.AddHours(1).UtcTicks;
+
+        async Task<(long Next, string Cron)> StartAndStopAsync(string cron, long? setNext = null)
+        {
+            using var host = WorkerHost.Build(agent.Settings, TimeProvider.System, WorkerHost.OnlyScan(cron, "UTC"));
+            await host.StartAsync();
+            await using var c = await agent.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None);
+            if (setNext is { } next)
+            {
+                // As if the cluster had a fire due at this moment, agreed by the agents already running.
+                await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE qrtz_triggers SET next_fire_time = @next WHERE trigger_name = 'scan-sent-items-trigger'", new { next });
+            }
+
+            var stored = await Dapper.SqlMapper.QuerySingleAsync<(long, string)>(c, """
+                SELECT t.next_fire_time, ct.cron_expression FROM qrtz_triggers t
+                JOIN qrtz_cron_triggers ct ON ct.sched_name = t.sched_name AND ct.trigger_name = t.trigger_name AND ct.trigger_group = t.trigger_group
+                WHERE t.trigger_name = 'scan-sent-items-trigger'
+                """);
+            await host.StopAsync();
+            return stored;
+        }
+
+        await StartAndStopAsync("0 0 8 * * ?", setNext: pending);
+        var restarted = await StartAndStopAsync("0 0 8 * * ?");
+        var changed = await StartAndStopAsync("0 0 9 * * ?");
+
+        Assert.Equal((pending, "0 0 8 * * ?"), restarted);
+        Assert.Equal("0 0 9 * * ?", changed.Cron);
+        Assert.Equal(9, new DateTimeOffset(changed.Next, TimeSpan.Zero).Hour);
+    }
 }
