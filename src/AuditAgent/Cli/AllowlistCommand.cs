@@ -33,7 +33,7 @@ internal static class AllowlistCommand
         var list = new Command("list", "List allowlist entries, with who added them, why and until when.") { format };
         list.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             var entries = await host.Services.GetRequiredService<IncidentStore>().ListAllowlistAsync(ct);
             if (parse.GetValue(format) == "json")

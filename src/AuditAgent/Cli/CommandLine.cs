@@ -60,8 +60,10 @@ public static class CommandLine
     /// <summary>
     /// The services for a command that works on an existing database: configuration, then --db, then
     /// the database migrated to the current version. A missing database is a clear error, not a new file.
+    /// A command that only reads (<paramref name="readOnly"/>) still works on a file it cannot write; one
+    /// that writes says the database is read-only.
     /// </summary>
-    internal static async Task<Microsoft.Extensions.Hosting.IHost> DatabaseHostAsync(ParseResult parse, Terminal terminal, CancellationToken ct)
+    internal static async Task<Microsoft.Extensions.Hosting.IHost> DatabaseHostAsync(ParseResult parse, Terminal terminal, CancellationToken ct, bool readOnly = false)
     {
         var host = AppHost.Build(parse.GetValue(ConfigOption), DbOverride(parse), ScanCommand.LogLevelFor(parse, terminal));
         // The settings every database command depends on are checked first (Graph's are not needed here).
@@ -74,7 +76,27 @@ public static class CommandLine
             throw new CliException($"No database at {database.Path}. Run a scan first, or pass --db.");
         }
 
-        await database.MigrateAsync(ct);
+        if (database.PermissionProblem() is { } exposed)
+        {
+            await terminal.Error.WriteLineAsync($"warning: {exposed}");
+        }
+
+        try
+        {
+            await database.MigrateAsync(ct);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 8 or 14 && !database.IsPostgreSql)
+        {
+            // SQLITE_READONLY, SQLITE_CANTOPEN: a read-only file, or a folder where the WAL index cannot be created.
+            if (!readOnly)
+            {
+                host.Dispose();
+                throw new CliException($"The database {database.Path} is read-only here (a read-only mount, or a file this user cannot write), and this command changes it.", ExitCodes.Failure);
+            }
+
+            await database.OpenReadOnlyAsync(ct);
+        }
+
         return host;
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AuditAgent.Formatting;
 using AuditAgent.Storage;
 using CsvHelper;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,7 @@ internal static class FindingsCommand
         var list = new Command("list", "List stored findings, newest first.") { format, recipients };
         list.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var queries = host.Services.GetRequiredService<FindingQueries>();
             var rows = await queries.ListAsync(ct);
             switch (parse.GetValue(format))
@@ -92,16 +93,19 @@ internal static class FindingsCommand
 
     private static void WriteCsv(Terminal terminal, IReadOnlyList<FindingRow> rows)
     {
-        using var csv = new CsvWriter(terminal.Output, CultureInfo.InvariantCulture, leaveOpen: true);
+        // A cell starting with =, +, -, @, tab or CR is a formula to Excel: escaped with a quote (OWASP's
+        // advice for CSV injection); control characters from mailboxes are dropped.
+        var configuration = new CsvHelper.Configuration.CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = CsvHelper.Configuration.InjectionOptions.Escape };
+        using var csv = new CsvWriter(terminal.Output, configuration, leaveOpen: true);
         csv.WriteRecords(rows.Select(r => new
         {
             r.Id,
-            Mailbox = r.MailboxAddress,
+            Mailbox = SafeText.Clean(r.MailboxAddress, 320),
             r.GraphMessageId,
-            r.InternetMessageId,
-            r.Subject,
+            InternetMessageId = SafeText.Clean(r.InternetMessageId, 1000),
+            Subject = SafeText.Clean(r.Subject),
             SentDateTime = r.SentAt?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-            Sender = r.SenderAddress,
+            Sender = SafeText.Clean(r.SenderAddress, 320),
             r.VisibleExternalCount,
             r.ExternalDomainCount,
             r.BccCount,

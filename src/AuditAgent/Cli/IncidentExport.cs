@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using AuditAgent.Formatting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,11 +22,12 @@ internal static class IncidentExport
         var format = new Option<string>("--format") { Description = "md, html or json.", DefaultValueFactory = _ => "md" };
         format.AcceptOnlyFromAmong("md", "html", "json");
         var recipients = new Option<bool>("--include-recipients") { Description = "Include the exposed addresses. They are personal data: share the file with care." };
-        var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output." };
-        var command = new Command("export", "Export an incident as an evidence pack for the breach register.") { id, format, recipients, output };
+        var output = new Option<string?>("--out") { Description = "Write to this file (created readable by you only) instead of standard output." };
+        var force = OutputFile.ForceOption();
+        var command = new Command("export", "Export an incident as an evidence pack for the breach register.") { id, format, recipients, output, force };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var queries = host.Services.GetRequiredService<IncidentQueries>();
             var incidentId = parse.GetValue(id);
             var detail = await queries.GetAsync(incidentId, ct) ?? throw new NotFoundException($"there is no incident {incidentId}.");
@@ -42,7 +44,7 @@ internal static class IncidentExport
             };
             if (parse.GetValue(output) is { } file)
             {
-                await File.WriteAllTextAsync(file, text, ct);
+                await OutputFile.WriteAsync(file, text, parse.GetValue(force), ct);
                 await terminal.Output.WriteLineAsync($"Wrote {Path.GetFullPath(file)}" + (document.Recipients is null ? "" : " (it holds the exposed addresses)."));
             }
             else
@@ -92,9 +94,9 @@ internal static class IncidentExport
     {
         var i = d.Incident;
         return new Document(
-            i.Id, i.Severity, i.Status, i.SenderAddress, i.Subject, i.DetectedAt, i.DetectedAt.AddHours(72), i.FirstSentAt,
+            i.Id, i.Severity, i.Status, i.SenderAddress, SafeText.Clean(i.Subject), i.DetectedAt, i.DetectedAt.AddHours(72), i.FirstSentAt,
             i.ExposedCount, i.DomainCount, i.PersonalCount, i.ReExposed, i.RepeatSender, i.Assignee, d.Reasons,
-            d.Messages.Select(m => new MessageDoc(m.SentAt, m.MailboxAddress, m.SenderAddress, m.Subject, m.InternetMessageId, m.Role, m.VisibleExternalCount, m.ExternalDomainCount, m.BccCount)).ToList(),
+            d.Messages.Select(m => new MessageDoc(m.SentAt, m.MailboxAddress, m.SenderAddress, SafeText.Clean(m.Subject), m.InternetMessageId, m.Role, m.VisibleExternalCount, m.ExternalDomainCount, m.BccCount)).ToList(),
             domains,
             d.Steps.Select(s => new StepDoc(s.StepKey, s.Title, s.Why, s.Owner, s.Instructions, s.Condition, s.DueAt, s.Status, s.StatusBy, s.StatusAt, s.Note, s.IsOverdue(now))).ToList(),
             d.Timeline.Select(e => new EventDoc(e.At, e.Actor, e.Kind, e.Text)).ToList(),
@@ -261,7 +263,11 @@ internal static class IncidentExport
         return b.ToString();
     }
 
-    private static string H(string? text) => WebUtility.HtmlEncode(text ?? "");
+    /// <summary>
+    /// Encoded, without control characters, and isolated: text from a mailbox written right-to-left (or
+    /// with an override such as U+202E) cannot reorder what surrounds it.
+    /// </summary>
+    private static string H(string? text) => $"<bdi>{WebUtility.HtmlEncode(SafeText.Clean(text, 4000))}</bdi>";
 
     public static string Html(Document d)
     {

@@ -49,7 +49,7 @@ internal static class IncidentsCommand
         var command = new Command("list", "List incidents, newest first.") { status, severity, format };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var queries = host.Services.GetRequiredService<IncidentQueries>();
             var rows = await queries.ListAsync(parse.GetValue(status), parse.GetValue(severity), ct);
             if (parse.GetValue(format) == "json")
@@ -136,7 +136,7 @@ internal static class IncidentsCommand
         var command = new Command("show", "Show an incident: facts, reasons, messages, plan with due times, timeline.") { id, format };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var detail = await host.Services.GetRequiredService<IncidentQueries>().GetAsync(parse.GetValue(id), ct)
                 ?? throw new NotFoundException($"there is no incident {parse.GetValue(id)}.");
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();

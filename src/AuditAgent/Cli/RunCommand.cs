@@ -21,7 +21,13 @@ internal static class RunCommand
                 parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: (s, configuration) => s.AddAuditAgentWorker(configuration));
             // All settings, mail and schedules included, are checked before anything starts.
             host.Services.GetRequiredService<IStartupValidator>().Validate();
-            await host.Services.GetRequiredService<Database>().MigrateAsync(ct);
+            var database = host.Services.GetRequiredService<Database>();
+            await database.MigrateAsync(ct);
+            if (database.PermissionProblem() is { } exposed)
+            {
+                await terminal.Error.WriteLineAsync($"warning: {exposed}");
+            }
+
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             foreach (var (job, cron, next) in WorkerExtensions.NextFireTimes(schedule, host.Services.GetRequiredService<TimeProvider>().GetUtcNow()))
             {

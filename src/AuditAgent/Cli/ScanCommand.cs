@@ -37,7 +37,13 @@ internal static class ScanCommand
     {
         // Every section, the playbook file included, is checked before any work starts.
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
-        await services.GetRequiredService<Database>().MigrateAsync(ct);
+        var database = services.GetRequiredService<Database>();
+        await database.MigrateAsync(ct);
+        if (database.PermissionProblem() is { } exposed)
+        {
+            await terminal.Error.WriteLineAsync($"warning: {exposed}");
+        }
+
         try
         {
             return await ScanWithProgressAsync(services.GetRequiredService<ScanPipeline>(), terminal, ct);

@@ -23,7 +23,7 @@ internal static class StatusCommand
         var command = new Command("status", "Show the last scan, per-mailbox lag and errors, open incidents, job runs and next fire times.") { format, check, maxAge };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             var status = await host.Services.GetRequiredService<StatusQueries>().GetAsync(ct);
 

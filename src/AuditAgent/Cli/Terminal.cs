@@ -1,4 +1,3 @@
-using System.Text;
 using Spectre.Console;
 
 namespace AuditAgent.Cli;
@@ -37,25 +36,5 @@ public sealed class Terminal(TextWriter output, TextWriter error, bool interacti
     /// Text that came from a mailbox, made safe for a terminal: control characters (which could move
     /// the cursor or rewrite the screen) become '?', and long text is cut.
     /// </summary>
-    public static string Safe(string? text, int max = 80)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return "";
-        }
-
-        var builder = new StringBuilder(Math.Min(text.Length, max + 1));
-        foreach (var c in text)
-        {
-            if (builder.Length >= max)
-            {
-                builder.Append('…');
-                break;
-            }
-
-            builder.Append(char.IsControl(c) || c is '\u202E' or '\u202D' or '\u2066' or '\u2067' or '\u2068' or '\u2069' ? '?' : c);
-        }
-
-        return builder.ToString();
-    }
+    public static string Safe(string? text, int max = 80) => Formatting.SafeText.ForTerminal(text, max);
 }

@@ -179,6 +179,12 @@ public sealed class Doctor(IServiceProvider services)
                 return false;
             }
 
+            if (database.PermissionProblem() is { } exposed)
+            {
+                results.Add(new CheckResult("Database", CheckStatus.Fail, exposed, $"chmod 600 {database.Path}"));
+                return true;
+            }
+
             results.Add(new CheckResult("Database", CheckStatus.Pass, $"{database.Path} is reachable, migrated and intact"));
             return true;
         }

@@ -163,7 +163,7 @@ public sealed class EscalationService(
         };
         return new EscalationModel(
             incident.Id, incident.Severity, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
-            incident.SenderAddress, incident.SenderAddress, incident.Subject, incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
+            incident.SenderAddress, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
             incident.ReExposed, incident.DetectedAt.AddHours(72), theirs, owner);
     }
 

@@ -73,9 +73,30 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
             return;
         }
 
-        Directory.CreateDirectory(folder);
+        // Mail names people and subjects: the folder and its files are the agent's user's alone.
+        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, owner | UnixFileMode.UserExecute);
+        }
+
         var name = $"{row.CreatedAt.UtcDateTime:yyyyMMdd-HHmmss}-{row.Kind}-{row.Reference}";
-        await message.WriteToAsync(Path.Combine(folder, name + ".eml"), ct);
-        await File.WriteAllTextAsync(Path.Combine(folder, name + ".html"), row.Html, ct);
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = owner;
+        }
+
+        await using (var eml = new FileStream(Path.Combine(folder, name + ".eml"), create))
+        {
+            await message.WriteToAsync(eml, ct);
+        }
+
+        await using var html = new StreamWriter(new FileStream(Path.Combine(folder, name + ".html"), create));
+        await html.WriteAsync(row.Html.AsMemory(), ct);
     }
 }

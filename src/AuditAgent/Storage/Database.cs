@@ -15,7 +15,7 @@ public sealed class DatabaseTooNewException(string message) : ExplainedException
 public sealed class Database
 {
     private readonly StorageOptions _options;
-    private readonly string _connectionString;
+    private string _connectionString;
     private readonly Lazy<Npgsql.NpgsqlDataSource>? _postgres;
 
     static Database()
@@ -57,6 +57,54 @@ public sealed class Database
     public bool IsPostgreSql { get; }
 
     public int CommandTimeout => _options.CommandTimeoutSeconds;
+
+    /// <summary>Opened read-only (a read-only mount or file): reads work, any write fails with SQLITE_READONLY.</summary>
+    public bool IsReadOnly { get; private set; }
+
+    /// <summary>
+    /// For commands that only read, on a SQLite file this process cannot write (a read-only mount, or
+    /// another user's file): opened read-only and immutable, since without a writable folder SQLite cannot
+    /// create the WAL index it otherwise needs. The schema must already be this version's.
+    /// </summary>
+    public async Task OpenReadOnlyAsync(CancellationToken ct)
+    {
+        var uri = "file:" + Path.Replace("%", "%25", StringComparison.Ordinal).Replace("?", "%3f", StringComparison.Ordinal).Replace("#", "%23", StringComparison.Ordinal) + "?immutable=1";
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = uri, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        IsReadOnly = true;
+        await using var connection = await OpenAsync(ct);
+        var known = KnownScripts(postgres: false);
+        var applied = (await connection.QueryAsync<string>(new CommandDefinition("SELECT ScriptName FROM SchemaVersions", cancellationToken: ct))).ToList();
+        if (applied.FirstOrDefault(a => !known.Contains(a, StringComparer.Ordinal)) is { } newer)
+        {
+            throw new DatabaseTooNewException($"This database was written by a newer AuditAgent: its schema has {ScriptVersion(newer)}, and this version knows up to {ScriptVersion(known[^1])}.");
+        }
+
+        if (known.FirstOrDefault(k => !applied.Contains(k, StringComparer.Ordinal)) is { } pending)
+        {
+            throw new ExplainedException($"The database {Path} is read-only here and still needs {ScriptVersion(pending)} of this version; run any command once where it can be written.");
+        }
+    }
+
+    /// <summary>The migration scripts built into this binary, in order.</summary>
+    private static List<string> KnownScripts(bool postgres) => typeof(Database).Assembly.GetManifestResourceNames()
+        .Where(n => n.Contains(".Storage.Migrations.", StringComparison.Ordinal) && n.Contains(".PostgreSql.", StringComparison.Ordinal) == postgres && n.EndsWith(".sql", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal)
+        .ToList();
+
+    /// <summary>Why another user could read this SQLite file (its mode lets them), or null.</summary>
+    public string? PermissionProblem()
+    {
+        if (IsPostgreSql || OperatingSystem.IsWindows() || !File.Exists(Path))
+        {
+            return null;
+        }
+
+        var mode = File.GetUnixFileMode(Path);
+        const UnixFileMode Others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        return (mode & Others) == 0
+            ? null
+            : $"{Path} holds personal data and can be read by other users (mode {Convert.ToString((int)mode, 8)}); run: chmod 600 {Path}";
+    }
 
     /// <summary>
     /// Serialises a read-decide-write transaction across agents sharing the database: PostgreSQL takes a

@@ -29,7 +29,7 @@ public sealed class DigestQueries(Database database)
         DigestIncident ToDigest(IncidentRow i)
         {
             var step = nextStep.GetValueOrDefault(i.Id);
-            return new DigestIncident(i.Id, i.Severity, i.Status, i.SenderAddress, names.GetValueOrDefault(i.Id), i.Subject, i.ExposedCount, i.PersonalCount, i.ReExposed, i.RepeatSender,
+            return new DigestIncident(i.Id, i.Severity, i.Status, i.SenderAddress, Formatting.SafeText.Clean(names.GetValueOrDefault(i.Id), 100), Formatting.SafeText.Clean(i.Subject), i.ExposedCount, i.PersonalCount, i.ReExposed, i.RepeatSender,
                 JsonSerializer.Deserialize<List<string>>(i.Reasons) ?? [], i.DetectedAt, step?.Title, step?.Owner, step?.DueAt);
         }
 
