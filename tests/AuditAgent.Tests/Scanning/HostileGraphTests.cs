@@ -17,12 +17,14 @@ public sealed class HostileGraphTests
 {
     private static readonly string[] Outsiders = [.. TenantBuilder.People(12, TenantBuilder.Companies)];
 
-    [Theory]
-    [InlineData("0001-01-01T00:00:00Z")]
-    [InlineData("0001-01-02T00:00:00+14:00")]
-    [InlineData("1989-12-31T23:59:59Z")]
-    [InlineData("far-future")]
-    public async Task Scan_MessageWithAnImpossibleSentTime_IsCountedAsMalformedWithItsMailbox_AndIncidentsStillOpen(string sent)
+    [SkippableTheory]
+    [InlineData("0001-01-01T00:00:00Z", Backend.Sqlite)]
+    [InlineData("0001-01-02T00:00:00+14:00", Backend.Sqlite)]
+    [InlineData("1989-12-31T23:59:59Z", Backend.Sqlite)]
+    [InlineData("far-future", Backend.Sqlite)]
+    [InlineData("0001-01-01T00:00:00Z", Backend.PostgreSql)]
+    [InlineData("far-future", Backend.PostgreSql)]
+    public async Task Scan_MessageWithAnImpossibleSentTime_IsCountedAsMalformedWithItsMailbox_AndIncidentsStillOpen(string sent, Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
@@ -30,7 +32,7 @@ public sealed class HostileGraphTests
         var sentText = sent == "far-future" ? DateTimeOffset.UtcNow.AddDays(3).ToString("o") : sent;
         ann.AddSentItem(SimMessage.FromJson(RawExposure("odd-date", sentText, DateTimeOffset.UtcNow.AddHours(-2))));
         t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend);
 
         var outcome = await agent.ScanPipelineAsync();
 
@@ -43,12 +45,13 @@ public sealed class HostileGraphTests
         Assert.Equal(0, status.Mailboxes.Single(m => m.Address == "bob@contoso.com").SkippedMessages);
     }
 
-    [Fact]
-    public async Task Processing_AFindingStoredWithAnImpossibleSentTime_IsSetAsideAndNeverBlocksTheOthers()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Processing_AFindingStoredWithAnImpossibleSentTime_IsSetAsideAndNeverBlocksTheOthers(Backend backend)
     {
         var t = new TenantBuilder();
         var bob = t.User("bob");
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend);
         await agent.ScanPipelineAsync();
         // As an older version stored it, before sent times were checked.
         var database = agent.Services.GetRequiredService<Database>();
@@ -56,8 +59,8 @@ public sealed class HostileGraphTests
         {
             await c.ExecuteAsync("""
                 INSERT INTO findings (mailbox_id, graph_message_id, subject, sent_at, sender_address, visible_external_count, external_domain_count, bcc_count, detected_at)
-                VALUES ('id-bob', 'legacy', 'Old', '0001-01-01T00:00:00.000Z', 'bob@contoso.com', 12, 5, 0, '2026-01-01T00:00:00.000Z')
-                """);
+                VALUES ('id-bob', 'legacy', 'Old', @sent, 'bob@contoso.com', 12, 5, 0, @detected)
+                """, new { sent = new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero), detected = TenantBuilder.Now.AddDays(-2) });
         }
 
         t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
@@ -69,8 +72,9 @@ public sealed class HostileGraphTests
         Assert.StartsWith("not assessed: its sent time 0001-01-01", reason, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task IncidentProcessingFailing_IsAFailedScanInStatus()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task IncidentProcessingFailing_IsAFailedScanInStatus(Backend backend)
     {
         var t = new TenantBuilder();
         var bob = t.User("bob");
@@ -89,7 +93,7 @@ public sealed class HostileGraphTests
 
                 return null;
             },
-        });
+        }, backend: backend);
         await using var _ = agent;
 
         var error = await Assert.ThrowsAsync<IncidentProcessingException>(() => agent.ScanPipelineAsync());
@@ -98,6 +102,11 @@ public sealed class HostileGraphTests
         var last = (await agent.Services.GetRequiredService<StatusQueries>().GetAsync(CancellationToken.None)).LastScan!;
         Assert.Equal("failed", last.Status);
         Assert.StartsWith("incident processing failed", last.Error, StringComparison.Ordinal);
+        if (backend == Backend.PostgreSql)
+        {
+            return; // the CLI check below reads the SQLite file
+        }
+
         var check = await Cli.CliTests.RunAsync("status", "--check", "--db", agent.DatabasePath);
         Assert.Equal(1, check.ExitCode);
         Assert.Contains("the last scan (started", check.Output, StringComparison.Ordinal);
@@ -124,10 +133,11 @@ public sealed class HostileGraphTests
         Assert.Equal(2, agent.Simulator.Counters.MailboxOperations("delta", ann.Id));
     }
 
-    [Theory(Timeout = 120_000)]
-    [InlineData(SimWire.StalledBody)]
-    [InlineData(SimWire.TrickledBody)]
-    public async Task Scan_MailboxWhoseBodyAlwaysStalls_FailsAloneAsATimeout(SimWire wire)
+    [SkippableTheory(Timeout = 120_000)]
+    [InlineData(SimWire.StalledBody, Backend.Sqlite)]
+    [InlineData(SimWire.TrickledBody, Backend.Sqlite)]
+    [InlineData(SimWire.StalledBody, Backend.PostgreSql)]
+    public async Task Scan_MailboxWhoseBodyAlwaysStalls_FailsAloneAsATimeout(SimWire wire, Backend backend)
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
@@ -136,7 +146,8 @@ public sealed class HostileGraphTests
         await using var agent = await AgentHarness.StartAsync(
             t.Tenant,
             new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id ? SimFault.Delivered(wire) : null },
-            new Dictionary<string, string?> { ["Graph:TimeoutSeconds"] = "1", ["Graph:MaxRetries"] = "1" });
+            new Dictionary<string, string?> { ["Graph:TimeoutSeconds"] = "1", ["Graph:MaxRetries"] = "1" },
+            backend: backend);
 
         var summary = await agent.ScanAsync();
 
