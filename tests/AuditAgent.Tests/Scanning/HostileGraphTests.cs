@@ -139,49 +139,25 @@ public sealed class HostileGraphTests
     [InlineData(SimWire.StalledBody, Backend.PostgreSql)]
     public async Task Scan_MailboxWhoseBodyAlwaysStalls_FailsAloneAsATimeout(SimWire wire, Backend backend)
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        var bob = t.User("bob");
-        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
-        await using var agent = await AgentHarness.StartAsync(
-            t.Tenant,
-            new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id ? SimFault.Delivered(wire) : null },
-            new Dictionary<string, string?> { ["Graph:TimeoutSeconds"] = "1", ["Graph:MaxRetries"] = "1" },
+        await using var broken = await OneBrokenMailboxAsync(
+            (op, ann) => op.MailboxId == ann.Id ? SimFault.Delivered(wire) : null,
+            new() { ["Graph:TimeoutSeconds"] = "1", ["Graph:MaxRetries"] = "1" },
             backend: backend);
 
-        var summary = await agent.ScanAsync();
-
-        Assert.Equal("partial", summary.Status);
-        var failure = Assert.Single(summary.Failures);
-        Assert.Equal(ann.Id, failure.MailboxId);
-        Assert.Contains("did not send the whole response within 1 s", failure.Reason, StringComparison.Ordinal);
-        Assert.Single(await agent.FindingsAsync());
+        Assert.Equal("partial", broken.Summary.Status);
+        await broken.FailedAloneAsync("did not send the whole response within 1 s");
     }
 
     [Fact(Timeout = 120_000)]
     public async Task Scan_DeltaNextLinkThatNeverAdvances_FailsThatMailboxWithTheReason()
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        var bob = t.User("bob");
-        for (var i = 0; i < 6; i++)
-        {
-            t.Send(ann, $"Note {i}", TenantBuilder.Now.AddHours(-i - 1), ["partner@fabrikam.com"]);
-        }
+        await using var broken = await OneBrokenMailboxAsync(
+            (op, ann) => op.MailboxId == ann.Id && op.Sequence >= 2 ? SimFault.Delivered(SimWire.RepeatedLink) : null,
+            new() { ["Graph:PageSize"] = "2", ["Scan:BatchRescans"] = "false" },
+            brokenMailboxMessages: 6);
 
-        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
-        await using var agent = await AgentHarness.StartAsync(
-            t.Tenant,
-            new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id && op.Sequence >= 2 ? SimFault.Delivered(SimWire.RepeatedLink) : null },
-            new Dictionary<string, string?> { ["Graph:PageSize"] = "2", ["Scan:BatchRescans"] = "false" });
-
-        var summary = await agent.ScanAsync();
-
-        var failure = Assert.Single(summary.Failures);
-        Assert.Equal(ann.Id, failure.MailboxId);
-        Assert.Contains("same @odata.nextLink twice", failure.Reason, StringComparison.Ordinal);
-        Assert.True(agent.Simulator.Counters.MailboxOperations("delta", ann.Id) <= 3);
-        Assert.Single(await agent.FindingsAsync());
+        await broken.FailedAloneAsync("same @odata.nextLink twice");
+        Assert.True(broken.DeltaRequests <= 3);
     }
 
     [Fact(Timeout = 120_000)]
@@ -211,22 +187,12 @@ public sealed class HostileGraphTests
     [Fact(Timeout = 120_000)]
     public async Task Scan_MailboxThrottledForAnHour_FailsAloneSayingSo_WithoutWaiting()
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        var bob = t.User("bob");
-        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
-        await using var agent = await AgentHarness.StartAsync(
-            t.Tenant,
-            new SimulatorOptions { Interceptor = op => op.Kind == "delta" && op.MailboxId == ann.Id ? new SimFault(429, "ApplicationThrottled", "Too many requests.", 3600) : null },
-            new Dictionary<string, string?> { ["Graph:MaxRetryAfterSeconds"] = "30" });
+        await using var broken = await OneBrokenMailboxAsync(
+            (op, ann) => op.MailboxId == ann.Id ? new SimFault(429, "ApplicationThrottled", "Too many requests.", 3600) : null,
+            new() { ["Graph:MaxRetryAfterSeconds"] = "30" });
 
-        var summary = await agent.ScanAsync();
-
-        var failure = Assert.Single(summary.Failures);
-        Assert.Equal(ann.Id, failure.MailboxId);
-        Assert.Contains("asked to wait 3600 s, longer than Graph:MaxRetryAfterSeconds (30 s)", failure.Reason, StringComparison.Ordinal);
-        Assert.Equal(1, agent.Simulator.Counters.MailboxOperations("delta", ann.Id));
-        Assert.Single(await agent.FindingsAsync());
+        await broken.FailedAloneAsync("asked to wait 3600 s, longer than Graph:MaxRetryAfterSeconds (30 s)");
+        Assert.Equal(1, broken.DeltaRequests);
     }
 
     [Fact]
@@ -260,27 +226,13 @@ public sealed class HostileGraphTests
     [Fact(Timeout = 120_000)]
     public async Task Scan_PageLargerThanTheResponseCap_FailsThatMailboxClearly()
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        var bob = t.User("bob");
-        var huge = new string('x', 1_200_000);
-        ann.AddSentItem(new SimMessage
-        {
-            Id = "huge",
-            Subject = huge,
-            SentDateTime = TenantBuilder.Now.AddHours(-1),
-            ReceivedDateTime = TenantBuilder.Now.AddHours(-1),
-            To = [new SimRecipient("partner@fabrikam.com", null)],
-        });
-        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?> { ["Graph:MaxResponseMegabytes"] = "1" });
+        await using var broken = await OneBrokenMailboxAsync(
+            (_, _) => null,
+            new() { ["Graph:MaxResponseMegabytes"] = "1" },
+            brokenMailboxMessages: 1,
+            brokenSubject: new string('x', 1_200_000));
 
-        var summary = await agent.ScanAsync();
-
-        var failure = Assert.Single(summary.Failures);
-        Assert.Equal(ann.Id, failure.MailboxId);
-        Assert.Contains("larger than 1 MB (Graph:MaxResponseMegabytes)", failure.Reason, StringComparison.Ordinal);
-        Assert.Single(await agent.FindingsAsync());
+        await broken.FailedAloneAsync("larger than 1 MB (Graph:MaxResponseMegabytes)");
     }
 
     [Theory(Timeout = 120_000)]
@@ -330,6 +282,49 @@ public sealed class HostileGraphTests
 
         Assert.Equal("succeeded", corrected.Status);
         Assert.Single(await agent.FindingsAsync());
+    }
+
+    /// <summary>
+    /// Ann's mailbox meets <paramref name="fault"/> (on its delta requests); Bob sent one exposure. The scan
+    /// must fail Ann's mailbox alone and still find Bob's exposure.
+    /// </summary>
+    private static async Task<BrokenMailbox> OneBrokenMailboxAsync(
+        Func<SimOperation, SimUser, SimFault?> fault,
+        Dictionary<string, string?> settings,
+        int brokenMailboxMessages = 0,
+        string brokenSubject = "Note",
+        Backend backend = Backend.Sqlite)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var bob = t.User("bob");
+        for (var i = 0; i < brokenMailboxMessages; i++)
+        {
+            t.Send(ann, $"{brokenSubject} {i}", TenantBuilder.Now.AddHours(-i - 1), ["partner@fabrikam.com"]);
+        }
+
+        t.Send(bob, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        var agent = await AgentHarness.StartAsync(
+            t.Tenant,
+            new SimulatorOptions { Interceptor = op => op.Kind == "delta" ? fault(op, ann) : null },
+            settings,
+            backend: backend);
+        return new BrokenMailbox(agent, ann, await agent.ScanAsync());
+    }
+
+    private sealed record BrokenMailbox(AgentHarness Agent, SimUser Ann, ScanSummary Summary) : IAsyncDisposable
+    {
+        public long DeltaRequests => Agent.Simulator.Counters.MailboxOperations("delta", Ann.Id);
+
+        public async Task FailedAloneAsync(string reason)
+        {
+            var failure = Assert.Single(Summary.Failures);
+            Assert.Equal(Ann.Id, failure.MailboxId);
+            Assert.Contains(reason, failure.Reason, StringComparison.Ordinal);
+            Assert.Equal(["bob@contoso.com"], (await Agent.FindingsAsync()).Select(f => f.MailboxAddress));
+        }
+
+        public ValueTask DisposeAsync() => Agent.DisposeAsync();
     }
 
     private static JsonObject RawExposure(string id, string sent, DateTimeOffset received)
