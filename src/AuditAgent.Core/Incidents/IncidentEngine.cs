@@ -179,7 +179,7 @@ public static class IncidentEngine
                 if (copyOf is not null)
                 {
                     copyOf.Copies++;
-                    Event(copyOf, "copy", $"The same message is also in the mailbox {f.MailboxAddress}; it is one exposure, not two.");
+                    Event(copyOf, TimelineKind.Copy, $"The same message is also in the mailbox {f.MailboxAddress}; it is one exposure, not two.");
                     Recompute(copyOf, f.DetectedAt);
                 }
 
@@ -207,7 +207,7 @@ public static class IncidentEngine
                 blast.BlastMessages++;
                 blast.FirstSentAt = f.SentAt < blast.FirstSentAt ? f.SentAt : blast.FirstSentAt;
                 blast.LastBlastAt = f.SentAt > blast.LastBlastAt ? f.SentAt : blast.LastBlastAt;
-                Event(blast, "grouped", $"Another batch of the same message, sent {Time(f.SentAt)}: {added} more addresses exposed.");
+                Event(blast, TimelineKind.Grouped, $"Another batch of the same message, sent {Time(f.SentAt)}: {added} more addresses exposed.");
                 Attach(f, blast, FindingRole.Blast);
                 return;
             }
@@ -227,7 +227,7 @@ public static class IncidentEngine
                 var note = $"re-exposed {Time(f.SentAt)} by {f.SenderAddress}: {reExposed.Overlap} of the {before} addresses visible again"
                     + (added > 0 ? $", and {added} more" : "");
                 incident.Notes.Add(note);
-                Event(incident, "re-exposure", char.ToUpperInvariant(note[0]) + note[1..] + ".");
+                Event(incident, TimelineKind.ReExposure, char.ToUpperInvariant(note[0]) + note[1..] + ".");
                 Attach(f, incident, FindingRole.ReExposure);
                 return;
             }
@@ -261,7 +261,7 @@ public static class IncidentEngine
 
             _incidents.Add(incident);
             Recompute(incident, f.DetectedAt, opening: true);
-            Event(incident, "detected",
+            Event(incident, TimelineKind.Detected,
                 $"Opened as {incident.Severity.Name()}: {incident.Reasons[0]}. Plan: {_steps.Count(s => s.IncidentKey == incident.Key)} steps.");
             Attach(f, incident, FindingRole.Blast, recompute: false);
         }
@@ -271,7 +271,7 @@ public static class IncidentEngine
             if (incident.Status == IncidentStatus.Resolved)
             {
                 incident.Status = IncidentLifecycle.Apply(incident.Status, IncidentAction.Reopen);
-                Event(incident, "reopened", "Reopened: the recipients were exposed again.");
+                Event(incident, TimelineKind.Reopened, "Reopened: the recipients were exposed again.");
             }
 
             _outcomes.Add(new FindingOutcome(f.FindingId, incident.Key, role, null));
@@ -328,7 +328,7 @@ public static class IncidentEngine
             _bcc.Add(new BccOutcome(message.Id, match.Incident?.Key));
             if (match.Incident is { } incident)
             {
-                Event(incident, "remediation",
+                Event(incident, TimelineKind.Remediation,
                     $"Follow-up sent {Time(message.SentAt)} by {message.SenderAddress} in Bcc to {match.Reached} of the {incident.Exposed.Count} exposed addresses: done right, not an exposure.");
                 _changed.Add(incident);
             }
@@ -357,7 +357,7 @@ public static class IncidentEngine
             var severity = SeverityOf(exposed, personal.Count, incident.ReExposed, _rules);
             if (!opening && severity > incident.Severity)
             {
-                Event(incident, "severity", $"Severity raised from {incident.Severity.Name()} to {severity.Name()}.");
+                Event(incident, TimelineKind.Severity, $"Severity raised from {incident.Severity.Name()} to {severity.Name()}.");
             }
 
             // Severity only goes up: a later change of lists or rules does not quietly downgrade an incident.
@@ -412,14 +412,14 @@ public static class IncidentEngine
                     _steps.Add(new PlanStepAdded(incident.Key, step, position, dueAt, context.Now));
                     if (!opening)
                     {
-                        Event(incident, "plan", $"Plan step added: {step.Title} ({step.Owner.Name()}, due {Time(dueAt)}).");
+                        Event(incident, TimelineKind.Plan, $"Plan step added: {step.Title} ({step.Owner.Name()}, due {Time(dueAt)}).");
                     }
                 }
             }
         }
 
-        private void Event(IncidentState incident, string kind, string text) =>
-            _timeline.Add(new TimelineEntry(incident.Key, context.Now, Actor, kind, text));
+        private void Event(IncidentState incident, TimelineKind kind, string text) =>
+            _timeline.Add(new TimelineEntry(incident.Key, context.Now, Actor, kind.Name(), text));
 
         private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
     }

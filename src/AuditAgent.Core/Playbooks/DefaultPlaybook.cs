@@ -69,7 +69,7 @@ public static class DefaultPlaybook
             "Assess and record the breach",
             "Under GDPR Art. 33 a personal-data breach is notified within 72 hours of becoming aware of it unless it is unlikely to result in a risk, and every breach is documented.",
             OwnerRole.PrivacyOfficer,
-            TimeSpan.FromHours(72),
+            NotificationClock.Window,
             StepCondition.Always,
             "Assess the risk to the people exposed and decide on notifying the supervisory authority (Art. 33) and, where the risk is high, the people themselves (Art. 34). "
             + "Record the breach in the breach register in every case (Art. 33(5)); `auditagent incidents export ID` gives the evidence pack."),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuditAgent.Core.Scans;
 using AuditAgent.Hosting;
 using AuditAgent.Incidents;
 using AuditAgent.Simulator;
@@ -58,7 +59,7 @@ internal static class DemoCommand
             {
                 await terminal.Output.WriteLineAsync($"Next: dotnet run --project src/AuditAgent -- incidents show {incidents[0].Id} --db {path}");
             }
-            return summary.Status == "succeeded" ? ExitCodes.Ok : ExitCodes.PartialScan;
+            return summary.Outcome == ScanOutcome.Succeeded ? ExitCodes.Ok : ExitCodes.PartialScan;
         }));
         return command;
     }

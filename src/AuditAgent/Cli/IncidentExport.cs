@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using AuditAgent.Core.Incidents;
 using AuditAgent.Formatting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -94,7 +95,7 @@ internal static class IncidentExport
     {
         var i = d.Incident;
         return new Document(
-            i.Id, i.Severity, i.Status, i.SenderAddress, SafeText.Clean(i.Subject), i.DetectedAt, i.DetectedAt.AddHours(72), i.FirstSentAt,
+            i.Id, i.Severity, i.Status, i.SenderAddress, SafeText.Clean(i.Subject), i.DetectedAt, NotificationClock.DueAt(i.DetectedAt), i.FirstSentAt,
             i.ExposedCount, i.DomainCount, i.PersonalCount, i.ReExposed, i.RepeatSender, i.Assignee, d.Reasons,
             d.Messages.Select(m => new MessageDoc(m.SentAt, m.MailboxAddress, m.SenderAddress, SafeText.Clean(m.Subject), m.InternetMessageId, m.Role, m.VisibleExternalCount, m.ExternalDomainCount, m.BccCount)).ToList(),
             domains,
@@ -145,7 +146,7 @@ internal static class IncidentExport
         foreach (var s in d.Plan)
         {
             var box = s.Status switch { "done" => "[x]", "skipped" => "[-]", _ => "[ ]" };
-            var state = s.Status == "todo" ? (s.Overdue ? "OVERDUE" : "") : $"{s.Status} by {Terminal.Safe(s.StatusBy)} {T(s.StatusAt)}" + (s.Note is null ? "" : $": {Terminal.Safe(s.Note, 200)}");
+            var state = s.Status == Todo ? (s.Overdue ? "OVERDUE" : "") : $"{s.Status} by {Terminal.Safe(s.StatusBy)} {T(s.StatusAt)}" + (s.Note is null ? "" : $": {Terminal.Safe(s.Note, 200)}");
             b.AppendLine($"  {box} {s.Key}: {s.Title} ({s.Owner}, due {T(s.DueAt)}) {state}".TrimEnd());
             b.AppendLine(CultureInfo.InvariantCulture, $"      Why: {s.Why}");
             if (s.Instructions is not null)
@@ -235,7 +236,7 @@ internal static class IncidentExport
         b.AppendLine("|---|---|---|---|");
         foreach (var s in d.Plan)
         {
-            var status = s.Status == "todo" ? (s.Overdue ? "**overdue**" : "to do") : $"{s.Status} by {Md(s.StatusBy)}, {T(s.StatusAt)}" + (s.Note is null ? "" : $": {Md(s.Note)}");
+            var status = s.Status == Todo ? (s.Overdue ? "**overdue**" : "to do") : $"{s.Status} by {Md(s.StatusBy)}, {T(s.StatusAt)}" + (s.Note is null ? "" : $": {Md(s.Note)}");
             b.AppendLine(CultureInfo.InvariantCulture, $"| {Md(s.Title)} ({s.Key}) | {s.Owner} | {T(s.DueAt)} | {status} |");
         }
 
@@ -267,6 +268,8 @@ internal static class IncidentExport
     /// Encoded, without control characters, and isolated: text from a mailbox written right-to-left (or
     /// with an override such as U+202E) cannot reorder what surrounds it.
     /// </summary>
+    private static readonly string Todo = StepStatus.Todo.Name();
+
     private static string H(string? text) => $"<bdi>{WebUtility.HtmlEncode(SafeText.Clean(text, 4000))}</bdi>";
 
     public static string Html(Document d)
@@ -318,7 +321,7 @@ internal static class IncidentExport
         b.AppendLine(CultureInfo.InvariantCulture, $"<h2>Remediation plan</h2><table style=\"border-collapse:collapse\"><tr><th {Cell}>Step</th><th {Cell}>Why</th><th {Cell}>Owner</th><th {Cell}>Due</th><th {Cell}>Status</th></tr>");
         foreach (var s in d.Plan)
         {
-            var status = s.Status == "todo" ? (s.Overdue ? "<strong style=\"color:#b00020\">overdue</strong>" : "to do") : H($"{s.Status} by {s.StatusBy}, {T(s.StatusAt)}" + (s.Note is null ? "" : $": {s.Note}"));
+            var status = s.Status == Todo ? (s.Overdue ? "<strong style=\"color:#b00020\">overdue</strong>" : "to do") : H($"{s.Status} by {s.StatusBy}, {T(s.StatusAt)}" + (s.Note is null ? "" : $": {s.Note}"));
             b.AppendLine(CultureInfo.InvariantCulture, $"<tr><td {Cell}>{H(s.Title)}</td><td {Cell}>{H(s.Why)}</td><td {Cell}>{H(s.Owner)}</td><td {Cell}>{H(T(s.DueAt))}</td><td {Cell}>{status}</td></tr>");
         }
 

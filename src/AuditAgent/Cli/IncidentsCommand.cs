@@ -41,7 +41,7 @@ internal static class IncidentsCommand
     private static Command List(Terminal terminal)
     {
         var status = new Option<string?>("--status") { Description = "new, acknowledged, remediating, resolved or false-positive." };
-        status.AcceptOnlyFromAmong("new", "acknowledged", "remediating", "resolved", "false-positive");
+        status.AcceptOnlyFromAmong([.. IncidentStatuses.Names]);
         var severity = new Option<string?>("--severity") { Description = "low, medium, high or critical." };
         severity.AcceptOnlyFromAmong("low", "medium", "high", "critical");
         var format = new Option<string>("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
@@ -107,7 +107,7 @@ internal static class IncidentsCommand
                 flags.Add("repeat sender");
             }
 
-            if (r.Status is not ("resolved" or "false-positive") && now - r.DetectedAt > TimeSpan.FromHours(72))
+            if (IncidentLifecycle.TryParse(r.Status, out var open) && open.IsOpen() && now > NotificationClock.DueAt(r.DetectedAt))
             {
                 flags.Add("72h passed");
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuditAgent.Core.Scans;
 using AuditAgent.Incidents;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
@@ -19,10 +20,10 @@ internal static class ScanCommand
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides, LogLevelFor(parse, terminal));
             var (summary, incidents) = await RunScanAsync(host.Services, terminal, ct);
             PrintSummary(terminal, summary, incidents, host.Services.GetRequiredService<Database>().Path);
-            return summary.Status switch
+            return summary.Outcome switch
             {
-                "succeeded" => ExitCodes.Ok,
-                "partial" => ExitCodes.PartialScan,
+                ScanOutcome.Succeeded => ExitCodes.Ok,
+                ScanOutcome.Partial => ExitCodes.PartialScan,
                 _ => ExitCodes.Failure,
             };
         }));
@@ -33,7 +34,7 @@ internal static class ScanCommand
         parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Information : terminal.Interactive ? LogLevel.Error : LogLevel.Warning;
 
     /// <summary>Migrates the database, scans (a progress bar on a terminal, plain lines otherwise) and processes incidents.</summary>
-    internal static async Task<ScanOutcome> RunScanAsync(IServiceProvider services, Terminal terminal, CancellationToken ct)
+    internal static async Task<ScanResult> RunScanAsync(IServiceProvider services, Terminal terminal, CancellationToken ct)
     {
         // Every section, the playbook file included, is checked before any work starts.
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
@@ -68,7 +69,7 @@ internal static class ScanCommand
         }
     }
 
-    private static async Task<ScanOutcome> ScanWithProgressAsync(ScanPipeline scanner, Terminal terminal, CancellationToken ct)
+    private static async Task<ScanResult> ScanWithProgressAsync(ScanPipeline scanner, Terminal terminal, CancellationToken ct)
     {
         if (!terminal.Interactive)
         {
@@ -86,7 +87,7 @@ internal static class ScanCommand
             return await scanner.RunAsync(progress, ct);
         }
 
-        ScanOutcome? summary = null;
+        ScanResult? summary = null;
         var started = DateTime.UtcNow;
         await terminal.Ansi(terminal.Error).Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -111,7 +112,7 @@ internal static class ScanCommand
         var seconds = (summary.FinishedAt - summary.StartedAt).TotalSeconds;
         terminal.Output.WriteLine(
             $"Scan {summary.Status}: {summary.Mailboxes} mailboxes, {summary.Messages} new messages in {seconds:0.0} s, {summary.NewFindings} new findings.");
-        if (summary.Mailboxes == 0 && summary.Status == "succeeded")
+        if (summary.Mailboxes == 0 && summary.Outcome == ScanOutcome.Succeeded)
         {
             terminal.Output.WriteLine("No mailbox was scanned: check Scan:IncludeMailboxes and Scan:ExcludeMailboxes, and that the app may list users (doctor).");
         }

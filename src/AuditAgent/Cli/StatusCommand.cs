@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AuditAgent.Core.Scans;
 using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +38,7 @@ internal static class StatusCommand
                 : now - a.LastSeenAt <= silentAfter ? "alive" : "silent";
 
             // A scan still marked running while no agent is alive died with its agent (killed, or the machine lost).
-            var lastScanStatus = status.LastScan is { Status: "running" } && !status.Cluster.Agents.Any(a => State(a) == "alive")
+            var lastScanStatus = status.LastScan?.Status == ScanOutcome.Running.Name() && !status.Cluster.Agents.Any(a => State(a) == "alive")
                 ? "interrupted"
                 : status.LastScan?.Status;
             if (parse.GetValue(check))
@@ -47,7 +48,7 @@ internal static class StatusCommand
                 var last = started?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
                 var (healthy, line) = started is not { } s || now - s > TimeSpan.FromMinutes(parse.GetValue(maxAge))
                     ? (false, $"unhealthy: no scan started in the last {parse.GetValue(maxAge)} minutes (last: {last})")
-                    : lastScanStatus == "failed"
+                    : lastScanStatus == ScanOutcome.Failed.Name()
                         ? (false, $"unhealthy: the last scan (started {last}) failed: {Terminal.Safe(status.LastScan?.Error, 200)}")
                     : lastScanStatus == "interrupted"
                         ? (false, $"unhealthy: the last scan (started {last}) is marked running, but no agent is alive to run it")

@@ -1,3 +1,4 @@
+using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using AuditAgent.Incidents;
 using AuditAgent.Notifications;
@@ -27,19 +28,19 @@ public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApp
         try
         {
             var summary = await work(ct);
-            await store.FinishJobAsync(id, "succeeded", summary, null, time.GetUtcNow());
+            await store.FinishJobAsync(id, ScanOutcome.Succeeded.Name(), summary, null, time.GetUtcNow());
             logger.LogInformation("Job {Job} succeeded: {Summary}", job, summary);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // A stop is not a failure: what was read is committed and the next run resumes.
-            await store.FinishJobAsync(id, "cancelled", "stopped by shutdown; the next run resumes", null, time.GetUtcNow());
+            await store.FinishJobAsync(id, ScanOutcome.Cancelled.Name(), "stopped by shutdown; the next run resumes", null, time.GetUtcNow());
             logger.LogInformation("Job {Job} stopped for shutdown; the next run resumes", job);
         }
         catch (Exception ex)
         {
             var reason = GraphErrors.Describe(ex);
-            await store.FinishJobAsync(id, "failed", null, reason, time.GetUtcNow());
+            await store.FinishJobAsync(id, ScanOutcome.Failed.Name(), null, reason, time.GetUtcNow());
             logger.LogError(ex, "Job {Job} failed: {Reason}", job, reason);
             throw new JobExecutionException(reason, ex);
         }
@@ -66,7 +67,7 @@ public sealed class ScanSentItemsJob(JobRunner runner, ScanPipeline scan) : IJob
         {
             var outcome = await scan.RunAsync(null, ct);
             var s = outcome.Scan;
-            if (s.Status == "failed" && s.Mailboxes > 0)
+            if (s.Outcome == ScanOutcome.Failed && s.Mailboxes > 0)
             {
                 throw new InvalidOperationException($"every mailbox failed, e.g. {s.Failures[0].Reason}");
             }
@@ -74,7 +75,7 @@ public sealed class ScanSentItemsJob(JobRunner runner, ScanPipeline scan) : IJob
             return Describe(outcome);
         }, cancellationToken);
 
-    internal static string Describe(ScanOutcome outcome)
+    internal static string Describe(ScanResult outcome)
     {
         var (s, i) = (outcome.Scan, outcome.Incidents);
         return $"{s.Status}: {s.Mailboxes} mailboxes ({s.Failures.Count} failed), {s.Messages} messages, {s.NewFindings} findings; {i.Opened} incidents opened, {i.Updated} updated";

@@ -66,7 +66,7 @@ public sealed class EscalationService(
                 SeverityNames.TryParse(incident.Severity, out var s) ? s : Severity.Low,
                 IncidentLifecycle.TryParse(incident.Status, out var st) ? st : IncidentStatus.New,
                 incident.ReExposed,
-                incidentSteps.Select(x => new StepFacts(x.StepKey, x.Title, OwnerRoles.TryParse(x.Owner, out var r) ? r : OwnerRole.Security, x.DueAt, x.Status == "todo")).ToList());
+                incidentSteps.Select(x => new StepFacts(x.StepKey, x.Title, OwnerRoles.TryParse(x.Owner, out var r) ? r : OwnerRole.Security, x.DueAt, x.IsTodo)).ToList());
             foreach (var due in Escalations.Due(facts, o.EscalateFromSeverity, now, quiet))
             {
                 var key = $"escalation:{incident.Id}:{due.Reason}";
@@ -113,10 +113,10 @@ public sealed class EscalationService(
     {
         await using var c = await database.OpenAsync(ct);
         var incidents = (await c.QueryAsync<IncidentRow>(new CommandDefinition(
-            "SELECT * FROM incidents WHERE status NOT IN ('resolved', 'false-positive') ORDER BY id",
+            $"SELECT * FROM incidents WHERE {SqlFragments.OpenIncident()} ORDER BY id",
             commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToList();
         var steps = (await c.QueryAsync<PlanStepRow>(new CommandDefinition(
-            "SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id WHERE i.status NOT IN ('resolved', 'false-positive') ORDER BY s.position",
+            $"SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id WHERE {SqlFragments.OpenIncident("i.status")} ORDER BY s.position",
             commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToLookup(s => s.IncidentId);
         var existing = (await c.QueryAsync<string>(new CommandDefinition(
             "SELECT dedupe_key FROM outbox WHERE kind = 'escalation'", commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
@@ -151,7 +151,7 @@ public sealed class EscalationService(
     private EscalationModel Model(IncidentRow incident, List<PlanStepRow> steps, EscalationDue due, string managerName, DateTimeOffset now)
     {
         var theirs = steps
-            .Where(s => s.Status == "todo" && s.Owner is "sender" or "manager")
+            .Where(s => s.IsTodo && s.Owner is "sender" or "manager")
             .Select(s => new EscalationStep(s.Title, s.Owner == "manager" ? "you" : "the sender, with your support", s.Why, s.Instructions, s.DueAt, s.DueAt < now))
             .ToList();
         var owner = incident.Assignee ?? options.Value.SecurityContact ?? "the security team";
@@ -164,7 +164,7 @@ public sealed class EscalationService(
         return new EscalationModel(
             incident.Id, incident.Severity, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
             incident.SenderAddress, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
-            incident.ReExposed, incident.DetectedAt.AddHours(72), theirs, owner);
+            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner);
     }
 
     private static string Text(EscalationModel m)

@@ -1,3 +1,4 @@
+using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using AuditAgent.Incidents;
 using AuditAgent.Storage;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace AuditAgent.Scanning;
 
 /// <summary>What one scan did: the mailboxes read, then the incidents its findings opened or changed.</summary>
-public sealed record ScanOutcome(ScanSummary Scan, IncidentRunSummary Incidents);
+public sealed record ScanResult(ScanSummary Scan, IncidentRunSummary Incidents);
 
 /// <summary>Incident processing failed after the scan itself: the run is recorded as failed.</summary>
 public sealed class IncidentProcessingException(string message, Exception inner) : ExplainedException(message, inner);
@@ -18,10 +19,10 @@ public sealed class IncidentProcessingException(string message, Exception inner)
 /// </summary>
 public sealed class ScanPipeline(ScanService scan, IncidentService incidents, ScanStore store, ILogger<ScanPipeline> logger)
 {
-    public async Task<ScanOutcome> RunAsync(IProgress<ScanProgress>? progress, CancellationToken ct)
+    public async Task<ScanResult> RunAsync(IProgress<ScanProgress>? progress, CancellationToken ct)
     {
         var summary = await scan.RunAsync(progress, ct);
-        if (summary.Mailboxes == 0 && summary.Status == "succeeded")
+        if (summary.Mailboxes == 0 && summary.Outcome == ScanOutcome.Succeeded)
         {
             logger.LogWarning("The scan covered 0 mailboxes: check Scan:IncludeMailboxes and Scan:ExcludeMailboxes, and that the app can list users");
         }
@@ -30,14 +31,14 @@ public sealed class ScanPipeline(ScanService scan, IncidentService incidents, Sc
     }
 
     /// <summary>Helps with another agent's cycle; null when there was nothing to do.</summary>
-    public async Task<ScanOutcome?> JoinAsync(CancellationToken ct) =>
+    public async Task<ScanResult?> JoinAsync(CancellationToken ct) =>
         await scan.JoinAsync(ct) is { } summary ? await ProcessAsync(summary, ct) : null;
 
-    private async Task<ScanOutcome> ProcessAsync(ScanSummary summary, CancellationToken ct)
+    private async Task<ScanResult> ProcessAsync(ScanSummary summary, CancellationToken ct)
     {
         try
         {
-            return new ScanOutcome(summary, await incidents.ProcessAsync(ct));
+            return new ScanResult(summary, await incidents.ProcessAsync(ct));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

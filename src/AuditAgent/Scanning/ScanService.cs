@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AuditAgent.Core.Detection;
+using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using AuditAgent.Hosting;
 using AuditAgent.Storage;
@@ -28,8 +29,11 @@ public sealed record ScanSummary(
     /// <summary>Time the single writer spent committing pages: the store's share of the scan.</summary>
     public TimeSpan StoreTime { get; init; }
 
-    /// <summary>succeeded, partial (some mailboxes failed) or failed (all of them did).</summary>
-    public string Status => Failures.Count == 0 ? "succeeded" : Failures.Count >= Mailboxes ? "failed" : "partial";
+    /// <summary>Succeeded, partial (some mailboxes failed) or failed (all of them did).</summary>
+    public ScanOutcome Outcome => ScanOutcomes.Of(Mailboxes, Failures.Count);
+
+    /// <summary>The outcome's name, as scan_runs stores it.</summary>
+    public string Status => Outcome.Name();
 }
 
 /// <summary>
@@ -143,7 +147,7 @@ public sealed class ScanService(
         catch (Exception ex)
         {
             var error = ex is OperationCanceledException && ct.IsCancellationRequested ? "stopped before the end; the next scan resumes" : GraphErrors.Describe(ex);
-            await FinishRunAsync(runId, stats.Summary(runId, started, time.GetUtcNow()), ex is OperationCanceledException ? "cancelled" : "failed", error);
+            await FinishRunAsync(runId, stats.Summary(runId, started, time.GetUtcNow()), (ex is OperationCanceledException ? ScanOutcome.Cancelled : ScanOutcome.Failed).Name(), error);
             throw;
         }
     }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using AuditAgent.Core.Incidents;
+using AuditAgent.Core.Scans;
 using AuditAgent.Notifications;
 using Dapper;
 
@@ -16,9 +18,9 @@ public sealed class DigestQueries(Database database)
         CommandDefinition Sql(string sql, object? args = null) => new(sql, args, commandTimeout: database.CommandTimeout, cancellationToken: ct);
 
         var steps = (await c.QueryAsync<PlanStepRow>(Sql(
-            """
+            $"""
             SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id
-            WHERE s.status = 'todo' AND i.status NOT IN ('resolved', 'false-positive')
+            WHERE {SqlFragments.StepTodo("s.status")} AND {SqlFragments.OpenIncident("i.status")}
             ORDER BY s.due_at
             """))).ToList();
         var nextStep = steps.GroupBy(s => s.IncidentId).ToDictionary(g => g.Key, g => g.First());
@@ -34,21 +36,21 @@ public sealed class DigestQueries(Database database)
         }
 
         var fresh = (await c.QueryAsync<IncidentRow>(Sql(
-            """
+            $"""
             SELECT * FROM incidents WHERE detected_at >= @periodStart AND detected_at < @now
-            ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, detected_at
+            ORDER BY {SqlFragments.SeverityRank()}, detected_at
             """,
             new { periodStart, now }))).Select(ToDigest).ToList();
         var reExposed = (await c.QueryAsync<IncidentRow>(Sql(
-            """
+            $"""
             SELECT * FROM incidents WHERE id IN (
-                SELECT incident_id FROM incident_events WHERE kind = 're-exposure' AND at >= @periodStart AND at < @now)
+                SELECT incident_id FROM incident_events WHERE kind = '{TimelineKind.ReExposure.Name()}' AND at >= @periodStart AND at < @now)
             ORDER BY id
             """,
             new { periodStart, now }))).Select(ToDigest).ToList();
 
         var open = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset DetectedAt)>(Sql(
-            "SELECT id, severity, detected_at FROM incidents WHERE status NOT IN ('resolved', 'false-positive')"))).ToList();
+            $"SELECT id, severity, detected_at FROM incidents WHERE {SqlFragments.OpenIncident()}"))).ToList();
         var bySeverity = SeverityOrder
             .Select(sev =>
             {
@@ -80,14 +82,14 @@ public sealed class DigestQueries(Database database)
             .ToList();
 
         var lastScan = await c.QuerySingleOrDefaultAsync<(DateTimeOffset StartedAt, string Status)?>(Sql(
-            "SELECT started_at, status FROM scan_runs WHERE status <> 'running' ORDER BY id DESC LIMIT 1"));
+            $"SELECT started_at, status FROM scan_runs WHERE status <> '{ScanOutcome.Running.Name()}' ORDER BY id DESC LIMIT 1"));
         var mailboxes = (await c.QueryAsync<(string Address, string? LastError, DateTimeOffset? LastSyncedAt)>(Sql(
             "SELECT address, last_error, last_synced_at FROM mailboxes"))).ToList();
         var worstLag = mailboxes.Count == 0 ? (TimeSpan?)null : mailboxes.Max(m => m.LastSyncedAt is { } t ? now - t : TimeSpan.MaxValue);
         var jobFailure = await c.QuerySingleOrDefaultAsync<string?>(Sql(
             """
             SELECT job || ': ' || error FROM job_runs
-            WHERE status = 'failed' AND started_at >= @periodStart ORDER BY id DESC LIMIT 1
+            WHERE status = '{ScanOutcome.Failed.Name()}' AND started_at >= @periodStart ORDER BY id DESC LIMIT 1
             """,
             new { periodStart }));
         var health = new ScanHealth(lastScan?.StartedAt, lastScan?.Status, mailboxes.Count,

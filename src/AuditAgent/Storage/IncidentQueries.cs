@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AuditAgent.Core.Incidents;
 using Dapper;
 
 namespace AuditAgent.Storage;
@@ -25,7 +26,7 @@ public sealed record PlanStepRow
 
     public DateTimeOffset AddedAt { get; init; }
 
-    public string Status { get; init; } = "todo";
+    public string Status { get; init; } = StepStatus.Todo.Name();
 
     public string? StatusBy { get; init; }
 
@@ -33,7 +34,9 @@ public sealed record PlanStepRow
 
     public string? Note { get; init; }
 
-    public bool IsOverdue(DateTimeOffset now) => Status == "todo" && DueAt < now;
+    public bool IsTodo => Status == StepStatus.Todo.Name();
+
+    public bool IsOverdue(DateTimeOffset now) => IsTodo && DueAt < now;
 }
 
 public sealed record EventRow
@@ -90,10 +93,10 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     {
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<IncidentRow>(new CommandDefinition(
-            """
+            $"""
             SELECT * FROM incidents
             WHERE (@status IS NULL OR status = @status) AND (@severity IS NULL OR severity = @severity)
-            ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, detected_at DESC, id DESC
+            ORDER BY {SqlFragments.SeverityRank()}, detected_at DESC, id DESC
             """,
             new { status, severity }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
         return rows.ToList();

@@ -94,7 +94,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
     private async Task<List<IncidentState>> LoadIncidentsAsync(DbConnection c, DbTransaction tx, DateTimeOffset horizon, CancellationToken ct)
     {
         var rows = (await c.QueryAsync<IncidentRow>(new CommandDefinition(
-            "SELECT * FROM incidents WHERE last_blast_at >= @horizon OR status NOT IN ('resolved', 'false-positive')",
+            $"SELECT * FROM incidents WHERE last_blast_at >= @horizon OR {SqlFragments.OpenIncident()}",
             new { horizon }, tx, database.CommandTimeout, cancellationToken: ct))).ToList();
         if (rows.Count == 0)
         {
@@ -195,13 +195,13 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
             {
                 ids[incident.Key] = incident.Key;
                 await c.ExecuteAsync(new CommandDefinition(
-                    """
+                    $"""
                     UPDATE incidents
                     SET status = @Status, severity = @Severity, first_sent_at = @FirstSentAt, last_blast_at = @LastBlastAt,
                         exposed_count = @ExposedCount, domain_count = @DomainCount, personal_count = @PersonalCount,
                         blast_messages = @BlastMessages, copies = @Copies, re_exposed = @ReExposed, repeat_sender = @RepeatSender,
                         reasons = @Reasons, notes = @Notes, updated_at = @Now,
-                        closed_at = CASE WHEN @Status IN ('resolved', 'false-positive') THEN closed_at ELSE NULL END
+                        closed_at = CASE WHEN {SqlFragments.ClosedIncident("@Status")} THEN closed_at ELSE NULL END
                     WHERE id = @Id
                     """,
                     values, tx, database.CommandTimeout, cancellationToken: ct));
@@ -254,11 +254,11 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
             IncidentAction.MarkFalsePositive => "Marked as a false positive",
             _ => "Reopened",
         };
-        await AddEventAsync(c, tx, id, now, by, next.Name(), $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await AddEventAsync(c, tx, id, now, by, TimelineKinds.For(next).Name(), $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
         if (allowlist is not null)
         {
             var entry = await AddAllowlistAsync(c, tx, allowlist.Kind, allowlist.Value, by, allowlist.Reason, allowlist.ExpiresAt, now, database.CommandTimeout, ct);
-            await AddEventAsync(c, tx, id, now, by, "allowlist",
+            await AddEventAsync(c, tx, id, now, by, TimelineKind.Allowlist.Name(),
                 $"Allowlisted {allowlist.Kind.ToString().ToLowerInvariant()} {allowlist.Value} (entry {entry}): {allowlist.Reason}"
                 + (allowlist.ExpiresAt is { } e ? $", until {e.UtcDateTime:yyyy-MM-dd}." : "."), ct);
         }
@@ -274,7 +274,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await StatusAsync(c, tx, id, ct);
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE incidents SET assignee = @assignee, updated_at = @now WHERE id = @id", new { assignee, now, id }, tx, database.CommandTimeout, cancellationToken: ct));
-        await AddEventAsync(c, tx, id, now, by, "assigned", $"Assigned to {assignee} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await AddEventAsync(c, tx, id, now, by, TimelineKind.Assigned.Name(), $"Assigned to {assignee} by {by}" + (note is null ? "." : $": {note}"), ct);
         await tx.CommitAsync(ct);
     }
 
@@ -307,13 +307,13 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE plan_steps SET status = @status, status_by = @by, status_at = @now, note = @note WHERE incident_id = @id AND step_key = @stepKey",
             new { status, by, now, note, id, stepKey }, tx, database.CommandTimeout, cancellationToken: ct));
-        await AddEventAsync(c, tx, id, now, by, "step", $"Step '{step.Value.Title}' marked {status} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await AddEventAsync(c, tx, id, now, by, TimelineKind.Step.Name(), $"Step '{step.Value.Title}' marked {status} by {by}" + (note is null ? "." : $": {note}"), ct);
         if (current is IncidentStatus.New or IncidentStatus.Acknowledged)
         {
             await c.ExecuteAsync(new CommandDefinition(
                 "UPDATE incidents SET status = @Status, updated_at = @now WHERE id = @id",
                 new { Status = IncidentLifecycle.Apply(current, IncidentAction.StartRemediation).Name(), now, id }, tx, database.CommandTimeout, cancellationToken: ct));
-            await AddEventAsync(c, tx, id, now, by, "remediating", "Remediation started: the first plan step was completed.", ct);
+            await AddEventAsync(c, tx, id, now, by, TimelineKind.Remediating.Name(), "Remediation started: the first plan step was completed.", ct);
         }
 
         await c.ExecuteAsync(new CommandDefinition("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, database.CommandTimeout, cancellationToken: ct));

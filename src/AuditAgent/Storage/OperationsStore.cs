@@ -1,4 +1,5 @@
 using System.Globalization;
+using AuditAgent.Core.Scans;
 using Dapper;
 
 namespace AuditAgent.Storage;
@@ -31,7 +32,7 @@ public sealed class OperationsStore(Database database, Hosting.AgentInstance ins
     {
         await using var c = await database.OpenAsync(ct);
         return await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            "INSERT INTO job_runs (job, instance, started_at, status) VALUES (@job, @Instance, @now, 'running') RETURNING id",
+            $"INSERT INTO job_runs (job, instance, started_at, status) VALUES (@job, @Instance, @now, '{ScanOutcome.Running.Name()}') RETURNING id",
             new { job, Instance = instance.Id, now }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
     }
 
@@ -62,10 +63,10 @@ public sealed class OperationsStore(Database database, Hosting.AgentInstance ins
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var incidents = await c.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             DELETE FROM exposed_recipients WHERE finding_id IN (
                 SELECT f.id FROM findings f JOIN incidents i ON i.id = f.incident_id
-                WHERE i.status IN ('resolved', 'false-positive') AND i.closed_at < @closedBefore)
+                WHERE {SqlFragments.ClosedIncident("i.status")} AND i.closed_at < @closedBefore)
             """,
             new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
         var suppressed = await c.ExecuteAsync(new CommandDefinition(

@@ -1,4 +1,5 @@
 using AuditAgent.Core.Detection;
+using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using Dapper;
 
@@ -147,8 +148,8 @@ public sealed class ScanStore(Database database)
     {
         await using var connection = await database.OpenAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "INSERT INTO scan_runs (started_at, status) VALUES (@now, 'running') RETURNING id",
-            new { now },
+            "INSERT INTO scan_runs (started_at, status) VALUES (@now, @status) RETURNING id",
+            new { now, status = ScanOutcome.Running.Name() },
             commandTimeout: database.CommandTimeout,
             cancellationToken: ct));
     }
@@ -182,8 +183,8 @@ public sealed class ScanStore(Database database)
     {
         await using var connection = await database.OpenAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE scan_runs SET status = 'failed', error = @error WHERE id = @runId",
-            new { runId, error },
+            "UPDATE scan_runs SET status = @status, error = @error WHERE id = @runId",
+            new { runId, error, status = ScanOutcome.Failed.Name() },
             commandTimeout: database.CommandTimeout,
             cancellationToken: ct));
     }

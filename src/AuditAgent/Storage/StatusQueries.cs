@@ -85,7 +85,7 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
         var lastScan = await c.QuerySingleOrDefaultAsync<ScanRunRow>(Sql("SELECT * FROM scan_runs ORDER BY id DESC LIMIT 1"));
         var mailboxes = (await c.QueryAsync<MailboxStatusRow>(Sql("SELECT address, last_synced_at, last_error, last_error_at, resyncs, skipped_messages FROM mailboxes ORDER BY address"))).ToList();
         var open = (await c.QueryAsync<(string Severity, int Count)>(Sql(
-            "SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE status NOT IN ('resolved', 'false-positive') GROUP BY severity"))).ToDictionary(x => x.Severity, x => x.Count);
+            $"SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {SqlFragments.OpenIncident()} GROUP BY severity"))).ToDictionary(x => x.Severity, x => x.Count);
         var outbox = (await c.QueryAsync<(string Status, int Count)>(Sql("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status"))).ToDictionary(x => x.Status, x => x.Count);
         var lastDigest = await c.ExecuteScalarAsync<DateTimeOffset?>(Sql("SELECT MAX(sent_at) FROM outbox WHERE kind = 'digest' AND status = 'sent'"));
         return new AgentStatus(await GetClusterAsync(c, ct), lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest);

@@ -89,7 +89,7 @@ public sealed class AgentHarness : IAsyncDisposable
         (await ScanPipelineAsync(ct)).Incidents;
 
     /// <summary>The scan and its incident processing, through the one composition every face uses.</summary>
-    public async Task<ScanOutcome> ScanPipelineAsync(CancellationToken ct = default)
+    public async Task<ScanResult> ScanPipelineAsync(CancellationToken ct = default)
     {
         await _services.GetRequiredService<Database>().MigrateAsync(ct);
         return await _services.GetRequiredService<ScanPipeline>().RunAsync(null, ct);
