@@ -22,8 +22,7 @@ internal static class AllowlistCommand
         {
             var request = Request(parse.GetValue(domain), parse.GetValue(sender), parse.GetValue(reason), parse.GetValue(expires), required: true)!;
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
-            await CheckAsync(host.Services, request, ct);
-            var id = await host.Services.GetRequiredService<IncidentStore>().AddAllowlistAsync(request, parse.GetValue(by)!, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
+            var id = await host.Services.GetRequiredService<Incidents.IncidentActions>().AddAllowlistAsync(request, parse.GetValue(by)!, ct);
             await terminal.Output.WriteLineAsync($"Allowlist entry {id}: {request.Kind.ToString().ToLowerInvariant()} {request.Value}.");
             return ExitCodes.Ok;
         }));
@@ -75,21 +74,12 @@ internal static class AllowlistCommand
         remove.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
-            await host.Services.GetRequiredService<IncidentStore>().RemoveAllowlistAsync(parse.GetValue(id), ct);
+            await host.Services.GetRequiredService<Incidents.IncidentActions>().RemoveAllowlistAsync(parse.GetValue(id), ct);
             await terminal.Output.WriteLineAsync($"Allowlist entry {parse.GetValue(id)} removed by {parse.GetValue(removedBy)}.");
             return ExitCodes.Ok;
         }));
 
         return new Command("allowlist", "Partner domains and senders whose mail is not an incident.") { add, list, remove };
-    }
-
-    /// <summary>Refuses an entry that would suppress far more than a partner (see <see cref="Incidents.AllowlistPolicy"/>).</summary>
-    internal static async Task CheckAsync(IServiceProvider services, AllowlistRequest request, CancellationToken ct)
-    {
-        if (await services.GetRequiredService<Incidents.AllowlistPolicy>().RefusalAsync(request, ct) is { } refusal)
-        {
-            throw new CliException($"not allowlisted: {refusal}");
-        }
     }
 
     /// <summary>Checks the allowlist arguments: exactly one of domain or sender, a reason, a valid date.</summary>

@@ -29,6 +29,14 @@ public static class CommandLine
         Recursive = true,
     };
 
+    /// <summary>Parses and runs a command line. A usage mistake (unknown option, missing argument) exits 2, as documented.</summary>
+    public static async Task<int> InvokeAsync(string[] args, Terminal? terminal = null)
+    {
+        var parse = Build(terminal).Parse(args);
+        var code = await parse.InvokeAsync();
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
+    }
+
     public static RootCommand Build(Terminal? terminal = null)
     {
         terminal ??= Terminal.System();
@@ -115,7 +123,7 @@ public static class CommandLine
             await terminal.Error.WriteLineAsync($"error: {ex.Message}");
             return ex.ExitCode;
         }
-        catch (Core.Incidents.InvalidTransitionException ex)
+        catch (Exception ex) when (ex is Core.Incidents.InvalidTransitionException or Incidents.ActionRefusedException)
         {
             await terminal.Error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.Usage;

@@ -34,6 +34,32 @@ internal static class IncidentsCommand
 
     internal static Argument<long> IdArgument() => new("id") { Description = "The incident's number." };
 
+    /// <summary>One or more incident numbers: triage commands apply to each in its own transaction.</summary>
+    private static Argument<long[]> IdsArgument() => new("id") { Description = "The incidents' numbers (one or more).", Arity = ArgumentArity.OneOrMore };
+
+    /// <summary>
+    /// Applies <paramref name="act"/> to each incident on its own: one line per id, and the first failure's
+    /// exit code (2 for a refused or unknown one) when any failed, after trying them all.
+    /// </summary>
+    private static async Task<int> EachAsync(Terminal terminal, long[] ids, Func<long, Task<string>> act)
+    {
+        var exit = ExitCodes.Ok;
+        foreach (var id in ids)
+        {
+            try
+            {
+                await terminal.Output.WriteLineAsync(await act(id));
+            }
+            catch (Exception ex) when (ex is InvalidTransitionException or NotFoundException or Incidents.ActionRefusedException)
+            {
+                await terminal.Error.WriteLineAsync($"error: incident {id}: {ex.Message}");
+                exit = exit == ExitCodes.Ok ? ExitCodes.Usage : exit;
+            }
+        }
+
+        return exit;
+    }
+
     internal static Option<string> ByOption() => new("--by") { Description = "Who does this (recorded in the timeline).", Required = true };
 
     internal static Option<string?> NoteOption() => new("--note") { Description = "Why, in a few words (recorded in the timeline)." };
@@ -156,7 +182,7 @@ internal static class IncidentsCommand
 
     private static Command Transition(Terminal terminal, string name, string description, IncidentAction action)
     {
-        var id = IdArgument();
+        var id = IdsArgument();
         var by = ByOption();
         var note = NoteOption();
         var command = new Command(name, description) { id, by, note };
@@ -180,23 +206,23 @@ internal static class IncidentsCommand
             }
 
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
-            if (allow is not null)
+            var actions = host.Services.GetRequiredService<Incidents.IncidentActions>();
+            var allowed = false;
+            return await EachAsync(terminal, parse.GetValue(id)!, async n =>
             {
-                await AllowlistCommand.CheckAsync(host.Services, allow, ct);
-            }
-
-            var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-            var status = await host.Services.GetRequiredService<IncidentStore>()
-                .ChangeStatusAsync(parse.GetValue(id), action, parse.GetValue(by)!, parse.GetValue(note), allow, now, ct);
-            await terminal.Output.WriteLineAsync($"Incident {parse.GetValue(id)} is now {status.Name()}." + (allow is null ? "" : $" Allowlisted {allow.Value}."));
-            return ExitCodes.Ok;
+                // An allowlist entry given with several incidents is added once, with the first.
+                var status = await actions.ChangeStatusAsync(n, action, parse.GetValue(by)!, parse.GetValue(note), allowed ? null : allow, ct);
+                var line = $"Incident {n} is now {status.Name()}." + (allow is null || allowed ? "" : $" Allowlisted {allow.Value}.");
+                allowed = true;
+                return line;
+            });
         }));
         return command;
     }
 
     private static Command Assign(Terminal terminal)
     {
-        var id = IdArgument();
+        var id = IdsArgument();
         var to = new Option<string>("--to") { Description = "The person who owns the incident from now on.", Required = true };
         var by = ByOption();
         var note = NoteOption();
@@ -204,10 +230,12 @@ internal static class IncidentsCommand
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
-            await host.Services.GetRequiredService<IncidentStore>().AssignAsync(
-                parse.GetValue(id), parse.GetValue(to)!, parse.GetValue(by)!, parse.GetValue(note), host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
-            await terminal.Output.WriteLineAsync($"Incident {parse.GetValue(id)} is assigned to {parse.GetValue(to)}.");
-            return ExitCodes.Ok;
+            var actions = host.Services.GetRequiredService<Incidents.IncidentActions>();
+            return await EachAsync(terminal, parse.GetValue(id)!, async n =>
+            {
+                await actions.AssignAsync(n, parse.GetValue(to)!, parse.GetValue(by)!, parse.GetValue(note), ct);
+                return $"Incident {n} is assigned to {parse.GetValue(to)}.";
+            });
         }));
         return command;
     }
@@ -223,11 +251,11 @@ internal static class IncidentsCommand
         var command = new Command("step", "Mark a plan step done or skipped.") { id, step, state, by, note };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
-            var status = parse.GetValue(state) == "done" ? "done" : "skipped";
+            var status = parse.GetValue(state) == "done" ? StepStatus.Done : StepStatus.Skipped;
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
-            await host.Services.GetRequiredService<IncidentStore>().SetStepAsync(
-                parse.GetValue(id), parse.GetValue(step)!, status, parse.GetValue(by)!, parse.GetValue(note), host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
-            await terminal.Output.WriteLineAsync($"Step {parse.GetValue(step)} of incident {parse.GetValue(id)} is {status}.");
+            await host.Services.GetRequiredService<Incidents.IncidentActions>().SetStepAsync(
+                parse.GetValue(id), parse.GetValue(step)!, status, parse.GetValue(by)!, parse.GetValue(note), ct);
+            await terminal.Output.WriteLineAsync($"Step {parse.GetValue(step)} of incident {parse.GetValue(id)} is {status.Name()}.");
             return ExitCodes.Ok;
         }));
         return command;

@@ -45,6 +45,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<IncidentService>();
         services.AddSingleton<AllowlistPolicy>();
+        services.AddSingleton<IncidentActions>();
         services.AddSingleton<OperationsStore>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<OutboxStore>();

@@ -12,7 +12,7 @@ public partial class CliTests
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await CommandLine.Build(new Terminal(output, error, interactive: false)).Parse(args).InvokeAsync();
+        var code = await CommandLine.InvokeAsync(args, new Terminal(output, error, interactive: false));
         return (code, output.ToString(), error.ToString());
     }
 

@@ -66,10 +66,10 @@ public class IncidentCliTests
         await RunAsync("incidents", "reopen", n, "--by", "sam", "--db", db);
         var badStep = await RunAsync("incidents", "step", n, "no-such-step", "done", "--by", "sam", "--db", db);
 
-        Assert.Equal((ExitCodes.Usage, "error: the incident is new, not closed; only resolved or false-positive incidents can be reopened.\n"), (reopenNew.ExitCode, reopenNew.Error));
-        Assert.Equal((ExitCodes.Usage, "error: the incident is resolved; reopen it first.\n"), (ackResolved.ExitCode, ackResolved.Error));
+        Assert.Equal((ExitCodes.Usage, $"error: incident {n}: the incident is new, not closed; only resolved or false-positive incidents can be reopened.\n"), (reopenNew.ExitCode, reopenNew.Error));
+        Assert.Equal((ExitCodes.Usage, $"error: incident {n}: the incident is resolved; reopen it first.\n"), (ackResolved.ExitCode, ackResolved.Error));
         Assert.Contains("reopen it before changing its plan", stepResolved.Error, StringComparison.Ordinal);
-        Assert.Equal("error: there is no incident 999.\n", missing.Error);
+        Assert.Equal("error: incident 999: there is no incident 999.\n", missing.Error);
         Assert.Contains("has no plan step 'no-such-step'; its steps are: stop-spread, apologise-from-higher-up", badStep.Error, StringComparison.Ordinal);
         Assert.Equal(3, (await agent.IncidentAsync(id)).Timeline.Count);
     }
@@ -238,5 +238,38 @@ public class IncidentCliTests
 
         Assert.True(code == 0, error);
         Assert.Single(await agent.Store.ListAllowlistAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TriageCommands_TakeSeveralIds_EachOnItsOwn_OneLineEach_AndFailIfAnyFailed()
+    {
+        var t = new TenantBuilder();
+        t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
+        t.Send(t.User("bob"), "Invitation", Now.AddDays(-1), People(14, Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        var db = agent.DatabasePath;
+
+        var ack = await RunAsync("incidents", "ack", "1", "99", "2", "--by", "sam", "--db", db);
+        var assign = await RunAsync("incidents", "assign", "1", "2", "--to", "kim", "--by", "sam", "--db", db);
+        var resolve = await RunAsync("incidents", "resolve", "1", "2", "--by", "kim", "--db", db);
+
+        Assert.Equal(2, ack.ExitCode);
+        Assert.Equal(["Incident 1 is now acknowledged.", "Incident 2 is now acknowledged."], ack.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("incident 99: there is no incident 99", ack.Error, StringComparison.Ordinal);
+        Assert.Equal(0, assign.ExitCode);
+        Assert.Equal(0, resolve.ExitCode);
+        Assert.All(await agent.IncidentsAsync(), i => Assert.Equal(("resolved", "kim"), (i.Status, i.Assignee)));
+    }
+
+    [Theory]
+    [InlineData("incidents", "ack", "--by", "sam")]
+    [InlineData("findings", "list", "--no-such-option")]
+    [InlineData("no-such-command")]
+    public async Task UsageMistake_ExitsWith2(params string[] args)
+    {
+        var (code, _, _) = await RunAsync(args);
+
+        Assert.Equal(2, code);
     }
 }

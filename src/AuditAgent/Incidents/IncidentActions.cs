@@ -1,0 +1,71 @@
+using AuditAgent.Core.Incidents;
+using AuditAgent.Storage;
+
+namespace AuditAgent.Incidents;
+
+/// <summary>An action refused for a reason the person can act on (an allowlist entry that would hide too much, say).</summary>
+public sealed class ActionRefusedException(string message) : ExplainedException(message);
+
+/// <summary>
+/// Every change a person makes to an incident or the allowlist, in one place: the lifecycle rules
+/// (Core), the allowlist policy, the clock, the actor and the timeline entry, each action in its own
+/// transaction (IncidentStore). The CLI calls this today; the web console and mail links call the same
+/// methods, so no face can hold a rule of its own.
+/// </summary>
+public sealed class IncidentActions(IncidentStore store, AllowlistPolicy policy, TimeProvider time)
+{
+    public Task<IncidentStatus> AcknowledgeAsync(long id, string by, string? note, CancellationToken ct) =>
+        store.ChangeStatusAsync(id, IncidentAction.Acknowledge, by, note, null, time.GetUtcNow(), ct);
+
+    public Task<IncidentStatus> ResolveAsync(long id, string by, string? note, CancellationToken ct) =>
+        store.ChangeStatusAsync(id, IncidentAction.Resolve, by, note, null, time.GetUtcNow(), ct);
+
+    public Task<IncidentStatus> ReopenAsync(long id, string by, string? note, CancellationToken ct) =>
+        store.ChangeStatusAsync(id, IncidentAction.Reopen, by, note, null, time.GetUtcNow(), ct);
+
+    /// <param name="allowlist">Also allowlists this domain or sender, in the same transaction (checked first).</param>
+    public async Task<IncidentStatus> MarkFalsePositiveAsync(long id, string by, string? note, AllowlistRequest? allowlist, CancellationToken ct)
+    {
+        if (allowlist is not null)
+        {
+            await CheckAsync(allowlist, ct);
+        }
+
+        return await store.ChangeStatusAsync(id, IncidentAction.MarkFalsePositive, by, note, allowlist, time.GetUtcNow(), ct);
+    }
+
+    /// <summary>The action a command names, for faces that take it as a word.</summary>
+    public Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, string by, string? note, AllowlistRequest? allowlist, CancellationToken ct) => action switch
+    {
+        IncidentAction.Acknowledge => AcknowledgeAsync(id, by, note, ct),
+        IncidentAction.Resolve => ResolveAsync(id, by, note, ct),
+        IncidentAction.Reopen => ReopenAsync(id, by, note, ct),
+        IncidentAction.MarkFalsePositive => MarkFalsePositiveAsync(id, by, note, allowlist, ct),
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "remediation starts with the first plan step done"),
+    };
+
+    public Task AssignAsync(long id, string assignee, string by, string? note, CancellationToken ct) =>
+        store.AssignAsync(id, assignee, by, note, time.GetUtcNow(), ct);
+
+    /// <summary>Marks a plan step done or skipped; the first one moves a new or acknowledged incident to remediating.</summary>
+    public Task SetStepAsync(long id, string stepKey, StepStatus status, string by, string? note, CancellationToken ct) =>
+        status == StepStatus.Todo
+            ? throw new ActionRefusedException("a step can be marked done or skipped; reopen the incident to start over.")
+            : store.SetStepAsync(id, stepKey, status.Name(), by, note, time.GetUtcNow(), ct);
+
+    public async Task<long> AddAllowlistAsync(AllowlistRequest request, string by, CancellationToken ct)
+    {
+        await CheckAsync(request, ct);
+        return await store.AddAllowlistAsync(request, by, time.GetUtcNow(), ct);
+    }
+
+    public Task RemoveAllowlistAsync(long entry, CancellationToken ct) => store.RemoveAllowlistAsync(entry, ct);
+
+    private async Task CheckAsync(AllowlistRequest request, CancellationToken ct)
+    {
+        if (await policy.RefusalAsync(request, ct) is { } refusal)
+        {
+            throw new ActionRefusedException($"not allowlisted: {refusal}");
+        }
+    }
+}
