@@ -13,11 +13,6 @@ public readonly record struct EmailAddress(string Value, string Domain)
     public override string ToString() => Value;
 
     /// <summary>
-    /// Returns false for anything that is not a routable address: null, empty, no '@', an empty
-    /// local part or domain, white space inside, a single-label domain, or an invalid IDN.
-    /// Legacy Exchange DNs ("/o=ExchangeLabs/...") land here too: they are internal recipients.
-    /// </summary>
-    /// <summary>
     /// The common case, without allocating a new address: already trimmed, lower-case ASCII, one '@',
     /// a plain domain with a dot. Anything else takes the full path below.
     /// </summary>
@@ -82,6 +77,11 @@ public readonly record struct EmailAddress(string Value, string Domain)
         return domain.Length > 0;
     }
 
+    /// <summary>
+    /// Returns false for anything that is not a routable address: null, empty, no '@', an empty
+    /// local part or domain, white space inside, a single-label domain, or an invalid IDN.
+    /// Legacy Exchange DNs ("/o=ExchangeLabs/...") land here too: they are internal recipients.
+    /// </summary>
     public static bool TryParse(string? raw, out EmailAddress address)
     {
         address = default;

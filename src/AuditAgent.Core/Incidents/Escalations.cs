@@ -53,7 +53,7 @@ public static class Escalations
         var reasons = new List<(string Reason, string Why)>();
         if (incident.Severity >= threshold)
         {
-            reasons.Add(($"severity:{incident.Severity.Name()}", $"the incident is {incident.Severity.Name()}"));
+            reasons.Add(($"severity:{incident.Severity.Name()}", $"its severity is {incident.Severity.Name()}, at or above the escalation threshold"));
         }
 
         if (incident.ReExposed)

@@ -90,7 +90,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         }
 
         var graph = services.GetRequiredService<GraphServiceClient>();
-        var directory = new GraphDirectory(graph);
+        var directory = services.GetRequiredService<GraphDirectory>();
         var sample = (await directory.GetMailboxesAsync(ct)).Take(settings.BaselineMailboxes).ToList();
         var internalDomains = new InternalDomains(await directory.GetVerifiedDomainsAsync(ct));
         var since = first.StartedAt.AddDays(-30);

@@ -1,18 +1,43 @@
+using AuditAgent.Hosting;
+using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
+using Microsoft.Graph.Models.ODataErrors;
 
 namespace AuditAgent.Graph;
 
 /// <summary>A mailbox the agent may scan: an enabled user with a mail address.</summary>
 public sealed record Mailbox(string Id, string Address, string? DisplayName);
 
-/// <summary>Reads the tenant's verified domains and its users (User.Read.All, Domain.Read.All).</summary>
-public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, TimeSpan retryDelay = default)
+/// <summary>A person from the directory: a name to address them by and their mail address.</summary>
+public sealed record DirectoryPerson(string Name, string Address);
+
+/// <summary>Reads the tenant's verified domains, its users and their managers (User.Read.All, Domain.Read.All).</summary>
+public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOptions> options)
 {
+    private int Retries => options.Value.MaxRetries;
+
+    private TimeSpan RetryDelay => TimeSpan.FromSeconds(options.Value.RetryDelaySeconds);
+
+    /// <summary>The manager of a user (by id or address) from the directory, or null when there is none.</summary>
+    public async Task<DirectoryPerson?> ManagerAsync(string userIdOrAddress, CancellationToken ct)
+    {
+        try
+        {
+            var manager = await TransientRetry.RunAsync(() => client.Users[userIdOrAddress].Manager.GetAsync(cancellationToken: ct), Retries, RetryDelay, ct) as User;
+            var address = manager?.Mail ?? manager?.UserPrincipalName;
+            return address is null ? null : new DirectoryPerson(manager!.DisplayName ?? address, address);
+        }
+        catch (ODataError e) when (e.ResponseStatusCode == 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The tenant's verified domains. $filter on /domains is unreliable, so the filter runs here.</summary>
     public async Task<IReadOnlyList<string>> GetVerifiedDomainsAsync(CancellationToken ct)
     {
-        var response = await TransientRetry.RunAsync(() => client.Domains.GetAsync(cancellationToken: ct), retries, retryDelay, ct);
+        var response = await TransientRetry.RunAsync(() => client.Domains.GetAsync(cancellationToken: ct), Retries, RetryDelay, ct);
         return (response?.Value ?? [])
             .Where(d => d.IsVerified == true && !string.IsNullOrEmpty(d.Id))
             .Select(d => d.Id!)
@@ -31,8 +56,8 @@ public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, T
                     rc.QueryParameters.Top = 999;
                 },
                 ct),
-            retries,
-            retryDelay,
+            Retries,
+            RetryDelay,
             ct);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (page is not null)
@@ -51,7 +76,7 @@ public sealed class GraphDirectory(GraphServiceClient client, int retries = 3, T
             }
 
             page = page.OdataNextLink is { } next
-                ? await TransientRetry.RunAsync(() => client.Users.WithUrl(next).GetAsync(cancellationToken: ct), retries, retryDelay, ct)
+                ? await TransientRetry.RunAsync(() => client.Users.WithUrl(next).GetAsync(cancellationToken: ct), Retries, RetryDelay, ct)
                 : null;
         }
 

@@ -81,7 +81,7 @@ public sealed class Doctor(IServiceProvider services)
             return results;
         }
 
-        var directory = new GraphDirectory(graph);
+        var directory = services.GetRequiredService<GraphDirectory>();
         await Probe(results, "Domains", async () =>
         {
             var domains = await directory.GetVerifiedDomainsAsync(ct);

@@ -32,6 +32,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GraphClock>();
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
+        services.AddSingleton<GraphDirectory>();
         services.AddSingleton<Database>();
         services.AddSingleton<Protection.RecipientProtector>();
         services.AddSingleton(AgentInstance.Current);
@@ -54,6 +55,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DigestQueries>();
         services.AddSingleton<DigestComposer>();
         services.AddSingleton<DigestService>();
+        services.AddSingleton<EscalationQueries>();
         services.AddSingleton<EscalationService>();
         services.AddSingleton<IMailTransport>(sp => sp.GetRequiredService<IOptions<NotificationOptions>>().Value.Transport switch
         {

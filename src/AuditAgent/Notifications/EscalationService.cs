@@ -2,14 +2,12 @@ using System.Globalization;
 using System.Text;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
+using AuditAgent.Graph;
 using AuditAgent.Hosting;
 using AuditAgent.Notifications.Templates;
 using AuditAgent.Storage;
-using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Graph;
-using Microsoft.Graph.Models.ODataErrors;
 
 namespace AuditAgent.Notifications;
 
@@ -18,11 +16,12 @@ public sealed record EscalationStep(string Title, string Owner, string Why, stri
 public sealed record EscalationModel(
     long IncidentId,
     string Severity,
+    string? Detail,
     string Why,
     string Headline,
     string Subject,
     string ManagerName,
-    string SenderName,
+    string? SenderName,
     string SenderAddress,
     string? MessageSubject,
     DateTimeOffset SentAt,
@@ -31,7 +30,7 @@ public sealed record EscalationModel(
     bool ReExposed,
     DateTimeOffset NotifyBy,
     IReadOnlyList<EscalationStep> Steps,
-    string SecurityOwner);
+    string? SecurityOwner);
 
 public sealed record EscalationRun(int Queued, int WithoutManager, DeliverySummary Delivery);
 
@@ -40,11 +39,11 @@ public sealed record EscalationRun(int Queued, int WithoutManager, DeliverySumma
 /// re-exposures and overdue steps: once per incident and reason, recorded in the incident's timeline.
 /// </summary>
 public sealed class EscalationService(
-    Database database,
+    EscalationQueries queries,
     OutboxStore outbox,
     OutboxService delivery,
     EmailRenderer renderer,
-    GraphServiceClient graph,
+    GraphDirectory directory,
     IOptions<NotificationOptions> options,
     IOptions<ScheduleOptions> schedule,
     TimeProvider time,
@@ -55,8 +54,8 @@ public sealed class EscalationService(
         var o = options.Value;
         var now = time.GetUtcNow();
         var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, schedule.Value.Zone) : null;
-        var (incidents, steps, existing, mailboxIds) = await LoadAsync(ct);
-        var managers = new Dictionary<string, Person?>(StringComparer.OrdinalIgnoreCase);
+        var (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct);
+        var managers = new Dictionary<string, DirectoryPerson?>(StringComparer.OrdinalIgnoreCase);
         int queued = 0, withoutManager = 0;
         foreach (var incident in incidents)
         {
@@ -77,7 +76,7 @@ public sealed class EscalationService(
 
                 if (!managers.TryGetValue(incident.SenderAddress, out var manager))
                 {
-                    manager = await ManagerAsync(mailboxIds.GetValueOrDefault(incident.SenderAddress) ?? incident.SenderAddress, ct);
+                    manager = await directory.ManagerAsync(mailboxIds.GetValueOrDefault(incident.SenderAddress) ?? incident.SenderAddress, ct);
                     managers[incident.SenderAddress] = manager;
                 }
 
@@ -89,7 +88,7 @@ public sealed class EscalationService(
                     continue;
                 }
 
-                var model = Model(incident, incidentSteps, due, manager?.Name ?? "colleague", now);
+                var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, manager?.Name ?? "colleague", now);
                 var html = await renderer.RenderAsync<EscalationEmail>(new Dictionary<string, object?> { [nameof(EscalationEmail.Model)] = model });
                 var who = manager is null ? $"the fallback contact {to} (no manager in the directory)" : $"{manager.Name} <{to}>, the sender's manager";
                 var id = await outbox.EnqueueAsync(
@@ -109,61 +108,26 @@ public sealed class EscalationService(
         return new EscalationRun(queued, withoutManager, await delivery.DeliverAsync(ct));
     }
 
-    private async Task<(List<IncidentRow> Incidents, ILookup<long, PlanStepRow> Steps, HashSet<string> Existing, Dictionary<string, string> MailboxIds)> LoadAsync(CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        var incidents = (await c.QueryAsync<IncidentRow>(new CommandDefinition(
-            $"SELECT * FROM incidents WHERE {SqlFragments.OpenIncident()} ORDER BY id",
-            commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToList();
-        var steps = (await c.QueryAsync<PlanStepRow>(new CommandDefinition(
-            $"SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id WHERE {SqlFragments.OpenIncident("i.status")} ORDER BY s.position",
-            commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToLookup(s => s.IncidentId);
-        var existing = (await c.QueryAsync<string>(new CommandDefinition(
-            "SELECT dedupe_key FROM outbox WHERE kind = 'escalation'", commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
-        // The directory id of each sender that is a scanned mailbox; other senders are looked up by address.
-        var mailboxIds = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (address, id) in await c.QueryAsync<(string, string)>(new CommandDefinition(
-            "SELECT address, id FROM mailboxes", commandTimeout: database.CommandTimeout, cancellationToken: ct)))
-        {
-            mailboxIds.TryAdd(address, id);
-        }
-
-        return (incidents, steps, existing, mailboxIds);
-    }
-
-    private sealed record Person(string Name, string Address);
-
-    /// <summary>The sender's manager from the directory (User.Read.All), or null when there is none.</summary>
-    private async Task<Person?> ManagerAsync(string senderIdOrAddress, CancellationToken ct)
-    {
-        try
-        {
-            var manager = await graph.Users[senderIdOrAddress].Manager.GetAsync(cancellationToken: ct) as Microsoft.Graph.Models.User;
-            var address = manager?.Mail ?? manager?.UserPrincipalName;
-            return address is null ? null : new Person(manager!.DisplayName ?? address, address);
-        }
-        catch (ODataError e) when (e.ResponseStatusCode == 404)
-        {
-            return null;
-        }
-    }
-
-    private EscalationModel Model(IncidentRow incident, List<PlanStepRow> steps, EscalationDue due, string managerName, DateTimeOffset now)
+    private EscalationModel Model(IncidentRow incident, string? senderName, List<PlanStepRow> steps, EscalationDue due, string managerName, DateTimeOffset now)
     {
         var theirs = steps
             .Where(s => s.IsTodo && s.Owner is "sender" or "manager")
             .Select(s => new EscalationStep(s.Title, s.Owner == "manager" ? "you" : "the sender, with your support", s.Why, s.Instructions, s.DueAt, s.DueAt < now))
             .ToList();
-        var owner = incident.Assignee ?? options.Value.SecurityContact ?? "the security team";
+        // Named when someone owns it; otherwise the mail says the security team, once.
+        var owner = incident.Assignee ?? options.Value.SecurityContact;
         var headline = due.Reason switch
         {
             "re-exposure" => "The same people were exposed again",
             _ when due.Reason.StartsWith("overdue:", StringComparison.Ordinal) => "A step of a privacy incident on your team is overdue",
             _ => "A privacy incident on your team needs your action",
         };
+        // The header already names the severity; repeating it there reads "severity high · severity high".
+        var why = due.Reason.StartsWith("severity:", StringComparison.Ordinal) ? null : due.Why;
+        var name = Formatting.SafeText.Clean(senderName, 100) is { Length: > 0 } n && !n.Equals(incident.SenderAddress, StringComparison.OrdinalIgnoreCase) ? n : null;
         return new EscalationModel(
-            incident.Id, incident.Severity, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
-            incident.SenderAddress, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
+            incident.Id, incident.Severity, why, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
+            name, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
             incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner);
     }
 
@@ -171,11 +135,12 @@ public sealed class EscalationService(
     {
         static string T(DateTimeOffset t) => t.UtcDateTime.ToString("ddd d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture);
         var b = new StringBuilder();
-        b.AppendLine(m.Headline).AppendLine(CultureInfo.InvariantCulture, $"Incident #{m.IncidentId}, severity {m.Severity}: {m.Why}.").AppendLine();
+        var detail = m.Detail is null ? "." : $": {m.Detail}.";
+        b.AppendLine(m.Headline).AppendLine(CultureInfo.InvariantCulture, $"Incident #{m.IncidentId}, severity {m.Severity}{detail}").AppendLine();
         b.AppendLine(CultureInfo.InvariantCulture, $"Hello {m.ManagerName},");
         var personal = m.PersonalCount > 0 ? $", {m.PersonalCount} of them private people's own mailboxes." : ".";
         b.AppendLine(CultureInfo.InvariantCulture,
-            $"On {T(m.SentAt)}, {Cli.Terminal.Safe(m.SenderAddress)} sent \"{Cli.Terminal.Safe(m.MessageSubject, 120)}\" to {m.ExposedCount} people outside the organisation with every address visible to all of them{personal}");
+            $"On {T(m.SentAt)}, {Sender(m)} sent \"{Formatting.SafeText.ForTerminal(m.MessageSubject, 120)}\" to {m.ExposedCount} people outside the organisation with every address visible to all of them{personal}");
         b.AppendLine(CultureInfo.InvariantCulture, $"That is a disclosure of personal data; the supervisory authority may have to be notified by {T(m.NotifyBy)}.").AppendLine();
         b.AppendLine("What we need from you:");
         foreach (var s in m.Steps)
@@ -183,7 +148,11 @@ public sealed class EscalationService(
             b.AppendLine(CultureInfo.InvariantCulture, $"- by {T(s.DueAt)}{(s.Overdue ? " (OVERDUE)" : "")}: {s.Title} ({s.Owner}). {s.Why}");
         }
 
-        b.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Do not reply to the recipients or forward the original message. Questions go to {m.SecurityOwner}.");
+        var questions = m.SecurityOwner is null ? "the security team." : $"{m.SecurityOwner}, who owns this incident in the security team.";
+        b.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Do not reply to the recipients or forward the original message. Questions go to {questions}");
         return b.ToString();
     }
+
+    private static string Sender(EscalationModel m) =>
+        m.SenderName is null ? Formatting.SafeText.ForTerminal(m.SenderAddress) : $"{Formatting.SafeText.ForTerminal(m.SenderName)} ({Formatting.SafeText.ForTerminal(m.SenderAddress)})";
 }

@@ -48,6 +48,7 @@ public sealed class ClockSkewException(string message) : ExplainedException(mess
 
 public sealed class ScanService(
     GraphServiceClient graph,
+    GraphDirectory directory,
     ScanStore store,
     ClusterStore cluster,
     IOptions<GraphOptions> graphOptions,
@@ -82,7 +83,6 @@ public sealed class ScanService(
             {
                 var options = scanOptions.Value;
                 var g = graphOptions.Value;
-                var directory = new GraphDirectory(graph, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds));
                 var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(token)).Concat(options.InternalDomains));
                 var mailboxes = Select(await directory.GetMailboxesAsync(token), options);
                 var now = time.GetUtcNow();

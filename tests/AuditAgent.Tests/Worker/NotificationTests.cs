@@ -140,7 +140,11 @@ public class NotificationTests
         Assert.Equal((0, 0), (second.Queued, second.Delivery.Sent));
         var mails = agent.Simulator.Tenant.SentMail;
         var toManager = Assert.Single(mails, m => m.To.SequenceEqual(["mia@contoso.com"]));
-        Assert.Contains("ann@contoso.com", toManager.Html, StringComparison.Ordinal);
+        Assert.Contains("<strong>Ann</strong> (ann@contoso.com)", toManager.Html, StringComparison.Ordinal);
+        Assert.Contains("Ann (ann@contoso.com) sent", toManager.Text, StringComparison.Ordinal);
+        Assert.Matches(@"Incident #\d+ &#xB7; severity high</div>", toManager.Html);
+        Assert.DoesNotContain("the incident is high", toManager.Html + toManager.Text, StringComparison.Ordinal);
+        Assert.Contains("Questions go to <strong>sam@contoso.com</strong>, who owns this incident in the security team.", toManager.Html, StringComparison.Ordinal);
         Assert.Contains("What we need from you", toManager.Html, StringComparison.Ordinal);
         Assert.Contains("Apologise from higher up", toManager.Html, StringComparison.Ordinal);
         Assert.Contains("sam@contoso.com", toManager.Html, StringComparison.Ordinal);
@@ -186,5 +190,24 @@ public class NotificationTests
         Assert.Equal(0, later.Queued);
         Assert.Equal(5, agent.Simulator.Tenant.SentMail.Count);
         Assert.Equal(3, agent.Simulator.Tenant.SentMail.Count(m => m.Subject!.StartsWith("A step of a privacy incident on your team is overdue", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Escalation_WithNoAssigneeAndNoSecurityContact_SaysTheSecurityTeamOnce()
+    {
+        var t = new TenantBuilder();
+        t.User("auditagent");
+        var mia = t.User("mia");
+        var ann = t.User("ann", managerId: mia.Id);
+        t.Send(ann, "Big list", Now.AddDays(-1), People(120, Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(new() { ["Notifications:SecurityContact"] = null }));
+        await agent.ScanAndProcessAsync();
+
+        await agent.Services.GetRequiredService<EscalationService>().RunAsync(CancellationToken.None);
+
+        var mail = Assert.Single(agent.Simulator.Tenant.SentMail);
+        Assert.Contains("Questions go to the security team.</p>", mail.Html, StringComparison.Ordinal);
+        Assert.Contains("Questions go to the security team.", mail.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("who owns this incident in the security team", mail.Html + mail.Text, StringComparison.Ordinal);
     }
 }
