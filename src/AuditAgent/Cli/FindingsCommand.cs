@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AuditAgent.Formatting;
 using AuditAgent.Storage;
-using CsvHelper;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
@@ -93,11 +92,7 @@ internal static class FindingsCommand
 
     private static void WriteCsv(Terminal terminal, IReadOnlyList<FindingRow> rows)
     {
-        // A cell starting with =, +, -, @, tab or CR is a formula to Excel: escaped with a quote (OWASP's
-        // advice for CSV injection); control characters from mailboxes are dropped.
-        var configuration = new CsvHelper.Configuration.CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = CsvHelper.Configuration.InjectionOptions.Escape };
-        using var csv = new CsvWriter(terminal.Output, configuration, leaveOpen: true);
-        csv.WriteRecords(rows.Select(r => new
+        Csv.Write(terminal.Output, rows.Select(r => new
         {
             r.Id,
             Mailbox = SafeText.Clean(r.MailboxAddress, 320),

@@ -70,15 +70,48 @@ internal static class IncidentsCommand
         status.AcceptOnlyFromAmong([.. IncidentStatuses.Names]);
         var severity = new Option<string?>("--severity") { Description = "low, medium, high or critical." };
         severity.AcceptOnlyFromAmong("low", "medium", "high", "critical");
-        var format = new Option<string>("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong("table", "json");
-        var command = new Command("list", "List incidents, newest first.") { status, severity, format };
+        var sender = new Option<string?>("--sender") { Description = "Only this sender's incidents (an address)." };
+        var assignee = new Option<string?>("--assignee") { Description = "Only incidents assigned to this person." };
+        var since = new Option<string?>("--since") { Description = "Only incidents detected on or after this date (yyyy-MM-dd, UTC)." };
+        var overdue = new Option<bool>("--overdue") { Description = "Only open incidents with a plan step past its due time." };
+        var format = new Option<string>("--format") { Description = "table, json or csv.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json", "csv");
+        var command = new Command("list", "List incidents, the most severe first and the newest first within a severity.") { status, severity, sender, assignee, since, overdue, format };
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
+            DateTimeOffset? from = null;
+            if (parse.GetValue(since) is { } day)
+            {
+                from = DateTimeOffset.TryParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+                    ? parsed
+                    : throw new CliException($"--since must be a date such as 2026-11-01 (it is '{day}').");
+            }
+
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
             var queries = host.Services.GetRequiredService<IncidentQueries>();
-            var rows = await queries.ListAsync(parse.GetValue(status), parse.GetValue(severity), ct);
-            if (parse.GetValue(format) == "json")
+            var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var rows = await queries.ListAsync(
+                new IncidentFilter(parse.GetValue(status), parse.GetValue(severity), parse.GetValue(sender), parse.GetValue(assignee), from, parse.GetValue(overdue) ? now : null),
+                ct);
+            if (parse.GetValue(format) == "csv")
+            {
+                Csv.Write(terminal.Output, rows.Select(r => new
+                {
+                    r.Id,
+                    r.Severity,
+                    r.Status,
+                    DetectedAt = r.DetectedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                    Sender = Formatting.SafeText.Clean(r.SenderAddress, 320),
+                    Subject = Formatting.SafeText.Clean(r.Subject),
+                    Exposed = r.ExposedCount,
+                    Domains = r.DomainCount,
+                    Personal = r.PersonalCount,
+                    r.ReExposed,
+                    r.RepeatSender,
+                    Assignee = Formatting.SafeText.Clean(r.Assignee, 320),
+                }));
+            }
+            else if (parse.GetValue(format) == "json")
             {
                 var messages = await queries.MessageIdsAsync(rows.Select(r => r.Id).ToList(), ct);
                 var items = rows.Select(r => new
@@ -102,7 +135,7 @@ internal static class IncidentsCommand
             }
             else
             {
-                PrintTable(terminal, rows, host.Services.GetRequiredService<TimeProvider>().GetUtcNow());
+                PrintTable(terminal, rows, now);
             }
 
             return ExitCodes.Ok;

@@ -87,22 +87,42 @@ public sealed record IncidentDetail(
     IReadOnlyList<EventRow> Timeline);
 
 /// <summary>Reads incidents for people: lists, the detail of one, evidence.</summary>
+/// <summary>Which incidents a list shows; null parts match everything.</summary>
+/// <param name="OverdueAt">Only open incidents with a step to do that was due before this moment.</param>
+public sealed record IncidentFilter(
+    string? Status = null,
+    string? Severity = null,
+    string? Sender = null,
+    string? Assignee = null,
+    DateTimeOffset? Since = null,
+    DateTimeOffset? OverdueAt = null);
+
 public sealed class IncidentQueries(Database database, Protection.RecipientProtector protector)
 {
-    public async Task<IReadOnlyList<IncidentRow>> ListAsync(string? status, string? severity, CancellationToken ct)
+    public Task<IReadOnlyList<IncidentRow>> ListAsync(string? status, string? severity, CancellationToken ct) =>
+        ListAsync(new IncidentFilter(status, severity), ct);
+
+    /// <summary>Incidents matching every part of the filter given, the most severe first, then the newest.</summary>
+    public async Task<IReadOnlyList<IncidentRow>> ListAsync(IncidentFilter filter, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<IncidentRow>(new CommandDefinition(
             $"""
             SELECT * FROM incidents
-            WHERE (@status IS NULL OR status = @status) AND (@severity IS NULL OR severity = @severity)
+            WHERE (@Status IS NULL OR status = @Status) AND (@Severity IS NULL OR severity = @Severity)
+              AND (@Sender IS NULL OR LOWER(sender_address) = LOWER(@Sender)) AND (@Assignee IS NULL OR LOWER(assignee) = LOWER(@Assignee))
+              AND (@Since IS NULL OR detected_at >= @Since)
+              AND (@OverdueAt IS NULL OR ({SqlFragments.OpenIncident()} AND EXISTS (
+                  SELECT 1 FROM plan_steps s WHERE s.incident_id = incidents.id AND {SqlFragments.StepTodo("s.status")} AND s.due_at < @OverdueAt)))
             ORDER BY {SqlFragments.SeverityRank()}, detected_at DESC, id DESC
             """,
-            new { status, severity }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { filter.Status, filter.Severity, filter.Sender, filter.Assignee, filter.Since, filter.OverdueAt },
+            commandTimeout: database.CommandTimeout,
+            cancellationToken: ct));
         return rows.ToList();
     }
 
-    /// <summary>The internetMessageIds of each incident's messages, for listings.</summary>
     public async Task<ILookup<long, string>> MessageIdsAsync(IReadOnlyCollection<long> incidentIds, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);

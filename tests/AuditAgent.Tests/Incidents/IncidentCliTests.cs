@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AuditAgent.Cli;
 using AuditAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static AuditAgent.Tests.Cli.CliTests;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
@@ -271,5 +272,38 @@ public class IncidentCliTests
         var (code, _, _) = await RunAsync(args);
 
         Assert.Equal(2, code);
+    }
+
+    [Fact]
+    public async Task List_FiltersBySenderAssigneeSinceAndOverdue_AndPrintsCsv()
+    {
+        var t = new TenantBuilder();
+        t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
+        t.Send(t.User("bob"), "=cmd|' /C calc'!A0", Now.AddDays(-1), People(30, Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        var db = agent.DatabasePath;
+        var bobs = (await agent.IncidentsAsync()).Single(i => i.SenderAddress == "bob@contoso.com").Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await RunAsync("incidents", "assign", bobs, "--to", "Kim@contoso.com", "--by", "sam", "--db", db);
+
+        static async Task<string[]> Ids(params string[] args) =>
+            [.. JsonDocument.Parse((await RunAsync([.. args, "--format", "json"])).Output).RootElement.EnumerateArray().Select(e => e.GetProperty("sender").GetString()!)];
+
+        Assert.Equal(["bob@contoso.com", "ann@contoso.com"], await Ids("incidents", "list", "--db", db)); // medium before low
+        Assert.Equal(["ann@contoso.com"], await Ids("incidents", "list", "--sender", "ANN@contoso.com", "--db", db));
+        Assert.Equal(["bob@contoso.com"], await Ids("incidents", "list", "--assignee", "kim@contoso.com", "--db", db));
+        Assert.Empty(await Ids("incidents", "list", "--since", Now.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), "--db", db));
+        Assert.Empty(await Ids("incidents", "list", "--overdue", "--db", db)); // the first step is due 4 h after detection, which was just now
+        await using (var c = await agent.Services.GetRequiredService<AuditAgent.Storage.Database>().OpenAsync(CancellationToken.None))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE plan_steps SET due_at = @past WHERE incident_id = @id AND step_key = 'stop-spread'", new { past = Now.AddHours(-1), id = long.Parse(bobs, System.Globalization.CultureInfo.InvariantCulture) });
+        }
+
+        Assert.Equal(["bob@contoso.com"], await Ids("incidents", "list", "--overdue", "--db", db));
+        var csv = (await RunAsync("incidents", "list", "--format", "csv", "--db", db)).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Id,Severity,Status,DetectedAt,Sender,Subject,Exposed,Domains,Personal,ReExposed,RepeatSender,Assignee", csv[0], StringComparison.Ordinal);
+        Assert.Contains(",\"'=cmd|' /C calc'!A0\",", csv[1], StringComparison.Ordinal);
+        Assert.Equal(3, csv.Length);
+        Assert.Equal(2, (await RunAsync("incidents", "list", "--since", "last week", "--db", db)).ExitCode);
     }
 }
