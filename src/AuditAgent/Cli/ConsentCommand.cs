@@ -2,8 +2,8 @@ using System.CommandLine;
 using AuditAgent.Graph;
 using AuditAgent.Hosting;
 using AuditAgent.Notifications;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Cli;
 
@@ -17,8 +17,18 @@ internal static class ConsentCommand
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), null, ScanCommand.LogLevelFor(parse, terminal));
-            var graph = host.Services.GetRequiredService<IOptions<GraphOptions>>().Value;
-            var mail = host.Services.GetRequiredService<IOptions<NotificationOptions>>().Value;
+            // An admin runs this before any secret or mail setting exists: only the tenant and the app are
+            // needed, so the sections are read as they are rather than validated as a whole.
+            var configuration = host.Services.GetRequiredService<IConfiguration>();
+            var graph = configuration.GetSection(GraphOptions.Section).Get<GraphOptions>() ?? new GraphOptions();
+            var mail = configuration.GetSection(NotificationOptions.Section).Get<NotificationOptions>() ?? new NotificationOptions();
+            var missing = new[] { (nameof(GraphOptions.TenantId), graph.TenantId), (nameof(GraphOptions.ClientId), graph.ClientId) }
+                .Where(x => string.IsNullOrWhiteSpace(x.Item2)).Select(x => OptionsValidation.Missing(GraphOptions.Section, x.Item1)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new CliException(string.Join(" ", missing));
+            }
+
             await terminal.Output.WriteAsync(Text(graph, mail, parse.GetValue(redirect)!));
             return ExitCodes.Ok;
         }));

@@ -40,7 +40,7 @@ public sealed class Doctor(IServiceProvider services)
         }
         else
         {
-            results.Add(new CheckResult("Key ring", CheckStatus.Skip, "not checked: no database"));
+            results.Add(new CheckResult("Key ring", CheckStatus.Skip, "not checked: no database to open"));
         }
 
         if (!configured.Graph)
@@ -81,7 +81,8 @@ public sealed class Doctor(IServiceProvider services)
             return results;
         }
 
-        var directory = services.GetRequiredService<GraphDirectory>();
+        // One attempt each: a check should answer in seconds, not wait through the scan's patient retries.
+        var directory = new GraphDirectory(graph, Options.Create(new GraphOptions { MaxRetries = 0, RetryDelaySeconds = 0 }));
         await Probe(results, "Domains", async () =>
         {
             var domains = await directory.GetVerifiedDomainsAsync(ct);
@@ -166,6 +167,17 @@ public sealed class Doctor(IServiceProvider services)
         catch (OptionsValidationException)
         {
             results.Add(new CheckResult("Database", CheckStatus.Skip, "not checked: the Storage configuration is not valid"));
+            return false;
+        }
+
+        // A check writes nothing: a SQLite file that does not exist yet is not created here.
+        if (!database.IsPostgreSql && !File.Exists(database.Path))
+        {
+            var folder = Path.GetDirectoryName(database.Path)!;
+            results.Add(File.Exists(folder)
+                ? new CheckResult("Database", CheckStatus.Fail, $"{database.Path}: {folder} is a file, not a folder", "check Storage:SqlitePath: its folder must exist (or be creatable) and be writable by the agent's user")
+                : new CheckResult("Database", CheckStatus.Warn, $"no database at {database.Path} yet: the first scan creates it (readable by its owner only)"
+                    + (Directory.Exists(folder) ? "" : $", and its folder {folder}"), "run `auditagent scan`, or check Storage:SqlitePath if a database should be there"));
             return false;
         }
 
@@ -295,8 +307,14 @@ public sealed class Doctor(IServiceProvider services)
         return roles;
     }
 
-    private static async Task CheckMailboxAsync(List<CheckResult> results, GraphServiceClient graph, Mailbox mailbox, CancellationToken ct)
+    private async Task CheckMailboxAsync(List<CheckResult> results, GraphServiceClient graph, Mailbox mailbox, CancellationToken ct)
     {
+        if (_unreachable is not null)
+        {
+            results.Add(new CheckResult("Mailbox", CheckStatus.Skip, $"not checked: Graph is unreachable (see {_unreachable})"));
+            return;
+        }
+
         try
         {
             await graph.Users[mailbox.Id].MailFolders["sentitems"].Messages.GetAsync(
@@ -320,7 +338,7 @@ public sealed class Doctor(IServiceProvider services)
         }
     }
 
-    private static async Task CheckSenderAsync(List<CheckResult> results, GraphServiceClient graph, NotificationOptions? mail, HashSet<string>? roles, CancellationToken ct)
+    private async Task CheckSenderAsync(List<CheckResult> results, GraphServiceClient graph, NotificationOptions? mail, HashSet<string>? roles, CancellationToken ct)
     {
         if (mail is null)
         {
@@ -359,9 +377,16 @@ public sealed class Doctor(IServiceProvider services)
                 }, "check Notifications:Smtp (host, port, security, credentials)");
                 break;
             default:
+                if (!Directory.Exists(mail.OutputFolder))
+                {
+                    results.Add(new CheckResult("Mail sender", CheckStatus.Warn,
+                        $"no transport: messages will be written to {Path.GetFullPath(mail.OutputFolder!)}, which does not exist yet (the first message creates it)",
+                        "create it, or check Notifications:OutputFolder"));
+                    break;
+                }
+
                 await Probe(results, "Mail sender", () =>
                 {
-                    Directory.CreateDirectory(mail.OutputFolder!);
                     var probe = Path.Combine(mail.OutputFolder!, ".auditagent-doctor");
                     File.WriteAllText(probe, "");
                     File.Delete(probe);
@@ -371,15 +396,36 @@ public sealed class Doctor(IServiceProvider services)
         }
     }
 
-    private static async Task Probe(List<CheckResult> results, string check, Func<Task<string>> probe, string fix)
+    /// <summary>Set by the first check that could not reach Graph at all; the checks after it are skipped, not failed again.</summary>
+    private string? _unreachable;
+
+    private async Task Probe(List<CheckResult> results, string check, Func<Task<string>> probe, string fix)
     {
+        if (_unreachable is not null)
+        {
+            results.Add(new CheckResult(check, CheckStatus.Skip, $"not checked: Graph is unreachable (see {_unreachable})"));
+            return;
+        }
+
         try
         {
             results.Add(new CheckResult(check, CheckStatus.Pass, await probe()));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            if (IsNetworkFailure(ex))
+            {
+                // Connection refused, no DNS answer, no answer in time: a network problem has a network fix, not a permission.
+                _unreachable = check;
+                var host = services.GetRequiredService<IOptions<GraphOptions>>().Value is { BaseUrl: { Length: > 0 } url } ? new Uri(url).Host : CloudEndpoints.For(services.GetRequiredService<IOptions<GraphOptions>>().Value.Cloud).GraphBaseUrl;
+                fix = $"check that this machine reaches {host} over HTTPS (DNS, proxy, firewall, Graph:BaseUrl)";
+            }
+
             results.Add(new CheckResult(check, CheckStatus.Fail, GraphErrors.Describe(ex), fix));
         }
     }
+
+    private static bool IsNetworkFailure(Exception ex) =>
+        ex is HttpRequestException { StatusCode: null } or GraphTimeoutException or System.Net.Sockets.SocketException
+        || (ex.InnerException is { } inner && IsNetworkFailure(inner));
 }

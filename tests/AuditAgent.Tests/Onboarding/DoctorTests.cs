@@ -2,6 +2,7 @@ using System.Text.Json;
 using AuditAgent.Cli;
 using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static AuditAgent.Tests.Cli.CliTests;
 
 namespace AuditAgent.Tests.Onboarding;
@@ -16,6 +17,8 @@ public class DoctorTests
         t.Send(t.User("ann"), "Hello", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(2, TenantBuilder.Companies));
         tenant?.Invoke(t.Tenant);
         await using var agent = await AgentHarness.StartAsync(t.Tenant, simulator);
+        // As after a first scan: doctor checks a database, it does not create one.
+        await agent.Services.GetRequiredService<AuditAgent.Storage.Database>().MigrateAsync(CancellationToken.None);
         using var folder = new TempFolder();
         var settings = new Dictionary<string, object?>();
         foreach (var (k, v) in agent.Settings.Concat(new Dictionary<string, string?> { ["Notifications:SenderMailbox"] = "auditagent@contoso.com" }).Concat(extra ?? []))
@@ -150,5 +153,54 @@ public class DoctorTests
         Assert.Contains("-RecipientRestrictionFilter \"PrimarySmtpAddress -eq 'auditagent@contoso.com'\"", output, StringComparison.Ordinal);
         Assert.Contains("-Role \"Application Mail.Send\" -CustomResourceScope \"AuditAgent sender\"", output, StringComparison.Ordinal);
         Assert.DoesNotContain("\n   Mail.Read ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_WithNoConfigurationInAnEmptyFolder_WritesNothing()
+    {
+        using var folder = new TempFolder();
+
+        var (code, output, _) = await AgentProcess.RunAsync(new Dictionary<string, string?>(), folder.Path, "doctor");
+
+        Assert.Equal(1, code);
+        Assert.Contains("WARN  Database: no database at", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public async Task Doctor_GraphUnreachable_SaysSoOnceWithANetworkFix()
+    {
+        // A port nothing listens on: connection refused.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (code, output, _, json) = await DoctorAsync(new SimulatorOptions(), extra: new() { ["Graph:BaseUrl"] = $"http://127.0.0.1:{port}/v1.0" });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("fail", Status(json, "Domains"));
+        Assert.Contains("fix: check that this machine reaches 127.0.0.1 over HTTPS", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("grant Domain.Read.All", output, StringComparison.Ordinal);
+        Assert.Equal("skip", Status(json, "Users"));
+        Assert.Equal("skip", Status(json, "Mailbox"));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "Connection refused"));
+    }
+
+    [Fact]
+    public async Task Consent_NeedsOnlyTheTenantAndTheApp()
+    {
+        using var folder = new TempFolder();
+        using var other = new TempFolder();
+        var config = await folder.WriteSettingsAsync(new { Graph = new { TenantId = "contoso.onmicrosoft.com", ClientId = "22222222-2222-2222-2222-222222222222" } });
+        var missing = await other.WriteSettingsAsync(new { Graph = new { TenantId = "contoso.onmicrosoft.com" } });
+
+        var (code, output, error) = await RunAsync("consent", "--config", config);
+        var refused = await RunAsync("consent", "--config", missing);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("adminconsent?client_id=22222222-2222-2222-2222-222222222222", output, StringComparison.Ordinal);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("Graph:ClientId is required", refused.Error, StringComparison.Ordinal);
     }
 }
