@@ -41,6 +41,32 @@ public sealed class MigrationTests
         Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0007_mailbox_skipped_messages" : "knows up to migration 0004_mailbox_skipped_messages", error.Message, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task BothMigrationSets_CreateTheSameTablesAndColumns()
+    {
+        await using var sqlite = await TargetAsync(Backend.Sqlite);
+        await using var postgres = await TargetAsync(Backend.PostgreSql);
+        var lite = sqlite.NewDatabase();
+        var pg = postgres.NewDatabase();
+        await lite.MigrateAsync(CancellationToken.None);
+        await pg.MigrateAsync(CancellationToken.None);
+
+        await using var l = await lite.OpenAsync(CancellationToken.None);
+        var liteColumns = (await l.QueryAsync<string>("""
+            SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'SchemaVersions'
+            """)).Select(c => c.ToLowerInvariant()).Order(StringComparer.Ordinal).ToList();
+        await using var p = await pg.OpenAsync(CancellationToken.None);
+        var pgColumns = (await p.QueryAsync<string>("""
+            SELECT table_name || '.' || column_name FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name NOT LIKE 'qrtz%' AND table_name <> 'schemaversions'
+            """)).Select(c => c.ToLowerInvariant()).Order(StringComparer.Ordinal).ToList();
+
+        Assert.NotEmpty(liteColumns);
+        Assert.Equal([], liteColumns.Except(pgColumns).ToList());
+        Assert.Equal([], pgColumns.Except(liteColumns).ToList());
+    }
+
     [Fact]
     public async Task Commands_OnADatabaseFromANewerVersion_SayWhichVersionsAndExit1()
     {
