@@ -116,13 +116,23 @@ public sealed class ClusterOptions
     public int PollSeconds { get; set; } = 15;
 }
 
+/// <summary>Where findings and incidents are kept.</summary>
+public enum StorageProvider
+{
+    /// <summary>One file beside the agent: one machine, the default.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL server: production, several agents sharing the work.</summary>
+    PostgreSql,
+}
+
 /// <summary>Section "Storage".</summary>
 public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
     /// <summary>Sqlite (default, one machine) or PostgreSql (production, several agents).</summary>
-    public string Provider { get; set; } = "Sqlite";
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
     /// <summary>The SQLite database file, created (readable by its owner only) when missing.</summary>
     public string SqlitePath { get; set; } = "auditagent.db";

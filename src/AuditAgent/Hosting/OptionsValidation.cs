@@ -196,8 +196,8 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions o)
     {
         var errors = new List<string>();
-        var postgres = o.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase);
-        if (!postgres && !o.Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        var postgres = o.Provider == StorageProvider.PostgreSql;
+        if (!Enum.IsDefined(o.Provider))
         {
             errors.Add($"{StorageOptions.Section}:Provider must be Sqlite or PostgreSql (it is '{o.Provider}').");
         }

@@ -17,7 +17,7 @@ public static class WorkerExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<Notifications.NotificationOptions>().ValidateOnStart();
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        var clustered = storage.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(storage.ConnectionString);
+        var clustered = storage.Provider == StorageProvider.PostgreSql && !string.IsNullOrWhiteSpace(storage.ConnectionString);
         services.AddQuartz(q =>
         {
             q.ConfigureScheduler(o =>

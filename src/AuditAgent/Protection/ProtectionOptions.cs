@@ -68,7 +68,7 @@ internal sealed class ProtectionOptionsValidator(IOptions<StorageOptions> storag
             }
         }
 
-        if (sources == 0 && storage.Value.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase))
+        if (sources == 0 && storage.Value.Provider == Hosting.StorageProvider.PostgreSql)
         {
             errors.Add($"{S}:KeyFile, {S}:Key or {S}:KeyVaultUri is required with PostgreSQL: every agent sharing the database needs the same key ring (create a key with `auditagent keys new`).");
         }

@@ -27,7 +27,7 @@ public sealed class RecipientProtector(
     ILogger<RecipientProtector> logger) : IDisposable
 {
     internal const string HashKeyContext = "recipient-hash-key";
-    private const long UpgradeLockKey = 7413000003;
+    private const long UpgradeLockKey = Storage.LockKeys.ProtectionUpgrade;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private RecipientCipher? _cipher;
 
@@ -68,14 +68,13 @@ public sealed class RecipientProtector(
     {
         var cipher = await GetAsync(ct);
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<(string KeyId, int Count)>(new CommandDefinition(
+        var rows = await c.QueryAsync<(string KeyId, int Count)>(database.Command(
             """
             SELECT substr(sealed, 4, 8), CAST(COUNT(*) AS INTEGER) FROM (
                 SELECT sealed FROM exposed_recipients
                 UNION ALL SELECT value FROM meta WHERE key = 'recipient_hash_key') s
             GROUP BY substr(sealed, 4, 8)
-            """,
-            commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            """, ct: ct));
         return new KeyRingReport(cipher.Ring, rows.ToDictionary(r => r.KeyId, r => r.Count, StringComparer.Ordinal));
     }
 
@@ -93,22 +92,22 @@ public sealed class RecipientProtector(
         {
             await using var c = await database.OpenAsync(ct);
             await using var tx = await c.BeginTransactionAsync(ct);
-            var batch = (await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Key, string Sealed)>(new CommandDefinition(
+            var batch = (await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Key, string Sealed)>(database.Command(
                 """
                 SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.recipient_key, r.sealed
                 FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id
                 WHERE r.sealed NOT LIKE @current LIMIT 1000
                 """,
-                new { current }, tx, database.CommandTimeout, cancellationToken: ct))).ToList();
+                new { current }, tx, ct))).ToList();
             if (batch.Count == 0)
             {
-                var hashKey = await c.ExecuteScalarAsync<string>(new CommandDefinition(
-                    "SELECT value FROM meta WHERE key = 'recipient_hash_key'", transaction: tx, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+                var hashKey = await c.ExecuteScalarAsync<string>(database.Command(
+                    "SELECT value FROM meta WHERE key = 'recipient_hash_key'", tx: tx, ct: ct));
                 if (hashKey is not null && KeyRing.KeyIdOf(hashKey) != cipher.Ring.CurrentId)
                 {
                     var resealed = cipher.Ring.Seal(cipher.Ring.Open(hashKey, HashKeyContext), HashKeyContext);
-                    await c.ExecuteAsync(new CommandDefinition(
-                        "UPDATE meta SET value = @resealed WHERE key = 'recipient_hash_key'", new { resealed }, tx, database.CommandTimeout, cancellationToken: ct));
+                    await c.ExecuteAsync(database.Command(
+                        "UPDATE meta SET value = @resealed WHERE key = 'recipient_hash_key'", new { resealed }, tx, ct));
                     total++;
                 }
 
@@ -116,16 +115,13 @@ public sealed class RecipientProtector(
                 return total;
             }
 
-            await c.ExecuteAsync(new CommandDefinition(
+            await c.ExecuteAsync(database.Command(
                 "UPDATE exposed_recipients SET sealed = @Sealed WHERE finding_id = @FindingId AND recipient_key = @Key",
                 batch.Select(r =>
                 {
                     var context = RecipientCipher.Context(r.MailboxId, r.MessageId);
                     return new { r.FindingId, r.Key, Sealed = cipher.Ring.Seal(cipher.Ring.Open(r.Sealed, context), context) };
-                }),
-                tx,
-                database.CommandTimeout,
-                cancellationToken: ct));
+                }), tx, ct));
             await tx.CommitAsync(ct);
             total += batch.Count;
         }
@@ -211,11 +207,11 @@ public sealed class RecipientProtector(
     {
         await using var c = await database.OpenAsync(ct);
         var fresh = ring.Seal(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), HashKeyContext);
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "INSERT INTO meta (key, value) VALUES ('recipient_hash_key', @fresh) ON CONFLICT (key) DO NOTHING",
-            new { fresh }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
-        var stored = await c.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT value FROM meta WHERE key = 'recipient_hash_key'", commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { fresh }, ct: ct));
+        var stored = await c.ExecuteScalarAsync<string>(database.Command(
+            "SELECT value FROM meta WHERE key = 'recipient_hash_key'", ct: ct));
         try
         {
             return ring.Open(stored!, HashKeyContext);
@@ -235,7 +231,7 @@ public sealed class RecipientProtector(
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await database.LockAsync(c, tx, UpgradeLockKey, ct);
-        CommandDefinition Sql(string sql, object? parameters = null) => new(sql, parameters, tx, database.CommandTimeout, cancellationToken: ct);
+        CommandDefinition Sql(string sql, object? parameters = null) => database.Command(sql, parameters, tx, ct);
         if (await c.ExecuteScalarAsync<string?>(Sql("SELECT value FROM meta WHERE key = 'recipients_protected'")) is not null)
         {
             return;

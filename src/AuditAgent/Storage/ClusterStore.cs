@@ -53,7 +53,7 @@ public sealed record MailboxLease(long CycleId, string Owner);
 /// </summary>
 public sealed class ClusterStore(Database database, AgentInstance instance)
 {
-    private const long CycleLockKey = 7413000004;
+    private const long CycleLockKey = LockKeys.ScanCycle;
 
     // Written as the partial index ix_mailboxes_uncovered is, so that both databases use it.
     private const string Uncovered = "due_cycle = @Cycle AND (done_cycle IS NULL OR done_cycle <> due_cycle)";
@@ -66,21 +66,21 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await database.LockAsync(c, tx, CycleLockKey, ct);
-        var open = await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql("SELECT * FROM scan_cycles WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1", null, tx, ct));
+        var open = await c.QuerySingleOrDefaultAsync<ScanCycle>(database.Command("SELECT * FROM scan_cycles WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1", null, tx, ct));
         if (open is not null)
         {
-            var uncovered = await c.ExecuteScalarAsync<int>(Sql($"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered}", new { Cycle = open.Id }, tx, ct));
+            var uncovered = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered}", new { Cycle = open.Id }, tx, ct));
             if (uncovered > 0)
             {
                 await tx.CommitAsync(ct);
                 return (open, false);
             }
 
-            await c.ExecuteAsync(Sql("UPDATE scan_cycles SET finished_at = @now WHERE id = @Id", new { now, open.Id }, tx, ct));
+            await c.ExecuteAsync(database.Command("UPDATE scan_cycles SET finished_at = @now WHERE id = @Id", new { now, open.Id }, tx, ct));
         }
 
         var domains = string.Join('\n', internalDomains);
-        var id = await c.ExecuteScalarAsync<long>(Sql(
+        var id = await c.ExecuteScalarAsync<long>(database.Command(
             """
             INSERT INTO scan_cycles (started_at, started_by, since, internal_domains, mailboxes)
             VALUES (@now, @Owner, @since, @domains, @Count)
@@ -89,7 +89,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             new { now, Owner, since, domains, mailboxes.Count },
             tx,
             ct));
-        await c.ExecuteAsync(Sql(
+        await c.ExecuteAsync(database.Command(
             """
             INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle)
             VALUES (@Id, @Address, @DisplayName, @Now, @Cycle)
@@ -107,7 +107,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task<IReadOnlyList<string>> LatestInternalDomainsAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var domains = await c.ExecuteScalarAsync<string?>(Sql("SELECT internal_domains FROM scan_cycles ORDER BY id DESC LIMIT 1", null, null, ct));
+        var domains = await c.ExecuteScalarAsync<string?>(database.Command("SELECT internal_domains FROM scan_cycles ORDER BY id DESC LIMIT 1", null, null, ct));
         return domains?.Split('\n', StringSplitOptions.RemoveEmptyEntries) ?? [];
     }
 
@@ -115,7 +115,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task<ScanCycle?> FindClaimableAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql(
+        return await c.QuerySingleOrDefaultAsync<ScanCycle>(database.Command(
             """
             SELECT s.* FROM scan_cycles s
             WHERE s.finished_at IS NULL
@@ -132,7 +132,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task<IReadOnlyList<LeasedMailbox>> ClaimAsync(long cycle, int count, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<LeasedMailbox>(Sql(
+        var rows = await c.QueryAsync<LeasedMailbox>(database.Command(
             $"""
             UPDATE mailboxes SET lease_owner = @Owner, lease_expires_at = @Expires
             WHERE id IN (SELECT id FROM mailboxes
@@ -150,7 +150,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task RenewAsync(long cycle, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        await c.ExecuteAsync(Sql(
+        await c.ExecuteAsync(database.Command(
             $"UPDATE mailboxes SET lease_expires_at = @Expires WHERE lease_owner = @Owner AND {Uncovered}",
             new { Expires = now + lease, Owner, Cycle = cycle },
             null,
@@ -162,7 +162,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task ReleaseAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        await c.ExecuteAsync(Sql(
+        await c.ExecuteAsync(database.Command(
             "UPDATE mailboxes SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = @Owner",
             new { Owner },
             null,
@@ -176,7 +176,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task<int> ReturnLeasesOfDeadAgentsAsync(long cycle, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var holders = await c.QueryAsync<(string Id, string Host, int Pid)>(Sql(
+        var holders = await c.QueryAsync<(string Id, string Host, int Pid)>(database.Command(
             """
             SELECT DISTINCT a.id, a.host, a.pid FROM mailboxes m JOIN agent_instances a ON a.id = m.lease_owner
             WHERE m.lease_owner <> @Owner AND m.due_cycle = @Cycle AND (m.done_cycle IS NULL OR m.done_cycle <> m.due_cycle)
@@ -187,7 +187,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
         var returned = 0;
         foreach (var holder in holders.Where(h => AgentInstance.IsDeadOnThisHost(h.Host, h.Pid)))
         {
-            returned += await c.ExecuteAsync(Sql(
+            returned += await c.ExecuteAsync(database.Command(
                 "UPDATE mailboxes SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = @Id",
                 new { holder.Id },
                 null,
@@ -201,7 +201,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task<int> UncoveredByOthersAsync(long cycle, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<int>(Sql(
+        return await c.ExecuteScalarAsync<int>(database.Command(
             $"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered} AND (lease_owner IS NULL OR lease_owner <> @Owner)",
             new { Cycle = cycle, Owner },
             null,
@@ -212,13 +212,13 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task<bool> FinishIfCoveredAsync(long cycle, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var uncovered = await c.ExecuteScalarAsync<int>(Sql($"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered}", new { Cycle = cycle }, null, ct));
+        var uncovered = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered}", new { Cycle = cycle }, null, ct));
         if (uncovered > 0)
         {
             return false;
         }
 
-        await c.ExecuteAsync(Sql("UPDATE scan_cycles SET finished_at = @now WHERE id = @cycle AND finished_at IS NULL", new { now, cycle }, null, ct));
+        await c.ExecuteAsync(database.Command("UPDATE scan_cycles SET finished_at = @now WHERE id = @cycle AND finished_at IS NULL", new { now, cycle }, null, ct));
         return true;
     }
 
@@ -233,11 +233,11 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     public async Task CheckOutAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        await c.ExecuteAsync(Sql("UPDATE agent_instances SET stopped_at = @now, last_seen_at = @now WHERE id = @Owner", new { now, Owner }, null, ct));
+        await c.ExecuteAsync(database.Command("UPDATE agent_instances SET stopped_at = @now, last_seen_at = @now WHERE id = @Owner", new { now, Owner }, null, ct));
     }
 
     private async Task CheckInAsync(System.Data.Common.DbConnection c, DateTimeOffset now, CancellationToken ct) =>
-        await c.ExecuteAsync(Sql(
+        await c.ExecuteAsync(database.Command(
             """
             INSERT INTO agent_instances (id, host, pid, version, started_at, last_seen_at)
             VALUES (@Id, @Host, @Pid, @Version, @now, @now)
@@ -246,7 +246,4 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             new { instance.Id, instance.Host, instance.Pid, AgentInstance.Version, now },
             null,
             ct));
-
-    private CommandDefinition Sql(string sql, object? parameters, System.Data.Common.DbTransaction? tx, CancellationToken ct) =>
-        new(sql, parameters, tx, database.CommandTimeout, cancellationToken: ct);
 }

@@ -8,6 +8,22 @@ using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Storage;
 
+/// <summary>PostgreSQL advisory lock keys: what agents sharing a database take turns at. Unique across the product.</summary>
+public static class LockKeys
+{
+    /// <summary>Applying migrations (agents starting together).</summary>
+    public const long Migrations = 7413000001;
+
+    /// <summary>Turning findings into incidents (one agent at a time decides).</summary>
+    public const long IncidentProcessing = 7413000002;
+
+    /// <summary>Sealing rows stored in plain text by an older version.</summary>
+    public const long ProtectionUpgrade = 7413000003;
+
+    /// <summary>Opening a scan cycle.</summary>
+    public const long ScanCycle = 7413000004;
+}
+
 /// <summary>The database records a migration this binary does not have.</summary>
 public sealed class DatabaseTooNewException(string message) : ExplainedException(message);
 
@@ -30,7 +46,7 @@ public sealed class Database
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        IsPostgreSql = _options.Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase);
+        IsPostgreSql = _options.Provider == StorageProvider.PostgreSql;
         if (IsPostgreSql)
         {
             _connectionString = _options.ConnectionString!;
@@ -57,6 +73,10 @@ public sealed class Database
     public bool IsPostgreSql { get; }
 
     public int CommandTimeout => _options.CommandTimeoutSeconds;
+
+    /// <summary>A Dapper command with this database's timeout: every store builds its commands here.</summary>
+    public CommandDefinition Command(string sql, object? parameters = null, DbTransaction? tx = null, CancellationToken ct = default) =>
+        new(sql, parameters, tx, CommandTimeout, cancellationToken: ct);
 
     /// <summary>Opened read-only (a read-only mount or file): reads work, any write fails with SQLITE_READONLY.</summary>
     public bool IsReadOnly { get; private set; }
@@ -250,7 +270,7 @@ public sealed class Database
     private async Task MigratePostgreSqlAsync(CancellationToken ct)
     {
         await using var lockConnection = await OpenAsync(ct);
-        await lockConnection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(7413000001)", commandTimeout: 0, cancellationToken: ct));
+        await lockConnection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = LockKeys.Migrations }, commandTimeout: 0, cancellationToken: ct));
         try
         {
             Upgrade(DeployChanges.To
@@ -262,7 +282,7 @@ public sealed class Database
         }
         finally
         {
-            await lockConnection.ExecuteAsync("SELECT pg_advisory_unlock(7413000001)");
+            await lockConnection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = LockKeys.Migrations });
         }
     }
 

@@ -15,18 +15,17 @@ public sealed class DigestQueries(Database database)
     {
         ArgumentNullException.ThrowIfNull(zone);
         await using var c = await database.OpenAsync(ct);
-        CommandDefinition Sql(string sql, object? args = null) => new(sql, args, commandTimeout: database.CommandTimeout, cancellationToken: ct);
 
-        var steps = (await c.QueryAsync<PlanStepRow>(Sql(
+        var steps = (await c.QueryAsync<PlanStepRow>(database.Command(
             $"""
             SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id
             WHERE {SqlFragments.StepTodo("s.status")} AND {SqlFragments.OpenIncident("i.status")}
             ORDER BY s.due_at
-            """))).ToList();
+            """, ct: ct))).ToList();
         var nextStep = steps.GroupBy(s => s.IncidentId).ToDictionary(g => g.Key, g => g.First());
-        var names = (await c.QueryAsync<(long IncidentId, string? Name)>(Sql(
+        var names = (await c.QueryAsync<(long IncidentId, string? Name)>(database.Command(
             "SELECT incident_id, MIN(sender_name) FROM findings WHERE incident_id IS NOT NULL AND detected_at >= @since GROUP BY incident_id",
-            new { since = periodStart.AddDays(-31) }))).ToDictionary(x => x.IncidentId, x => x.Name);
+            new { since = periodStart.AddDays(-31) }, ct: ct))).ToDictionary(x => x.IncidentId, x => x.Name);
 
         DigestIncident ToDigest(IncidentRow i)
         {
@@ -35,22 +34,22 @@ public sealed class DigestQueries(Database database)
                 JsonSerializer.Deserialize<List<string>>(i.Reasons) ?? [], i.DetectedAt, step?.Title, step?.Owner, step?.DueAt);
         }
 
-        var fresh = (await c.QueryAsync<IncidentRow>(Sql(
+        var fresh = (await c.QueryAsync<IncidentRow>(database.Command(
             $"""
             SELECT * FROM incidents WHERE detected_at >= @periodStart AND detected_at < @now
             ORDER BY {SqlFragments.SeverityRank()}, detected_at
             """,
-            new { periodStart, now }))).Select(ToDigest).ToList();
-        var reExposed = (await c.QueryAsync<IncidentRow>(Sql(
+            new { periodStart, now }, ct: ct))).Select(ToDigest).ToList();
+        var reExposed = (await c.QueryAsync<IncidentRow>(database.Command(
             $"""
             SELECT * FROM incidents WHERE id IN (
                 SELECT incident_id FROM incident_events WHERE kind = '{TimelineKind.ReExposure.Name()}' AND at >= @periodStart AND at < @now)
             ORDER BY id
             """,
-            new { periodStart, now }))).Select(ToDigest).ToList();
+            new { periodStart, now }, ct: ct))).Select(ToDigest).ToList();
 
-        var open = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset DetectedAt)>(Sql(
-            $"SELECT id, severity, detected_at FROM incidents WHERE {SqlFragments.OpenIncident()}"))).ToList();
+        var open = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset DetectedAt)>(database.Command(
+            $"SELECT id, severity, detected_at FROM incidents WHERE {SqlFragments.OpenIncident()}", ct: ct))).ToList();
         var bySeverity = SeverityOrder
             .Select(sev =>
             {
@@ -65,42 +64,42 @@ public sealed class DigestQueries(Database database)
             .Select(s => new OverdueStep(s.IncidentId, severities.GetValueOrDefault(s.IncidentId, "?"), s.Title, s.Owner, s.DueAt))
             .ToList();
 
-        var repeat = (await c.QueryAsync<(string Sender, int Count)>(Sql(
+        var repeat = (await c.QueryAsync<(string Sender, int Count)>(database.Command(
             """
             SELECT sender_address, CAST(COUNT(*) AS INTEGER) FROM incidents
             WHERE first_sent_at >= @since AND status <> 'false-positive'
             GROUP BY sender_address HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, sender_address
             """,
-            new { since = now.AddDays(-90) }))).Select(r => new RepeatSender(r.Sender, r.Count)).ToList();
+            new { since = now.AddDays(-90) }, ct: ct))).Select(r => new RepeatSender(r.Sender, r.Count)).ToList();
 
-        var suppressed = (await c.QueryAsync<string>(Sql(
+        var suppressed = (await c.QueryAsync<string>(database.Command(
             "SELECT suppression_reason FROM findings WHERE suppression_reason IS NOT NULL AND incident_id IS NULL AND processed_at >= @periodStart AND processed_at < @now",
-            new { periodStart, now })))
+            new { periodStart, now }, ct: ct)))
             .GroupBy(ReasonKind)
             .Select(g => new SuppressedCount(g.Key, g.Count()))
             .OrderByDescending(s => s.Findings)
             .ToList();
 
-        var lastScan = await c.QuerySingleOrDefaultAsync<(DateTimeOffset StartedAt, string Status)?>(Sql(
-            $"SELECT started_at, status FROM scan_runs WHERE status <> '{ScanOutcome.Running.Name()}' ORDER BY id DESC LIMIT 1"));
-        var mailboxes = (await c.QueryAsync<(string Address, string? LastError, DateTimeOffset? LastSyncedAt)>(Sql(
-            "SELECT address, last_error, last_synced_at FROM mailboxes"))).ToList();
+        var lastScan = await c.QuerySingleOrDefaultAsync<(DateTimeOffset StartedAt, string Status)?>(database.Command(
+            $"SELECT started_at, status FROM scan_runs WHERE status <> '{ScanOutcome.Running.Name()}' ORDER BY id DESC LIMIT 1", ct: ct));
+        var mailboxes = (await c.QueryAsync<(string Address, string? LastError, DateTimeOffset? LastSyncedAt)>(database.Command(
+            "SELECT address, last_error, last_synced_at FROM mailboxes", ct: ct))).ToList();
         var worstLag = mailboxes.Count == 0 ? (TimeSpan?)null : mailboxes.Max(m => m.LastSyncedAt is { } t ? now - t : TimeSpan.MaxValue);
-        var jobFailure = await c.QuerySingleOrDefaultAsync<string?>(Sql(
+        var jobFailure = await c.QuerySingleOrDefaultAsync<string?>(database.Command(
             """
             SELECT job || ': ' || error FROM job_runs
             WHERE status = '{ScanOutcome.Failed.Name()}' AND started_at >= @periodStart ORDER BY id DESC LIMIT 1
             """,
-            new { periodStart }));
+            new { periodStart }, ct: ct));
         var health = new ScanHealth(lastScan?.StartedAt, lastScan?.Status, mailboxes.Count,
             mailboxes.Where(m => m.LastError is not null).Select(m => new FailedMailbox(m.Address, m.LastError!)).ToList(),
             worstLag == TimeSpan.MaxValue ? null : worstLag, jobFailure);
 
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var firstDay = today.AddDays(-13);
-        var detected = (await c.QueryAsync<(DateTimeOffset DetectedAt, string Severity)>(Sql(
+        var detected = (await c.QueryAsync<(DateTimeOffset DetectedAt, string Severity)>(database.Command(
             "SELECT detected_at, severity FROM incidents WHERE detected_at >= @since",
-            new { since = now.AddDays(-15) }))).ToList();
+            new { since = now.AddDays(-15) }, ct: ct))).ToList();
         var trend = Enumerable.Range(0, 14).Select(d => firstDay.AddDays(d)).Select(day =>
         {
             var onDay = detected.Where(x => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(x.DetectedAt, zone).DateTime) == day).ToList();

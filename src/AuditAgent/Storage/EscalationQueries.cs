@@ -17,22 +17,21 @@ public sealed class EscalationQueries(Database database)
     public async Task<EscalationInputs> LoadAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        CommandDefinition Sql(string sql) => new(sql, commandTimeout: database.CommandTimeout, cancellationToken: ct);
-        var incidents = (await c.QueryAsync<IncidentRow>(Sql($"SELECT * FROM incidents WHERE {SqlFragments.OpenIncident()} ORDER BY id"))).ToList();
-        var steps = (await c.QueryAsync<PlanStepRow>(Sql(
-            $"SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id WHERE {SqlFragments.OpenIncident("i.status")} ORDER BY s.position"))).ToLookup(s => s.IncidentId);
-        var queued = (await c.QueryAsync<string>(Sql("SELECT dedupe_key FROM outbox WHERE kind = 'escalation'"))).ToHashSet(StringComparer.Ordinal);
+        var incidents = (await c.QueryAsync<IncidentRow>(database.Command($"SELECT * FROM incidents WHERE {SqlFragments.OpenIncident()} ORDER BY id", ct: ct))).ToList();
+        var steps = (await c.QueryAsync<PlanStepRow>(database.Command(
+            $"SELECT s.* FROM plan_steps s JOIN incidents i ON i.id = s.incident_id WHERE {SqlFragments.OpenIncident("i.status")} ORDER BY s.position", ct: ct))).ToLookup(s => s.IncidentId);
+        var queued = (await c.QueryAsync<string>(database.Command("SELECT dedupe_key FROM outbox WHERE kind = 'escalation'", ct: ct))).ToHashSet(StringComparer.Ordinal);
         var mailboxIds = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (address, id) in await c.QueryAsync<(string, string)>(Sql("SELECT address, id FROM mailboxes")))
+        foreach (var (address, id) in await c.QueryAsync<(string, string)>(database.Command("SELECT address, id FROM mailboxes", ct: ct)))
         {
             mailboxIds.TryAdd(address, id);
         }
 
-        var names = (await c.QueryAsync<(long IncidentId, string? Name)>(Sql(
+        var names = (await c.QueryAsync<(long IncidentId, string? Name)>(database.Command(
             $"""
             SELECT f.incident_id, MIN(f.sender_name) FROM findings f JOIN incidents i ON i.id = f.incident_id
             WHERE {SqlFragments.OpenIncident("i.status")} GROUP BY f.incident_id
-            """))).ToDictionary(x => x.IncidentId, x => x.Name);
+            """, ct: ct))).ToDictionary(x => x.IncidentId, x => x.Name);
         return new EscalationInputs(incidents, steps, queued, mailboxIds, names);
     }
 }

@@ -58,7 +58,7 @@ public sealed class FindingQueries(Database database, Protection.RecipientProtec
     public async Task<IReadOnlyList<FindingRow>> ListAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<FindingRow>(new CommandDefinition(
+        var rows = await connection.QueryAsync<FindingRow>(database.Command(
             """
             SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
                    f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
@@ -67,9 +67,7 @@ public sealed class FindingQueries(Database database, Protection.RecipientProtec
             JOIN mailboxes m ON m.id = f.mailbox_id
             LEFT JOIN incidents i ON i.id = f.incident_id
             ORDER BY f.sent_at DESC, f.id DESC
-            """,
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
+            """, ct: ct));
         return rows.ToList();
     }
 
@@ -78,10 +76,8 @@ public sealed class FindingQueries(Database database, Protection.RecipientProtec
     {
         var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Field, string Sealed)>(new CommandDefinition(
-            "SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id",
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
+        var rows = await connection.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Field, string Sealed)>(database.Command(
+            "SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id", ct: ct));
         return rows.Select(r => IncidentQueries.Open(cipher, r.FindingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
             .OrderByDescending(r => r.Field, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToLookup(r => r.FindingId);

@@ -107,19 +107,30 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     {
         ArgumentNullException.ThrowIfNull(filter);
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<IncidentRow>(new CommandDefinition(
+        // Only the parts given become conditions: a typed query, whatever the database infers of a null.
+        var where = new List<string>();
+        void When(object? value, string condition)
+        {
+            if (value is not null)
+            {
+                where.Add(condition);
+            }
+        }
+
+        When(filter.Status, "status = @Status");
+        When(filter.Severity, "severity = @Severity");
+        When(filter.Sender, "LOWER(sender_address) = LOWER(@Sender)");
+        When(filter.Assignee, "LOWER(assignee) = LOWER(@Assignee)");
+        When(filter.Since, "detected_at >= @Since");
+        When(filter.OverdueAt, $"{SqlFragments.OpenIncident()} AND EXISTS (SELECT 1 FROM plan_steps s WHERE s.incident_id = incidents.id AND {SqlFragments.StepTodo("s.status")} AND s.due_at < @OverdueAt)");
+        var rows = await c.QueryAsync<IncidentRow>(database.Command(
             $"""
             SELECT * FROM incidents
-            WHERE (@Status IS NULL OR status = @Status) AND (@Severity IS NULL OR severity = @Severity)
-              AND (@Sender IS NULL OR LOWER(sender_address) = LOWER(@Sender)) AND (@Assignee IS NULL OR LOWER(assignee) = LOWER(@Assignee))
-              AND (@Since IS NULL OR detected_at >= @Since)
-              AND (@OverdueAt IS NULL OR ({SqlFragments.OpenIncident()} AND EXISTS (
-                  SELECT 1 FROM plan_steps s WHERE s.incident_id = incidents.id AND {SqlFragments.StepTodo("s.status")} AND s.due_at < @OverdueAt)))
+            {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
             ORDER BY {SqlFragments.SeverityRank()}, detected_at DESC, id DESC
             """,
             new { filter.Status, filter.Severity, filter.Sender, filter.Assignee, filter.Since, filter.OverdueAt },
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
+            ct: ct));
         return rows.ToList();
     }
 
@@ -129,12 +140,12 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
         var rows = new List<(long IncidentId, string MessageId)>();
         foreach (var chunk in incidentIds.Chunk(500))
         {
-            rows.AddRange(await c.QueryAsync<(long, string)>(new CommandDefinition(
+            rows.AddRange(await c.QueryAsync<(long, string)>(database.Command(
                 $"""
                 SELECT DISTINCT incident_id, COALESCE(internet_message_id, graph_message_id)
                 FROM findings WHERE {database.InList("incident_id", "chunk")} ORDER BY 1, 2
                 """,
-                new { chunk }, commandTimeout: database.CommandTimeout, cancellationToken: ct)));
+                new { chunk }, ct: ct)));
         }
 
         return rows.ToLookup(r => r.IncidentId, r => r.MessageId);
@@ -143,25 +154,25 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     public async Task<IncidentDetail?> GetAsync(long id, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var incident = await c.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(
-            "SELECT * FROM incidents WHERE id = @id", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        var incident = await c.QuerySingleOrDefaultAsync<IncidentRow>(database.Command(
+            "SELECT * FROM incidents WHERE id = @id", new { id }, ct: ct));
         if (incident is null)
         {
             return null;
         }
 
-        var messages = await c.QueryAsync<IncidentMessageRow>(new CommandDefinition(
+        var messages = await c.QueryAsync<IncidentMessageRow>(database.Command(
             """
             SELECT f.id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.subject, f.sent_at, f.sender_address,
                    f.visible_external_count, f.external_domain_count, f.bcc_count, f.role
             FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id
             WHERE f.incident_id = @id ORDER BY f.sent_at, f.id
             """,
-            new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
-        var steps = await c.QueryAsync<PlanStepRow>(new CommandDefinition(
-            "SELECT * FROM plan_steps WHERE incident_id = @id ORDER BY position, added_at", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
-        var events = await c.QueryAsync<EventRow>(new CommandDefinition(
-            "SELECT * FROM incident_events WHERE incident_id = @id ORDER BY id", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { id }, ct: ct));
+        var steps = await c.QueryAsync<PlanStepRow>(database.Command(
+            "SELECT * FROM plan_steps WHERE incident_id = @id ORDER BY position, added_at", new { id }, ct: ct));
+        var events = await c.QueryAsync<EventRow>(database.Command(
+            "SELECT * FROM incident_events WHERE incident_id = @id ORDER BY id", new { id }, ct: ct));
         return new IncidentDetail(
             incident,
             JsonSerializer.Deserialize<List<string>>(incident.Reasons) ?? [],
@@ -174,14 +185,14 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     public async Task<IReadOnlyList<(string Domain, int Count)>> ExposedDomainsAsync(long incidentId, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<(string Domain, int Count)>(new CommandDefinition(
+        var rows = await c.QueryAsync<(string Domain, int Count)>(database.Command(
             """
             SELECT r.domain, CAST(COUNT(DISTINCT r.recipient_key) AS INTEGER)
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
             WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
             GROUP BY r.domain
             """,
-            new { incidentId }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { incidentId }, ct: ct));
         return rows.ToList();
     }
 
@@ -190,14 +201,14 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     {
         var cipher = await protector.GetAsync(ct);
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Key, string Field, string Sealed)>(new CommandDefinition(
+        var rows = await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Key, string Field, string Sealed)>(database.Command(
             """
             SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.recipient_key, r.field, r.sealed
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
             WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
             ORDER BY f.sent_at, f.id
             """,
-            new { incidentId }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { incidentId }, ct: ct));
         return rows.DistinctBy(r => r.Key).Select(r => Open(cipher, r.FindingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
             .OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }

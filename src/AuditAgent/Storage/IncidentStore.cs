@@ -34,7 +34,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Two agents must not turn the same findings into incidents twice.
-        await database.LockAsync(connection, tx, 7413000002, ct);
+        await database.LockAsync(connection, tx, LockKeys.IncidentProcessing, ct);
         var inputs = await LoadAsync(connection, tx, lookBehind, ct);
         if (inputs.Findings.Count == 0 && inputs.BccMessages.Count == 0)
         {
@@ -49,17 +49,17 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
 
     private async Task<IncidentInputs> LoadAsync(DbConnection c, DbTransaction tx, TimeSpan lookBehind, CancellationToken ct)
     {
-        var findings = (await Query<FindingInputRow>(c, tx, """
+        var findings = (await c.QueryAsync<FindingInputRow>(database.Command("""
             SELECT f.id, m.address AS mailbox_address, f.internet_message_id, f.sender_address, f.subject, f.sent_at, f.detected_at
             FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id
             WHERE f.processed_at IS NULL
-            """, ct)).ToList();
-        var recipients = (await Query<RecipientRow>(c, tx, """
+            """, tx: tx, ct: ct))).ToList();
+        var recipients = (await c.QueryAsync<RecipientRow>(database.Command("""
             SELECT r.finding_id, r.recipient_key AS address, NULL AS name, r.field
             FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id
             WHERE f.processed_at IS NULL
-            """, ct)).ToLookup(r => r.FindingId);
-        var bcc = (await Query<BccRow>(c, tx, "SELECT id, sender_address, sent_at, recipients FROM bcc_messages WHERE processed_at IS NULL", ct)).ToList();
+            """, tx: tx, ct: ct))).ToLookup(r => r.FindingId);
+        var bcc = (await c.QueryAsync<BccRow>(database.Command("SELECT id, sender_address, sent_at, recipients FROM bcc_messages WHERE processed_at IS NULL", tx: tx, ct: ct))).ToList();
 
         // Times that cannot be true (stored by older versions) are kept out of the windows: the engine
         // sets those findings aside, and one of them must not stretch (or break) the horizon.
@@ -71,9 +71,9 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         var known = new Dictionary<string, KnownMessage>(StringComparer.Ordinal);
         foreach (var chunk in messageIds.Chunk(500))
         {
-            foreach (var row in await c.QueryAsync<KnownRow>(new CommandDefinition(
+            foreach (var row in await c.QueryAsync<KnownRow>(database.Command(
                 $"SELECT internet_message_id, incident_id, suppression_reason FROM findings WHERE processed_at IS NOT NULL AND {database.InList("internet_message_id", "Ids")}",
-                new { Ids = chunk }, tx, database.CommandTimeout, cancellationToken: ct)))
+                new { Ids = chunk }, tx, ct)))
             {
                 known.TryAdd(row.InternetMessageId, new KnownMessage(row.IncidentId, row.SuppressionReason));
             }
@@ -93,9 +93,9 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
     /// <summary>Incidents that new findings may join, re-expose or repeat: those active since <paramref name="horizon"/>.</summary>
     private async Task<List<IncidentState>> LoadIncidentsAsync(DbConnection c, DbTransaction tx, DateTimeOffset horizon, CancellationToken ct)
     {
-        var rows = (await c.QueryAsync<IncidentRow>(new CommandDefinition(
+        var rows = (await c.QueryAsync<IncidentRow>(database.Command(
             $"SELECT * FROM incidents WHERE last_blast_at >= @horizon OR {SqlFragments.OpenIncident()}",
-            new { horizon }, tx, database.CommandTimeout, cancellationToken: ct))).ToList();
+            new { horizon }, tx, ct))).ToList();
         if (rows.Count == 0)
         {
             return [];
@@ -106,17 +106,17 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         var steps = new List<(long IncidentId, string StepKey)>();
         foreach (var chunk in ids.Chunk(500))
         {
-            exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(new CommandDefinition(
+            exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(database.Command(
                 $"""
                 SELECT f.incident_id, r.recipient_key AS address, NULL AS name, r.field
                 FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
                 WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure')
                 ORDER BY f.sent_at, f.id
                 """,
-                new { chunk }, tx, database.CommandTimeout, cancellationToken: ct)));
-            steps.AddRange(await c.QueryAsync<(long, string)>(new CommandDefinition(
+                new { chunk }, tx, ct)));
+            steps.AddRange(await c.QueryAsync<(long, string)>(database.Command(
                 $"SELECT incident_id, step_key FROM plan_steps WHERE {database.InList("incident_id", "chunk")}",
-                new { chunk }, tx, database.CommandTimeout, cancellationToken: ct)));
+                new { chunk }, tx, ct)));
         }
 
         var byIncident = exposed.ToLookup(r => r.IncidentId);
@@ -179,7 +179,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
             };
             if (incident.IsNew)
             {
-                ids[incident.Key] = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                ids[incident.Key] = await c.ExecuteScalarAsync<long>(database.Command(
                     """
                     INSERT INTO incidents (status, severity, sender_address, subject, subject_key, first_sent_at, last_blast_at, detected_at,
                                            exposed_count, domain_count, personal_count, blast_messages, copies, re_exposed, repeat_sender,
@@ -189,12 +189,12 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
                             @Reasons, @Notes, @Now)
                     RETURNING id
                     """,
-                    values, tx, database.CommandTimeout, cancellationToken: ct));
+                    values, tx, ct));
             }
             else
             {
                 ids[incident.Key] = incident.Key;
-                await c.ExecuteAsync(new CommandDefinition(
+                await c.ExecuteAsync(database.Command(
                     $"""
                     UPDATE incidents
                     SET status = @Status, severity = @Severity, first_sent_at = @FirstSentAt, last_blast_at = @LastBlastAt,
@@ -204,25 +204,22 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
                         closed_at = CASE WHEN {SqlFragments.ClosedIncident("@Status")} THEN closed_at ELSE NULL END
                     WHERE id = @Id
                     """,
-                    values, tx, database.CommandTimeout, cancellationToken: ct));
+                    values, tx, ct));
             }
         }
 
         long? Id(long? key) => key is { } k ? ids.GetValueOrDefault(k, k) : null;
 
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "UPDATE findings SET processed_at = @Now, incident_id = @IncidentId, role = @Role, suppression_reason = @SuppressionReason WHERE id = @FindingId",
-            result.Findings.Select(f => new { Now = now, IncidentId = Id(f.IncidentKey), Role = RoleName(f.Role), f.SuppressionReason, f.FindingId }),
-            tx, database.CommandTimeout, cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition(
+            result.Findings.Select(f => new { Now = now, IncidentId = Id(f.IncidentKey), Role = RoleName(f.Role), f.SuppressionReason, f.FindingId }), tx, ct));
+        await c.ExecuteAsync(database.Command(
             "UPDATE bcc_messages SET processed_at = @Now, incident_id = @IncidentId WHERE id = @Id",
-            result.BccMessages.Select(b => new { Now = now, IncidentId = Id(b.IncidentKey), Id = b.BccMessageId }),
-            tx, database.CommandTimeout, cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition(
+            result.BccMessages.Select(b => new { Now = now, IncidentId = Id(b.IncidentKey), Id = b.BccMessageId }), tx, ct));
+        await c.ExecuteAsync(database.Command(
             "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@IncidentId, @At, @Actor, @Kind, @Text)",
-            result.Timeline.Select(e => new { IncidentId = Id(e.IncidentKey), e.At, e.Actor, e.Kind, e.Text }),
-            tx, database.CommandTimeout, cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition(
+            result.Timeline.Select(e => new { IncidentId = Id(e.IncidentKey), e.At, e.Actor, e.Kind, e.Text }), tx, ct));
+        await c.ExecuteAsync(database.Command(
             """
             INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
             VALUES (@IncidentId, @Key, @Position, @Title, @Why, @Owner, @Instructions, @Condition, @DueAt, @AddedAt)
@@ -231,8 +228,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
             {
                 IncidentId = Id(s.IncidentKey), s.Step.Key, s.Position, s.Step.Title, s.Step.Why, Owner = s.Step.Owner.Key(),
                 s.Step.Instructions, Condition = s.Step.When.Describe(), s.DueAt, s.AddedAt,
-            }),
-            tx, database.CommandTimeout, cancellationToken: ct));
+            }), tx, ct));
     }
 
     /// <summary>Moves an incident through its lifecycle; the timeline records who, when and why.</summary>
@@ -243,9 +239,9 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await using var tx = await c.BeginTransactionAsync(ct);
         var current = await StatusAsync(c, tx, id, ct);
         var next = IncidentLifecycle.Apply(current, action);
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "UPDATE incidents SET status = @Status, closed_at = @ClosedAt, updated_at = @now WHERE id = @id",
-            new { Status = next.Name(), ClosedAt = next.IsOpen() ? (DateTimeOffset?)null : now, now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+            new { Status = next.Name(), ClosedAt = next.IsOpen() ? (DateTimeOffset?)null : now, now, id }, tx, ct));
         var verb = action switch
         {
             IncidentAction.Acknowledge => "Acknowledged",
@@ -257,7 +253,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await AddEventAsync(c, tx, id, now, by, TimelineKinds.For(next).Name(), $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
         if (allowlist is not null)
         {
-            var entry = await AddAllowlistAsync(c, tx, allowlist.Kind, allowlist.Value, by, allowlist.Reason, allowlist.ExpiresAt, now, database.CommandTimeout, ct);
+            var entry = await AddAllowlistAsync(c, tx, allowlist.Kind, allowlist.Value, by, allowlist.Reason, allowlist.ExpiresAt, now, ct);
             await AddEventAsync(c, tx, id, now, by, TimelineKind.Allowlist.Name(),
                 $"Allowlisted {allowlist.Kind.ToString().ToLowerInvariant()} {allowlist.Value} (entry {entry}): {allowlist.Reason}"
                 + (allowlist.ExpiresAt is { } e ? $", until {e.UtcDateTime:yyyy-MM-dd}." : "."), ct);
@@ -272,8 +268,8 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await StatusAsync(c, tx, id, ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE incidents SET assignee = @assignee, updated_at = @now WHERE id = @id", new { assignee, now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+        await c.ExecuteAsync(database.Command(
+            "UPDATE incidents SET assignee = @assignee, updated_at = @now WHERE id = @id", new { assignee, now, id }, tx, ct));
         await AddEventAsync(c, tx, id, now, by, TimelineKind.Assigned.Name(), $"Assigned to {assignee} by {by}" + (note is null ? "." : $": {note}"), ct);
         await tx.CommitAsync(ct);
     }
@@ -289,13 +285,13 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
             throw new InvalidTransitionException($"incident {id} is {current.Name()}; reopen it before changing its plan.");
         }
 
-        var step = await c.QuerySingleOrDefaultAsync<(string Title, string Status, string? StatusBy)?>(new CommandDefinition(
+        var step = await c.QuerySingleOrDefaultAsync<(string Title, string Status, string? StatusBy)?>(database.Command(
             "SELECT title, status, status_by FROM plan_steps WHERE incident_id = @id AND step_key = @stepKey",
-            new { id, stepKey }, tx, database.CommandTimeout, cancellationToken: ct));
+            new { id, stepKey }, tx, ct));
         if (step is null)
         {
-            var keys = await c.QueryAsync<string>(new CommandDefinition(
-                "SELECT step_key FROM plan_steps WHERE incident_id = @id ORDER BY position", new { id }, tx, database.CommandTimeout, cancellationToken: ct));
+            var keys = await c.QueryAsync<string>(database.Command(
+                "SELECT step_key FROM plan_steps WHERE incident_id = @id ORDER BY position", new { id }, tx, ct));
             throw new NotFoundException($"incident {id} has no plan step '{stepKey}'; its steps are: {string.Join(", ", keys)}.");
         }
 
@@ -304,19 +300,19 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
             throw new InvalidTransitionException($"step '{stepKey}' of incident {id} is already {status} (by {step.Value.StatusBy}).");
         }
 
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "UPDATE plan_steps SET status = @status, status_by = @by, status_at = @now, note = @note WHERE incident_id = @id AND step_key = @stepKey",
-            new { status, by, now, note, id, stepKey }, tx, database.CommandTimeout, cancellationToken: ct));
+            new { status, by, now, note, id, stepKey }, tx, ct));
         await AddEventAsync(c, tx, id, now, by, TimelineKind.Step.Name(), $"Step '{step.Value.Title}' marked {status} by {by}" + (note is null ? "." : $": {note}"), ct);
         if (current is IncidentStatus.New or IncidentStatus.Acknowledged)
         {
-            await c.ExecuteAsync(new CommandDefinition(
+            await c.ExecuteAsync(database.Command(
                 "UPDATE incidents SET status = @Status, updated_at = @now WHERE id = @id",
-                new { Status = IncidentLifecycle.Apply(current, IncidentAction.StartRemediation).Name(), now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+                new { Status = IncidentLifecycle.Apply(current, IncidentAction.StartRemediation).Name(), now, id }, tx, ct));
             await AddEventAsync(c, tx, id, now, by, TimelineKind.Remediating.Name(), "Remediation started: the first plan step was completed.", ct);
         }
 
-        await c.ExecuteAsync(new CommandDefinition("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, database.CommandTimeout, cancellationToken: ct));
+        await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));
         await tx.CommitAsync(ct);
     }
 
@@ -325,7 +321,7 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
         ArgumentNullException.ThrowIfNull(request);
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var id = await AddAllowlistAsync(c, tx, request.Kind, request.Value, by, request.Reason, request.ExpiresAt, now, database.CommandTimeout, ct);
+        var id = await AddAllowlistAsync(c, tx, request.Kind, request.Value, by, request.Reason, request.ExpiresAt, now, ct);
         await tx.CommitAsync(ct);
         return id;
     }
@@ -333,8 +329,8 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
     public async Task RemoveAllowlistAsync(long id, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        var removed = await c.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM allowlist WHERE id = @id", new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        var removed = await c.ExecuteAsync(database.Command(
+            "DELETE FROM allowlist WHERE id = @id", new { id }, ct: ct));
         if (removed == 0)
         {
             throw new NotFoundException($"there is no allowlist entry {id}.");
@@ -343,17 +339,17 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
 
     private async Task<IncidentStatus> StatusAsync(DbConnection c, DbTransaction tx, long id, CancellationToken ct)
     {
-        var status = await c.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
-            "SELECT status FROM incidents WHERE id = @id", new { id }, tx, database.CommandTimeout, cancellationToken: ct));
+        var status = await c.QuerySingleOrDefaultAsync<string?>(database.Command(
+            "SELECT status FROM incidents WHERE id = @id", new { id }, tx, ct));
         return status is not null && IncidentLifecycle.TryParse(status, out var parsed)
             ? parsed
             : throw new NotFoundException($"there is no incident {id}.");
     }
 
     private async Task AddEventAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset at, string actor, string kind, string text, CancellationToken ct) =>
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@id, @at, @actor, @kind, @text)",
-            new { id, at, actor, kind, text }, tx, database.CommandTimeout, cancellationToken: ct));
+            new { id, at, actor, kind, text }, tx, ct));
 
     internal static string? RoleName(FindingRole? role) => role switch
     {
@@ -371,18 +367,16 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
 
     private async Task<IReadOnlyList<AllowlistEntry>> ListAllowlistAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
     {
-        var rows = await c.QueryAsync<AllowlistRow>(new CommandDefinition(
-            "SELECT id, kind, value, added_by, reason, added_at, expires_at FROM allowlist ORDER BY id", transaction: tx, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        var rows = await c.QueryAsync<AllowlistRow>(database.Command(
+            "SELECT id, kind, value, added_by, reason, added_at, expires_at FROM allowlist ORDER BY id", tx: tx, ct: ct));
         return rows.Select(r => new AllowlistEntry(r.Id, Enum.Parse<AllowlistKind>(r.Kind, ignoreCase: true), r.Value, r.AddedBy, r.Reason, r.AddedAt, r.ExpiresAt)).ToList();
     }
 
-    internal static async Task<long> AddAllowlistAsync(DbConnection c, DbTransaction tx, AllowlistKind kind, string value, string by, string reason, DateTimeOffset? expires, DateTimeOffset now, int timeout, CancellationToken ct) =>
-        await c.ExecuteScalarAsync<long>(new CommandDefinition(
+    private async Task<long> AddAllowlistAsync(DbConnection c, DbTransaction tx, AllowlistKind kind, string value, string by, string reason, DateTimeOffset? expires, DateTimeOffset now, CancellationToken ct) =>
+        await c.ExecuteScalarAsync<long>(database.Command(
             "INSERT INTO allowlist (kind, value, added_by, reason, added_at, expires_at) VALUES (@Kind, @value, @by, @reason, @now, @expires) RETURNING id",
-            new { Kind = kind.ToString().ToLowerInvariant(), value, by, reason, now, expires }, tx, timeout, cancellationToken: ct));
+            new { Kind = kind.ToString().ToLowerInvariant(), value, by, reason, now, expires }, tx, ct));
 
-    private async Task<IEnumerable<T>> Query<T>(DbConnection c, DbTransaction tx, string sql, CancellationToken ct) =>
-        await c.QueryAsync<T>(new CommandDefinition(sql, transaction: tx, commandTimeout: database.CommandTimeout, cancellationToken: ct));
 
     private sealed record FindingInputRow
     {

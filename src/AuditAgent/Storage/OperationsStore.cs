@@ -31,26 +31,25 @@ public sealed class OperationsStore(Database database, Hosting.AgentInstance ins
     public async Task<long> StartJobAsync(string job, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
+        return await c.ExecuteScalarAsync<long>(database.Command(
             $"INSERT INTO job_runs (job, instance, started_at, status) VALUES (@job, @Instance, @now, '{ScanOutcome.Running.Name()}') RETURNING id",
-            new { job, Instance = instance.Id, now }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { job, Instance = instance.Id, now }, ct: ct));
     }
 
     public async Task FinishJobAsync(long id, string status, string? summary, string? error, DateTimeOffset now)
     {
         await using var c = await database.OpenAsync(CancellationToken.None);
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "UPDATE job_runs SET status = @status, summary = @summary, error = @error, finished_at = @now WHERE id = @id",
-            new { id, status, summary, error, now }, commandTimeout: database.CommandTimeout));
+            new { id, status, summary, error, now }));
     }
 
     /// <summary>The latest run of every job.</summary>
     public async Task<IReadOnlyList<JobRunRow>> LatestJobRunsAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<JobRunRow>(new CommandDefinition(
-            "SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job",
-            commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToList();
+        return (await c.QueryAsync<JobRunRow>(database.Command(
+            "SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job", ct: ct))).ToList();
     }
 
     /// <summary>
@@ -62,25 +61,25 @@ public sealed class OperationsStore(Database database, Hosting.AgentInstance ins
     {
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var incidents = await c.ExecuteAsync(new CommandDefinition(
+        var incidents = await c.ExecuteAsync(database.Command(
             $"""
             DELETE FROM exposed_recipients WHERE finding_id IN (
                 SELECT f.id FROM findings f JOIN incidents i ON i.id = f.incident_id
                 WHERE {SqlFragments.ClosedIncident("i.status")} AND i.closed_at < @closedBefore)
             """,
-            new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
-        var suppressed = await c.ExecuteAsync(new CommandDefinition(
+            new { closedBefore }, tx, ct));
+        var suppressed = await c.ExecuteAsync(database.Command(
             """
             DELETE FROM exposed_recipients WHERE finding_id IN (
                 SELECT id FROM findings WHERE incident_id IS NULL AND suppression_reason IS NOT NULL AND processed_at < @closedBefore)
             """,
-            new { closedBefore }, tx, database.CommandTimeout, cancellationToken: ct));
-        var bcc = await c.ExecuteAsync(new CommandDefinition(
+            new { closedBefore }, tx, ct));
+        var bcc = await c.ExecuteAsync(database.Command(
             "UPDATE bcc_messages SET recipients = '' WHERE sent_at < @bccBefore AND processed_at IS NOT NULL AND recipients <> ''",
-            new { bccBefore }, tx, database.CommandTimeout, cancellationToken: ct));
-        var mail = await c.ExecuteAsync(new CommandDefinition(
+            new { bccBefore }, tx, ct));
+        var mail = await c.ExecuteAsync(database.Command(
             "UPDATE outbox SET html = '', text = '' WHERE status = 'sent' AND sent_at < @mailBefore AND (html <> '' OR text <> '')",
-            new { mailBefore }, tx, database.CommandTimeout, cancellationToken: ct));
+            new { mailBefore }, tx, ct));
         await tx.CommitAsync(ct);
         return new PurgeResult(incidents, suppressed, bcc, mail);
     }

@@ -54,7 +54,7 @@ public sealed class OutboxStore(Database database)
         ArgumentNullException.ThrowIfNull(message);
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+        var id = await c.ExecuteScalarAsync<long?>(database.Command(
             """
             INSERT INTO outbox (kind, dedupe_key, incident_id, recipients, subject, html, text, status, created_at, not_before)
             VALUES (@Kind, @DedupeKey, @IncidentId, @Recipients, @Subject, @Html, @Text, 'pending', @now, @NotBefore)
@@ -65,13 +65,12 @@ public sealed class OutboxStore(Database database)
             {
                 message.Kind, message.DedupeKey, message.IncidentId, Recipients = JsonSerializer.Serialize(message.Recipients),
                 message.Subject, message.Html, message.Text, now, message.NotBefore,
-            },
-            tx, database.CommandTimeout, cancellationToken: ct));
+            }, tx, ct));
         if (id is not null && message.IncidentId is { } incident && message.TimelineText is { } text)
         {
-            await c.ExecuteAsync(new CommandDefinition(
+            await c.ExecuteAsync(database.Command(
                 "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@incident, @now, 'AuditAgent', 'escalation', @text)",
-                new { incident, now, text }, tx, database.CommandTimeout, cancellationToken: ct));
+                new { incident, now, text }, tx, ct));
         }
 
         await tx.CommitAsync(ct);
@@ -81,47 +80,47 @@ public sealed class OutboxStore(Database database)
     public async Task<bool> ExistsAsync(string dedupeKey, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM outbox WHERE dedupe_key = @dedupeKey", new { dedupeKey }, commandTimeout: database.CommandTimeout, cancellationToken: ct)) > 0;
+        return await c.ExecuteScalarAsync<long>(database.Command(
+            "SELECT count(*) FROM outbox WHERE dedupe_key = @dedupeKey", new { dedupeKey }, ct: ct)) > 0;
     }
 
     public async Task<IReadOnlyList<OutboxRow>> InStatusAsync(string status, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<OutboxRow>(new CommandDefinition(
-            "SELECT * FROM outbox WHERE status = @status ORDER BY id", new { status }, commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToList();
+        return (await c.QueryAsync<OutboxRow>(database.Command(
+            "SELECT * FROM outbox WHERE status = @status ORDER BY id", new { status }, ct: ct))).ToList();
     }
 
     public async Task<IReadOnlyList<OutboxRow>> DueAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<OutboxRow>(new CommandDefinition(
+        return (await c.QueryAsync<OutboxRow>(database.Command(
             "SELECT * FROM outbox WHERE status IN ('pending', 'failed') AND not_before <= @now ORDER BY id",
-            new { now }, commandTimeout: database.CommandTimeout, cancellationToken: ct))).ToList();
+            new { now }, ct: ct))).ToList();
     }
 
     /// <summary>Marks a row as being sent; false when another delivery got it first or it is no longer due.</summary>
     public async Task<bool> ClaimAsync(long id, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteAsync(new CommandDefinition(
+        return await c.ExecuteAsync(database.Command(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = @id AND status IN ('pending', 'failed')",
-            new { id }, commandTimeout: database.CommandTimeout, cancellationToken: ct)) == 1;
+            new { id }, ct: ct)) == 1;
     }
 
     public async Task SetStatusAsync(long id, string status, string? error, DateTimeOffset? sentAt, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await c.ExecuteAsync(database.Command(
             "UPDATE outbox SET status = @status, last_error = @error, sent_at = COALESCE(@sentAt, sent_at) WHERE id = @id",
-            new { id, status, error, sentAt }, commandTimeout: database.CommandTimeout, cancellationToken: ct));
+            new { id, status, error, sentAt }, ct: ct));
     }
 
     /// <summary>The start of the next digest's period: when the last digest was created.</summary>
     public async Task<DateTimeOffset?> LastDigestAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<DateTimeOffset?>(new CommandDefinition(
-            "SELECT MAX(created_at) FROM outbox WHERE kind = 'digest'", commandTimeout: database.CommandTimeout, cancellationToken: ct));
+        return await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command(
+            "SELECT MAX(created_at) FROM outbox WHERE kind = 'digest'", ct: ct));
     }
 }

@@ -38,17 +38,14 @@ public sealed class ScanStore(Database database)
         // Which of these mailboxes this agent still holds (locked until commit on PostgreSQL). Pages of the
         // others are dropped: their lease expired and another agent took the mailbox over.
         var ids = pages.Select(p => p.MailboxId).Distinct(StringComparer.Ordinal).ToList();
-        var held = ids.Count == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition(
+        var held = ids.Count == 0 ? [] : (await connection.QueryAsync<string>(database.Command(
             $"SELECT id FROM mailboxes WHERE {database.InList("id", "Ids")} AND lease_owner = @Owner {database.ForUpdate}",
-            new { Ids = ids, lease.Owner },
-            tx,
-            database.CommandTimeout,
-            cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+            new { Ids = ids, lease.Owner }, tx, ct))).ToHashSet(StringComparer.Ordinal);
         var kept = pages.Where(p => held.Contains(p.MailboxId)).ToList();
         var dropped = pages.Count - kept.Count;
 
         // Every page's link in one prepared statement, in the order read: a mailbox's later page wins.
-        await connection.ExecuteAsync(new CommandDefinition(
+        await connection.ExecuteAsync(database.Command(
             """
             UPDATE mailboxes
             SET delta_link = @Link,
@@ -64,15 +61,12 @@ public sealed class ScanStore(Database database)
                 lease_expires_at = CASE WHEN @RoundComplete THEN NULL ELSE lease_expires_at END
             WHERE id = @MailboxId AND lease_owner = @Owner
             """,
-            kept.Select(page => new { page.Link, page.RoundComplete, page.StartedOver, page.Skipped, page.MailboxId, Now = now, lease.CycleId, lease.Owner }),
-            tx,
-            database.CommandTimeout,
-            cancellationToken: ct));
+            kept.Select(page => new { page.Link, page.RoundComplete, page.StartedOver, page.Skipped, page.MailboxId, Now = now, lease.CycleId, lease.Owner }), tx, ct));
         foreach (var page in kept)
         {
             foreach (var (f, recipients) in page.Findings)
             {
-                var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                var id = await connection.ExecuteScalarAsync<long?>(database.Command(
                     """
                     INSERT INTO findings (mailbox_id, graph_message_id, internet_message_id, conversation_id, subject, sent_at,
                                           sender_address, sender_name, visible_external_count, external_domain_count, bcc_count, detected_at)
@@ -85,30 +79,24 @@ public sealed class ScanStore(Database database)
                     {
                         f.MailboxId, f.GraphMessageId, f.InternetMessageId, f.ConversationId, f.Subject, f.SentDateTime,
                         f.SenderAddress, f.SenderName, f.VisibleExternalCount, f.ExternalDomainCount, f.BccCount, Now = now,
-                    },
-                    tx,
-                    database.CommandTimeout,
-                    cancellationToken: ct));
+                    }, tx, ct));
                 if (id is null)
                 {
                     continue;
                 }
 
                 inserted++;
-                await connection.ExecuteAsync(new CommandDefinition(
+                await connection.ExecuteAsync(database.Command(
                     """
                     INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
                     ON CONFLICT (finding_id, recipient_key) DO NOTHING
                     """,
-                    recipients.Select(r => new { FindingId = id.Value, r.Key, r.Domain, r.Field, r.Sealed }),
-                    tx,
-                    database.CommandTimeout,
-                    cancellationToken: ct));
+                    recipients.Select(r => new { FindingId = id.Value, r.Key, r.Domain, r.Field, r.Sealed }), tx, ct));
             }
 
             foreach (var (b, keys) in page.BccMessages)
             {
-                await connection.ExecuteAsync(new CommandDefinition(
+                await connection.ExecuteAsync(database.Command(
                     """
                     INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at, recipients)
                     VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now, @Recipients)
@@ -119,25 +107,19 @@ public sealed class ScanStore(Database database)
                         b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now,
                         // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
                         Recipients = keys,
-                    },
-                    tx,
-                    database.CommandTimeout,
-                    cancellationToken: ct));
+                    }, tx, ct));
             }
         }
 
         foreach (var failure in failures)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await connection.ExecuteAsync(database.Command(
                 """
                 UPDATE mailboxes
                 SET last_error = @Reason, last_error_at = @Now, done_cycle = @CycleId, scanned_by = @Owner, lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = @MailboxId AND lease_owner = @Owner
                 """,
-                new { failure.Reason, failure.MailboxId, Now = now, lease.CycleId, lease.Owner },
-                tx,
-                database.CommandTimeout,
-                cancellationToken: ct));
+                new { failure.Reason, failure.MailboxId, Now = now, lease.CycleId, lease.Owner }, tx, ct));
         }
 
         await tx.CommitAsync(ct);
@@ -147,18 +129,16 @@ public sealed class ScanStore(Database database)
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+        return await connection.ExecuteScalarAsync<long>(database.Command(
             "INSERT INTO scan_runs (started_at, status) VALUES (@now, @status) RETURNING id",
-            new { now, status = ScanOutcome.Running.Name() },
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
+            new { now, status = ScanOutcome.Running.Name() }, ct: ct));
     }
 
     public async Task FinishRunAsync(long runId, ScanRunResult result, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(result);
         await using var connection = await database.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await connection.ExecuteAsync(database.Command(
             """
             UPDATE scan_runs
             SET finished_at = @FinishedAt, status = @Status, mailboxes = @Mailboxes, mailboxes_failed = @MailboxesFailed,
@@ -170,9 +150,7 @@ public sealed class ScanStore(Database database)
             {
                 RunId = runId, result.FinishedAt, result.Status, result.Mailboxes, result.MailboxesFailed, result.Messages,
                 result.MalformedMessages, result.UnresolvableRecipients, result.FindingsNew, result.Resyncs, result.Error,
-            },
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
+            }, ct: ct));
     }
 
     /// <summary>
@@ -182,11 +160,9 @@ public sealed class ScanStore(Database database)
     public async Task FailRunAsync(long runId, string error, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await connection.ExecuteAsync(database.Command(
             "UPDATE scan_runs SET status = @status, error = @error WHERE id = @runId",
-            new { runId, error, status = ScanOutcome.Failed.Name() },
-            commandTimeout: database.CommandTimeout,
-            cancellationToken: ct));
+            new { runId, error, status = ScanOutcome.Failed.Name() }, ct: ct));
     }
 }
 

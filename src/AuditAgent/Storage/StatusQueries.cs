@@ -81,36 +81,34 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
     public async Task<AgentStatus> GetAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        CommandDefinition Sql(string sql) => new(sql, commandTimeout: database.CommandTimeout, cancellationToken: ct);
-        var lastScan = await c.QuerySingleOrDefaultAsync<ScanRunRow>(Sql("SELECT * FROM scan_runs ORDER BY id DESC LIMIT 1"));
-        var mailboxes = (await c.QueryAsync<MailboxStatusRow>(Sql("SELECT address, last_synced_at, last_error, last_error_at, resyncs, skipped_messages FROM mailboxes ORDER BY address"))).ToList();
-        var open = (await c.QueryAsync<(string Severity, int Count)>(Sql(
-            $"SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {SqlFragments.OpenIncident()} GROUP BY severity"))).ToDictionary(x => x.Severity, x => x.Count);
-        var outbox = (await c.QueryAsync<(string Status, int Count)>(Sql("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status"))).ToDictionary(x => x.Status, x => x.Count);
-        var lastDigest = await c.ExecuteScalarAsync<DateTimeOffset?>(Sql("SELECT MAX(sent_at) FROM outbox WHERE kind = 'digest' AND status = 'sent'"));
+        var lastScan = await c.QuerySingleOrDefaultAsync<ScanRunRow>(database.Command("SELECT * FROM scan_runs ORDER BY id DESC LIMIT 1", ct: ct));
+        var mailboxes = (await c.QueryAsync<MailboxStatusRow>(database.Command("SELECT address, last_synced_at, last_error, last_error_at, resyncs, skipped_messages FROM mailboxes ORDER BY address", ct: ct))).ToList();
+        var open = (await c.QueryAsync<(string Severity, int Count)>(database.Command(
+            $"SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {SqlFragments.OpenIncident()} GROUP BY severity", ct: ct))).ToDictionary(x => x.Severity, x => x.Count);
+        var outbox = (await c.QueryAsync<(string Status, int Count)>(database.Command("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status", ct: ct))).ToDictionary(x => x.Status, x => x.Count);
+        var lastDigest = await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command("SELECT MAX(sent_at) FROM outbox WHERE kind = 'digest' AND status = 'sent'", ct: ct));
         return new AgentStatus(await GetClusterAsync(c, ct), lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest);
     }
 
     private async Task<ClusterStatus> GetClusterAsync(System.Data.Common.DbConnection c, CancellationToken ct)
     {
-        CommandDefinition Sql(string sql, object? parameters = null) => new(sql, parameters, commandTimeout: database.CommandTimeout, cancellationToken: ct);
         var dayAgo = time.GetUtcNow().AddDays(-1);
-        var agents = (await c.QueryAsync<AgentInstanceRow>(Sql("SELECT * FROM agent_instances WHERE last_seen_at > @dayAgo ORDER BY id", new { dayAgo }))).ToList();
-        var cycle = await c.QuerySingleOrDefaultAsync<ScanCycle>(Sql("SELECT * FROM scan_cycles ORDER BY id DESC LIMIT 1"));
+        var agents = (await c.QueryAsync<AgentInstanceRow>(database.Command("SELECT * FROM agent_instances WHERE last_seen_at > @dayAgo ORDER BY id", new { dayAgo }, ct: ct))).ToList();
+        var cycle = await c.QuerySingleOrDefaultAsync<ScanCycle>(database.Command("SELECT * FROM scan_cycles ORDER BY id DESC LIMIT 1", ct: ct));
         if (cycle is null)
         {
             return new ClusterStatus(agents, null, []);
         }
 
-        var covered = (await c.QueryAsync<(string Agent, int Count)>(Sql(
-            "SELECT scanned_by, CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE done_cycle = @Id GROUP BY scanned_by", new { cycle.Id }))).ToList();
-        var leased = (await c.QueryAsync<(string Agent, int Count)>(Sql(
+        var covered = (await c.QueryAsync<(string Agent, int Count)>(database.Command(
+            "SELECT scanned_by, CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE done_cycle = @Id GROUP BY scanned_by", new { cycle.Id }, ct: ct))).ToList();
+        var leased = (await c.QueryAsync<(string Agent, int Count)>(database.Command(
             """
             SELECT lease_owner, CAST(COUNT(*) AS INTEGER) FROM mailboxes
             WHERE lease_owner IS NOT NULL AND due_cycle = @Id AND (done_cycle IS NULL OR done_cycle <> @Id)
             GROUP BY lease_owner
             """,
-            new { cycle.Id }))).ToList();
+            new { cycle.Id }, ct: ct))).ToList();
         var shares = covered.Select(x => x.Agent).Union(leased.Select(x => x.Agent)).Order(StringComparer.Ordinal)
             .Select(a => new CycleShare(a, covered.FirstOrDefault(x => x.Agent == a).Count, leased.FirstOrDefault(x => x.Agent == a).Count))
             .ToList();

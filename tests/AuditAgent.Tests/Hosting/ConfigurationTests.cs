@@ -48,7 +48,7 @@ public class ConfigurationTests
         { "Scan:LookbackDays", "0", "Scan:LookbackDays must be between 1 and 3650" },
         { "Scan:MaxParallelMailboxes", "1000", "Scan:MaxParallelMailboxes must be between 1 and 256" },
         { "Detection:VisibleExternalThreshold", "1", "Detection:VisibleExternalThreshold must be between 2 and 1000" },
-        { "Storage:Provider", "Oracle", "Storage:Provider must be Sqlite or PostgreSql" },
+        { "Storage:Provider", "Oracle", "'Oracle' at 'Storage:Provider'" },
         { "Storage:SqlitePath", "", "Storage:SqlitePath" },
         { "Storage:CommandTimeoutSeconds", "0", "Storage:CommandTimeoutSeconds must be between 1 and 3600" },
         { "Cluster:LeaseSeconds", "1", "Cluster:LeaseSeconds must be between 3 and 3600" },

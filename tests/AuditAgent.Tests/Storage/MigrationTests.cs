@@ -135,7 +135,7 @@ public sealed class MigrationTests
 
         public Database NewDatabase() => new(Options.Create(postgres is null
             ? new StorageOptions { SqlitePath = SqlitePath }
-            : new StorageOptions { Provider = "PostgreSql", ConnectionString = postgres.ConnectionString }));
+            : new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = postgres.ConnectionString }));
 
         public async ValueTask DisposeAsync()
         {
