@@ -241,14 +241,21 @@ public class IncidentCliTests
         Assert.Single(await agent.Store.ListAllowlistAsync(CancellationToken.None));
     }
 
-    [Fact]
-    public async Task TriageCommands_TakeSeveralIds_EachOnItsOwn_OneLineEach_AndFailIfAnyFailed()
+    /// <summary>Ann's price list to 12 people (low) and Bob's message with <paramref name="bobsSubject"/> to <paramref name="bobsRecipients"/>.</summary>
+    private static async Task<AgentHarness> TwoIncidentsAsync(string bobsSubject, int bobsRecipients)
     {
         var t = new TenantBuilder();
         t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
-        t.Send(t.User("bob"), "Invitation", Now.AddDays(-1), People(14, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        t.Send(t.User("bob"), bobsSubject, Now.AddDays(-1), People(bobsRecipients, Companies));
+        var agent = await AgentHarness.StartAsync(t.Tenant);
         await agent.ScanAndProcessAsync();
+        return agent;
+    }
+
+    [Fact]
+    public async Task TriageCommands_TakeSeveralIds_EachOnItsOwn_OneLineEach_AndFailIfAnyFailed()
+    {
+        await using var agent = await TwoIncidentsAsync("Invitation", 14);
         var db = agent.DatabasePath;
 
         var ack = await RunAsync("incidents", "ack", "1", "99", "2", "--by", "sam", "--db", db);
@@ -277,11 +284,7 @@ public class IncidentCliTests
     [Fact]
     public async Task List_FiltersBySenderAssigneeSinceAndOverdue_AndPrintsCsv()
     {
-        var t = new TenantBuilder();
-        t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
-        t.Send(t.User("bob"), "=cmd|' /C calc'!A0", Now.AddDays(-1), People(30, Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
-        await agent.ScanAndProcessAsync();
+        await using var agent = await TwoIncidentsAsync("=cmd|' /C calc'!A0", 30);
         var db = agent.DatabasePath;
         var bobs = (await agent.IncidentsAsync()).Single(i => i.SenderAddress == "bob@contoso.com").Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await RunAsync("incidents", "assign", bobs, "--to", "Kim@contoso.com", "--by", "sam", "--db", db);
