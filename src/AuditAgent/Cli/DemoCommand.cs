@@ -42,9 +42,10 @@ internal static class DemoCommand
             await host.Services.GetRequiredService<Database>().SetMetaAsync("created_by", DemoMarker, ct);
 
             var rows = await host.Services.GetRequiredService<FindingQueries>().ListAsync(ct);
-            FindingsCommand.PrintTable(terminal, rows);
+            var times = host.Services.GetRequiredService<Formatting.DisplayTime>();
+            FindingsCommand.PrintTable(terminal, rows, times);
             var incidents = await host.Services.GetRequiredService<IncidentQueries>().ListAsync(null, null, ct);
-            IncidentsCommand.PrintTable(terminal, incidents, TimeProvider.System.GetUtcNow());
+            IncidentsCommand.PrintTable(terminal, incidents, TimeProvider.System.GetUtcNow(), times);
             ScanCommand.PrintSummary(terminal, summary, incidentRun, path);
             if (generated is not null)
             {

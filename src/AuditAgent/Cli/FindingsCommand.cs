@@ -38,7 +38,7 @@ internal static class FindingsCommand
                     WriteCsv(terminal, rows);
                     break;
                 default:
-                    PrintTable(terminal, rows);
+                    PrintTable(terminal, rows, host.Services.GetRequiredService<DisplayTime>());
                     break;
             }
 
@@ -48,7 +48,7 @@ internal static class FindingsCommand
         return new Command("findings", "Work with stored findings.") { list };
     }
 
-    internal static void PrintTable(Terminal terminal, IReadOnlyList<FindingRow> rows)
+    internal static void PrintTable(Terminal terminal, IReadOnlyList<FindingRow> rows, DisplayTime times)
     {
         if (rows.Count == 0)
         {
@@ -57,12 +57,12 @@ internal static class FindingsCommand
         }
 
         var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumns("Sent (UTC)", "Mailbox", "Subject", "Visible external", "Domains", "Bcc", "Incident");
+        table.AddColumns(times.Header("Sent"), "Mailbox", "Subject", "Visible external", "Domains", "Bcc", "Incident");
         foreach (var r in rows)
         {
             // Text cells, not markup: a subject such as "[red]" must print as it is.
             table.AddRow(
-                new Text(r.SentAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "?"),
+                new Text(times.Column(r.SentAt)),
                 new Text(Terminal.Safe(r.MailboxAddress, 40)),
                 new Text(Terminal.Safe(r.Subject, 50)),
                 new Text(r.VisibleExternalCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),

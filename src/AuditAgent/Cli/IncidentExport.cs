@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Formatting;
 using AuditAgent.Storage;
@@ -36,7 +37,7 @@ internal static class IncidentExport
                 .Select(d => new DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
             // The addresses are opened only when asked for.
             var exposed = parse.GetValue(recipients) ? await queries.ExposedRecipientsAsync(incidentId, ct) : null;
-            var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed);
+            var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed, host.Services.GetRequiredService<DisplayTime>());
             var text = parse.GetValue(format) switch
             {
                 "json" => JsonSerializer.Serialize(document, IncidentsCommand.Json),
@@ -89,9 +90,15 @@ internal static class IncidentExport
         IReadOnlyList<StepDoc> Plan,
         IReadOnlyList<EventDoc> Timeline,
         IReadOnlyList<RecipientDoc>? Recipients,
-        DateTimeOffset GeneratedAt);
+        DateTimeOffset GeneratedAt,
+        string TimeZone)
+    {
+        /// <summary>How the text, Markdown and HTML forms show times; the JSON keeps them UTC and names the zone.</summary>
+        [JsonIgnore]
+        public DisplayTime Times => DisplayTime.In(TimeZone);
+    }
 
-    public static Document ToDocument(IncidentDetail d, DateTimeOffset now, IReadOnlyList<DomainCount>? domains, IReadOnlyList<RecipientRow>? recipients)
+    public static Document ToDocument(IncidentDetail d, DateTimeOffset now, IReadOnlyList<DomainCount>? domains, IReadOnlyList<RecipientRow>? recipients, DisplayTime times)
     {
         var i = d.Incident;
         return new Document(
@@ -102,28 +109,27 @@ internal static class IncidentExport
             d.Steps.Select(s => new StepDoc(s.StepKey, s.Title, s.Why, s.Owner, s.Instructions, s.Condition, s.DueAt, s.Status, s.StatusBy, s.StatusAt, s.Note, s.IsOverdue(now))).ToList(),
             d.Timeline.Select(e => new EventDoc(e.At, e.Actor, e.Kind, e.Text)).ToList(),
             recipients?.Select(r => new RecipientDoc(r.Address, r.Name, r.Field)).ToList(),
-            now);
+            now,
+            times.Zone.Id);
     }
 
-    private static string T(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "?";
-
     private static string Deadline(Document d) =>
-        d.Status is "resolved" or "false-positive"
-            ? $"GDPR Art. 33 assessment was due {T(d.NotificationDeadline)}"
+        IncidentLifecycle.TryParse(d.Status, out var status) && !status.IsOpen()
+            ? $"GDPR Art. 33 assessment was due {d.Times.Minute(d.NotificationDeadline)}"
             : d.NotificationDeadline > d.GeneratedAt
-                ? $"GDPR Art. 33 assessment due {T(d.NotificationDeadline)}, in {(d.NotificationDeadline - d.GeneratedAt).TotalHours:0} h"
-                : $"GDPR Art. 33 assessment was due {T(d.NotificationDeadline)}: 72 hours have passed";
+                ? $"GDPR Art. 33 assessment due {d.Times.Minute(d.NotificationDeadline)}, in {(d.NotificationDeadline - d.GeneratedAt).TotalHours:0} h"
+                : $"GDPR Art. 33 assessment was due {d.Times.Minute(d.NotificationDeadline)}: 72 hours have passed";
 
     /// <summary>The text of `incidents show`.</summary>
-    public static string Text(IncidentDetail detail, DateTimeOffset now)
+    public static string Text(IncidentDetail detail, DateTimeOffset now, DisplayTime times)
     {
-        var d = ToDocument(detail, now, null, null);
+        var d = ToDocument(detail, now, null, null, times);
         var b = new StringBuilder();
         var assigned = d.Assignee is null ? "" : $", assigned to {Terminal.Safe(d.Assignee)}";
         b.AppendLine(CultureInfo.InvariantCulture, $"Incident {d.Id}: {d.Severity.ToUpperInvariant()}, {d.Status}{assigned}");
         b.AppendLine(CultureInfo.InvariantCulture, $"Sender:   {Terminal.Safe(d.Sender)}");
         b.AppendLine(CultureInfo.InvariantCulture, $"Subject:  {Terminal.Safe(d.Subject, 120)}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"Detected: {T(d.DetectedAt)} (awareness); {Deadline(d)}");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Detected: {d.Times.Minute(d.DetectedAt)} (awareness); {Deadline(d)}");
         var flags = (d.ReExposed ? "; RE-EXPOSED" : "") + (d.RepeatSender ? "; repeat sender" : "");
         b.AppendLine(CultureInfo.InvariantCulture, $"Exposed:  {d.ExposedCount} external addresses across {d.DomainCount} domains, {d.PersonalCount} personal mailboxes{flags}");
         b.AppendLine();
@@ -138,7 +144,7 @@ internal static class IncidentExport
         foreach (var m in d.Messages)
         {
             b.AppendLine(CultureInfo.InvariantCulture,
-                $"  {T(m.SentAt)}  {m.Role,-11}  {Terminal.Safe(m.Mailbox, 40)}  {m.VisibleExternalCount} visible, {m.BccCount} Bcc  {Terminal.Safe(m.InternetMessageId, 90)}");
+                $"  {d.Times.Minute(m.SentAt)}  {m.Role,-11}  {Terminal.Safe(m.Mailbox, 40)}  {m.VisibleExternalCount} visible, {m.BccCount} Bcc  {Terminal.Safe(m.InternetMessageId, 90)}");
         }
 
         b.AppendLine();
@@ -146,8 +152,8 @@ internal static class IncidentExport
         foreach (var s in d.Plan)
         {
             var box = s.Status switch { "done" => "[x]", "skipped" => "[-]", _ => "[ ]" };
-            var state = s.Status == Todo ? (s.Overdue ? "OVERDUE" : "") : $"{s.Status} by {Terminal.Safe(s.StatusBy)} {T(s.StatusAt)}" + (s.Note is null ? "" : $": {Terminal.Safe(s.Note, 200)}");
-            b.AppendLine($"  {box} {s.Key}: {s.Title} ({s.Owner}, due {T(s.DueAt)}) {state}".TrimEnd());
+            var state = s.Status == Todo ? (s.Overdue ? "OVERDUE" : "") : $"{s.Status} by {Terminal.Safe(s.StatusBy)} {d.Times.Minute(s.StatusAt)}" + (s.Note is null ? "" : $": {Terminal.Safe(s.Note, 200)}");
+            b.AppendLine($"  {box} {s.Key}: {s.Title} ({s.Owner}, due {d.Times.Minute(s.DueAt)}) {state}".TrimEnd());
             b.AppendLine(CultureInfo.InvariantCulture, $"      Why: {s.Why}");
             if (s.Instructions is not null)
             {
@@ -162,7 +168,7 @@ internal static class IncidentExport
         b.AppendLine("Timeline:");
         foreach (var e in d.Timeline)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"  {T(e.At)}  {Terminal.Safe(e.Actor, 30)}  {e.Kind}: {Terminal.Safe(e.Text, 300)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  {d.Times.Minute(e.At)}  {Terminal.Safe(e.Actor, 30)}  {e.Kind}: {Terminal.Safe(e.Text, 300)}");
         }
 
         return b.ToString();
@@ -195,8 +201,8 @@ internal static class IncidentExport
         b.AppendLine(CultureInfo.InvariantCulture, $"| Status | {d.Status} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Sender | {Md(d.Sender)} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Subject | {Md(d.Subject)} |");
-        b.AppendLine(CultureInfo.InvariantCulture, $"| First sent | {T(d.FirstSentAt)} |");
-        b.AppendLine(CultureInfo.InvariantCulture, $"| Detected (awareness) | {T(d.DetectedAt)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| First sent | {d.Times.Minute(d.FirstSentAt)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| Detected (awareness) | {d.Times.Minute(d.DetectedAt)} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Notification clock | {Deadline(d)} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Exposed | {d.ExposedCount} external addresses, {d.DomainCount} domains, {d.PersonalCount} personal mailboxes |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Re-exposed | {(d.ReExposed ? "yes" : "no")} |");
@@ -215,7 +221,7 @@ internal static class IncidentExport
         b.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var m in d.Messages)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"| {T(m.SentAt)} | {Md(m.Mailbox)} | {m.Role} | {m.VisibleExternalCount} | {m.ExternalDomainCount} | {m.BccCount} | {Md(m.InternetMessageId)} |");
+            b.AppendLine(CultureInfo.InvariantCulture, $"| {d.Times.Minute(m.SentAt)} | {Md(m.Mailbox)} | {m.Role} | {m.VisibleExternalCount} | {m.ExternalDomainCount} | {m.BccCount} | {Md(m.InternetMessageId)} |");
         }
 
         if (d.ExposedDomains is { Count: > 0 })
@@ -236,15 +242,15 @@ internal static class IncidentExport
         b.AppendLine("|---|---|---|---|");
         foreach (var s in d.Plan)
         {
-            var status = s.Status == Todo ? (s.Overdue ? "**overdue**" : "to do") : $"{s.Status} by {Md(s.StatusBy)}, {T(s.StatusAt)}" + (s.Note is null ? "" : $": {Md(s.Note)}");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| {Md(s.Title)} ({s.Key}) | {s.Owner} | {T(s.DueAt)} | {status} |");
+            var status = s.Status == Todo ? (s.Overdue ? "**overdue**" : "to do") : $"{s.Status} by {Md(s.StatusBy)}, {d.Times.Minute(s.StatusAt)}" + (s.Note is null ? "" : $": {Md(s.Note)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"| {Md(s.Title)} ({s.Key}) | {s.Owner} | {d.Times.Minute(s.DueAt)} | {status} |");
         }
 
         b.AppendLine();
         b.AppendLine("## Timeline");
         foreach (var e in d.Timeline)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"- {T(e.At)}, {Md(e.Actor)}, {e.Kind}: {Md(e.Text)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"- {d.Times.Minute(e.At)}, {Md(e.Actor)}, {e.Kind}: {Md(e.Text)}");
         }
 
         if (d.Recipients is not null)
@@ -260,7 +266,7 @@ internal static class IncidentExport
         }
 
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"_Generated by AuditAgent {T(d.GeneratedAt)}._");
+        b.AppendLine(CultureInfo.InvariantCulture, $"_Generated by AuditAgent {d.Times.Minute(d.GeneratedAt)}._");
         return b.ToString();
     }
 
@@ -285,8 +291,8 @@ internal static class IncidentExport
         Row("Status", H(d.Status));
         Row("Sender", H(d.Sender));
         Row("Subject", H(d.Subject));
-        Row("First sent", H(T(d.FirstSentAt)));
-        Row("Detected (awareness)", H(T(d.DetectedAt)));
+        Row("First sent", H(d.Times.Minute(d.FirstSentAt)));
+        Row("Detected (awareness)", H(d.Times.Minute(d.DetectedAt)));
         Row("Notification clock", H(Deadline(d)));
         Row("Exposed", H($"{d.ExposedCount} external addresses, {d.DomainCount} domains, {d.PersonalCount} personal mailboxes"));
         Row("Re-exposed", d.ReExposed ? "yes" : "no");
@@ -303,7 +309,7 @@ internal static class IncidentExport
         foreach (var m in d.Messages)
         {
             b.AppendLine(CultureInfo.InvariantCulture,
-                $"<tr><td {Cell}>{H(T(m.SentAt))}</td><td {Cell}>{H(m.Mailbox)}</td><td {Cell}>{H(m.Role)}</td><td {Cell}>{m.VisibleExternalCount}</td><td {Cell}>{m.ExternalDomainCount}</td><td {Cell}>{m.BccCount}</td><td {Cell}>{H(m.InternetMessageId)}</td></tr>");
+                $"<tr><td {Cell}>{H(d.Times.Minute(m.SentAt))}</td><td {Cell}>{H(m.Mailbox)}</td><td {Cell}>{H(m.Role)}</td><td {Cell}>{m.VisibleExternalCount}</td><td {Cell}>{m.ExternalDomainCount}</td><td {Cell}>{m.BccCount}</td><td {Cell}>{H(m.InternetMessageId)}</td></tr>");
         }
 
         b.AppendLine("</table>");
@@ -321,14 +327,14 @@ internal static class IncidentExport
         b.AppendLine(CultureInfo.InvariantCulture, $"<h2>Remediation plan</h2><table style=\"border-collapse:collapse\"><tr><th {Cell}>Step</th><th {Cell}>Why</th><th {Cell}>Owner</th><th {Cell}>Due</th><th {Cell}>Status</th></tr>");
         foreach (var s in d.Plan)
         {
-            var status = s.Status == Todo ? (s.Overdue ? "<strong style=\"color:#b00020\">overdue</strong>" : "to do") : H($"{s.Status} by {s.StatusBy}, {T(s.StatusAt)}" + (s.Note is null ? "" : $": {s.Note}"));
-            b.AppendLine(CultureInfo.InvariantCulture, $"<tr><td {Cell}>{H(s.Title)}</td><td {Cell}>{H(s.Why)}</td><td {Cell}>{H(s.Owner)}</td><td {Cell}>{H(T(s.DueAt))}</td><td {Cell}>{status}</td></tr>");
+            var status = s.Status == Todo ? (s.Overdue ? "<strong style=\"color:#b00020\">overdue</strong>" : "to do") : H($"{s.Status} by {s.StatusBy}, {d.Times.Minute(s.StatusAt)}" + (s.Note is null ? "" : $": {s.Note}"));
+            b.AppendLine(CultureInfo.InvariantCulture, $"<tr><td {Cell}>{H(s.Title)}</td><td {Cell}>{H(s.Why)}</td><td {Cell}>{H(s.Owner)}</td><td {Cell}>{H(d.Times.Minute(s.DueAt))}</td><td {Cell}>{status}</td></tr>");
         }
 
         b.AppendLine("</table><h2>Timeline</h2><ul>");
         foreach (var e in d.Timeline)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"<li>{H(T(e.At))}, {H(e.Actor)}, {H(e.Kind)}: {H(e.Text)}</li>");
+            b.AppendLine(CultureInfo.InvariantCulture, $"<li>{H(d.Times.Minute(e.At))}, {H(e.Actor)}, {H(e.Kind)}: {H(e.Text)}</li>");
         }
 
         b.AppendLine("</ul>");
@@ -343,7 +349,7 @@ internal static class IncidentExport
             b.AppendLine("</table>");
         }
 
-        b.AppendLine(CultureInfo.InvariantCulture, $"<p style=\"color:#666\">Generated by AuditAgent {H(T(d.GeneratedAt))}.</p></body></html>");
+        b.AppendLine(CultureInfo.InvariantCulture, $"<p style=\"color:#666\">Generated by AuditAgent {H(d.Times.Minute(d.GeneratedAt))}.</p></body></html>");
         return b.ToString();
     }
 }

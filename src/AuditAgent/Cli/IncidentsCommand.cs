@@ -135,7 +135,7 @@ internal static class IncidentsCommand
             }
             else
             {
-                PrintTable(terminal, rows, now);
+                PrintTable(terminal, rows, now, host.Services.GetRequiredService<Formatting.DisplayTime>());
             }
 
             return ExitCodes.Ok;
@@ -143,7 +143,7 @@ internal static class IncidentsCommand
         return command;
     }
 
-    internal static void PrintTable(Terminal terminal, IReadOnlyList<IncidentRow> rows, DateTimeOffset now)
+    internal static void PrintTable(Terminal terminal, IReadOnlyList<IncidentRow> rows, DateTimeOffset now, Formatting.DisplayTime times)
     {
         if (rows.Count == 0)
         {
@@ -152,7 +152,7 @@ internal static class IncidentsCommand
         }
 
         var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumns("#", "Severity", "Status", "Detected (UTC)", "Sender", "Subject", "Exposed", "Personal", "Flags");
+        table.AddColumns("#", "Severity", "Status", times.Header("Detected"), "Sender", "Subject", "Exposed", "Personal", "Flags");
         foreach (var r in rows)
         {
             var flags = new List<string>();
@@ -175,7 +175,7 @@ internal static class IncidentsCommand
                 new Text(r.Id.ToString(CultureInfo.InvariantCulture)),
                 new Text(r.Severity),
                 new Text(r.Status),
-                new Text(r.DetectedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)),
+                new Text(times.Column(r.DetectedAt)),
                 new Text(Terminal.Safe(r.SenderAddress, 40)),
                 new Text(Terminal.Safe(r.Subject, 40)),
                 new Text(r.ExposedCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
@@ -201,11 +201,11 @@ internal static class IncidentsCommand
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
             if (parse.GetValue(format) == "json")
             {
-                await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(IncidentExport.ToDocument(detail, now, null, null), Json));
+                await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(IncidentExport.ToDocument(detail, now, null, null, host.Services.GetRequiredService<Formatting.DisplayTime>()), Json));
             }
             else
             {
-                await terminal.Output.WriteAsync(IncidentExport.Text(detail, now));
+                await terminal.Output.WriteAsync(IncidentExport.Text(detail, now, host.Services.GetRequiredService<Formatting.DisplayTime>()));
             }
 
             return ExitCodes.Ok;

@@ -31,7 +31,7 @@ internal static class RunCommand
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             foreach (var (job, cron, next) in WorkerExtensions.NextFireTimes(schedule, host.Services.GetRequiredService<TimeProvider>().GetUtcNow()))
             {
-                await terminal.Error.WriteLineAsync($"{job}: \"{cron}\" in {schedule.TimeZone}, next at {next:yyyy-MM-dd HH:mm} UTC");
+                await terminal.Error.WriteLineAsync($"{job}: \"{cron}\" in {schedule.TimeZone}, next at {host.Services.GetRequiredService<Formatting.DisplayTime>().Minute(next)}");
             }
 
             await host.RunAsync(ct);

@@ -45,7 +45,7 @@ internal static class StatusCommand
             {
                 var scanRun = status.Jobs.FirstOrDefault(j => j.Job == JobNames.Scan);
                 var started = scanRun?.StartedAt ?? status.LastScan?.StartedAt;
-                var last = started?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
+                var last = host.Services.GetRequiredService<Formatting.DisplayTime>().Minute(started, "never");
                 var (healthy, line) = started is not { } s || now - s > TimeSpan.FromMinutes(parse.GetValue(maxAge))
                     ? (false, $"unhealthy: no scan started in the last {parse.GetValue(maxAge)} minutes (last: {last})")
                     : lastScanStatus == ScanOutcome.Failed.Name()
@@ -110,7 +110,8 @@ internal static class StatusCommand
             }
 
             var o = terminal.Output;
-            static string T(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
+            var times = host.Services.GetRequiredService<Formatting.DisplayTime>();
+            string T(DateTimeOffset? t) => times.Minute(t, "never");
             await WriteClusterAsync(o, status.Cluster, State, T);
             var scan = status.LastScan;
             await o.WriteLineAsync(scan is null
@@ -136,7 +137,7 @@ internal static class StatusCommand
 
             await o.WriteLineAsync("Open incidents: " + string.Join(", ", Severities.Select(s => $"{status.OpenIncidents.GetValueOrDefault(s)} {s}")));
             var table = new Table().Border(TableBorder.Rounded);
-            table.AddColumns("Job", "Schedule", "Next fire (UTC)", "Last run", "Result");
+            table.AddColumns("Job", "Schedule", "Next fire", "Last run", "Result");
             foreach (var j in jobs)
             {
                 table.AddRow(

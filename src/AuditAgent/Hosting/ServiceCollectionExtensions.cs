@@ -30,6 +30,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NotificationOptions>>(new ConfigurationShapeValidator<NotificationOptions>(configuration, NotificationOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => Formatting.DisplayTime.In(sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.Zone));
         services.AddSingleton<GraphClock>();
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
         services.AddSingleton<GraphDirectory>();

@@ -84,7 +84,8 @@ public sealed class DigestService(
     public static string Text(DigestModel m)
     {
         ArgumentNullException.ThrowIfNull(m);
-        static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var times = Formatting.DisplayTime.In(m.TimeZone);
+        string T(DateTimeOffset t) => times.Minute(t);
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"AuditAgent daily digest, {m.Day:yyyy-MM-dd} ({m.TimeZone})");
         b.AppendLine(CultureInfo.InvariantCulture, $"New incidents: {m.NewIncidents.Count}. Re-exposed: {m.ReExposed.Count}. Open: {m.OpenTotal}. Overdue steps: {m.Overdue.Count}.");

@@ -30,7 +30,8 @@ public sealed record EscalationModel(
     bool ReExposed,
     DateTimeOffset NotifyBy,
     IReadOnlyList<EscalationStep> Steps,
-    string? SecurityOwner);
+    string? SecurityOwner,
+    string TimeZone);
 
 public sealed record EscalationRun(int Queued, int WithoutManager, DeliverySummary Delivery);
 
@@ -128,12 +129,13 @@ public sealed class EscalationService(
         return new EscalationModel(
             incident.Id, incident.Severity, why, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
             name, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
-            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner);
+            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner, schedule.Value.Zone.Id);
     }
 
     private static string Text(EscalationModel m)
     {
-        static string T(DateTimeOffset t) => t.UtcDateTime.ToString("ddd d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var times = Formatting.DisplayTime.In(m.TimeZone);
+        string T(DateTimeOffset t) => times.InWords(t);
         var b = new StringBuilder();
         var detail = m.Detail is null ? "." : $": {m.Detail}.";
         b.AppendLine(m.Headline).AppendLine(CultureInfo.InvariantCulture, $"Incident #{m.IncidentId}, severity {m.Severity}{detail}").AppendLine();

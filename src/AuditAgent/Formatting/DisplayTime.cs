@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace AuditAgent.Formatting;
+
+/// <summary>
+/// Times as people read them: in one time zone (Schedule:TimeZone, the zone the schedules are read in),
+/// with the zone named. The one place every face (CLI, mail, exports) formats a moment; JSON and the
+/// database stay UTC ISO-8601.
+/// </summary>
+public sealed class DisplayTime
+{
+    private DisplayTime(TimeZoneInfo zone)
+    {
+        Zone = zone;
+        ZoneName = zone.Id is "UTC" or "Etc/UTC" || zone == TimeZoneInfo.Utc ? "UTC" : zone.Id;
+    }
+
+    public static DisplayTime Utc { get; } = new(TimeZoneInfo.Utc);
+
+    public TimeZoneInfo Zone { get; }
+
+    /// <summary>The zone as shown beside times: "UTC" or its IANA name ("Europe/Berlin").</summary>
+    public string ZoneName { get; }
+
+    public static DisplayTime In(TimeZoneInfo zone) => zone == TimeZoneInfo.Utc ? Utc : new DisplayTime(zone);
+
+    /// <summary>By IANA id (falls back to UTC for an unknown one: a display must never fail).</summary>
+    public static DisplayTime In(string? zoneId)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(zoneId) ? Utc : In(TimeZoneInfo.FindSystemTimeZoneById(zoneId));
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            return Utc;
+        }
+    }
+
+    /// <summary>"2026-11-29 18:05 Europe/Berlin"; <paramref name="missing"/> for no time.</summary>
+    public string Minute(DateTimeOffset? t, string missing = "?") => t is { } v ? $"{Column(v)} {ZoneName}" : missing;
+
+    /// <summary>"2026-11-29 18:05", for a column whose header names the zone (<see cref="Header"/>).</summary>
+    public string Column(DateTimeOffset? t, string missing = "?") => t is { } v ? Local(v).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : missing;
+
+    /// <summary>"Sun 29 Nov 2026 18:05 Europe/Berlin", for mail.</summary>
+    public string InWords(DateTimeOffset t) => $"{Local(t).ToString("ddd d MMM yyyy HH:mm", CultureInfo.InvariantCulture)} {ZoneName}";
+
+    /// <summary>"2026-11-29", the local date.</summary>
+    public string Date(DateTimeOffset? t, string missing = "?") => t is { } v ? Local(v).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : missing;
+
+    /// <summary>A table header for a time column: "Detected (Europe/Berlin)".</summary>
+    public string Header(string name) => $"{name} ({ZoneName})";
+
+    private DateTime Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, Zone).DateTime;
+}
