@@ -2,20 +2,13 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AuditAgent.Cli;
 using AuditAgent.Tests.Support;
+using static AuditAgent.Tests.Support.Commands;
 
 namespace AuditAgent.Tests.Cli;
 
 /// <summary>The commands as a user runs them: arguments in, text and exit code out.</summary>
 public partial class CliTests
 {
-    internal static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await CommandLine.InvokeAsync(args, new Terminal(output, error, interactive: false));
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public async Task Demo_FindsEverySeededExposureAndListsThem()
     {

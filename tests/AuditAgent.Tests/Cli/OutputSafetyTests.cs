@@ -29,7 +29,7 @@ public sealed class OutputSafetyTests
     {
         await using var agent = await OneIncidentAsync(Hostile);
 
-        var (code, csv, _) = await CliTests.RunAsync("findings", "list", "--format", "csv", "--db", agent.DatabasePath);
+        var (code, csv, _) = await Commands.RunAsync("findings", "list", "--format", "csv", "--db", agent.DatabasePath);
 
         Assert.Equal(0, code);
         Assert.Contains(",\"'=HYPERLINK(\"\"http://evil\"\")[31mtxt.exe\",", csv, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class OutputSafetyTests
     {
         await using var agent = await OneIncidentAsync(Hostile + "<script>");
 
-        var (code, html, _) = await CliTests.RunAsync("incidents", "export", "1", "--format", "html", "--db", agent.DatabasePath);
+        var (code, html, _) = await Commands.RunAsync("incidents", "export", "1", "--format", "html", "--db", agent.DatabasePath);
 
         Assert.Equal(0, code);
         Assert.Contains("<bdi>=HYPERLINK(&quot;http://evil&quot;)[31mtxt.exe&lt;script&gt;</bdi>", html, StringComparison.Ordinal);
@@ -58,8 +58,8 @@ public sealed class OutputSafetyTests
         await using var agent = await OneIncidentAsync("Price list " + new string('x', 1_000_000));
         using var folder = new TempFolder();
 
-        var digest = await CliTests.RunAsync("digest", "--preview", "--out", Path.Combine(folder.Path, "digest.html"), "--db", agent.DatabasePath);
-        var export = await CliTests.RunAsync("incidents", "export", "1", "--format", "json", "--db", agent.DatabasePath);
+        var digest = await Commands.RunAsync("digest", "--preview", "--out", Path.Combine(folder.Path, "digest.html"), "--db", agent.DatabasePath);
+        var export = await Commands.RunAsync("incidents", "export", "1", "--format", "json", "--db", agent.DatabasePath);
 
         Assert.Equal(0, digest.ExitCode);
         Assert.InRange(new FileInfo(Path.Combine(folder.Path, "digest.html")).Length, 1, 100_000);
@@ -79,10 +79,10 @@ public sealed class OutputSafetyTests
         var link = Path.Combine(folder.Path, "link.md");
         File.CreateSymbolicLink(link, target);
 
-        var first = await CliTests.RunAsync("incidents", "export", "1", "--include-recipients", "--out", file, "--db", agent.DatabasePath);
-        var again = await CliTests.RunAsync("incidents", "export", "1", "--out", file, "--db", agent.DatabasePath);
-        var forced = await CliTests.RunAsync("incidents", "export", "1", "--out", file, "--force", "--db", agent.DatabasePath);
-        var throughLink = await CliTests.RunAsync("incidents", "export", "1", "--out", link, "--force", "--db", agent.DatabasePath);
+        var first = await Commands.RunAsync("incidents", "export", "1", "--include-recipients", "--out", file, "--db", agent.DatabasePath);
+        var again = await Commands.RunAsync("incidents", "export", "1", "--out", file, "--db", agent.DatabasePath);
+        var forced = await Commands.RunAsync("incidents", "export", "1", "--out", file, "--force", "--db", agent.DatabasePath);
+        var throughLink = await Commands.RunAsync("incidents", "export", "1", "--out", link, "--force", "--db", agent.DatabasePath);
 
         Assert.Equal(0, first.ExitCode);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
@@ -101,7 +101,7 @@ public sealed class OutputSafetyTests
         await using var agent = await OneIncidentAsync("Price list");
         using var folder = new TempFolder();
 
-        var (code, output, _) = await CliTests.RunAsync("digest", "--preview", "--out", Path.Combine(folder.Path, "x.txt"), "--db", agent.DatabasePath);
+        var (code, output, _) = await Commands.RunAsync("digest", "--preview", "--out", Path.Combine(folder.Path, "x.txt"), "--db", agent.DatabasePath);
 
         Assert.Equal(0, code);
         Assert.Contains($"Wrote {Path.Combine(folder.Path, "x.html")} and {Path.Combine(folder.Path, "x.txt")}", output, StringComparison.Ordinal);
@@ -115,8 +115,8 @@ public sealed class OutputSafetyTests
         await using var agent = await OneIncidentAsync("Price list");
         File.SetUnixFileMode(agent.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        var doctor = await CliTests.RunAsync("doctor", "--db", agent.DatabasePath);
-        var list = await CliTests.RunAsync("findings", "list", "--db", agent.DatabasePath);
+        var doctor = await Commands.RunAsync("doctor", "--db", agent.DatabasePath);
+        var list = await Commands.RunAsync("findings", "list", "--db", agent.DatabasePath);
 
         Assert.Contains("can be read by other users (mode 644)", doctor.Output, StringComparison.Ordinal);
         Assert.Contains($"chmod 600 {agent.DatabasePath}", doctor.Output, StringComparison.Ordinal);

@@ -27,8 +27,8 @@ public sealed class StatusCheckTests
             await c.ExecuteAsync("INSERT INTO scan_runs (started_at, status) VALUES (@now, 'running')", new { now });
         }
 
-        var status = await CliTests.RunAsync("status", "--db", agent.DatabasePath);
-        var check = await CliTests.RunAsync("status", "--check", "--db", agent.DatabasePath);
+        var status = await Commands.RunAsync("status", "--db", agent.DatabasePath);
+        var check = await Commands.RunAsync("status", "--check", "--db", agent.DatabasePath);
 
         Assert.Contains("Last scan: interrupted", status.Output, StringComparison.Ordinal);
         Assert.Contains($"{Environment.MachineName}:{deadPid} (v1.0): gone", status.Output, StringComparison.Ordinal);

@@ -27,7 +27,7 @@ public sealed class ClusterTests
     {
         Backends.Require(Backend.PostgreSql);
         var reference = await ReferenceAsync();
-        var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
+        var tenant = Tenants.Tenant(Mailboxes, messages: 40, seed: Seed);
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(20) }, backend: Backend.PostgreSql);
         await using var cluster = new Agents(agent, count: 3);
 
@@ -59,7 +59,7 @@ public sealed class ClusterTests
     {
         Backends.Require(Backend.PostgreSql);
         var reference = await ReferenceAsync();
-        var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
+        var tenant = Tenants.Tenant(Mailboxes, messages: 40, seed: Seed);
         Agents? cluster = null;
         var deltaRequests = 0;
         var killed = new TaskCompletionSource<int>();
@@ -93,7 +93,7 @@ public sealed class ClusterTests
 
     private static async Task<(Outcome Outcome, long MessagesServed)> ReferenceAsync()
     {
-        var tenant = ScanTests.Tenant(Mailboxes, messages: 40, seed: Seed);
+        var tenant = Tenants.Tenant(Mailboxes, messages: 40, seed: Seed);
         await using var alone = await AgentHarness.StartAsync(tenant.Tenant, backend: Backend.Sqlite);
         await alone.ScanAndProcessAsync();
         return (await Outcome.OfAsync(alone), alone.Simulator.Counters.MessagesServed);

@@ -18,7 +18,7 @@ public sealed class LeaseTests
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task TwoAgentsScanningAtOnce_ShareOneCycle_EveryMailboxReadOnce(Backend backend)
     {
-        var tenant = ScanTests.Tenant(mailboxes: 60);
+        var tenant = Tenants.Tenant(mailboxes: 60);
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(5) },
             new Dictionary<string, string?> { ["Scan:MaxParallelMailboxes"] = "4", ["Graph:PageSize"] = "10" }, backend: backend);
         await agent.Services.GetRequiredService<Database>().MigrateAsync(default);
@@ -31,7 +31,7 @@ public sealed class LeaseTests
         var starts = agent.Simulator.Counters.RoundStartsByMailbox;
         Assert.Equal(mailboxes, starts.Count);
         Assert.All(starts, s => Assert.Equal(1, s.Value));
-        Assert.Equal(ScanTests.Keys(tenant.ExpectedFindings(30)), ScanTests.Keys(await agent.FindingsAsync()));
+        Assert.Equal(Tenants.Keys(tenant.ExpectedFindings(30)), Tenants.Keys(await agent.FindingsAsync()));
         var status = await agent.Services.GetRequiredService<StatusQueries>().GetAsync(default);
         Assert.Equal(mailboxes, status.Cluster.Covered);
         Assert.NotNull(status.Cluster.Cycle!.FinishedAt);
@@ -85,7 +85,7 @@ public sealed class LeaseTests
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task AgentStoppedMidCycle_GivesItsMailboxesBack_AndTheNextScanFinishesTheCycle(Backend backend)
     {
-        var tenant = ScanTests.Tenant(mailboxes: 30);
+        var tenant = Tenants.Tenant(mailboxes: 30);
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(20) },
             new Dictionary<string, string?> { ["Scan:MaxParallelMailboxes"] = "2", ["Graph:PageSize"] = "10" }, backend: backend);
         using var stop = new CancellationTokenSource();
@@ -109,7 +109,7 @@ public sealed class LeaseTests
         Assert.Equal(midway.Cluster.Cycle.Id, status.Cluster.Cycle!.Id);
         Assert.NotNull(status.Cluster.Cycle.FinishedAt);
         Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), status.Cluster.Covered);
-        Assert.Equal(ScanTests.Keys(tenant.ExpectedFindings(30)), ScanTests.Keys(await agent.FindingsAsync()));
+        Assert.Equal(Tenants.Keys(tenant.ExpectedFindings(30)), Tenants.Keys(await agent.FindingsAsync()));
     }
 
     private static PageWrite Page(string mailboxId, string link, string messageId)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AuditAgent.Formatting;
 using AuditAgent.Tests.Support;
-using static AuditAgent.Tests.Cli.CliTests;
+using static AuditAgent.Tests.Support.Commands;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
 namespace AuditAgent.Tests.Formatting;

@@ -127,7 +127,7 @@ public class ConfigurationTests
         var file = Path.Combine(folder.Path, "bad.json");
         await File.WriteAllTextAsync(file, "{\n  \"Scan\": {\n    \"LookbackDays\": 30,,\n  }\n}\n");
 
-        var (code, _, error) = await AuditAgent.Tests.Cli.CliTests.RunAsync("status", "--config", file);
+        var (code, _, error) = await AuditAgent.Tests.Support.Commands.RunAsync("status", "--config", file);
 
         Assert.Equal(2, code);
         Assert.Contains($"The configuration file '{file}' is not valid JSON at line 3, position", error, StringComparison.Ordinal);
@@ -169,7 +169,7 @@ public class ConfigurationTests
             Scan = new { IncludeMailboxes = NobodyList },
         });
 
-        var (code, output, _) = await AuditAgent.Tests.Cli.CliTests.RunAsync("scan", "--config", config);
+        var (code, output, _) = await AuditAgent.Tests.Support.Commands.RunAsync("scan", "--config", config);
 
         Assert.Equal(0, code);
         Assert.Contains("No mailbox was scanned", output, StringComparison.Ordinal);

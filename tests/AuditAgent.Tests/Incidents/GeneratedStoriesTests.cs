@@ -8,7 +8,7 @@ public class GeneratedStoriesTests
     [Fact]
     public async Task DemoTenant_Stories_ShowEveryIncidentRule()
     {
-        var tenant = Scanning.ScanTests.Tenant(mailboxes: 30, messages: 20, seed: 11);
+        var tenant = Tenants.Tenant(mailboxes: 30, messages: 20, seed: 11);
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant);
 
         var run = await agent.ScanAndProcessAsync();

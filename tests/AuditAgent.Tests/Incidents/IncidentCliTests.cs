@@ -2,7 +2,7 @@ using System.Text.Json;
 using AuditAgent.Cli;
 using AuditAgent.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using static AuditAgent.Tests.Cli.CliTests;
+using static AuditAgent.Tests.Support.Commands;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
 namespace AuditAgent.Tests.Incidents;

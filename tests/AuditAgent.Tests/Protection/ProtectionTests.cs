@@ -112,13 +112,13 @@ public sealed class ProtectionTests
         await File.WriteAllTextAsync(keyFile, KeyRing.NewKey() + "\n");
         await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?> { ["Protection:KeyFile"] = keyFile });
         await agent.ScanAsync();
-        var newKey = (await Cli.CliTests.RunAsync("keys", "new")).Output.Trim();
+        var newKey = (await Commands.RunAsync("keys", "new")).Output.Trim();
         await File.AppendAllTextAsync(keyFile, newKey + "\n");
         var config = await folder.WriteSettingsAsync(new { Protection = new { KeyFile = keyFile } });
 
-        var status = await Cli.CliTests.RunAsync("keys", "status", "--db", agent.DatabasePath, "--config", config);
-        var rewrap = await Cli.CliTests.RunAsync("keys", "rewrap", "--db", agent.DatabasePath, "--config", config);
-        var afterwards = await Cli.CliTests.RunAsync("keys", "status", "--db", agent.DatabasePath, "--config", config);
+        var status = await Commands.RunAsync("keys", "status", "--db", agent.DatabasePath, "--config", config);
+        var rewrap = await Commands.RunAsync("keys", "rewrap", "--db", agent.DatabasePath, "--config", config);
+        var afterwards = await Commands.RunAsync("keys", "status", "--db", agent.DatabasePath, "--config", config);
 
         Assert.Contains("seals 13 stored values", status.Output, StringComparison.Ordinal);
         Assert.Contains("(current): seals 0 stored values", status.Output, StringComparison.Ordinal);
@@ -163,7 +163,7 @@ public sealed class ProtectionTests
     public async Task PostgreSqlWithoutAKeyRing_IsRefusedNamingTheSettings()
     {
         using var folder = new TempFolder();
-        var (code, _, error) = await Cli.CliTests.RunAsync("status", "--config", await folder.WriteSettingsAsync(new
+        var (code, _, error) = await Commands.RunAsync("status", "--config", await folder.WriteSettingsAsync(new
         {
             Storage = new { Provider = "PostgreSql", ConnectionString = "Host=127.0.0.1;Database=auditagent;Username=auditagent" },
         }));

@@ -1,7 +1,7 @@
 using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
 using Xunit.Abstractions;
-using static AuditAgent.Tests.Scanning.ScanTests;
+using static AuditAgent.Tests.Support.Tenants;
 
 namespace AuditAgent.Tests.Scanning;
 

@@ -1,6 +1,6 @@
 using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
-using static AuditAgent.Tests.Scanning.ScanTests;
+using static AuditAgent.Tests.Support.Tenants;
 
 namespace AuditAgent.Tests.Scanning;
 

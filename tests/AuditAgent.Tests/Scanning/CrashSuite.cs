@@ -4,7 +4,7 @@ using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
-using static AuditAgent.Tests.Scanning.ScanTests;
+using static AuditAgent.Tests.Support.Tenants;
 
 namespace AuditAgent.Tests.Scanning;
 
@@ -17,7 +17,7 @@ namespace AuditAgent.Tests.Scanning;
 /// </summary>
 public sealed class CrashSuite(ITestOutputHelper output)
 {
-    private static readonly Dictionary<string, string?> Mail = Worker.NotificationTests.Mail(new() { ["Graph:PageSize"] = "10" });
+    private static readonly Dictionary<string, string?> Mail = Notifications.NotificationTests.Mail(new() { ["Graph:PageSize"] = "10" });
 
     [SkippableTheory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]

@@ -3,7 +3,7 @@ using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using static AuditAgent.Tests.Scanning.ScanTests;
+using static AuditAgent.Tests.Support.Tenants;
 
 namespace AuditAgent.Tests.Scanning;
 

@@ -107,7 +107,7 @@ public sealed class HostileGraphTests
             return; // the CLI check below reads the SQLite file
         }
 
-        var check = await Cli.CliTests.RunAsync("status", "--check", "--db", agent.DatabasePath);
+        var check = await Commands.RunAsync("status", "--check", "--db", agent.DatabasePath);
         Assert.Equal(1, check.ExitCode);
         Assert.Contains("the last scan (started", check.Output, StringComparison.Ordinal);
         Assert.Contains("failed: incident processing failed", check.Output, StringComparison.Ordinal);
@@ -254,7 +254,7 @@ public sealed class HostileGraphTests
             Storage = new { SqlitePath = Path.Combine(folder.Path, "agent.db") },
         });
 
-        var (code, _, error) = await Cli.CliTests.RunAsync("scan", "--config", config);
+        var (code, _, error) = await Commands.RunAsync("scan", "--config", config);
 
         Assert.Equal(1, code);
         Assert.Contains(expected, error, StringComparison.Ordinal);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
-using static AuditAgent.Tests.Scanning.ScanTests;
+using static AuditAgent.Tests.Support.Tenants;
 
 namespace AuditAgent.Tests.Scanning;
 

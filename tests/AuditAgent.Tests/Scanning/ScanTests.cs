@@ -1,6 +1,7 @@
 using AuditAgent.Simulator;
 using AuditAgent.Storage;
 using AuditAgent.Tests.Support;
+using static AuditAgent.Tests.Support.Tenants;
 
 namespace AuditAgent.Tests.Scanning;
 
@@ -8,13 +9,6 @@ namespace AuditAgent.Tests.Scanning;
 public class ScanTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
-
-    internal static GeneratedTenant Tenant(int mailboxes = 60, int messages = 40, int seed = 7) =>
-        TenantGenerator.Generate(new GeneratorSettings { Mailboxes = mailboxes, MessagesPerMailbox = messages, Seed = seed, Now = Now });
-
-    internal static HashSet<(string, string)> Keys(IEnumerable<FindingRow> rows) => rows.Select(r => (r.MailboxId, r.GraphMessageId)).ToHashSet();
-
-    internal static HashSet<(string, string)> Keys(IEnumerable<ExpectedExposure> exposures) => exposures.Select(e => (e.MailboxId, e.GraphMessageId)).ToHashSet();
 
     [SkippableTheory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]

@@ -79,8 +79,8 @@ public sealed class MigrationTests
             await c.ExecuteAsync("ALTER TABLE findings RENAME COLUMN subject TO title");
         }
 
-        var list = await Cli.CliTests.RunAsync("findings", "list", "--db", target.SqlitePath);
-        var doctor = await Cli.CliTests.RunAsync("doctor", "--db", target.SqlitePath);
+        var list = await Commands.RunAsync("findings", "list", "--db", target.SqlitePath);
+        var doctor = await Commands.RunAsync("doctor", "--db", target.SqlitePath);
 
         Assert.Equal(1, list.ExitCode);
         Assert.Contains("written by a newer AuditAgent", list.Error, StringComparison.Ordinal);
@@ -115,7 +115,7 @@ public sealed class MigrationTests
             await file.WriteAsync(Enumerable.Repeat((byte)0xA5, 4096 * 3).ToArray());
         }
 
-        var doctor = await Cli.CliTests.RunAsync("doctor", "--db", target.SqlitePath);
+        var doctor = await Commands.RunAsync("doctor", "--db", target.SqlitePath);
 
         Assert.NotEqual(0, doctor.ExitCode);
         Assert.Contains("corrupt", doctor.Output, StringComparison.OrdinalIgnoreCase);

@@ -3,9 +3,9 @@ using AuditAgent.Cli;
 using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using static AuditAgent.Tests.Cli.CliTests;
+using static AuditAgent.Tests.Support.Commands;
 
-namespace AuditAgent.Tests.Onboarding;
+namespace AuditAgent.Tests.Hosting;
 
 /// <summary>`doctor` against the simulator: each check's pass or failure line, and the exit code.</summary>
 public class DoctorTests

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
-namespace AuditAgent.Tests.Worker;
+namespace AuditAgent.Tests.Hosting;
 
 public class ScheduleTests
 {

@@ -6,7 +6,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 
-namespace AuditAgent.Tests.Fuzz;
+namespace AuditAgent.Tests.Graph;
 
 /// <summary>
 /// Property-based tests on what comes from Graph: any recipients, any JSON shape, any subject. Nothing

@@ -5,7 +5,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
-namespace AuditAgent.Tests.Worker;
+namespace AuditAgent.Tests.Storage;
 
 /// <summary>The purge job deletes exposed addresses past retention and keeps the counts.</summary>
 public class RetentionTests

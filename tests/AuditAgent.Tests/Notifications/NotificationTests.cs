@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
-namespace AuditAgent.Tests.Worker;
+namespace AuditAgent.Tests.Notifications;
 
 /// <summary>The daily digest and the escalations, sent through the simulator's Graph sendMail.</summary>
 public class NotificationTests

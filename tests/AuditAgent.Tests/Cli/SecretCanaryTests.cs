@@ -1,6 +1,6 @@
 using AuditAgent.Tests.Support;
 
-namespace AuditAgent.Tests.Onboarding;
+namespace AuditAgent.Tests.Cli;
 
 /// <summary>No secret ever reaches the output: the real executable, with verbose logs, run with canary secrets.</summary>
 public class SecretCanaryTests

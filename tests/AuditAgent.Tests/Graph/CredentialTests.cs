@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace AuditAgent.Tests.Onboarding;
+namespace AuditAgent.Tests.Graph;
 
 /// <summary>Every Azure.Identity credential kind and every cloud, built from configuration.</summary>
 public class CredentialTests

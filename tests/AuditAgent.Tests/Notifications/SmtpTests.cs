@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using netDumbster.smtp;
 using static AuditAgent.Tests.Support.TenantBuilder;
 
-namespace AuditAgent.Tests.Worker;
+namespace AuditAgent.Tests.Notifications;
 
 /// <summary>The SMTP transport against a real SMTP server on loopback.</summary>
 public class SmtpTests

@@ -6,10 +6,10 @@ using AuditAgent.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using static AuditAgent.Tests.Cli.CliTests;
-using static AuditAgent.Tests.Scanning.ScanTests;
+using static AuditAgent.Tests.Support.Commands;
+using static AuditAgent.Tests.Support.Tenants;
 
-namespace AuditAgent.Tests.Worker;
+namespace AuditAgent.Tests.Hosting;
 
 /// <summary>The agent run as a service: failures surface and recover, shutdown leaves consistent state.</summary>
 public class WorkerTests
