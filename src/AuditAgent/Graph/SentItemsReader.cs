@@ -25,6 +25,9 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 /// </summary>
 public sealed class SentItemsReader(GraphServiceClient client, int pageSize, GraphClock clock, int retries = 3, TimeSpan retryDelay = default, int maxRetryAfterSeconds = 120)
 {
+    /// <summary>Graph's limit of requests in one $batch.</summary>
+    private const int BatchLimit = 20;
+
     internal static readonly string[] Properties =
     [
         "id", "internetMessageId", "conversationId", "subject", "sentDateTime", "receivedDateTime",
@@ -75,9 +78,9 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, Gra
         for (var attempt = 1; pending.Count > 0; attempt++)
         {
             var throttled = new System.Collections.Concurrent.ConcurrentBag<((Mailbox Mailbox, string Link) Read, TimeSpan RetryAfter)>();
-            await Parallel.ForEachAsync(pending.Chunk(20), new ParallelOptions { MaxDegreeOfParallelism = parallelBatches, CancellationToken = ct }, async (chunk, token) =>
+            await Parallel.ForEachAsync(pending.Chunk(BatchLimit), new ParallelOptions { MaxDegreeOfParallelism = parallelBatches, CancellationToken = ct }, async (chunk, token) =>
             {
-                var batch = new BatchRequestContentCollection(client, 20);
+                var batch = new BatchRequestContentCollection(client, BatchLimit);
                 var byStep = new Dictionary<string, (Mailbox Mailbox, string Link)>(StringComparer.Ordinal);
                 foreach (var read in chunk)
                 {

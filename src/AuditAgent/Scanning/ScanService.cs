@@ -64,6 +64,12 @@ public sealed class ScanService(
     private const int MaxPagesPerTransaction = 64;
     private const int ClaimSize = 20;
 
+    /// <summary>Graph's limit of requests in one $batch.</summary>
+    private const int BatchSize = 20;
+
+    /// <summary>How often a $batch part throttled by Graph is sent again before its mailbox is read on its own.</summary>
+    private const int BatchAttempts = 5;
+
     /// <summary>How often an agent whose share is done checks whether the others finished (one COUNT query).</summary>
     private static readonly TimeSpan WaitForOthers = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -175,7 +181,8 @@ public sealed class ScanService(
         await cluster.ReleaseAsync(ct);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var queue = Channel.CreateBounded<object>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
+        var queue = Channel.CreateBounded<QueueItem>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
+        var context = new CycleContext(cycle.Since, reader, internalDomains, rules, cipher, queue.Writer, stats);
         var writer = WriteAsync(queue.Reader, lease, stats, stop);
         var renewing = RenewAsync(cycle.Id, leaseTime, stop.Token);
         try
@@ -188,11 +195,11 @@ public sealed class ScanService(
                     async (unit, token) =>
                     {
                         var firstReads = unit.Batched
-                            ? await reader.ReadManyAsync(unit.Items.Select(u => (u.Mailbox, u.Link!)).ToList(), 1, maxAttempts: 5, token)
+                            ? await reader.ReadManyAsync(unit.Items.Select(u => (u.Mailbox, u.Link!)).ToList(), 1, BatchAttempts, token)
                             : null;
                         foreach (var (link, mailbox) in unit.Items)
                         {
-                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), cycle.Since, reader, internalDomains, rules, cipher, queue.Writer, stats, token);
+                            await ScanMailboxAsync(mailbox, link, firstReads?.GetValueOrDefault(mailbox.Id), context, token);
                             var done = Interlocked.Increment(ref stats.MailboxCount);
                             progress?.Report(new ScanProgress(done, cycle.Mailboxes, stats.Messages, stats.Findings));
                         }
@@ -280,7 +287,7 @@ public sealed class ScanService(
                 }
             }
 
-            foreach (var chunk in inSync.Chunk(20))
+            foreach (var chunk in inSync.Chunk(BatchSize))
             {
                 yield return (true, chunk);
             }
@@ -323,19 +330,9 @@ public sealed class ScanService(
     }
 
     /// <param name="firstRead">The first page, already read in a $batch, or null to read it here.</param>
-    private async Task ScanMailboxAsync(
-        Mailbox mailbox,
-        string? link,
-        BatchedRead? firstRead,
-        DateTimeOffset since,
-        SentItemsReader reader,
-        InternalDomains internalDomains,
-        DetectionRules rules,
-        Protection.RecipientCipher cipher,
-        ChannelWriter<object> queue,
-        Stats stats,
-        CancellationToken ct)
+    private async Task ScanMailboxAsync(Mailbox mailbox, string? link, BatchedRead? firstRead, CycleContext context, CancellationToken ct)
     {
+        var (since, reader, internalDomains, rules, cipher, queue, stats) = context;
         var clock = Stopwatch.StartNew();
         var startedOver = false;
         var messages = 0;
@@ -420,7 +417,7 @@ public sealed class ScanService(
                     logger.LogWarning("Skipped {Conflicting} messages in {Mailbox} whose Graph id came twice with different recipients", conflicting, mailbox.Address);
                 }
 
-                await queue.WriteAsync(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver, page.Malformed + conflicting), ct);
+                await queue.WriteAsync(new PageItem(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver, page.Malformed + conflicting)), ct);
                 startedOver = false;
                 link = page.NextLink;
                 if (page.RoundComplete)
@@ -446,7 +443,7 @@ public sealed class ScanService(
                 stats.Failures.Add(failure);
             }
 
-            await queue.WriteAsync(failure, ct);
+            await queue.WriteAsync(new FailureItem(failure), ct);
         }
     }
 
@@ -466,7 +463,7 @@ public sealed class ScanService(
         return hash.ToHashCode();
     }
 
-    private async Task WriteAsync(ChannelReader<object> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)
+    private async Task WriteAsync(ChannelReader<QueueItem> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)
     {
         try
         {
@@ -478,13 +475,14 @@ public sealed class ScanService(
                 failures.Clear();
                 while (pages.Count + failures.Count < MaxPagesPerTransaction && queue.TryRead(out var item))
                 {
-                    if (item is PageWrite page)
+                    switch (item)
                     {
-                        pages.Add(page);
-                    }
-                    else
-                    {
-                        failures.Add((MailboxFailure)item);
+                        case PageItem p:
+                            pages.Add(p.Page);
+                            break;
+                        case FailureItem f:
+                            failures.Add(f.Failure);
+                            break;
                     }
                 }
 
@@ -505,6 +503,23 @@ public sealed class ScanService(
             throw;
         }
     }
+
+    /// <summary>What the readers hand the single writer: a page to store, or a mailbox that failed.</summary>
+    private abstract record QueueItem;
+
+    private sealed record PageItem(PageWrite Page) : QueueItem;
+
+    private sealed record FailureItem(MailboxFailure Failure) : QueueItem;
+
+    /// <summary>What every mailbox of one cycle is read with.</summary>
+    private sealed record CycleContext(
+        DateTimeOffset Since,
+        SentItemsReader Reader,
+        InternalDomains InternalDomains,
+        DetectionRules Rules,
+        Protection.RecipientCipher Cipher,
+        ChannelWriter<QueueItem> Queue,
+        Stats Stats);
 
     private sealed class Stats
     {
