@@ -75,7 +75,7 @@ public static class CommandLine
     {
         var host = AppHost.Build(parse.GetValue(ConfigOption), DbOverride(parse), ScanCommand.LogLevelFor(parse, terminal));
         // The settings every database command depends on are checked first (Graph's are not needed here).
-        _ = host.Services.GetRequiredService<IOptions<Hosting.StorageOptions>>().Value;
+        _ = host.Services.GetRequiredService<IOptions<Storage.StorageOptions>>().Value;
         _ = host.Services.GetRequiredService<IOptions<Protection.ProtectionOptions>>().Value;
         var database = host.Services.GetRequiredService<Storage.Database>();
         if (!database.IsPostgreSql && !File.Exists(database.Path))

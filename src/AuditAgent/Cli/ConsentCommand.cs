@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuditAgent.Configuration;
 using AuditAgent.Graph;
 using AuditAgent.Hosting;
 using AuditAgent.Notifications;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using AuditAgent.Core.Scans;
 using AuditAgent.Hosting;
 using AuditAgent.Incidents;
+using AuditAgent.Scanning;
 using AuditAgent.Simulator;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using AuditAgent.Core.Scans;
 using AuditAgent.Hosting;
+using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using AuditAgent.Hosting;
 using Azure.Core;
 using Azure.Identity;
 

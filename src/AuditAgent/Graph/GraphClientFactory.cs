@@ -1,5 +1,4 @@
 using System.Net;
-using AuditAgent.Hosting;
 using Microsoft.Graph;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Authentication.Azure;

@@ -1,4 +1,3 @@
-using AuditAgent.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AuditAgent.Graph;
 using AuditAgent.Notifications;
+using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Azure.Core;
 using MailKit.Net.Smtp;

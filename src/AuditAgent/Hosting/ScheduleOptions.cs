@@ -1,3 +1,4 @@
+using AuditAgent.Configuration;
 using Microsoft.Extensions.Options;
 using Quartz;
 

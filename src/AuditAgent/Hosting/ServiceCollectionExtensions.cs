@@ -1,3 +1,4 @@
+using AuditAgent.Configuration;
 using AuditAgent.Graph;
 using AuditAgent.Incidents;
 using AuditAgent.Notifications;

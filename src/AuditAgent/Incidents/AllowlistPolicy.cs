@@ -1,6 +1,6 @@
 using AuditAgent.Core.Detection;
 using AuditAgent.Core.Incidents;
-using AuditAgent.Hosting;
+using AuditAgent.Scanning;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Options;
 

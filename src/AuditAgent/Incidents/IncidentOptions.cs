@@ -1,6 +1,6 @@
+using AuditAgent.Configuration;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
-using AuditAgent.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Incidents;

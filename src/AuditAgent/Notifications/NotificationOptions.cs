@@ -1,5 +1,5 @@
+using AuditAgent.Configuration;
 using AuditAgent.Core.Incidents;
-using AuditAgent.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Notifications;

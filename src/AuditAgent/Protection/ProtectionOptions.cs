@@ -1,4 +1,5 @@
-using AuditAgent.Hosting;
+using AuditAgent.Configuration;
+using AuditAgent.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Protection;
@@ -68,7 +69,7 @@ internal sealed class ProtectionOptionsValidator(IOptions<StorageOptions> storag
             }
         }
 
-        if (sources == 0 && storage.Value.Provider == Hosting.StorageProvider.PostgreSql)
+        if (sources == 0 && storage.Value.Provider == Storage.StorageProvider.PostgreSql)
         {
             errors.Add($"{S}:KeyFile, {S}:Key or {S}:KeyVaultUri is required with PostgreSQL: every agent sharing the database needs the same key ring (create a key with `auditagent keys new`).");
         }

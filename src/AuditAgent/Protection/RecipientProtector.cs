@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AuditAgent.Graph;
-using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Azure.Security.KeyVault.Secrets;
 using Dapper;

@@ -4,7 +4,6 @@ using System.Threading.Channels;
 using AuditAgent.Core.Detection;
 using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
-using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

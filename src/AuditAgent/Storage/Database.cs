@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using AuditAgent.Hosting;
 using Dapper;
 using DbUp;
 using Microsoft.Data.Sqlite;

@@ -1,4 +1,7 @@
+using AuditAgent.Graph;
 using AuditAgent.Hosting;
+using AuditAgent.Scanning;
+using AuditAgent.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

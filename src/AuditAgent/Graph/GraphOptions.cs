@@ -1,19 +1,76 @@
-using AuditAgent.Graph;
+using AuditAgent.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace AuditAgent.Hosting;
+namespace AuditAgent.Graph;
 
-/// <summary>
-/// Validators that name the configuration key (Section:Key) and say how to set it, so a missing
-/// setting is one readable line instead of a stack trace.
-/// </summary>
-internal static class OptionsValidation
+/// <summary>Section "Graph": where Graph is and how the agent signs in.</summary>
+public sealed class GraphOptions
 {
-    public static string Missing(string section, string key) =>
-        $"{section}:{key} is required. Set it in appsettings.json or as the environment variable AUDITAGENT__{section.ToUpperInvariant()}__{key.ToUpperInvariant()}.";
+    public const string Section = "Graph";
 
-    public static string Range(string section, string key, object value, int min, int max) =>
-        $"{section}:{key} must be between {min} and {max} (it is {value}).";
+    /// <summary>Global, UsGovernment, UsGovernmentDoD or China: authority, Graph URL and scope follow.</summary>
+    public GraphCloud Cloud { get; set; } = GraphCloud.Global;
+
+    /// <summary>Overrides the cloud's Graph URL (with the version segment); the simulator sets it.</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>ClientSecret, ClientCertificate, ManagedIdentity or WorkloadIdentity.</summary>
+    public CredentialKind Credential { get; set; } = CredentialKind.ClientSecret;
+
+    public string? TenantId { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    /// <summary>A file holding the client secret (a mounted secret), instead of ClientSecret.</summary>
+    public string? ClientSecretFile { get; set; }
+
+    /// <summary>A PFX (.pfx/.p12) or PEM (.pem/.crt) certificate file.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key, when it is not in CertificatePath.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    public string? CertificatePasswordFile { get; set; }
+
+    /// <summary>Or: the certificate's thumbprint in the My store of CertificateStoreLocation.</summary>
+    public string? CertificateThumbprint { get; set; }
+
+    /// <summary>CurrentUser or LocalMachine.</summary>
+    public string CertificateStoreLocation { get; set; } = "CurrentUser";
+
+    /// <summary>Send the certificate chain (subject name/issuer authentication).</summary>
+    public bool SendCertificateChain { get; set; }
+
+    /// <summary>The client id of a user-assigned managed identity; empty for the system-assigned one.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>The federated token file for workload identity; AZURE_FEDERATED_TOKEN_FILE when empty.</summary>
+    public string? FederatedTokenFile { get; set; }
+
+    /// <summary>A fixed bearer token instead of a credential. For the tenant simulator only.</summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>Messages per delta page (Prefer: odata.maxpagesize).</summary>
+    public int PageSize { get; set; } = 200;
+
+    /// <summary>Retries of the SDK's retry handler for 429/503/504 (it honours Retry-After).</summary>
+    public int MaxRetries { get; set; } = 6;
+
+    /// <summary>Back-off base in seconds when Graph sends no Retry-After.</summary>
+    public int RetryDelaySeconds { get; set; } = 3;
+
+    /// <summary>The longest a request may take, from sending it to the last byte of its answer.</summary>
+    public int TimeoutSeconds { get; set; } = 100;
+
+    /// <summary>The longest Retry-After the agent waits for; Graph asking for more fails the request (the next scan retries).</summary>
+    public int MaxRetryAfterSeconds { get; set; } = 120;
+
+    /// <summary>The most one response may hold; a larger page fails its mailbox instead of filling memory.</summary>
+    public int MaxResponseMegabytes { get; set; } = 64;
 }
 
 internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
@@ -142,95 +199,5 @@ internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
                 errors.Add($"{S}:Credential must be one of {string.Join(", ", Enum.GetNames<CredentialKind>())}.");
                 break;
         }
-    }
-}
-
-internal sealed class ScanOptionsValidator : IValidateOptions<ScanOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ScanOptions o)
-    {
-        var errors = new List<string>();
-        if (o.LookbackDays is < 1 or > 3650)
-        {
-            errors.Add(OptionsValidation.Range(ScanOptions.Section, nameof(o.LookbackDays), o.LookbackDays, 1, 3650));
-        }
-
-        if (o.MaxParallelMailboxes is < 1 or > 256)
-        {
-            errors.Add(OptionsValidation.Range(ScanOptions.Section, nameof(o.MaxParallelMailboxes), o.MaxParallelMailboxes, 1, 256));
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
-
-internal sealed class DetectionOptionsValidator : IValidateOptions<DetectionOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DetectionOptions o) =>
-        o.VisibleExternalThreshold is < 2 or > 1000
-            ? ValidateOptionsResult.Fail(OptionsValidation.Range(DetectionOptions.Section, nameof(o.VisibleExternalThreshold), o.VisibleExternalThreshold, 2, 1000))
-            : ValidateOptionsResult.Success;
-}
-
-internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ClusterOptions o)
-    {
-        var errors = new List<string>();
-        if (o.LeaseSeconds is < 3 or > 3600)
-        {
-            errors.Add(OptionsValidation.Range(ClusterOptions.Section, nameof(o.LeaseSeconds), o.LeaseSeconds, 3, 3600));
-        }
-
-        if (o.PollSeconds is < 1 or > 600)
-        {
-            errors.Add(OptionsValidation.Range(ClusterOptions.Section, nameof(o.PollSeconds), o.PollSeconds, 1, 600));
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
-
-internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
-{
-    public ValidateOptionsResult Validate(string? name, StorageOptions o)
-    {
-        var errors = new List<string>();
-        var postgres = o.Provider == StorageProvider.PostgreSql;
-        if (!Enum.IsDefined(o.Provider))
-        {
-            errors.Add($"{StorageOptions.Section}:Provider must be Sqlite or PostgreSql (it is '{o.Provider}').");
-        }
-
-        if (!postgres && string.IsNullOrWhiteSpace(o.SqlitePath))
-        {
-            errors.Add(OptionsValidation.Missing(StorageOptions.Section, nameof(o.SqlitePath)));
-        }
-
-        if (postgres)
-        {
-            if (string.IsNullOrWhiteSpace(o.ConnectionString))
-            {
-                errors.Add(OptionsValidation.Missing(StorageOptions.Section, nameof(o.ConnectionString)) + " (an Npgsql connection string, e.g. Host=db;Database=auditagent;Username=auditagent)");
-            }
-            else
-            {
-                try
-                {
-                    _ = new Npgsql.NpgsqlConnectionStringBuilder(o.ConnectionString);
-                }
-                catch (ArgumentException ex)
-                {
-                    errors.Add($"{StorageOptions.Section}:ConnectionString is not a valid Npgsql connection string: {ex.Message}");
-                }
-            }
-        }
-
-        if (o.CommandTimeoutSeconds is < 1 or > 3600)
-        {
-            errors.Add(OptionsValidation.Range(StorageOptions.Section, nameof(o.CommandTimeoutSeconds), o.CommandTimeoutSeconds, 1, 3600));
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

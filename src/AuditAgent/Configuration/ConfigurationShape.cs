@@ -4,7 +4,7 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace AuditAgent.Hosting;
+namespace AuditAgent.Configuration;
 
 /// <summary>
 /// What the configuration binder lets pass silently: a key nobody reads (a typo such as
