@@ -118,31 +118,21 @@ public sealed class Doctor(IServiceProvider services)
     {
         var errors = new List<string>();
         var graphValid = true;
-        void Try<T>()
-            where T : class
+        // Every section the agent registered, so a new one is checked without anyone remembering to.
+        foreach (var section in services.GetServices<OptionsSection>())
         {
+            var optionsType = typeof(IOptions<>).MakeGenericType(section.OptionsType);
             try
             {
-                _ = services.GetRequiredService<IOptions<T>>().Value;
+                _ = optionsType.GetProperty(nameof(IOptions<object>.Value))!.GetValue(services.GetRequiredService(optionsType));
             }
-            catch (OptionsValidationException ex)
+            catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is OptionsValidationException invalid)
             {
-                errors.AddRange(ex.Failures);
-                if (typeof(T) == typeof(GraphOptions))
-                {
-                    graphValid = false;
-                }
+                errors.AddRange(invalid.Failures);
+                graphValid &= section.OptionsType != typeof(GraphOptions);
             }
         }
 
-        Try<GraphOptions>();
-        Try<ScanOptions>();
-        Try<DetectionOptions>();
-        Try<StorageOptions>();
-        Try<Incidents.IncidentOptions>();
-        Try<ScheduleOptions>();
-        Try<RetentionOptions>();
-        Try<NotificationOptions>();
         NotificationOptions? mail = null;
         try
         {

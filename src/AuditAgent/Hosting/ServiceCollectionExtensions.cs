@@ -10,6 +10,9 @@ using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Hosting;
 
+/// <summary>A configuration section the agent reads, as registered: what `doctor` checks, without a list kept by hand.</summary>
+public sealed record OptionsSection(Type OptionsType, string Name);
+
 public static class ServiceCollectionExtensions
 {
     /// <summary>Everything the CLI commands and the worker share: options, Graph, storage, scanning.</summary>
@@ -29,6 +32,7 @@ public static class ServiceCollectionExtensions
             .PostConfigure(o => ConfigurationShape.ApplyListValues(o, configuration.GetSection(NotificationOptions.Section)));
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
         services.AddSingleton<IValidateOptions<NotificationOptions>>(new ConfigurationShapeValidator<NotificationOptions>(configuration, NotificationOptions.Section));
+        services.AddSingleton(new OptionsSection(typeof(NotificationOptions), NotificationOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => Formatting.DisplayTime.In(sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.Zone));
@@ -77,5 +81,6 @@ public static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
         services.AddSingleton<IValidateOptions<TOptions>>(new ConfigurationShapeValidator<TOptions>(configuration, section));
+        services.AddSingleton(new OptionsSection(typeof(TOptions), section));
     }
 }

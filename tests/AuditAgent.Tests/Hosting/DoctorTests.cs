@@ -203,4 +203,15 @@ public class DoctorTests
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("Graph:ClientId is required", refused.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Doctor_ChecksEveryRegisteredSection_ClusterAndProtectionIncluded()
+    {
+        var (code, output, _, json) = await DoctorAsync(new SimulatorOptions(), extra: new() { ["Cluster:LeaseSeconds"] = "1", ["Protection:KeyFile"] = "/no/such/key", ["Protection:Key"] = "also-set" });
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("fail", Status(json, "Configuration"));
+        Assert.Contains("Cluster:LeaseSeconds must be between 3 and 3600", output, StringComparison.Ordinal);
+        Assert.Contains("Protection:", output, StringComparison.Ordinal);
+    }
 }
