@@ -40,6 +40,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
         services.AddSingleton<GraphDirectory>();
         services.AddSingleton<Database>();
+        services.AddSingleton<Protection.KeyRingSource>();
         services.AddSingleton<Protection.RecipientProtector>();
         services.AddSingleton(AgentInstance.Current);
         services.AddSingleton<ScanStore>();

@@ -1,10 +1,6 @@
-using System.Text.Json;
-using AuditAgent.Graph;
 using AuditAgent.Storage;
-using Azure.Security.KeyVault.Secrets;
 using Dapper;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Protection;
 
@@ -18,11 +14,13 @@ public sealed record KeyRingReport(KeyRing Ring, IReadOnlyDictionary<string, int
     public IReadOnlyList<string> Older => Ring.Ids.Where(id => id != Ring.CurrentId && SealedBy.GetValueOrDefault(id) > 0).ToList();
 }
 
-/// <summary>Loads the key ring from its source and the database's hash key, once per process.</summary>
+/// <summary>
+/// Uses the key ring (from <see cref="KeyRingSource"/>) with the database's hash key, loaded once per
+/// process: seals and hashes recipients, reports what each key seals, re-seals with the current key.
+/// </summary>
 public sealed class RecipientProtector(
     Database database,
-    IOptions<ProtectionOptions> options,
-    IOptions<GraphOptions> graph,
+    KeyRingSource source,
     ILogger<RecipientProtector> logger) : IDisposable
 {
     internal const string HashKeyContext = "recipient-hash-key";
@@ -48,7 +46,7 @@ public sealed class RecipientProtector(
         {
             if (_cipher is null)
             {
-                var ring = await LoadRingAsync(ct);
+                var ring = await source.LoadAsync(ct);
                 var loaded = new RecipientCipher(ring, await HashKeyAsync(ring, ct));
                 await ProtectLegacyRowsAsync(loaded, ct);
                 Volatile.Write(ref _cipher, loaded);
@@ -126,80 +124,8 @@ public sealed class RecipientProtector(
         }
     }
 
-    /// <summary>Where the ring comes from, for messages: never the key itself.</summary>
-    public string Source
-    {
-        get
-        {
-            var o = options.Value;
-            return !string.IsNullOrWhiteSpace(o.KeyFile) ? $"{ProtectionOptions.Section}:KeyFile ({Path.GetFullPath(o.KeyFile)})"
-                : !string.IsNullOrWhiteSpace(o.Key) ? $"{ProtectionOptions.Section}:Key"
-                : !string.IsNullOrWhiteSpace(o.KeyVaultUri) ? $"Key Vault secret {o.KeyVaultSecretName} in {o.KeyVaultUri}"
-                : $"the key file beside the database ({DefaultKeyFile})";
-        }
-    }
-
-    private string DefaultKeyFile => database.Path + ".key";
-
-    private async Task<KeyRing> LoadRingAsync(CancellationToken ct)
-    {
-        var o = options.Value;
-        if (!string.IsNullOrWhiteSpace(o.KeyFile))
-        {
-            return KeyRing.Parse(await File.ReadAllTextAsync(o.KeyFile, ct), $"{ProtectionOptions.Section}:KeyFile {Path.GetFullPath(o.KeyFile)}");
-        }
-
-        if (!string.IsNullOrWhiteSpace(o.Key))
-        {
-            return KeyRing.Parse(o.Key, $"{ProtectionOptions.Section}:Key");
-        }
-
-        if (!string.IsNullOrWhiteSpace(o.KeyVaultUri))
-        {
-            var client = new SecretClient(new Uri(o.KeyVaultUri), CredentialFactory.Create(graph.Value));
-            var secret = await client.GetSecretAsync(o.KeyVaultSecretName, cancellationToken: ct);
-            return KeyRing.Parse(secret.Value.Value, $"Key Vault secret {o.KeyVaultSecretName}");
-        }
-
-        if (database.IsPostgreSql)
-        {
-            throw new InvalidOperationException($"{ProtectionOptions.Section}:KeyFile, {ProtectionOptions.Section}:Key or {ProtectionOptions.Section}:KeyVaultUri is required with PostgreSQL.");
-        }
-
-        // One machine, nothing configured: a key file beside the database, readable by its owner only.
-        // Written whole to a temporary file and then moved into place, so a crash never leaves half a key.
-        var path = DefaultKeyFile;
-        if (!File.Exists(path))
-        {
-            var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-            var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            await using (var file = new FileStream(temporary, create))
-            await using (var writer = new StreamWriter(file))
-            {
-                await writer.WriteAsync($"# AuditAgent key ring: seals the exposed addresses in {Path.GetFileName(database.Path)}. Back it up apart from the database.\n{KeyRing.NewKey()}\n");
-                await writer.FlushAsync(ct);
-                file.Flush(flushToDisk: true);
-            }
-
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-                logger.LogWarning("Created the key file {Path}; keep a copy apart from the database (without it the stored addresses cannot be read)", path);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process created it first: use that one.
-                File.Delete(temporary);
-            }
-        }
-
-        return KeyRing.Parse(await File.ReadAllTextAsync(path, ct), path);
-    }
+    /// <summary>Where the ring comes from, in words (for reports and errors).</summary>
+    public string Source => source.Describe();
 
     /// <summary>The database's hash key: created (sealed with the current key) by the first agent that needs it.</summary>
     private async Task<byte[]> HashKeyAsync(KeyRing ring, CancellationToken ct)
