@@ -13,26 +13,54 @@ namespace AuditAgent.Tests.Protection;
 /// <summary>The exposed addresses AuditAgent keeps are sealed at rest and opened only when a person asks.</summary>
 public sealed class ProtectionTests
 {
+    private static readonly string KeyA = KeyRing.NewKey();
+    private static readonly string KeyB = KeyRing.NewKey();
+    private static readonly KeyRing RingA = KeyRing.Parse(KeyA, "test");
+    private static readonly string Sealed = RingA.Seal("alice@example.org"u8, "exposed-recipient:1");
+
     [Fact]
-    public void SealedValue_OpensOnlyWithItsKeyAndInItsOwnRow()
+    public void SealedValue_OpensWithItsKeyAndContext_AndHidesThePlainText()
     {
-        var a = KeyRing.NewKey();
-        var b = KeyRing.NewKey();
-        var ringA = KeyRing.Parse(a, "test");
-        var sealedValue = ringA.Seal("alice@example.org"u8, "exposed-recipient:1");
+        Assert.Equal("alice@example.org", Encoding.UTF8.GetString(RingA.Open(Sealed, "exposed-recipient:1")));
+        Assert.DoesNotContain("alice", Sealed, StringComparison.Ordinal);
+    }
 
-        Assert.Equal("alice@example.org", Encoding.UTF8.GetString(ringA.Open(sealedValue, "exposed-recipient:1")));
-        Assert.DoesNotContain("alice", sealedValue, StringComparison.Ordinal);
-        Assert.Throws<AuthenticationTagMismatchException>(() => ringA.Open(sealedValue, "exposed-recipient:2"));
-        var tampered = sealedValue[..^2] + (sealedValue[^2] == 'A' ? "B" : "A") + sealedValue[^1];
-        Assert.ThrowsAny<CryptographicException>(() => ringA.Open(tampered, "exposed-recipient:1"));
+    [Fact]
+    public void SealedValue_MovedToAnotherRow_DoesNotOpen()
+    {
+        Assert.Throws<AuthenticationTagMismatchException>(() => RingA.Open(Sealed, "exposed-recipient:2"));
+    }
 
-        var rotated = KeyRing.Parse($"# old\n{a}\n{b}\n", "test");
-        Assert.Equal("alice@example.org", Encoding.UTF8.GetString(rotated.Open(sealedValue, "exposed-recipient:1")));
-        Assert.NotEqual(KeyRing.KeyIdOf(sealedValue), KeyRing.KeyIdOf(rotated.Seal("x"u8, "c")));
-        var error = Assert.ThrowsAny<CryptographicException>(() => KeyRing.Parse(b, "test").Open(sealedValue, "exposed-recipient:1"));
-        Assert.Contains($"sealed with key {ringA.CurrentId}, which is not in the configured key ring", error.Message, StringComparison.Ordinal);
-        var bad = Assert.Throws<FormatException>(() => KeyRing.Parse($"{a}\nnot-a-key\n", "keys.txt"));
+    [Fact]
+    public void SealedValue_Tampered_DoesNotOpen()
+    {
+        var tampered = Sealed[..^2] + (Sealed[^2] == 'A' ? "B" : "A") + Sealed[^1];
+
+        Assert.ThrowsAny<CryptographicException>(() => RingA.Open(tampered, "exposed-recipient:1"));
+    }
+
+    [Fact]
+    public void RotatedRing_OpensOldValues_AndSealsWithTheNewKey()
+    {
+        var rotated = KeyRing.Parse($"# old\n{KeyA}\n{KeyB}\n", "test");
+
+        Assert.Equal("alice@example.org", Encoding.UTF8.GetString(rotated.Open(Sealed, "exposed-recipient:1")));
+        Assert.NotEqual(KeyRing.KeyIdOf(Sealed), KeyRing.KeyIdOf(rotated.Seal("x"u8, "c")));
+    }
+
+    [Fact]
+    public void RingWithoutTheSealingKey_SaysWhichKeyIsMissing()
+    {
+        var error = Assert.ThrowsAny<CryptographicException>(() => KeyRing.Parse(KeyB, "test").Open(Sealed, "exposed-recipient:1"));
+
+        Assert.Contains($"sealed with key {RingA.CurrentId}, which is not in the configured key ring", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RingFileWithABadLine_IsRefusedWithTheLine()
+    {
+        var bad = Assert.Throws<FormatException>(() => KeyRing.Parse($"{KeyA}\nnot-a-key\n", "keys.txt"));
+
         Assert.Equal("keys.txt, line 2: not a key (expected 32 bytes in base64, as `auditagent keys new` prints).", bad.Message);
     }
 
