@@ -65,9 +65,9 @@ public sealed class DigestQueries(Database database)
             .ToList();
 
         var repeat = (await c.QueryAsync<(string Sender, int Count)>(database.Command(
-            """
+            $"""
             SELECT sender_address, CAST(COUNT(*) AS INTEGER) FROM incidents
-            WHERE first_sent_at >= @since AND status <> 'false-positive'
+            WHERE first_sent_at >= @since AND status <> '{IncidentStatus.FalsePositive.Name()}'
             GROUP BY sender_address HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, sender_address
             """,
             new { since = now.AddDays(-90) }, ct: ct))).Select(r => new RepeatSender(r.Sender, r.Count)).ToList();
@@ -86,7 +86,7 @@ public sealed class DigestQueries(Database database)
             "SELECT address, last_error, last_synced_at FROM mailboxes", ct: ct))).ToList();
         var worstLag = mailboxes.Count == 0 ? (TimeSpan?)null : mailboxes.Max(m => m.LastSyncedAt is { } t ? now - t : TimeSpan.MaxValue);
         var jobFailure = await c.QuerySingleOrDefaultAsync<string?>(database.Command(
-            """
+            $"""
             SELECT job || ': ' || error FROM job_runs
             WHERE status = '{ScanOutcome.Failed.Name()}' AND started_at >= @periodStart ORDER BY id DESC LIMIT 1
             """,

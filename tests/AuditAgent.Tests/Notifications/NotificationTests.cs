@@ -210,4 +210,21 @@ public class NotificationTests
         Assert.Contains("Questions go to the security team.", mail.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("who owns this incident in the security team", mail.Html + mail.Text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Digest_AfterAFailedJob_ShowsTheLastJobFailure()
+    {
+        var t = new TenantBuilder();
+        t.Send(t.User("ann"), "Price list", Now.AddDays(-1), People(12, Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await agent.ScanAndProcessAsync();
+        var operations = agent.Services.GetRequiredService<OperationsStore>();
+        var id = await operations.StartJobAsync("escalate-incidents", DateTimeOffset.UtcNow, CancellationToken.None);
+        await operations.FinishJobAsync(id, "failed", null, "Graph answered 403 ErrorAccessDenied", DateTimeOffset.UtcNow);
+
+        var digest = await agent.Services.GetRequiredService<DigestComposer>().RenderAsync(CancellationToken.None);
+
+        Assert.Contains("Last job failure: escalate-incidents: Graph answered 403 ErrorAccessDenied", digest.Text, StringComparison.Ordinal);
+        Assert.Contains("Last job failure: escalate-incidents: Graph answered 403 ErrorAccessDenied", digest.Html, StringComparison.Ordinal);
+    }
 }

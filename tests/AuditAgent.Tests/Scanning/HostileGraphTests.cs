@@ -111,6 +111,8 @@ public sealed class HostileGraphTests
         Assert.Equal(1, check.ExitCode);
         Assert.Contains("the last scan (started", check.Output, StringComparison.Ordinal);
         Assert.Contains("failed: incident processing failed", check.Output, StringComparison.Ordinal);
+        var digest = await Commands.RunAsync("digest", "--preview", "--db", agent.DatabasePath);
+        Assert.Contains("(failed), 1 mailboxes", digest.Output, StringComparison.Ordinal);
     }
 
     [Theory(Timeout = 120_000)]
