@@ -150,7 +150,12 @@ public static class IncidentEngine
 
         public IncidentRunResult Process(IReadOnlyList<ExposureInput> findings, IReadOnlyList<BccMessageInput> bccMessages)
         {
-            foreach (var finding in findings.OrderBy(f => f.SentAt).ThenBy(f => f.FindingId))
+            // The same message in several mailboxes: the copy in the sender's own mailbox is the blast,
+            // whichever mailbox the scan happened to store first.
+            foreach (var finding in findings
+                .OrderBy(f => f.SentAt)
+                .ThenBy(f => string.Equals(f.MailboxAddress, f.SenderAddress, StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+                .ThenBy(f => f.FindingId))
             {
                 Place(finding);
             }

@@ -102,4 +102,17 @@ public sealed class IncidentEngineEdgeTests
 
         Assert.Equal(suppressed, result.Findings.Single().SuppressionReason is not null);
     }
+
+    [Fact]
+    public void SameMessageInTwoMailboxes_TheSendersOwnCopyIsTheBlast_WhicheverWasStoredFirst()
+    {
+        var recipients = People(12);
+        var inDelegate = new ExposureInput(1, "pa@contoso.com", "<m1@contoso.com>", "ann@contoso.com", "List", T0, T0.AddMinutes(5), recipients);
+        var inOwn = new ExposureInput(2, "ann@contoso.com", "<m1@contoso.com>", "ann@contoso.com", "List", T0, T0.AddMinutes(5), recipients);
+
+        var result = Run([], T0.AddMinutes(10), null, inDelegate, inOwn);
+
+        Assert.Equal(FindingRole.Blast, result.Findings.Single(f => f.FindingId == 2).Role);
+        Assert.Equal(FindingRole.Copy, result.Findings.Single(f => f.FindingId == 1).Role);
+    }
 }
