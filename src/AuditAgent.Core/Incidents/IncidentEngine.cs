@@ -381,7 +381,7 @@ public static class IncidentEngine
             reasons.Add($"{band.Name()} for {exposed} addresses (medium from {_rules.MediumFrom}, high from {_rules.HighFrom})");
             if (PersonalRaises(exposed, personal.Count, _rules))
             {
-                var providers = personal.GroupBy(r => r.Domain).OrderByDescending(g => g.Count()).Take(3).Select(g => g.Key);
+                var providers = personal.GroupBy(r => r.Domain).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Take(3).Select(g => g.Key);
                 reasons.Add($"raised one level: {personal.Count} of {exposed} ({100.0 * personal.Count / exposed:0}%) are private people's mailboxes ({string.Join(", ", providers)})");
             }
 
