@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using AuditAgent.Cli;
+using AuditAgent.Formatting;
 using AuditAgent.Hosting;
 using AuditAgent.Notifications.Templates;
 using AuditAgent.Storage;
@@ -104,10 +104,10 @@ public sealed class DigestService(
             b.AppendLine().AppendLine(title);
             foreach (var i in list)
             {
-                b.AppendLine(CultureInfo.InvariantCulture, $"  #{i.Id} {i.Severity.ToUpperInvariant()} {Terminal.Safe(i.SenderName)} <{Terminal.Safe(i.Sender)}>: {Terminal.Safe(i.Subject, 100)} ({i.Exposed} exposed, {i.Personal} personal)");
+                b.AppendLine(CultureInfo.InvariantCulture, $"  #{i.Id} {i.Severity.ToUpperInvariant()} {SafeText.ForTerminal(i.SenderName)} <{SafeText.ForTerminal(i.Sender)}>: {SafeText.ForTerminal(i.Subject, 100)} ({i.Exposed} exposed, {i.Personal} personal)");
                 foreach (var reason in i.Reasons.Take(3))
                 {
-                    b.AppendLine(CultureInfo.InvariantCulture, $"     - {Terminal.Safe(reason, 200)}");
+                    b.AppendLine(CultureInfo.InvariantCulture, $"     - {SafeText.ForTerminal(reason, 200)}");
                 }
 
                 if (i.NextStep is not null)
@@ -145,7 +145,7 @@ public sealed class DigestService(
             b.AppendLine().AppendLine("Repeat senders (90 days):");
             foreach (var r in m.RepeatSenders)
             {
-                b.AppendLine(CultureInfo.InvariantCulture, $"  {Terminal.Safe(r.Sender)}: {r.Incidents} incidents");
+                b.AppendLine(CultureInfo.InvariantCulture, $"  {SafeText.ForTerminal(r.Sender)}: {r.Incidents} incidents");
             }
         }
 
@@ -165,12 +165,12 @@ public sealed class DigestService(
             $"Scan health: last scan {(h.LastScanAt is { } last ? T(last) : "never")} ({h.LastScanStatus ?? "no scan yet"}), {h.Mailboxes} mailboxes, {h.Failed.Count} failing.");
         foreach (var f in h.Failed.Take(10))
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"  {Terminal.Safe(f.Address)}: {Terminal.Safe(f.Error, 200)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  {SafeText.ForTerminal(f.Address)}: {SafeText.ForTerminal(f.Error, 200)}");
         }
 
         if (h.LastJobFailure is { } failure)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"Last job failure: {Terminal.Safe(failure, 300)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"Last job failure: {SafeText.ForTerminal(failure, 300)}");
         }
 
         return b.ToString();

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Scans;
-using AuditAgent.Notifications;
 using Dapper;
 
 namespace AuditAgent.Storage;

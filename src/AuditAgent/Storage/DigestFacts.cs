@@ -1,4 +1,4 @@
-namespace AuditAgent.Notifications;
+namespace AuditAgent.Storage;
 
 public sealed record DigestIncident(
     long Id,
