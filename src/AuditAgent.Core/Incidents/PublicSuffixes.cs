@@ -14,8 +14,6 @@ public sealed class PublicSuffixes
     {
     }
 
-    public int Count => _rules.Count + _wildcards.Count;
-
     /// <summary>Reads the list's format: one rule per line, "//" comments, "*." wildcards and "!" exceptions.</summary>
     public static PublicSuffixes Parse(string text)
     {

@@ -23,11 +23,6 @@ public enum StepStatus
 public static class StepStatuses
 {
     public static string Name(this StepStatus status) => status.ToString().ToLowerInvariant();
-
-    public static StepStatus Parse(string text) =>
-        Enum.TryParse<StepStatus>(text, ignoreCase: true, out var status) && Enum.IsDefined(status)
-            ? status
-            : throw new ArgumentOutOfRangeException(nameof(text), text, "not a plan step status");
 }
 
 /// <summary>What a timeline entry records. Status changes are recorded under the status they reach.</summary>

@@ -46,9 +46,6 @@ public sealed class DisplayTime
     /// <summary>"Sun 29 Nov 2026 18:05 Europe/Berlin", for mail.</summary>
     public string InWords(DateTimeOffset t) => $"{Local(t).ToString("ddd d MMM yyyy HH:mm", CultureInfo.InvariantCulture)} {ZoneName}";
 
-    /// <summary>"2026-11-29", the local date.</summary>
-    public string Date(DateTimeOffset? t, string missing = "?") => t is { } v ? Local(v).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : missing;
-
     /// <summary>A table header for a time column: "Detected (Europe/Berlin)".</summary>
     public string Header(string name) => $"{name} ({ZoneName})";
 

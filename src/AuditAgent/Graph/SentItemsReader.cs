@@ -26,7 +26,7 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 public sealed class SentItemsReader(GraphServiceClient client, int pageSize, GraphClock clock, int retries = 3, TimeSpan retryDelay = default, int maxRetryAfterSeconds = 120)
 {
     /// <summary>Graph's limit of requests in one $batch.</summary>
-    private const int BatchLimit = 20;
+    public const int BatchLimit = 20;
 
     internal static readonly string[] Properties =
     [

@@ -35,6 +35,9 @@ public sealed record ScanSummary(
     public string Status => Outcome.Name();
 }
 
+/// <summary>This machine's clock and Graph's disagree: a first sync would read the wrong window.</summary>
+public sealed class ClockSkewException(string message) : ExplainedException(message);
+
 /// <summary>
 /// One scan cycle: verified domains and mailboxes from the directory open a cycle (or this agent joins
 /// the one in progress); then mailboxes are leased 20 at a time (more while they are in sync) and each one's Sent Items delta is read,
@@ -42,9 +45,6 @@ public sealed record ScanSummary(
 /// commits findings and links together in batches, so memory stays flat and the database sees one
 /// writer. Agents sharing a PostgreSQL database split the cycle through the leases.
 /// </summary>
-/// <summary>This machine's clock and Graph's disagree: a first sync would read the wrong window.</summary>
-public sealed class ClockSkewException(string message) : ExplainedException(message);
-
 public sealed class ScanService(
     GraphServiceClient graph,
     GraphDirectory directory,
@@ -62,9 +62,6 @@ public sealed class ScanService(
     private const int QueueCapacity = 64;
     private const int MaxPagesPerTransaction = 64;
     private const int ClaimSize = 20;
-
-    /// <summary>Graph's limit of requests in one $batch.</summary>
-    private const int BatchSize = 20;
 
     /// <summary>How often a $batch part throttled by Graph is sent again before its mailbox is read on its own.</summary>
     private const int BatchAttempts = 5;
@@ -87,7 +84,6 @@ public sealed class ScanService(
             return await RecordAsync(async (stats, token) =>
             {
                 var options = scanOptions.Value;
-                var g = graphOptions.Value;
                 var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(token)).Concat(options.InternalDomains));
                 var mailboxes = Select(await directory.GetMailboxesAsync(token), options);
                 var now = time.GetUtcNow();
@@ -286,7 +282,7 @@ public sealed class ScanService(
                 }
             }
 
-            foreach (var chunk in inSync.Chunk(BatchSize))
+            foreach (var chunk in inSync.Chunk(SentItemsReader.BatchLimit))
             {
                 yield return (true, chunk);
             }
