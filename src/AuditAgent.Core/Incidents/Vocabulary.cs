@@ -80,4 +80,7 @@ public static class NotificationClock
 public static class SeverityOrder
 {
     public static IReadOnlyList<Severity> MostSevereFirst { get; } = [.. Enum.GetValues<Severity>().OrderDescending()];
+
+    /// <summary>Their names, most severe first, as stored and shown.</summary>
+    public static IReadOnlyList<string> NamesMostSevereFirst { get; } = [.. MostSevereFirst.Select(s => s.Name())];
 }

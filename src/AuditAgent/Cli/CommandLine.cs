@@ -84,10 +84,7 @@ public static class CommandLine
             throw new CliException($"No database at {database.Path}. Run a scan first, or pass --db.");
         }
 
-        if (database.PermissionProblem() is { } exposed)
-        {
-            await terminal.Error.WriteLineAsync($"warning: {exposed}");
-        }
+        await WarnIfReadableByOthersAsync(terminal, database);
 
         try
         {
@@ -106,6 +103,15 @@ public static class CommandLine
         }
 
         return host;
+    }
+
+    /// <summary>Every command that opens a SQLite file says when other users can read it (it holds personal data).</summary>
+    internal static async Task WarnIfReadableByOthersAsync(Terminal terminal, Storage.Database database)
+    {
+        if (database.PermissionProblem() is { } exposed)
+        {
+            await terminal.Error.WriteLineAsync($"warning: {exposed}");
+        }
     }
 
     /// <summary>

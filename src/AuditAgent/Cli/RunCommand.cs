@@ -23,10 +23,7 @@ internal static class RunCommand
             host.Services.GetRequiredService<IStartupValidator>().Validate();
             var database = host.Services.GetRequiredService<Database>();
             await database.MigrateAsync(ct);
-            if (database.PermissionProblem() is { } exposed)
-            {
-                await terminal.Error.WriteLineAsync($"warning: {exposed}");
-            }
+            await CommandLine.WarnIfReadableByOthersAsync(terminal, database);
 
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
             foreach (var (job, cron, next) in WorkerExtensions.NextFireTimes(schedule, host.Services.GetRequiredService<TimeProvider>().GetUtcNow()))

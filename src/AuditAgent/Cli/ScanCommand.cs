@@ -40,10 +40,7 @@ internal static class ScanCommand
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
         var database = services.GetRequiredService<Database>();
         await database.MigrateAsync(ct);
-        if (database.PermissionProblem() is { } exposed)
-        {
-            await terminal.Error.WriteLineAsync($"warning: {exposed}");
-        }
+        await CommandLine.WarnIfReadableByOthersAsync(terminal, database);
 
         try
         {

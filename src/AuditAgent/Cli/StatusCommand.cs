@@ -14,8 +14,6 @@ namespace AuditAgent.Cli;
 /// <summary>The agent's health: last scan, mailbox lag and errors, open incidents, jobs and their next fires, mail.</summary>
 internal static class StatusCommand
 {
-    private static readonly string[] Severities = ["critical", "high", "medium", "low"];
-
     public static Command Create(Terminal terminal)
     {
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
@@ -136,7 +134,7 @@ internal static class StatusCommand
                 }
             }
 
-            await o.WriteLineAsync("Open incidents: " + string.Join(", ", Severities.Select(s => $"{status.OpenIncidents.GetValueOrDefault(s)} {s}")));
+            await o.WriteLineAsync("Open incidents: " + string.Join(", ", Core.Incidents.SeverityOrder.NamesMostSevereFirst.Select(s => $"{status.OpenIncidents.GetValueOrDefault(s)} {s}")));
             var table = new Table().Border(TableBorder.Rounded);
             table.AddColumns("Job", "Schedule", "Next fire", "Last run", "Result");
             foreach (var j in jobs)

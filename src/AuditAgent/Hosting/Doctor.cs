@@ -408,7 +408,8 @@ public sealed class Doctor(IServiceProvider services)
             {
                 // Connection refused, no DNS answer, no answer in time: a network problem has a network fix, not a permission.
                 _unreachable = check;
-                var host = services.GetRequiredService<IOptions<GraphOptions>>().Value is { BaseUrl: { Length: > 0 } url } ? new Uri(url).Host : CloudEndpoints.For(services.GetRequiredService<IOptions<GraphOptions>>().Value.Cloud).GraphBaseUrl;
+                var graph = services.GetRequiredService<IOptions<GraphOptions>>().Value;
+                var host = new Uri(graph.BaseUrl is { Length: > 0 } url ? url : CloudEndpoints.For(graph.Cloud).GraphBaseUrl).Host;
                 fix = $"check that this machine reaches {host} over HTTPS (DNS, proxy, firewall, Graph:BaseUrl)";
             }
 

@@ -21,9 +21,16 @@ public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, Em
     {
         var now = time.GetUtcNow();
         var periodStart = await outbox.LastDigestAsync(ct) ?? now.AddDays(-1);
-        var model = await queries.BuildAsync(periodStart, now, schedule.Value.Zone, ct);
+        var model = Safe(await queries.BuildAsync(periodStart, now, schedule.Value.Zone, ct));
         var html = await renderer.RenderAsync<DigestEmail>(new Dictionary<string, object?> { [nameof(DigestEmail.Model)] = model });
         return new RenderedDigest(model, model.Subject, html, DigestService.Text(model));
+    }
+
+    /// <summary>Names and subjects from mailboxes, cut and without control characters, for both parts of the mail.</summary>
+    private static DigestModel Safe(DigestModel m)
+    {
+        static DigestIncident Clean(DigestIncident i) => i with { SenderName = i.SenderName is { } name ? SafeText.Clean(name, 100) : null, Subject = SafeText.Clean(i.Subject) };
+        return m with { NewIncidents = [.. m.NewIncidents.Select(Clean)], ReExposed = [.. m.ReExposed.Select(Clean)] };
     }
 }
 

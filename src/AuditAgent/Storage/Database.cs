@@ -93,9 +93,9 @@ public sealed class Database
         await using var connection = await OpenAsync(ct);
         var known = KnownScripts(postgres: false);
         var applied = (await connection.QueryAsync<string>(new CommandDefinition("SELECT ScriptName FROM SchemaVersions", cancellationToken: ct))).ToList();
-        if (applied.FirstOrDefault(a => !known.Contains(a, StringComparer.Ordinal)) is { } newer)
+        if (applied.Where(a => !known.Contains(a, StringComparer.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault() is { } newer)
         {
-            throw new DatabaseTooNewException($"This database was written by a newer AuditAgent: its schema has {ScriptVersion(newer)}, and this version knows up to {ScriptVersion(known[^1])}.");
+            throw TooNew(newer, known[^1]);
         }
 
         if (known.FirstOrDefault(k => !applied.Contains(k, StringComparer.Ordinal)) is { } pending)
@@ -244,8 +244,7 @@ public sealed class Database
         var unknown = upgrader.GetExecutedScripts().Where(s => !known.Contains(s, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
         {
-            throw new DatabaseTooNewException(
-                $"This database was written by a newer AuditAgent: its schema has {ScriptVersion(unknown[^1])}, and this version knows up to {ScriptVersion(known[^1])}. Run the newer AuditAgent (or restore a backup made by this one); nothing was changed.");
+            throw TooNew(unknown[^1], known[^1]);
         }
 
         var upgrade = upgrader.PerformUpgrade();
@@ -254,6 +253,9 @@ public sealed class Database
             throw new InvalidOperationException($"Database migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
         }
     }
+
+    private static DatabaseTooNewException TooNew(string newest, string newestKnown) =>
+        new($"This database was written by a newer AuditAgent: its schema has {ScriptVersion(newest)}, and this version knows up to {ScriptVersion(newestKnown)}. Run the newer AuditAgent (or restore a backup made by this one); nothing was changed.");
 
     /// <summary>"AuditAgent.Storage.Migrations.0007_mailbox_skipped_messages.sql" as "migration 0007_mailbox_skipped_messages".</summary>
     private static string ScriptVersion(string script)

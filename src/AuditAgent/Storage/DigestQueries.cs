@@ -8,8 +8,6 @@ namespace AuditAgent.Storage;
 /// <summary>Gathers the daily digest's facts.</summary>
 public sealed class DigestQueries(Database database)
 {
-    private static readonly string[] SeverityOrder = ["critical", "high", "medium", "low"];
-
     public async Task<DigestModel> BuildAsync(DateTimeOffset periodStart, DateTimeOffset now, TimeZoneInfo zone, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(zone);
@@ -29,7 +27,7 @@ public sealed class DigestQueries(Database database)
         DigestIncident ToDigest(IncidentRow i)
         {
             var step = nextStep.GetValueOrDefault(i.Id);
-            return new DigestIncident(i.Id, i.Severity, i.Status, i.SenderAddress, Formatting.SafeText.Clean(names.GetValueOrDefault(i.Id), 100), Formatting.SafeText.Clean(i.Subject), i.ExposedCount, i.PersonalCount, i.ReExposed, i.RepeatSender,
+            return new DigestIncident(i.Id, i.Severity, i.Status, i.SenderAddress, names.GetValueOrDefault(i.Id), i.Subject, i.ExposedCount, i.PersonalCount, i.ReExposed, i.RepeatSender,
                 JsonSerializer.Deserialize<List<string>>(i.Reasons) ?? [], i.DetectedAt, step?.Title, step?.Owner, step?.DueAt);
         }
 
@@ -49,7 +47,7 @@ public sealed class DigestQueries(Database database)
 
         var open = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset DetectedAt)>(database.Command(
             $"SELECT id, severity, detected_at FROM incidents WHERE {SqlFragments.OpenIncident()}", ct: ct))).ToList();
-        var bySeverity = SeverityOrder
+        var bySeverity = SeverityOrder.NamesMostSevereFirst
             .Select(sev =>
             {
                 var ages = open.Where(o => o.Severity == sev).Select(o => now - o.DetectedAt).ToList();

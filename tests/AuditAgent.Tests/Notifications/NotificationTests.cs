@@ -227,4 +227,28 @@ public class NotificationTests
         Assert.Contains("Last job failure: escalate-incidents: Graph answered 403 ErrorAccessDenied", digest.Text, StringComparison.Ordinal);
         Assert.Contains("Last job failure: escalate-incidents: Graph answered 403 ErrorAccessDenied", digest.Html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Digest_SenderWithoutADisplayName_ShowsTheAddressAlone()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        ann.AddSentItem(new AuditAgent.Simulator.SimMessage
+        {
+            Id = "nameless",
+            InternetMessageId = "<nameless@contoso.com>",
+            Subject = "Price list",
+            SentDateTime = Now.AddHours(-2),
+            ReceivedDateTime = Now.AddHours(-2),
+            From = new AuditAgent.Simulator.SimRecipient("ann@contoso.com", null),
+            To = [.. People(12, Companies).Select(a => new AuditAgent.Simulator.SimRecipient(a, null))],
+        });
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await agent.ScanAndProcessAsync();
+
+        var digest = await agent.Services.GetRequiredService<DigestComposer>().RenderAsync(CancellationToken.None);
+
+        Assert.Contains("<div>ann@contoso.com</div>", digest.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain("&lt;ann@contoso.com", digest.Html, StringComparison.Ordinal);
+    }
 }
