@@ -212,6 +212,6 @@ public class DoctorTests
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Equal("fail", Status(json, "Configuration"));
         Assert.Contains("Cluster:LeaseSeconds must be between 3 and 3600", output, StringComparison.Ordinal);
-        Assert.Contains("Protection:", output, StringComparison.Ordinal);
+        Assert.Contains("Protection:KeyFile, Protection:Key and Protection:KeyVaultUri are alternatives: set one of them.", output, StringComparison.Ordinal);
     }
 }

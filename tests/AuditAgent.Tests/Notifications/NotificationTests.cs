@@ -251,4 +251,25 @@ public class NotificationTests
         Assert.Contains("<div>ann@contoso.com</div>", digest.Html, StringComparison.Ordinal);
         Assert.DoesNotContain("&lt;ann@contoso.com", digest.Html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task MailWrittenToTheOutputFolder_IsReadableByItsOwnerOnly()
+    {
+        var t = new TenantBuilder();
+        t.User("auditagent");
+        var mia = t.User("mia");
+        t.Send(t.User("ann", managerId: mia.Id), "Big list", Now.AddDays(-1), People(120, Companies));
+        using var folder = new TempFolder();
+        var output = Path.Combine(folder.Path, "mail");
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail(new() { ["Notifications:Transport"] = "None", ["Notifications:OutputFolder"] = output }));
+        await agent.ScanAndProcessAsync();
+
+        await agent.Services.GetRequiredService<EscalationService>().RunAsync(CancellationToken.None);
+
+        var files = Directory.GetFiles(output);
+        Assert.Equal([".eml", ".html"], files.Select(Path.GetExtension).Order(StringComparer.Ordinal));
+        Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(output));
+    }
 }
