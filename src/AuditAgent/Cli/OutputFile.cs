@@ -23,11 +23,7 @@ internal static class OutputFile
             throw new CliException($"{full} already exists; pass --force to replace it.");
         }
 
-        var options = new FileStreamOptions { Mode = force ? FileMode.Create : FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
+        var options = OwnerOnly.Write(force ? FileMode.Create : FileMode.CreateNew);
 
         await using (var stream = new FileStream(full, options))
         await using (var writer = new StreamWriter(stream))

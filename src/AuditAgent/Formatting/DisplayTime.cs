@@ -24,18 +24,21 @@ public sealed class DisplayTime
 
     public static DisplayTime In(TimeZoneInfo zone) => zone == TimeZoneInfo.Utc ? Utc : new DisplayTime(zone);
 
-    /// <summary>By IANA id (falls back to UTC for an unknown one: a display must never fail).</summary>
-    public static DisplayTime In(string? zoneId)
-    {
-        try
+    /// <summary>By IANA id (falls back to UTC for an unknown one: a display must never fail). Looked up once per id.</summary>
+    public static DisplayTime In(string? zoneId) =>
+        string.IsNullOrWhiteSpace(zoneId) ? Utc : ById.GetOrAdd(zoneId, static id =>
         {
-            return string.IsNullOrWhiteSpace(zoneId) ? Utc : In(TimeZoneInfo.FindSystemTimeZoneById(zoneId));
-        }
-        catch (TimeZoneNotFoundException)
-        {
-            return Utc;
-        }
-    }
+            try
+            {
+                return In(TimeZoneInfo.FindSystemTimeZoneById(id));
+            }
+            catch (TimeZoneNotFoundException)
+            {
+                return Utc;
+            }
+        });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DisplayTime> ById = new(StringComparer.Ordinal);
 
     /// <summary>"2026-11-29 18:05 Europe/Berlin"; <paramref name="missing"/> for no time.</summary>
     public string Minute(DateTimeOffset? t, string missing = "?") => t is { } v ? $"{Column(v)} {ZoneName}" : missing;

@@ -74,22 +74,9 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
         }
 
         // Mail names people and subjects: the folder and its files are the agent's user's alone.
-        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(folder, owner | UnixFileMode.UserExecute);
-        }
-
+        OwnerOnly.CreateDirectory(folder);
         var name = $"{row.CreatedAt.UtcDateTime:yyyyMMdd-HHmmss}-{row.Kind}-{row.Reference}";
-        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            create.UnixCreateMode = owner;
-        }
+        var create = OwnerOnly.Write(FileMode.Create);
 
         await using (var eml = new FileStream(Path.Combine(folder, name + ".eml"), create))
         {

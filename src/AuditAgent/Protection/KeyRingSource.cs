@@ -53,11 +53,7 @@ public sealed class KeyRingSource(Database database, IOptions<ProtectionOptions>
         if (!File.Exists(path))
         {
             var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-            var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
+            var create = OwnerOnly.Write(FileMode.Create);
 
             await using (var file = new FileStream(temporary, create))
             await using (var writer = new StreamWriter(file))

@@ -77,9 +77,6 @@ public sealed class Database
     public CommandDefinition Command(string sql, object? parameters = null, DbTransaction? tx = null, CancellationToken ct = default) =>
         new(sql, parameters, tx, CommandTimeout, cancellationToken: ct);
 
-    /// <summary>Opened read-only (a read-only mount or file): reads work, any write fails with SQLITE_READONLY.</summary>
-    public bool IsReadOnly { get; private set; }
-
     /// <summary>
     /// For commands that only read, on a SQLite file this process cannot write (a read-only mount, or
     /// another user's file): opened read-only and immutable, since without a writable folder SQLite cannot
@@ -89,7 +86,6 @@ public sealed class Database
     {
         var uri = "file:" + Path.Replace("%", "%25", StringComparison.Ordinal).Replace("?", "%3f", StringComparison.Ordinal).Replace("#", "%23", StringComparison.Ordinal) + "?immutable=1";
         _connectionString = new SqliteConnectionStringBuilder { DataSource = uri, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
-        IsReadOnly = true;
         await using var connection = await OpenAsync(ct);
         var known = KnownScripts(postgres: false);
         var applied = (await connection.QueryAsync<string>(new CommandDefinition("SELECT ScriptName FROM SchemaVersions", cancellationToken: ct))).ToList();
@@ -190,12 +186,7 @@ public sealed class Database
         if (!File.Exists(Path))
         {
             // Findings hold personal data: nobody but the agent's own user may read the file.
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
+            var create = OwnerOnly.Write(FileMode.CreateNew);
             try
             {
                 using var created = new FileStream(Path, create);
