@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AuditAgent.Formatting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,9 +57,9 @@ internal static class AllowlistCommand
                 table.AddRow(
                     new Text(e.Id.ToString(CultureInfo.InvariantCulture)),
                     new Text(e.Kind.ToString().ToLowerInvariant()),
-                    new Text(Terminal.Safe(e.Value, 50)),
-                    new Text(Terminal.Safe(e.AddedBy, 30)),
-                    new Text(Terminal.Safe(e.Reason, 50)),
+                    new Text(SafeText.ForTerminal(e.Value, 50)),
+                    new Text(SafeText.ForTerminal(e.AddedBy, 30)),
+                    new Text(SafeText.ForTerminal(e.Reason, 50)),
                     new Text(e.AddedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
                     new Text(e.ExpiresAt?.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "never"),
                     new Text(e.IsActive(now) ? "yes" : "expired"));

@@ -63,8 +63,8 @@ internal static class FindingsCommand
             // Text cells, not markup: a subject such as "[red]" must print as it is.
             table.AddRow(
                 new Text(times.Column(r.SentAt)),
-                new Text(Terminal.Safe(r.MailboxAddress, 40)),
-                new Text(Terminal.Safe(r.Subject, 50)),
+                new Text(SafeText.ForTerminal(r.MailboxAddress, 40)),
+                new Text(SafeText.ForTerminal(r.Subject, 50)),
                 new Text(r.VisibleExternalCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(r.ExternalDomainCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(r.BccCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),

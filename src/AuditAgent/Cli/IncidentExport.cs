@@ -125,10 +125,10 @@ internal static class IncidentExport
     {
         var d = ToDocument(detail, now, null, null, times);
         var b = new StringBuilder();
-        var assigned = d.Assignee is null ? "" : $", assigned to {Terminal.Safe(d.Assignee)}";
+        var assigned = d.Assignee is null ? "" : $", assigned to {SafeText.ForTerminal(d.Assignee)}";
         b.AppendLine(CultureInfo.InvariantCulture, $"Incident {d.Id}: {d.Severity.ToUpperInvariant()}, {d.Status}{assigned}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"Sender:   {Terminal.Safe(d.Sender)}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"Subject:  {Terminal.Safe(d.Subject, 120)}");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Sender:   {SafeText.ForTerminal(d.Sender)}");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Subject:  {SafeText.ForTerminal(d.Subject, 120)}");
         b.AppendLine(CultureInfo.InvariantCulture, $"Detected: {d.Times.Minute(d.DetectedAt)} (awareness); {Deadline(d)}");
         var flags = (d.ReExposed ? "; RE-EXPOSED" : "") + (d.RepeatSender ? "; repeat sender" : "");
         b.AppendLine(CultureInfo.InvariantCulture, $"Exposed:  {d.ExposedCount} external addresses across {d.DomainCount} domains, {d.PersonalCount} personal mailboxes{flags}");
@@ -136,7 +136,7 @@ internal static class IncidentExport
         b.AppendLine("Why:");
         foreach (var reason in d.Reasons)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"  - {Terminal.Safe(reason, 300)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  - {SafeText.ForTerminal(reason, 300)}");
         }
 
         b.AppendLine();
@@ -144,7 +144,7 @@ internal static class IncidentExport
         foreach (var m in d.Messages)
         {
             b.AppendLine(CultureInfo.InvariantCulture,
-                $"  {d.Times.Minute(m.SentAt)}  {m.Role,-11}  {Terminal.Safe(m.Mailbox, 40)}  {m.VisibleExternalCount} visible, {m.BccCount} Bcc  {Terminal.Safe(m.InternetMessageId, 90)}");
+                $"  {d.Times.Minute(m.SentAt)}  {m.Role,-11}  {SafeText.ForTerminal(m.Mailbox, 40)}  {m.VisibleExternalCount} visible, {m.BccCount} Bcc  {SafeText.ForTerminal(m.InternetMessageId, 90)}");
         }
 
         b.AppendLine();
@@ -152,7 +152,7 @@ internal static class IncidentExport
         foreach (var s in d.Plan)
         {
             var box = s.Status switch { "done" => "[x]", "skipped" => "[-]", _ => "[ ]" };
-            var state = s.Status == Todo ? (s.Overdue ? "OVERDUE" : "") : $"{s.Status} by {Terminal.Safe(s.StatusBy)} {d.Times.Minute(s.StatusAt)}" + (s.Note is null ? "" : $": {Terminal.Safe(s.Note, 200)}");
+            var state = s.Status == Todo ? (s.Overdue ? "OVERDUE" : "") : $"{s.Status} by {SafeText.ForTerminal(s.StatusBy)} {d.Times.Minute(s.StatusAt)}" + (s.Note is null ? "" : $": {SafeText.ForTerminal(s.Note, 200)}");
             b.AppendLine($"  {box} {s.Key}: {s.Title} ({s.Owner}, due {d.Times.Minute(s.DueAt)}) {state}".TrimEnd());
             b.AppendLine(CultureInfo.InvariantCulture, $"      Why: {s.Why}");
             if (s.Instructions is not null)
@@ -168,7 +168,7 @@ internal static class IncidentExport
         b.AppendLine("Timeline:");
         foreach (var e in d.Timeline)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"  {d.Times.Minute(e.At)}  {Terminal.Safe(e.Actor, 30)}  {e.Kind}: {Terminal.Safe(e.Text, 300)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  {d.Times.Minute(e.At)}  {SafeText.ForTerminal(e.Actor, 30)}  {e.Kind}: {SafeText.ForTerminal(e.Text, 300)}");
         }
 
         return b.ToString();
@@ -178,7 +178,7 @@ internal static class IncidentExport
     private static string Md(string? text)
     {
         var b = new StringBuilder();
-        foreach (var c in Terminal.Safe(text, 500))
+        foreach (var c in SafeText.ForTerminal(text, 500))
         {
             if ("\\`*_{}[]()<>#!|~".Contains(c, StringComparison.Ordinal))
             {

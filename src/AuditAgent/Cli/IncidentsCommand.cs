@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AuditAgent.Formatting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -176,8 +177,8 @@ internal static class IncidentsCommand
                 new Text(r.Severity),
                 new Text(r.Status),
                 new Text(times.Column(r.DetectedAt)),
-                new Text(Terminal.Safe(r.SenderAddress, 40)),
-                new Text(Terminal.Safe(r.Subject, 40)),
+                new Text(SafeText.ForTerminal(r.SenderAddress, 40)),
+                new Text(SafeText.ForTerminal(r.Subject, 40)),
                 new Text(r.ExposedCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(r.PersonalCount.ToString(CultureInfo.InvariantCulture)).RightJustified(),
                 new Text(string.Join(", ", flags)));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AuditAgent.Formatting;
 using AuditAgent.Core.Scans;
 using AuditAgent.Incidents;
 using AuditAgent.Scanning;
@@ -62,7 +63,7 @@ internal static class ScanCommand
         catch (System.Data.Common.DbException ex)
         {
             // After the scan's own outcome: `status` will show this agent as silent rather than stopped.
-            await terminal.Error.WriteLineAsync($"warning: could not record that this scan stopped: {Terminal.Safe(ex.Message, 200)}");
+            await terminal.Error.WriteLineAsync($"warning: could not record that this scan stopped: {SafeText.ForTerminal(ex.Message, 200)}");
         }
     }
 

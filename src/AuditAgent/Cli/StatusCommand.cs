@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AuditAgent.Formatting;
 using AuditAgent.Core.Scans;
 using AuditAgent.Hosting;
 using AuditAgent.Scanning;
@@ -48,7 +49,7 @@ internal static class StatusCommand
                 var (healthy, line) = started is not { } s || now - s > TimeSpan.FromMinutes(parse.GetValue(maxAge))
                     ? (false, $"unhealthy: no scan started in the last {parse.GetValue(maxAge)} minutes (last: {last})")
                     : lastScanStatus == ScanOutcome.Failed.Name()
-                        ? (false, $"unhealthy: the last scan (started {last}) failed: {Terminal.Safe(status.LastScan?.Error, 200)}")
+                        ? (false, $"unhealthy: the last scan (started {last}) failed: {SafeText.ForTerminal(status.LastScan?.Error, 200)}")
                     : lastScanStatus == "interrupted"
                         ? (false, $"unhealthy: the last scan (started {last}) is marked running, but no agent is alive to run it")
                     : (true, $"healthy: last scan started {last} ({lastScanStatus ?? scanRun?.Status})");
@@ -118,10 +119,10 @@ internal static class StatusCommand
                 : $"Last scan: {lastScanStatus}, started {T(scan.StartedAt)}, finished {T(scan.FinishedAt)}; {scan.Mailboxes} mailboxes ({scan.MailboxesFailed} failed), {scan.Messages} messages, {scan.FindingsNew} new findings"
                   + (scan.Error is null ? "." : $"; error: {scan.Error}"));
             await o.WriteLineAsync($"Mailboxes: {status.Mailboxes.Count}, {failing.Count} failing, {lagging.Count(l => l.LagHours is null)} never fully synced"
-                + (lagging.FirstOrDefault(l => l.LagHours is not null) is { } worst ? $", largest lag {worst.LagHours} h ({Terminal.Safe(worst.Address)})." : "."));
+                + (lagging.FirstOrDefault(l => l.LagHours is not null) is { } worst ? $", largest lag {worst.LagHours} h ({SafeText.ForTerminal(worst.Address)})." : "."));
             foreach (var f in failing.Take(20))
             {
-                await o.WriteLineAsync($"  {Terminal.Safe(f.Address)}: {Terminal.Safe(f.LastError, 200)} ({T(f.LastErrorAt)})");
+                await o.WriteLineAsync($"  {SafeText.ForTerminal(f.Address)}: {SafeText.ForTerminal(f.LastError, 200)} ({T(f.LastErrorAt)})");
             }
 
             var skipping = status.Mailboxes.Where(m => m.SkippedMessages > 0).OrderByDescending(m => m.SkippedMessages).ToList();
@@ -130,7 +131,7 @@ internal static class StatusCommand
                 await o.WriteLineAsync($"Skipped messages (malformed, impossible sent times, or one id with different recipients) in {skipping.Count} mailboxes:");
                 foreach (var m in skipping.Take(20))
                 {
-                    await o.WriteLineAsync($"  {Terminal.Safe(m.Address)}: {m.SkippedMessages}");
+                    await o.WriteLineAsync($"  {SafeText.ForTerminal(m.Address)}: {m.SkippedMessages}");
                 }
             }
 
@@ -144,7 +145,7 @@ internal static class StatusCommand
                     new Text($"{j.Cron} ({j.TimeZone})"),
                     new Text(T(j.NextFireAt)),
                     new Text(j.LastStatus is null ? "never" : $"{j.LastStatus} {T(j.LastStartedAt)}"),
-                    new Text(Terminal.Safe(j.LastError ?? j.LastSummary, 70)));
+                    new Text(SafeText.ForTerminal(j.LastError ?? j.LastSummary, 70)));
             }
 
             terminal.Ansi().Write(table);
@@ -166,13 +167,13 @@ internal static class StatusCommand
         foreach (var a in agents)
         {
             var share = cluster.Shares.FirstOrDefault(s => s.Agent == a.Id);
-            await o.WriteLineAsync($"  {Terminal.Safe(a.Id)} (v{a.Version}): {state(a)}, last check-in {t(a.LastSeenAt)}"
+            await o.WriteLineAsync($"  {SafeText.ForTerminal(a.Id)} (v{a.Version}): {state(a)}, last check-in {t(a.LastSeenAt)}"
                 + (share is null ? "" : $"; this cycle: covered {share.Covered}, holds {share.Leased}"));
         }
 
         if (cluster.Cycle is { } c)
         {
-            await o.WriteLineAsync($"Scan cycle {c.Id}: opened {t(c.StartedAt)} by {Terminal.Safe(c.StartedBy)}; {cluster.Covered} of {c.Mailboxes} mailboxes covered"
+            await o.WriteLineAsync($"Scan cycle {c.Id}: opened {t(c.StartedAt)} by {SafeText.ForTerminal(c.StartedBy)}; {cluster.Covered} of {c.Mailboxes} mailboxes covered"
                 + (c.FinishedAt is { } f ? $", finished {t(f)}." : ", in progress."));
         }
     }

@@ -31,10 +31,4 @@ public sealed class Terminal(TextWriter output, TextWriter error, bool interacti
 
         return console;
     }
-
-    /// <summary>
-    /// Text that came from a mailbox, made safe for a terminal: control characters (which could move
-    /// the cursor or rewrite the screen) become '?', and long text is cut.
-    /// </summary>
-    public static string Safe(string? text, int max = 80) => Formatting.SafeText.ForTerminal(text, max);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AuditAgent.Formatting;
 using AuditAgent.Cli;
 using AuditAgent.Core.Detection;
 using AuditAgent.Graph;
@@ -69,5 +70,5 @@ public class BadInputProperties
 
     [Property(MaxTest = 300)]
     public Property TerminalText_HasNoControlOrBidiCharacters(string? text) =>
-        Terminal.Safe(text, 200).All(c => !char.IsControl(c) && c is not ('\u202E' or '\u202D' or '\u2066' or '\u2067' or '\u2068' or '\u2069')).ToProperty();
+        SafeText.ForTerminal(text, 200).All(c => !char.IsControl(c) && c is not ('\u202E' or '\u202D' or '\u2066' or '\u2067' or '\u2068' or '\u2069')).ToProperty();
 }
