@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using AuditAgent.Formatting;
 using AuditAgent.Core.Incidents;
+using AuditAgent.Formatting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using AuditAgent.Formatting;
 using AuditAgent.Core.Scans;
+using AuditAgent.Formatting;
 using AuditAgent.Incidents;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using AuditAgent.Formatting;
 using AuditAgent.Core.Scans;
+using AuditAgent.Formatting;
 using AuditAgent.Hosting;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;

@@ -1,11 +1,11 @@
 using System.Text.Json;
-using AuditAgent.Formatting;
 using AuditAgent.Cli;
 using AuditAgent.Core.Detection;
+using AuditAgent.Formatting;
 using AuditAgent.Graph;
-using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using FsCheck;
 
 namespace AuditAgent.Tests.Graph;
 
