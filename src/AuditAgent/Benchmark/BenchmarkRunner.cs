@@ -65,7 +65,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
             ["Storage:SqlitePath"] = Path.Combine(folder.Path, "bench.db"),
         };
         await using var services = Services(config);
-        await services.GetRequiredService<Database>().MigrateAsync(ct);
+        await services.GetRequiredService<Hosting.DatabaseMigrator>().MigrateAsync(ct);
         var scan = services.GetRequiredService<ScanService>();
         var phases = new List<BenchPhase>();
 

@@ -88,7 +88,7 @@ public static class CommandLine
 
         try
         {
-            await database.MigrateAsync(ct);
+            await host.Services.GetRequiredService<Hosting.DatabaseMigrator>().MigrateAsync(ct);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is 8 or 14 && !database.IsPostgreSql)
         {

@@ -22,7 +22,7 @@ internal static class RunCommand
             // All settings, mail and schedules included, are checked before anything starts.
             host.Services.GetRequiredService<IStartupValidator>().Validate();
             var database = host.Services.GetRequiredService<Database>();
-            await database.MigrateAsync(ct);
+            await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
             await CommandLine.WarnIfReadableByOthersAsync(terminal, database);
 
             var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;

@@ -40,7 +40,7 @@ internal static class ScanCommand
         // Every section, the playbook file included, is checked before any work starts.
         services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
         var database = services.GetRequiredService<Database>();
-        await database.MigrateAsync(ct);
+        await services.GetRequiredService<Hosting.DatabaseMigrator>().MigrateAsync(ct);
         await CommandLine.WarnIfReadableByOthersAsync(terminal, database);
 
         try

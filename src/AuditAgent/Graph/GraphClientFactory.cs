@@ -62,7 +62,8 @@ public static class GraphClientFactory
         // Under the retry handler: it sees Graph's decimal Retry-After as whole seconds, never waits
         // longer than allowed, and each of its attempts has one deadline over the whole response.
         handlers.Add(new GraphClockHandler(clock));
-        handlers.Add(new RetryAfterNormalizer(options.MaxRetryAfterSeconds));
+        // A Retry-After date is read against the real clock, which the SDK's retry handler waits on too.
+        handlers.Add(new RetryAfterNormalizer(options.MaxRetryAfterSeconds, TimeProvider.System));
         handlers.Add(new ResponseDeadlineHandler(TimeSpan.FromSeconds(options.TimeoutSeconds), options.MaxResponseMegabytes * 1024L * 1024L));
         return handlers;
     }

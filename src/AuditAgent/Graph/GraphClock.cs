@@ -1,7 +1,8 @@
 namespace AuditAgent.Graph;
 
 /// <summary>
-/// Graph's clock, as the Date header of its answers gives it (to the second). Sent times are checked
+/// Graph's clock against this machine's real clock (deliberately not a TimeProvider: it measures the
+/// machine), as the Date header of its answers gives it (to the second). Sent times are checked
 /// against it rather than this machine's clock, and a first sync is refused while the two disagree: a
 /// clock far ahead would read an empty look-back window and then mark the mailbox in sync, losing its
 /// findings for good.

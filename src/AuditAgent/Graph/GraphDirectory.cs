@@ -12,18 +12,16 @@ public sealed record Mailbox(string Id, string Address, string? DisplayName);
 public sealed record DirectoryPerson(string Name, string Address);
 
 /// <summary>Reads the tenant's verified domains, its users and their managers (User.Read.All, Domain.Read.All).</summary>
-public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOptions> options)
+public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOptions> options, TimeProvider time)
 {
-    private int Retries => options.Value.MaxRetries;
-
-    private TimeSpan RetryDelay => TimeSpan.FromSeconds(options.Value.RetryDelaySeconds);
+    private readonly TransientRetry _retry = TransientRetry.From(options.Value, time);
 
     /// <summary>The manager of a user (by id or address) from the directory, or null when there is none.</summary>
     public async Task<DirectoryPerson?> ManagerAsync(string userIdOrAddress, CancellationToken ct)
     {
         try
         {
-            var manager = await TransientRetry.RunAsync(() => client.Users[userIdOrAddress].Manager.GetAsync(cancellationToken: ct), Retries, RetryDelay, ct) as User;
+            var manager = await _retry.RunAsync(() => client.Users[userIdOrAddress].Manager.GetAsync(cancellationToken: ct), ct) as User;
             var address = manager?.Mail ?? manager?.UserPrincipalName;
             return address is null ? null : new DirectoryPerson(manager!.DisplayName ?? address, address);
         }
@@ -36,7 +34,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
     /// <summary>The tenant's verified domains. $filter on /domains is unreliable, so the filter runs here.</summary>
     public async Task<IReadOnlyList<string>> GetVerifiedDomainsAsync(CancellationToken ct)
     {
-        var response = await TransientRetry.RunAsync(() => client.Domains.GetAsync(cancellationToken: ct), Retries, RetryDelay, ct);
+        var response = await _retry.RunAsync(() => client.Domains.GetAsync(cancellationToken: ct), ct);
         return (response?.Value ?? [])
             .Where(d => d.IsVerified == true && !string.IsNullOrEmpty(d.Id))
             .Select(d => d.Id!)
@@ -47,7 +45,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
     public async Task<IReadOnlyList<Mailbox>> GetMailboxesAsync(CancellationToken ct)
     {
         var result = new List<Mailbox>();
-        var page = await TransientRetry.RunAsync(
+        var page = await _retry.RunAsync(
             () => client.Users.GetAsync(
                 rc =>
                 {
@@ -55,8 +53,6 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
                     rc.QueryParameters.Top = 999;
                 },
                 ct),
-            Retries,
-            RetryDelay,
             ct);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (page is not null)
@@ -75,7 +71,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
             }
 
             page = page.OdataNextLink is { } next
-                ? await TransientRetry.RunAsync(() => client.Users.WithUrl(next).GetAsync(cancellationToken: ct), Retries, RetryDelay, ct)
+                ? await _retry.RunAsync(() => client.Users.WithUrl(next).GetAsync(cancellationToken: ct), ct)
                 : null;
         }
 

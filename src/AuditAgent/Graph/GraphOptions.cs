@@ -55,25 +55,35 @@ public sealed class GraphOptions
     public string? AccessToken { get; set; }
 
     /// <summary>Messages per delta page (Prefer: odata.maxpagesize).</summary>
+    [Within(1, 1000)]
     public int PageSize { get; set; } = 200;
 
     /// <summary>Retries of the SDK's retry handler for 429/503/504 (it honours Retry-After).</summary>
+    [Within(0, 10)]
     public int MaxRetries { get; set; } = 6;
 
     /// <summary>Back-off base in seconds when Graph sends no Retry-After.</summary>
+    [Within(0, 180)]
     public int RetryDelaySeconds { get; set; } = 3;
 
     /// <summary>The longest a request may take, from sending it to the last byte of its answer.</summary>
+    [Within(1, 600)]
     public int TimeoutSeconds { get; set; } = 100;
 
     /// <summary>The longest Retry-After the agent waits for; Graph asking for more fails the request (the next scan retries).</summary>
+    [Within(1, 3600)]
     public int MaxRetryAfterSeconds { get; set; } = 120;
 
     /// <summary>The most one response may hold; a larger page fails its mailbox instead of filling memory.</summary>
+    [Within(1, 1024)]
     public int MaxResponseMegabytes { get; set; } = 64;
 }
 
-internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
+[OptionsValidator]
+internal sealed partial class GraphOptionsValidator : IValidateOptions<GraphOptions>;
+
+/// <summary>The rules that span several keys: which credential needs which settings, and the cloud and URL.</summary>
+internal sealed class GraphCredentialValidator : IValidateOptions<GraphOptions>
 {
     public ValidateOptionsResult Validate(string? name, GraphOptions o)
     {
@@ -94,35 +104,11 @@ internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
             errors.Add($"{S}:BaseUrl must be an https URL (plain http only for localhost), e.g. https://graph.microsoft.com/v1.0 (it is '{url}').");
         }
 
-        if (o.PageSize is < 1 or > 1000)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.PageSize), o.PageSize, 1, 1000));
-        }
 
-        if (o.MaxRetries is < 0 or > 10)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.MaxRetries), o.MaxRetries, 0, 10));
-        }
 
-        if (o.RetryDelaySeconds is < 0 or > 180)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.RetryDelaySeconds), o.RetryDelaySeconds, 0, 180));
-        }
 
-        if (o.TimeoutSeconds is < 1 or > 600)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.TimeoutSeconds), o.TimeoutSeconds, 1, 600));
-        }
 
-        if (o.MaxRetryAfterSeconds is < 1 or > 3600)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.MaxRetryAfterSeconds), o.MaxRetryAfterSeconds, 1, 3600));
-        }
 
-        if (o.MaxResponseMegabytes is < 1 or > 1024)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.MaxResponseMegabytes), o.MaxResponseMegabytes, 1, 1024));
-        }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

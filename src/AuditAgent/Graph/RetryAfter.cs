@@ -10,7 +10,8 @@ namespace AuditAgent.Graph;
 /// </summary>
 public static class RetryAfter
 {
-    public static TimeSpan? Read(HttpResponseHeaders headers)
+    /// <param name="now">Now, for a Retry-After given as a date.</param>
+    public static TimeSpan? Read(HttpResponseHeaders headers, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(headers);
         if (!headers.TryGetValues("Retry-After", out var values) || values.FirstOrDefault() is not { } raw)
@@ -24,7 +25,7 @@ public static class RetryAfter
         }
 
         return DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
-            ? TimeSpan.FromSeconds(Math.Clamp((date - DateTimeOffset.UtcNow).TotalSeconds, 0, MaxSeconds))
+            ? TimeSpan.FromSeconds(Math.Clamp((date - now).TotalSeconds, 0, MaxSeconds))
             : null;
     }
 
@@ -41,18 +42,18 @@ public static class RetryAfter
 /// Graph:MaxRetryAfterSeconds fails the request at once: an hour's wait inside a scan would look like
 /// a hang, and the next scan asks again anyway.
 /// </summary>
-internal sealed class RetryAfterNormalizer(int maxRetryAfterSeconds) : DelegatingHandler
+internal sealed class RetryAfterNormalizer(int maxRetryAfterSeconds, TimeProvider time) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
-        if ((int)response.StatusCode is 429 or 503 or 504 && RetryAfter.Read(response.Headers) is { } asked && asked.TotalSeconds > maxRetryAfterSeconds)
+        if ((int)response.StatusCode is 429 or 503 or 504 && RetryAfter.Read(response.Headers, time.GetUtcNow()) is { } asked && asked.TotalSeconds > maxRetryAfterSeconds)
         {
             response.Dispose();
             throw RetryAfter.TooLong(asked, maxRetryAfterSeconds);
         }
 
-        if (response.Headers.RetryAfter is null && RetryAfter.Read(response.Headers) is { } delay)
+        if (response.Headers.RetryAfter is null && RetryAfter.Read(response.Headers, time.GetUtcNow()) is { } delay)
         {
             response.Headers.Remove("Retry-After");
             response.Headers.TryAddWithoutValidation("Retry-After", ((int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture));

@@ -23,7 +23,8 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 /// handlers. Each message is read on its own, so one malformed message (a wrong JSON type, or a sent
 /// time that cannot be true) is counted and skipped instead of failing its page.
 /// </summary>
-public sealed class SentItemsReader(GraphServiceClient client, int pageSize, GraphClock clock, int retries = 3, TimeSpan retryDelay = default, int maxRetryAfterSeconds = 120)
+/// <param name="retry">Transient failures of a whole read (and the waits of throttled $batch parts, on its clock).</param>
+public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock, TransientRetry retry, int pageSize, int maxRetryAfterSeconds)
 {
     /// <summary>Graph's limit of requests in one $batch.</summary>
     public const int BatchLimit = 20;
@@ -41,7 +42,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, Gra
 
     /// <param name="link">The stored nextLink/deltaLink, or null to start a new sync of the window.</param>
     public Task<DeltaPage> ReadAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct) =>
-        TransientRetry.RunAsync(() => ReadOnceAsync(mailbox, link, since, ct), retries, retryDelay, ct);
+        retry.RunAsync(() => ReadOnceAsync(mailbox, link, since, ct), ct);
 
     private async Task<DeltaPage> ReadOnceAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct)
     {
@@ -134,7 +135,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, Gra
             pending = throttled.Select(t => t.Read).ToList();
             if (pending.Count > 0)
             {
-                await Task.Delay(throttled.Max(t => t.RetryAfter), ct);
+                await Task.Delay(throttled.Max(t => t.RetryAfter), retry.Time, ct);
             }
         }
 
@@ -143,7 +144,7 @@ public sealed class SentItemsReader(GraphServiceClient client, int pageSize, Gra
 
     /// <summary>How long a throttled $batch part waits, or null when Graph asks for longer than Graph:MaxRetryAfterSeconds.</summary>
     private TimeSpan? RetryAfter(HttpResponseMessage part) =>
-        Graph.RetryAfter.Read(part.Headers) is { } delay
+        Graph.RetryAfter.Read(part.Headers, retry.Time.GetUtcNow()) is { } delay
             ? delay.TotalSeconds > maxRetryAfterSeconds ? null : delay
             : TimeSpan.FromSeconds(1);
 

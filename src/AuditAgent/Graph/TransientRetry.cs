@@ -8,9 +8,18 @@ namespace AuditAgent.Graph;
 /// passing back-end errors), or a 503/504 still there after its own retries. A Graph GET of a page or a
 /// delta link can simply be sent again.
 /// </summary>
-public static class TransientRetry
+/// <param name="Retries">Attempts after the first (Graph:MaxRetries).</param>
+/// <param name="Delay">The wait before the first retry, growing linearly (Graph:RetryDelaySeconds).</param>
+/// <param name="Time">Whose clock the waits run on.</param>
+public sealed record TransientRetry(int Retries, TimeSpan Delay, TimeProvider Time)
 {
-    public static async Task<T> RunAsync<T>(Func<Task<T>> action, int retries, TimeSpan delay, CancellationToken ct)
+    public static TransientRetry From(GraphOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(options.MaxRetries, TimeSpan.FromSeconds(options.RetryDelaySeconds), time);
+    }
+
+    public async Task<T> RunAsync<T>(Func<Task<T>> action, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(action);
         for (var attempt = 0; ; attempt++)
@@ -19,9 +28,9 @@ public static class TransientRetry
             {
                 return await action();
             }
-            catch (Exception ex) when (attempt < retries && IsTransient(ex, ct))
+            catch (Exception ex) when (attempt < Retries && IsTransient(ex, ct))
             {
-                await Task.Delay(delay * (attempt + 1), ct);
+                await Task.Delay(Delay * (attempt + 1), Time, ct);
             }
         }
     }

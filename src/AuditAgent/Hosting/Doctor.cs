@@ -83,7 +83,7 @@ public sealed class Doctor(IServiceProvider services)
         }
 
         // One attempt each: a check should answer in seconds, not wait through the scan's patient retries.
-        var directory = new GraphDirectory(graph, Options.Create(new GraphOptions { MaxRetries = 0, RetryDelaySeconds = 0 }));
+        var directory = new GraphDirectory(graph, Options.Create(new GraphOptions { MaxRetries = 0, RetryDelaySeconds = 0 }), TimeProvider.System);
         await Probe(results, "Domains", async () =>
         {
             var domains = await directory.GetVerifiedDomainsAsync(ct);

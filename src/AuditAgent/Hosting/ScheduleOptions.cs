@@ -33,12 +33,15 @@ public sealed class RetentionOptions
     public const string Section = "Retention";
 
     /// <summary>Exposed recipients of resolved or false-positive incidents are deleted this many days after closure; counts and domains stay.</summary>
+    [Within(1, 3650)]
     public int ClosedIncidentRecipientsDays { get; set; } = 180;
 
     /// <summary>Recipients of messages sent properly in Bcc are kept this long, to recognise follow-ups.</summary>
+    [Within(1, 3650)]
     public int BccMessageRecipientsDays { get; set; } = 60;
 
     /// <summary>Sent digests and escalations (their bodies) are kept this long.</summary>
+    [Within(1, 3650)]
     public int SentMailDays { get; set; } = 90;
 }
 
@@ -82,27 +85,5 @@ internal sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOption
     }
 }
 
-internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
-{
-    public ValidateOptionsResult Validate(string? name, RetentionOptions o)
-    {
-        const string S = RetentionOptions.Section;
-        var errors = new List<string>();
-        if (o.ClosedIncidentRecipientsDays is < 1 or > 3650)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.ClosedIncidentRecipientsDays), o.ClosedIncidentRecipientsDays, 1, 3650));
-        }
-
-        if (o.BccMessageRecipientsDays is < 1 or > 3650)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.BccMessageRecipientsDays), o.BccMessageRecipientsDays, 1, 3650));
-        }
-
-        if (o.SentMailDays is < 1 or > 3650)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.SentMailDays), o.SentMailDays, 1, 3650));
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
+[OptionsValidator]
+internal sealed partial class RetentionOptionsValidator : IValidateOptions<RetentionOptions>;

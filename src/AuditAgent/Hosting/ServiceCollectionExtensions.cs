@@ -18,11 +18,15 @@ public static class ServiceCollectionExtensions
     /// <summary>Everything the CLI commands and the worker share: options, Graph, storage, scanning.</summary>
     public static IServiceCollection AddAuditAgent(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddValidatedOptions<GraphOptions, GraphOptionsValidator>(configuration, GraphOptions.Section);
+        // Each section: ranges by its source-generated [OptionsValidator], rules across keys by a hand-written one.
+        services.AddValidatedOptions<GraphOptions, GraphOptionsValidator>(configuration, GraphOptions.Section)
+            .AddSingleton<IValidateOptions<GraphOptions>, GraphCredentialValidator>();
         services.AddValidatedOptions<ScanOptions, ScanOptionsValidator>(configuration, ScanOptions.Section);
         services.AddValidatedOptions<DetectionOptions, DetectionOptionsValidator>(configuration, DetectionOptions.Section);
-        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
-        services.AddValidatedOptions<IncidentOptions, IncidentOptionsValidator>(configuration, IncidentOptions.Section);
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section)
+            .AddSingleton<IValidateOptions<StorageOptions>, StorageProviderValidator>();
+        services.AddValidatedOptions<IncidentOptions, IncidentOptionsValidator>(configuration, IncidentOptions.Section)
+            .AddSingleton<IValidateOptions<IncidentOptions>, IncidentRulesValidator>();
         services.AddValidatedOptions<ScheduleOptions, ScheduleOptionsValidator>(configuration, ScheduleOptions.Section);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
@@ -31,6 +35,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
             .PostConfigure(o => ConfigurationShape.ApplyListValues(o, configuration.GetSection(NotificationOptions.Section)));
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
+        services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationTransportValidator>();
         services.AddSingleton<IValidateOptions<NotificationOptions>>(new ConfigurationShapeValidator<NotificationOptions>(configuration, NotificationOptions.Section));
         services.AddSingleton(new OptionsSection(typeof(NotificationOptions), NotificationOptions.Section));
 
@@ -42,6 +47,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Database>();
         services.AddSingleton<Protection.KeyRingSource>();
         services.AddSingleton<Protection.RecipientProtector>();
+        services.AddSingleton<Protection.RecipientUpgrade>();
+        services.AddSingleton<DatabaseMigrator>();
         services.AddSingleton(AgentInstance.Current);
         services.AddSingleton<ScanStore>();
         services.AddSingleton<ClusterStore>();
@@ -73,7 +80,7 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
-    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
+    private static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
@@ -82,6 +89,6 @@ public static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
         services.AddSingleton<IValidateOptions<TOptions>>(new ConfigurationShapeValidator<TOptions>(configuration, section));
-        services.AddSingleton(new OptionsSection(typeof(TOptions), section));
+        return services.AddSingleton(new OptionsSection(typeof(TOptions), section));
     }
 }

@@ -16,12 +16,15 @@ public sealed class IncidentOptions
 
     public double PersonalShareToRaise { get; set; } = 0.25;
 
+    [Within(1, 24 * 14)]
     public int GroupingWindowHours { get; set; } = 24;
 
+    [Within(1, 365)]
     public int ReExposureWindowDays { get; set; } = 30;
 
     public double ReExposureShare { get; set; } = 0.5;
 
+    [Within(1, 3650)]
     public int RepeatSenderWindowDays { get; set; } = 90;
 
     public bool SuppressSingleOrganisation { get; set; } = true;
@@ -63,8 +66,11 @@ public sealed class IncidentOptions
     public ConsumerDomains LoadConsumerDomains() => ConsumerDomains.Parse(File.ReadAllText(ConsumerDomainsPath));
 }
 
-/// <summary>Checks the section when the agent starts, the playbook file included: a bad one is refused with its line.</summary>
-internal sealed class IncidentOptionsValidator : IValidateOptions<IncidentOptions>
+[OptionsValidator]
+internal sealed partial class IncidentOptionsValidator : IValidateOptions<IncidentOptions>;
+
+/// <summary>The rules across keys (severity bands, shares) and the files the section names: a bad playbook is refused with its line.</summary>
+internal sealed class IncidentRulesValidator : IValidateOptions<IncidentOptions>
 {
     public ValidateOptionsResult Validate(string? name, IncidentOptions o)
     {
@@ -90,20 +96,8 @@ internal sealed class IncidentOptionsValidator : IValidateOptions<IncidentOption
             errors.Add($"{S}:ReExposureShare must be above 0 and at most 1 (it is {o.ReExposureShare}).");
         }
 
-        if (o.GroupingWindowHours is < 1 or > 24 * 14)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.GroupingWindowHours), o.GroupingWindowHours, 1, 24 * 14));
-        }
 
-        if (o.ReExposureWindowDays is < 1 or > 365)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.ReExposureWindowDays), o.ReExposureWindowDays, 1, 365));
-        }
 
-        if (o.RepeatSenderWindowDays is < 1 or > 3650)
-        {
-            errors.Add(OptionsValidation.Range(S, nameof(o.RepeatSenderWindowDays), o.RepeatSenderWindowDays, 1, 3650));
-        }
 
         if (!File.Exists(o.ConsumerDomainsPath))
         {

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using AuditAgent.Formatting;
-using AuditAgent.Hosting;
 using AuditAgent.Notifications.Templates;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Options;
@@ -14,14 +13,14 @@ public sealed record RenderedDigest(DigestModel Model, string Subject, string Ht
 public sealed record DigestRun(bool Enqueued, string Reason, DeliverySummary Delivery);
 
 /// <summary>Gathers and renders the digest (HTML and plain text); needs no mail settings, so previews work anywhere.</summary>
-public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, EmailRenderer renderer, IOptions<ScheduleOptions> schedule, TimeProvider time)
+public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, EmailRenderer renderer, DisplayTime display, TimeProvider time)
 {
     /// <summary>The digest for the period since the last one (or the last 24 hours).</summary>
     public async Task<RenderedDigest> RenderAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var periodStart = await outbox.LastDigestAsync(ct) ?? now.AddDays(-1);
-        var model = Safe(await queries.BuildAsync(periodStart, now, schedule.Value.Zone, ct));
+        var model = Safe(await queries.BuildAsync(periodStart, now, display.Zone, ct));
         var html = await renderer.RenderAsync<DigestEmail>(new Dictionary<string, object?> { [nameof(DigestEmail.Model)] = model });
         return new RenderedDigest(model, model.Subject, html, DigestService.Text(model));
     }
@@ -43,7 +42,7 @@ public sealed class DigestService(
     OutboxStore outbox,
     OutboxService delivery,
     IOptions<NotificationOptions> options,
-    IOptions<ScheduleOptions> schedule,
+    DisplayTime display,
     TimeProvider time)
 {
     /// <summary>Enqueues today's digest unless it exists already, then delivers whatever is due.</summary>
@@ -55,7 +54,7 @@ public sealed class DigestService(
             throw new InvalidOperationException("Notifications:DigestRecipients is empty: the digest has nobody to go to.");
         }
 
-        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), schedule.Value.Zone).DateTime);
+        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), display.Zone).DateTime);
         var key = $"digest:{day:yyyy-MM-dd}:{RecipientsKey(recipients)}";
         string reason;
         var enqueued = false;

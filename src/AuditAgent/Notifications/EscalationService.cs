@@ -3,7 +3,7 @@ using System.Text;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
 using AuditAgent.Graph;
-using AuditAgent.Hosting;
+using AuditAgent.Formatting;
 using AuditAgent.Notifications.Templates;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
@@ -46,7 +46,7 @@ public sealed class EscalationService(
     EmailRenderer renderer,
     GraphDirectory directory,
     IOptions<NotificationOptions> options,
-    IOptions<ScheduleOptions> schedule,
+    DisplayTime display,
     TimeProvider time,
     ILogger<EscalationService> logger)
 {
@@ -54,7 +54,7 @@ public sealed class EscalationService(
     {
         var o = options.Value;
         var now = time.GetUtcNow();
-        var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, schedule.Value.Zone) : null;
+        var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, display.Zone) : null;
         var (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct);
         var managers = new Dictionary<string, DirectoryPerson?>(StringComparer.OrdinalIgnoreCase);
         int queued = 0, withoutManager = 0;
@@ -129,7 +129,7 @@ public sealed class EscalationService(
         return new EscalationModel(
             incident.Id, incident.Severity, why, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
             name, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
-            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner, schedule.Value.Zone.Id);
+            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner, display.Zone.Id);
     }
 
     private static string Text(EscalationModel m)

@@ -50,6 +50,7 @@ public sealed class NotificationOptions
     /// <summary>Send a short "nothing found, N mailboxes scanned" digest on quiet days, so silence never means a dead agent.</summary>
     public bool SendEmptyDigest { get; set; } = true;
 
+    [ValidateObjectMembers]
     public SmtpOptions Smtp { get; set; } = new();
 
     public TimeOnly? QuietStart => TimeOnly.TryParse(QuietHoursStart, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
@@ -57,10 +58,14 @@ public sealed class NotificationOptions
     public TimeOnly? QuietEnd => TimeOnly.TryParse(QuietHoursEnd, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
 }
 
+/// <summary>Section "Notifications:Smtp".</summary>
 public sealed class SmtpOptions
 {
+    public const string Section = "Notifications:Smtp";
+
     public string? Host { get; set; }
 
+    [Within(1, 65535)]
     public int Port { get; set; } = 587;
 
     /// <summary>Auto (STARTTLS when offered), StartTls, SslOnConnect or None.</summary>
@@ -71,7 +76,11 @@ public sealed class SmtpOptions
     public string? Password { get; set; }
 }
 
-internal sealed class NotificationOptionsValidator : IValidateOptions<NotificationOptions>
+[OptionsValidator]
+internal sealed partial class NotificationOptionsValidator : IValidateOptions<NotificationOptions>;
+
+/// <summary>What the transport needs, and the quiet hours as a pair.</summary>
+internal sealed class NotificationTransportValidator : IValidateOptions<NotificationOptions>
 {
     public ValidateOptionsResult Validate(string? name, NotificationOptions o)
     {
@@ -89,13 +98,9 @@ internal sealed class NotificationOptionsValidator : IValidateOptions<Notificati
 
         if (o.Transport == MailTransportKind.Smtp && string.IsNullOrWhiteSpace(o.Smtp.Host))
         {
-            errors.Add(OptionsValidation.Missing(S + ":Smtp", nameof(o.Smtp.Host)));
+            errors.Add(OptionsValidation.Missing(SmtpOptions.Section, nameof(o.Smtp.Host)));
         }
 
-        if (o.Smtp.Port is < 1 or > 65535)
-        {
-            errors.Add(OptionsValidation.Range(S + ":Smtp", nameof(o.Smtp.Port), o.Smtp.Port, 1, 65535));
-        }
 
         if (o.Smtp.Security is not ("Auto" or "StartTls" or "SslOnConnect" or "None"))
         {

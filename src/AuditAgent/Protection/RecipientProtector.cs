@@ -1,6 +1,5 @@
 using AuditAgent.Storage;
 using Dapper;
-using Microsoft.Extensions.Logging;
 
 namespace AuditAgent.Protection;
 
@@ -20,11 +19,9 @@ public sealed record KeyRingReport(KeyRing Ring, IReadOnlyDictionary<string, int
 /// </summary>
 public sealed class RecipientProtector(
     Database database,
-    KeyRingSource source,
-    ILogger<RecipientProtector> logger) : IDisposable
+    KeyRingSource source) : IDisposable
 {
     internal const string HashKeyContext = "recipient-hash-key";
-    private const long UpgradeLockKey = Storage.LockKeys.ProtectionUpgrade;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private RecipientCipher? _cipher;
 
@@ -48,7 +45,6 @@ public sealed class RecipientProtector(
             {
                 var ring = await source.LoadAsync(ct);
                 var loaded = new RecipientCipher(ring, await HashKeyAsync(ring, ct));
-                await ProtectLegacyRowsAsync(loaded, ct);
                 Volatile.Write(ref _cipher, loaded);
             }
 
@@ -144,46 +140,6 @@ public sealed class RecipientProtector(
         catch (System.Security.Cryptography.CryptographicException ex)
         {
             throw new InvalidOperationException($"The stored addresses in {database.Path} cannot be read with the key ring from {Source}: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>
-    /// Databases from before recipients were protected kept addresses in plain text: seal them into
-    /// exposed_recipients and replace Bcc lists by keyed hashes, once, in one transaction.
-    /// </summary>
-    private async Task ProtectLegacyRowsAsync(RecipientCipher cipher, CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await database.LockAsync(c, tx, UpgradeLockKey, ct);
-        CommandDefinition Sql(string sql, object? parameters = null) => database.Command(sql, parameters, tx, ct);
-        if (await c.ExecuteScalarAsync<string?>(Sql("SELECT value FROM meta WHERE key = 'recipients_protected'")) is not null)
-        {
-            return;
-        }
-
-        var legacy = (await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Address, string? Name, string Field)>(Sql(
-            "SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.address, r.name, r.field FROM finding_recipients r JOIN findings f ON f.id = r.finding_id"))).ToList();
-        await c.ExecuteAsync(Sql(
-            """
-            INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
-            ON CONFLICT (finding_id, recipient_key) DO NOTHING
-            """,
-            legacy.Select(r => new
-            {
-                r.FindingId, Key = cipher.KeyOf(r.Address), Domain = r.Address[(r.Address.LastIndexOf('@') + 1)..].ToLowerInvariant(), r.Field,
-                Sealed = cipher.Seal(r.MailboxId, r.MessageId, r.Address, r.Name),
-            })));
-        await c.ExecuteAsync(Sql("DELETE FROM finding_recipients"));
-        var bcc = (await c.QueryAsync<(long Id, string Recipients)>(Sql("SELECT id, recipients FROM bcc_messages WHERE recipients <> ''"))).ToList();
-        await c.ExecuteAsync(Sql(
-            "UPDATE bcc_messages SET recipients = @Recipients WHERE id = @Id",
-            bcc.Select(b => new { b.Id, Recipients = string.Join('\n', b.Recipients.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(cipher.KeyOf)) })));
-        await c.ExecuteAsync(Sql("INSERT INTO meta (key, value) VALUES ('recipients_protected', '1')"));
-        await tx.CommitAsync(ct);
-        if (legacy.Count > 0 || bcc.Count > 0)
-        {
-            logger.LogInformation("Sealed {Recipients} stored recipients and hashed {Bcc} Bcc lists written before recipients were protected", legacy.Count, bcc.Count);
         }
     }
 }

@@ -165,7 +165,7 @@ public sealed class ScanService(
     {
         var leaseTime = TimeSpan.FromSeconds(clusterOptions.Value.LeaseSeconds);
         var g = graphOptions.Value;
-        var reader = new SentItemsReader(graph, g.PageSize, graphClock, g.MaxRetries, TimeSpan.FromSeconds(g.RetryDelaySeconds), g.MaxRetryAfterSeconds);
+        var reader = new SentItemsReader(graph, graphClock, TransientRetry.From(g, time), g.PageSize, g.MaxRetryAfterSeconds);
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
         var lease = new MailboxLease(cycle.Id, cluster.Owner);

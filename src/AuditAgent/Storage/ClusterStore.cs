@@ -1,5 +1,4 @@
 using AuditAgent.Graph;
-using AuditAgent.Hosting;
 using Dapper;
 
 namespace AuditAgent.Storage;

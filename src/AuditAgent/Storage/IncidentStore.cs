@@ -16,7 +16,7 @@ public sealed record IncidentInputs(
     IReadOnlyList<AllowlistEntry> Allowlist);
 
 /// <summary>Incidents, their plans and timelines, and the allowlist.</summary>
-public sealed class IncidentStore(Database database, Protection.RecipientProtector protector)
+public sealed class IncidentStore(Database database)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -29,8 +29,6 @@ public sealed class IncidentStore(Database database, Protection.RecipientProtect
     public async Task<IncidentRunResult?> ProcessAsync(Func<IncidentInputs, IncidentRunResult> decide, TimeSpan lookBehind, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(decide);
-        // Matching reads keyed hashes only; loading the protector first seals any rows from older versions.
-        await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Two agents must not turn the same findings into incidents twice.

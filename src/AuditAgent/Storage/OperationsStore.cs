@@ -26,7 +26,7 @@ public sealed record JobRunRow
 public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies);
 
 /// <summary>Job runs and data retention: the agent's own housekeeping.</summary>
-public sealed class OperationsStore(Database database, Hosting.AgentInstance instance)
+public sealed class OperationsStore(Database database, AgentInstance instance)
 {
     public async Task<long> StartJobAsync(string job, DateTimeOffset now, CancellationToken ct)
     {

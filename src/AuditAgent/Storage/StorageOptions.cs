@@ -27,10 +27,15 @@ public sealed class StorageOptions
     /// <summary>For PostgreSql: an Npgsql connection string (keep the password in the environment).</summary>
     public string? ConnectionString { get; set; }
 
+    [Within(1, 3600)]
     public int CommandTimeoutSeconds { get; set; } = 30;
 }
 
-internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+[OptionsValidator]
+internal sealed partial class StorageOptionsValidator : IValidateOptions<StorageOptions>;
+
+/// <summary>What the provider needs: a file for SQLite, a valid connection string for PostgreSQL.</summary>
+internal sealed class StorageProviderValidator : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions o)
     {
@@ -65,10 +70,6 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             }
         }
 
-        if (o.CommandTimeoutSeconds is < 1 or > 3600)
-        {
-            errors.Add(OptionsValidation.Range(StorageOptions.Section, nameof(o.CommandTimeoutSeconds), o.CommandTimeoutSeconds, 1, 3600));
-        }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -145,7 +145,7 @@ public partial class CliTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("Schedule:TimeZone 'Mars/Olympus' is not a known IANA time zone", error, StringComparison.Ordinal);
         Assert.Contains("Schedule:DigestCron 'every morning' is not a Quartz cron expression", error, StringComparison.Ordinal);
-        Assert.Contains("Notifications:Smtp:Host is required", error, StringComparison.Ordinal);
+        Assert.Contains("Notifications:Smtp:Host is required. Set it in appsettings.json or as the environment variable AUDITAGENT__NOTIFICATIONS__SMTP__HOST.", error, StringComparison.Ordinal);
         Assert.Contains("Notifications:QuietHoursStart and Notifications:QuietHoursEnd go together", error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(folder.Path, "a.db")));
     }

@@ -25,7 +25,6 @@ public class ConfigurationTests
                 data.Add(type, section);
             }
 
-            data.Add(typeof(AuditAgent.Notifications.SmtpOptions), AuditAgent.Notifications.NotificationOptions.Section + ":Smtp");
             return data;
         }
     }

@@ -38,7 +38,20 @@ public sealed class MigrationTests
         var error = await Assert.ThrowsAsync<DatabaseTooNewException>(() => target.NewDatabase().MigrateAsync(CancellationToken.None));
 
         Assert.Contains("its schema has migration 0099_future", error.Message, StringComparison.Ordinal);
-        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0007_mailbox_skipped_messages" : "knows up to migration 0004_mailbox_skipped_messages", error.Message, StringComparison.Ordinal);
+        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0008_record_protected_recipients" : "knows up to migration 0005_record_protected_recipients", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Migrate_NewDatabase_IsRecordedAsProtected_SoTheKeyRingStepHasNothingToDo(Backend backend)
+    {
+        await using var target = await TargetAsync(backend);
+        var database = target.NewDatabase();
+
+        await database.MigrateAsync(CancellationToken.None);
+
+        await using var c = await database.OpenAsync(CancellationToken.None);
+        Assert.Equal("1", await c.ExecuteScalarAsync<string>("SELECT value FROM meta WHERE key = 'recipients_protected'"));
     }
 
     [SkippableFact]

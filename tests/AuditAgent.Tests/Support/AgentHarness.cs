@@ -80,7 +80,7 @@ public sealed class AgentHarness : IAsyncDisposable
 
     public async Task<ScanSummary> ScanAsync(CancellationToken ct = default)
     {
-        await _services.GetRequiredService<Database>().MigrateAsync(ct);
+        await _services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
         return await _services.GetRequiredService<ScanService>().RunAsync(null, ct);
     }
 
@@ -91,7 +91,7 @@ public sealed class AgentHarness : IAsyncDisposable
     /// <summary>The scan and its incident processing, through the one composition every face uses.</summary>
     public async Task<ScanResult> ScanPipelineAsync(CancellationToken ct = default)
     {
-        await _services.GetRequiredService<Database>().MigrateAsync(ct);
+        await _services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
         return await _services.GetRequiredService<ScanPipeline>().RunAsync(null, ct);
     }
 

@@ -1,7 +1,7 @@
 -- Exposed recipients, protected: the address and display name are sealed (AES-256-GCM with the key
 -- ring, see Protection/), and a keyed hash of the address with its domain ("hash@domain") is what
 -- incidents match and count by. finding_recipients held them in plain text; the agent moves any old
--- rows here (and hashes old Bcc lists) the first time it loads the key ring, then leaves it empty.
+-- rows here (and hashes old Bcc lists) in the key-ring step of the migrations (Protection/RecipientUpgrade).
 CREATE TABLE exposed_recipients (
     finding_id     INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
     recipient_key  TEXT NOT NULL,                -- keyed hash of the address, then @domain

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 
-namespace AuditAgent.Hosting;
+namespace AuditAgent.Storage;
 
 /// <summary>
 /// This agent process as the other agents sharing its database see it: host and process id. It owns

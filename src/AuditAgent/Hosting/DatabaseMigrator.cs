@@ -1,0 +1,17 @@
+using AuditAgent.Protection;
+using AuditAgent.Storage;
+
+namespace AuditAgent.Hosting;
+
+/// <summary>
+/// The one way a command or the worker brings its database up to date: the schema scripts
+/// (<see cref="Database.MigrateAsync"/>), then the recorded data step that needs the key ring.
+/// </summary>
+public sealed class DatabaseMigrator(Database database, RecipientUpgrade recipients)
+{
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        await database.MigrateAsync(ct);
+        await recipients.RunAsync(ct);
+    }
+}
