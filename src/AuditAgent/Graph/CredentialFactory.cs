@@ -23,16 +23,18 @@ public enum CredentialKind
 /// <summary>Builds the Azure.Identity credential that configuration asks for. Secrets are read here and nowhere else.</summary>
 public static class CredentialFactory
 {
-    public static TokenCredential Create(GraphOptions o)
+    /// <param name="retries">Sign-in retries; Graph:MaxRetries (at most 5) when not given.</param>
+    public static TokenCredential Create(GraphOptions o, int? retries = null)
     {
         ArgumentNullException.ThrowIfNull(o);
+        var attempts = retries ?? Math.Min(o.MaxRetries, 5);
         var authority = CloudEndpoints.For(o.Cloud).AuthorityHost;
         return o.Credential switch
         {
             CredentialKind.ClientSecret => new ClientSecretCredential(o.TenantId, o.ClientId, ReadSecret(o.ClientSecret, o.ClientSecretFile, "Graph:ClientSecretFile"),
-                WithRetries(new ClientSecretCredentialOptions { AuthorityHost = authority }, o)),
+                WithRetries(new ClientSecretCredentialOptions { AuthorityHost = authority }, attempts)),
             CredentialKind.ClientCertificate => new ClientCertificateCredential(o.TenantId, o.ClientId, LoadCertificate(o),
-                WithRetries(new ClientCertificateCredentialOptions { AuthorityHost = authority, SendCertificateChain = o.SendCertificateChain }, o)),
+                WithRetries(new ClientCertificateCredentialOptions { AuthorityHost = authority, SendCertificateChain = o.SendCertificateChain }, attempts)),
             CredentialKind.ManagedIdentity => new ManagedIdentityCredential(string.IsNullOrWhiteSpace(o.ManagedIdentityClientId)
                 ? ManagedIdentityId.SystemAssigned
                 : ManagedIdentityId.FromUserAssignedClientId(o.ManagedIdentityClientId)),
@@ -44,16 +46,16 @@ public static class CredentialFactory
                     TokenFilePath = o.FederatedTokenFile ?? Environment.GetEnvironmentVariable("AZURE_FEDERATED_TOKEN_FILE"),
                     AuthorityHost = authority,
                 },
-                o)),
+                attempts)),
             _ => throw new ArgumentOutOfRangeException(nameof(o), o.Credential, "Unknown credential kind."),
         };
     }
 
     /// <summary>Graph:MaxRetries bounds the sign-in retries too, so an unreachable authority fails in seconds, not minutes.</summary>
-    private static T WithRetries<T>(T options, GraphOptions o)
+    private static T WithRetries<T>(T options, int retries)
         where T : TokenCredentialOptions
     {
-        options.Retry.MaxRetries = Math.Min(o.MaxRetries, 5);
+        options.Retry.MaxRetries = retries;
         return options;
     }
 

@@ -107,7 +107,31 @@ public static class GraphErrors
         GraphTimeoutException or ExplainedException => ex.Message,
         HttpRequestException h => $"Graph unreachable: {h.Message}",
         TaskCanceledException => "Graph did not answer within the timeout",
-        Azure.Identity.AuthenticationFailedException auth => $"Could not get a token: {auth.Message.Split('\n')[0]}",
+        Azure.Identity.AuthenticationFailedException auth => $"Could not get a token: {SignInFailure(auth)}",
         _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+
+    /// <summary>
+    /// Azure.Identity's message after its retries repeats each attempt's cause ("(Name or service not
+    /// known (login.microsoftonline.com:443))" six times): said once, with what it retried.
+    /// </summary>
+    private static string SignInFailure(Azure.Identity.AuthenticationFailedException auth)
+    {
+        var causes = Leaves(auth).Select(e => e.Message).Where(m => m.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var line = auth.Message.Split('\n')[0];
+        foreach (var cause in causes)
+        {
+            line = line.Replace($" ({cause})", "", StringComparison.Ordinal);
+        }
+
+        line = line.Replace(" Retry settings can be adjusted in ClientOptions.Retry or by configuring a custom retry policy in ClientOptions.RetryPolicy.", "", StringComparison.Ordinal);
+        return causes.Count == 0 || line.Contains(causes[0], StringComparison.Ordinal) ? line : $"{line.TrimEnd()} ({string.Join("; ", causes)})";
+    }
+
+    private static IEnumerable<Exception> Leaves(Exception ex) => ex switch
+    {
+        AggregateException agg => agg.InnerExceptions.SelectMany(Leaves),
+        { InnerException: { } inner } when inner is AggregateException || ex is Azure.Identity.AuthenticationFailedException => Leaves(inner),
+        _ => [ex],
     };
 }

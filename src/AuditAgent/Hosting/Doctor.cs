@@ -243,23 +243,28 @@ public sealed class Doctor(IServiceProvider services)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            var token = await CredentialFactory.Create(o).GetTokenAsync(new TokenRequestContext([scope]), timeout.Token);
+            // One retry: a check should answer in seconds (the scan keeps Graph:MaxRetries).
+            var token = await CredentialFactory.Create(o, retries: 1).GetTokenAsync(new TokenRequestContext([scope]), timeout.Token);
             results.Add(new CheckResult("Token", CheckStatus.Pass, $"{o.Credential} credential got a token for {scope}, valid until {token.ExpiresOn.UtcDateTime:yyyy-MM-dd HH:mm} UTC"));
             return token.Token;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var fix = o.Credential switch
-            {
-                CredentialKind.ClientSecret => "check Graph:TenantId, Graph:ClientId and the secret (it may have expired: create a new one in the app registration)",
-                CredentialKind.ClientCertificate => "check Graph:TenantId, Graph:ClientId and that the certificate's public key is uploaded to the app registration",
-                CredentialKind.ManagedIdentity => "run the agent on an Azure resource with a managed identity; for a user-assigned one set Graph:ManagedIdentityClientId",
-                _ => "check the service account's azure.workload.identity/client-id annotation and the federated credential on the app registration",
-            };
-            results.Add(new CheckResult("Token", CheckStatus.Fail, GraphErrors.Describe(ex), fix));
+            results.Add(new CheckResult("Token", CheckStatus.Fail, GraphErrors.Describe(ex), TokenFix(ex, o)));
             return null;
         }
     }
+
+    /// <summary>A network failure gets a network fix; a refused sign-in the fix of its credential.</summary>
+    internal static string TokenFix(Exception ex, GraphOptions o) => IsNetworkFailure(ex)
+        ? $"check that this machine reaches {CloudEndpoints.For(o.Cloud).AuthorityHost.Host} over HTTPS (DNS, proxy, firewall)"
+        : o.Credential switch
+        {
+            CredentialKind.ClientSecret => "check Graph:TenantId, Graph:ClientId and the secret (it may have expired: create a new one in the app registration)",
+            CredentialKind.ClientCertificate => "check Graph:TenantId, Graph:ClientId and that the certificate's public key is uploaded to the app registration",
+            CredentialKind.ManagedIdentity => "run the agent on an Azure resource with a managed identity; for a user-assigned one set Graph:ManagedIdentityClientId",
+            _ => "check the service account's azure.workload.identity/client-id annotation and the federated credential on the app registration",
+        };
 
     /// <summary>Reads the token's roles claim: the application permissions actually granted.</summary>
     private static HashSet<string>? CheckRoles(List<CheckResult> results, string token, bool needsSend)

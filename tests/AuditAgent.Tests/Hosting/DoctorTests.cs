@@ -188,6 +188,32 @@ public class DoctorTests
     }
 
     [Fact]
+    public void Doctor_SignInAuthorityUnreachable_SaysTheCauseOnceWithANetworkFix()
+    {
+        // The shape Azure.Identity throws after its retries when DNS has no answer for the authority
+        // (seen from `doctor` on this machine, which has no route to login.microsoftonline.com).
+        const string cause = "Name or service not known (login.microsoftonline.com:443)";
+        var attempts = Enumerable.Range(0, 6).Select(_ => new Azure.RequestFailedException(0, cause, new HttpRequestException(cause, new System.Net.Sockets.SocketException(11001)))).ToList();
+        var retries = new AggregateException("Retry failed after 6 tries. Retry settings can be adjusted in ClientOptions.Retry or by configuring a custom retry policy in ClientOptions.RetryPolicy.", attempts);
+        var failure = new Azure.Identity.AuthenticationFailedException($"ClientSecretCredential authentication failed: {retries.Message}", retries);
+
+        var described = AuditAgent.Graph.GraphErrors.Describe(failure);
+        var fix = AuditAgent.Hosting.Doctor.TokenFix(failure, new AuditAgent.Graph.GraphOptions());
+
+        Assert.Equal($"Could not get a token: ClientSecretCredential authentication failed: Retry failed after 6 tries. ({cause})", described);
+        Assert.Equal("check that this machine reaches login.microsoftonline.com over HTTPS (DNS, proxy, firewall)", fix);
+    }
+
+    [Fact]
+    public void Doctor_SignInRefused_GetsTheFixOfItsCredential()
+    {
+        var refused = new Azure.Identity.AuthenticationFailedException("ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided.");
+
+        Assert.Equal("Could not get a token: ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided.", AuditAgent.Graph.GraphErrors.Describe(refused));
+        Assert.StartsWith("check Graph:TenantId, Graph:ClientId and the secret", AuditAgent.Hosting.Doctor.TokenFix(refused, new AuditAgent.Graph.GraphOptions()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Consent_NeedsOnlyTheTenantAndTheApp()
     {
         using var folder = new TempFolder();
