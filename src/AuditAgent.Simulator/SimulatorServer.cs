@@ -27,6 +27,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         Tenant = tenant;
         Options = options;
         Token = GraphJson.Token(tenant.TenantId, options.Roles);
+        SignIn = new SignInProvider(tenant.TenantId, (tenant.Domains.FirstOrDefault(d => d.IsDefault) ?? (tenant.Domains.Count > 0 ? tenant.Domains[0] : null))?.Id ?? "contoso.com");
         _router = new GraphRouter(tenant, options, Counters);
         _transportFaults = new Random(options.FaultSeed + 1);
     }
@@ -34,6 +35,15 @@ public sealed class SimulatorServer : IAsyncDisposable
     public SimTenant Tenant { get; }
 
     public SimulatorOptions Options { get; }
+
+    /// <summary>The OpenID Connect provider the console signs in with (Entra ID's v2.0 shape).</summary>
+    public SignInProvider SignIn { get; }
+
+    /// <summary>The console's sign-in authority on this simulator: <c>{origin}/{tenant}/v2.0</c>.</summary>
+    public string Authority => SignInProvider.Authority(Origin, Tenant.TenantId);
+
+    /// <summary>Scheme, host and port, without the Graph version segment.</summary>
+    public string Origin => BaseUrl[..^"/v1.0".Length];
 
     public SimulatorCounters Counters { get; } = new();
 
@@ -67,6 +77,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
+        SignIn.Dispose();
     }
 
     private async Task HandleHttpAsync(HttpContext context)
@@ -75,6 +86,11 @@ public sealed class SimulatorServer : IAsyncDisposable
         if (path.StartsWith("/_simulator/", StringComparison.Ordinal))
         {
             await ControlAsync(context, path);
+            return;
+        }
+
+        if (await SignIn.TryHandleAsync(context, $"{context.Request.Scheme}://{context.Request.Host}"))
+        {
             return;
         }
 

@@ -45,6 +45,9 @@ public enum TimelineKind
     Resolved,
     FalsePositive,
     Allowlist,
+
+    /// <summary>A privacy officer read the exposed addresses, with the reason they gave.</summary>
+    Revealed,
 }
 
 public static class TimelineKinds

@@ -1,4 +1,7 @@
 using AuditAgent.Hosting;
+using AuditAgent.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,6 +25,36 @@ internal static class AppHost
             DisableDefaults = true,
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
+        Configure(builder, configFile, overrides, logLevel, embeddedOnly, services);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The same services and configuration as <see cref="Build"/>, in a web host that also serves the
+    /// console on Web:Urls (the `run`, `web` and `demo --serve` commands).
+    /// </summary>
+    public static WebApplication BuildWeb(string? configFile, IReadOnlyDictionary<string, string?>? overrides, LogLevel logLevel, bool embeddedOnly = false, Action<IServiceCollection, IConfiguration>? services = null)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = Directory.GetCurrentDirectory(),
+            ApplicationName = typeof(AppHost).Assembly.GetName().Name,
+        });
+        builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
+        Configure(builder, configFile, overrides, logLevel, embeddedOnly, (s, configuration) =>
+        {
+            s.AddConsole(configuration);
+            services?.Invoke(s, configuration);
+        });
+        builder.WebHost.UseUrls((builder.Configuration[$"{WebOptions.Section}:{nameof(WebOptions.Urls)}"] is { Length: > 0 } urls ? urls : new WebOptions().Urls)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var app = builder.Build();
+        app.UseConsole();
+        return app;
+    }
+
+    private static void Configure(IHostApplicationBuilder builder, string? configFile, IReadOnlyDictionary<string, string?>? overrides, LogLevel logLevel, bool embeddedOnly, Action<IServiceCollection, IConfiguration>? services)
+    {
         if (!embeddedOnly)
         {
             AddJsonFile(builder.Configuration, Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
@@ -57,7 +90,6 @@ internal static class AppHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddAuditAgent(builder.Configuration);
         services?.Invoke(builder.Services, builder.Configuration);
-        return builder.Build();
     }
 
     /// <summary>A JSON file of settings; a syntax error names the file, the line and the position.</summary>

@@ -50,6 +50,7 @@ public static class CommandLine
         root.Subcommands.Add(IncidentsCommand.Create(terminal));
         root.Subcommands.Add(AllowlistCommand.Create(terminal));
         root.Subcommands.Add(RunCommand.Create(terminal));
+        root.Subcommands.Add(WebCommand.Create(terminal));
         root.Subcommands.Add(ConsentCommand.Create(terminal));
         root.Subcommands.Add(DoctorCommand.Create(terminal));
         root.Subcommands.Add(StatusCommand.Create(terminal));

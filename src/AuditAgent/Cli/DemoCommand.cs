@@ -23,6 +23,10 @@ internal static class DemoCommand
         var tenant = new TenantArguments();
         var command = new Command("demo", "Scan a simulated tenant into a fresh SQLite database and show what AuditAgent finds.");
         tenant.AddTo(command);
+        var serve = new Option<bool>("--serve") { Description = "Then serve the triage console on the demo database (sign in as a demo user of the simulated tenant) until Ctrl+C." };
+        var urls = new Option<string>("--urls") { Description = "Where --serve listens.", DefaultValueFactory = _ => new Web.WebOptions().Urls };
+        command.Options.Add(serve);
+        command.Options.Add(urls);
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             var now = TimeProvider.System.GetUtcNow();
@@ -37,7 +41,8 @@ internal static class DemoCommand
                 ["Graph:AccessToken"] = simulator.Token,
                 ["Storage:SqlitePath"] = path,
             };
-            using var host = AppHost.Build(null, overrides, ScanCommand.LogLevelFor(parse, terminal), embeddedOnly: true);
+            var host = AppHost.Build(null, overrides, ScanCommand.LogLevelFor(parse, terminal), embeddedOnly: true);
+            using var disposeHost = host;
             await terminal.Error.WriteLineAsync($"Simulated tenant at {simulator.BaseUrl} ({simTenant.Users.Count} users).");
             var (summary, incidentRun) = await ScanCommand.RunScanAsync(host.Services, terminal, ct);
             await host.Services.GetRequiredService<Database>().SetMetaAsync("created_by", DemoMarker, ct);
@@ -61,9 +66,43 @@ internal static class DemoCommand
             {
                 await terminal.Output.WriteLineAsync($"Next: dotnet run --project src/AuditAgent -- incidents show {incidents[0].Id} --db {path}");
             }
-            return summary.Outcome == ScanOutcome.Succeeded ? ExitCodes.Ok : ExitCodes.PartialScan;
+            var code = summary.Outcome == ScanOutcome.Succeeded ? ExitCodes.Ok : ExitCodes.PartialScan;
+            if (parse.GetValue(serve))
+            {
+                host.Dispose();
+                await ServeAsync(terminal, simulator, overrides, parse.GetValue(urls)!, ct);
+            }
+
+            return code;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The console on the demo database, signed in through the simulator's OpenID Connect pages: the same
+    /// middleware and code that sign people in with Entra ID in production.
+    /// </summary>
+    private static async Task ServeAsync(Terminal terminal, SimulatorServer simulator, Dictionary<string, string?> overrides, string urls, CancellationToken ct)
+    {
+        overrides["Graph:TenantId"] = simulator.Tenant.TenantId;
+        overrides["Web:Urls"] = urls;
+        overrides["Web:Authority"] = simulator.Authority;
+        overrides["Web:ClientId"] = "auditagent-demo-console";
+        overrides["Web:ClientSecret"] = SignInProvider.ClientSecret;
+        await using var app = AppHost.BuildWeb(null, overrides, Microsoft.Extensions.Logging.LogLevel.Warning, embeddedOnly: true);
+        await app.StartAsync(ct);
+        await Web.ConsoleStart.AnnounceAsync(app, terminal);
+        await terminal.Output.WriteLineAsync($"The console is at {Web.ConsoleStart.Addresses(app)[0]}. Sign in as {string.Join(", ", simulator.SignIn.Users.Select(u => $"{u.Name} ({(u.Roles.Count == 0 ? "no role" : u.Roles[0]["AuditAgent.".Length..])})"))}. Ctrl+C stops it.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ctrl+C: the demo ends here.
+        }
+
+        await app.StopAsync(CancellationToken.None);
     }
 
     /// <summary>The demo starts from an empty database, but never deletes one it did not create.</summary>

@@ -245,7 +245,7 @@ internal static class IncidentsCommand
             return await EachAsync(terminal, parse.GetValue(id)!, async n =>
             {
                 // An allowlist entry given with several incidents is added once, with the first.
-                var status = await actions.ChangeStatusAsync(n, action, parse.GetValue(by)!, parse.GetValue(note), allowed ? null : allow, ct);
+                var status = await actions.ChangeStatusAsync(n, action, new Actor(parse.GetValue(by)!), parse.GetValue(note), allowed ? null : allow, ct);
                 var line = $"Incident {n} is now {status.Name()}." + (allow is null || allowed ? "" : $" Allowlisted {allow.Value}.");
                 allowed = true;
                 return line;
@@ -267,7 +267,7 @@ internal static class IncidentsCommand
             var actions = host.Services.GetRequiredService<Incidents.IncidentActions>();
             return await EachAsync(terminal, parse.GetValue(id)!, async n =>
             {
-                await actions.AssignAsync(n, parse.GetValue(to)!, parse.GetValue(by)!, parse.GetValue(note), ct);
+                await actions.AssignAsync(n, parse.GetValue(to)!, new Actor(parse.GetValue(by)!), parse.GetValue(note), ct);
                 return $"Incident {n} is assigned to {parse.GetValue(to)}.";
             });
         }));
@@ -288,7 +288,7 @@ internal static class IncidentsCommand
             var status = parse.GetValue(state) == "done" ? StepStatus.Done : StepStatus.Skipped;
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
             await host.Services.GetRequiredService<Incidents.IncidentActions>().SetStepAsync(
-                parse.GetValue(id), parse.GetValue(step)!, status, parse.GetValue(by)!, parse.GetValue(note), ct);
+                parse.GetValue(id), parse.GetValue(step)!, status, new Actor(parse.GetValue(by)!), parse.GetValue(note), ct);
             await terminal.Output.WriteLineAsync($"Step {parse.GetValue(step)} of incident {parse.GetValue(id)} is {status.Name()}.");
             return ExitCodes.Ok;
         }));

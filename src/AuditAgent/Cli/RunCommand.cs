@@ -13,11 +13,11 @@ internal static class RunCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var command = new Command("run", "Run the agent: Quartz jobs scan, send the digest, escalate and purge on their schedules until SIGTERM or Ctrl+C.");
+        var command = new Command("run", "Run the agent: Quartz jobs scan, send the digest, escalate and purge on their schedules, and the console is served on Web:Urls, until SIGTERM or Ctrl+C.");
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             var overrides = CommandLine.DbOverride(parse);
-            using var host = AppHost.Build(parse.GetValue(CommandLine.ConfigOption), overrides,
+            await using var host = AppHost.BuildWeb(parse.GetValue(CommandLine.ConfigOption), overrides,
                 parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: (s, configuration) => s.AddAuditAgentWorker(configuration));
             // All settings, mail and schedules included, are checked before anything starts.
             host.Services.GetRequiredService<IStartupValidator>().Validate();
@@ -31,7 +31,9 @@ internal static class RunCommand
                 await terminal.Error.WriteLineAsync($"{job}: \"{cron}\" in {schedule.TimeZone}, next at {host.Services.GetRequiredService<Formatting.DisplayTime>().Minute(next)}");
             }
 
-            await host.RunAsync(ct);
+            await host.StartAsync(ct);
+            await Web.ConsoleStart.AnnounceAsync(host, terminal);
+            await host.WaitForShutdownAsync(ct);
             return ExitCodes.Ok;
         }));
         return command;

@@ -58,6 +58,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ScanPipeline>();
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
+        services.AddSingleton<ConsoleQueries>();
         services.AddSingleton<IncidentService>();
         services.AddSingleton<AllowlistPolicy>();
         services.AddSingleton<IncidentActions>();

@@ -12,19 +12,19 @@ public sealed class ActionRefusedException(string message) : ExplainedException(
 /// transaction (IncidentStore). The CLI calls this today; the web console and mail links call the same
 /// methods, so no face can hold a rule of its own.
 /// </summary>
-public sealed class IncidentActions(IncidentStore store, AllowlistPolicy policy, TimeProvider time)
+public sealed class IncidentActions(IncidentStore store, IncidentQueries queries, AllowlistPolicy policy, TimeProvider time)
 {
-    public Task<IncidentStatus> AcknowledgeAsync(long id, string by, string? note, CancellationToken ct) =>
+    public Task<IncidentStatus> AcknowledgeAsync(long id, Actor by, string? note, CancellationToken ct) =>
         store.ChangeStatusAsync(id, IncidentAction.Acknowledge, by, note, null, time.GetUtcNow(), ct);
 
-    public Task<IncidentStatus> ResolveAsync(long id, string by, string? note, CancellationToken ct) =>
+    public Task<IncidentStatus> ResolveAsync(long id, Actor by, string? note, CancellationToken ct) =>
         store.ChangeStatusAsync(id, IncidentAction.Resolve, by, note, null, time.GetUtcNow(), ct);
 
-    public Task<IncidentStatus> ReopenAsync(long id, string by, string? note, CancellationToken ct) =>
+    public Task<IncidentStatus> ReopenAsync(long id, Actor by, string? note, CancellationToken ct) =>
         store.ChangeStatusAsync(id, IncidentAction.Reopen, by, note, null, time.GetUtcNow(), ct);
 
     /// <param name="allowlist">Also allowlists this domain or sender, in the same transaction (checked first).</param>
-    public async Task<IncidentStatus> MarkFalsePositiveAsync(long id, string by, string? note, AllowlistRequest? allowlist, CancellationToken ct)
+    public async Task<IncidentStatus> MarkFalsePositiveAsync(long id, Actor by, string? note, AllowlistRequest? allowlist, CancellationToken ct)
     {
         if (allowlist is not null)
         {
@@ -35,7 +35,7 @@ public sealed class IncidentActions(IncidentStore store, AllowlistPolicy policy,
     }
 
     /// <summary>The action a command names, for faces that take it as a word.</summary>
-    public Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, string by, string? note, AllowlistRequest? allowlist, CancellationToken ct) => action switch
+    public Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, Actor by, string? note, AllowlistRequest? allowlist, CancellationToken ct) => action switch
     {
         IncidentAction.Acknowledge => AcknowledgeAsync(id, by, note, ct),
         IncidentAction.Resolve => ResolveAsync(id, by, note, ct),
@@ -44,14 +44,29 @@ public sealed class IncidentActions(IncidentStore store, AllowlistPolicy policy,
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "remediation starts with the first plan step done"),
     };
 
-    public Task AssignAsync(long id, string assignee, string by, string? note, CancellationToken ct) =>
+    public Task AssignAsync(long id, string assignee, Actor by, string? note, CancellationToken ct) =>
         store.AssignAsync(id, assignee, by, note, time.GetUtcNow(), ct);
 
     /// <summary>Marks a plan step done or skipped; the first one moves a new or acknowledged incident to remediating.</summary>
-    public Task SetStepAsync(long id, string stepKey, StepStatus status, string by, string? note, CancellationToken ct) =>
+    public Task SetStepAsync(long id, string stepKey, StepStatus status, Actor by, string? note, CancellationToken ct) =>
         status == StepStatus.Todo
             ? throw new ActionRefusedException("a step can be marked done or skipped; reopen the incident to start over.")
             : store.SetStepAsync(id, stepKey, status.Name(), by, note, time.GetUtcNow(), ct);
+
+    /// <summary>
+    /// The exposed addresses of an incident, for a person who gave a reason: the reveal (who, when, why)
+    /// is in the timeline before anything is shown.
+    /// </summary>
+    public async Task<IReadOnlyList<RecipientRow>> RevealRecipientsAsync(long id, Actor by, string reason, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new ActionRefusedException("say why you need the addresses; the reason goes into the incident's timeline.");
+        }
+
+        await store.RecordRevealAsync(id, by, reason.Trim(), time.GetUtcNow(), ct);
+        return await queries.ExposedRecipientsAsync(id, ct);
+    }
 
     public async Task<long> AddAllowlistAsync(AllowlistRequest request, string by, CancellationToken ct)
     {

@@ -231,11 +231,12 @@ public sealed class IncidentStore(Database database)
 
     /// <summary>Moves an incident through its lifecycle; the timeline records who, when and why.</summary>
     /// <param name="allowlist">For a false positive: an allowlist entry added in the same step.</param>
-    public async Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, string by, string? note, AllowlistRequest? allowlist, DateTimeOffset now, CancellationToken ct)
+    public async Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, Actor actor, string? note, AllowlistRequest? allowlist, DateTimeOffset now, CancellationToken ct)
     {
+        var by = actor.Name;
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var current = await StatusAsync(c, tx, id, ct);
+        var current = await StatusAsync(c, tx, id, actor.SeenVersion, ct);
         var next = IncidentLifecycle.Apply(current, action);
         await c.ExecuteAsync(database.Command(
             "UPDATE incidents SET status = @Status, closed_at = @ClosedAt, updated_at = @now WHERE id = @id",
@@ -261,11 +262,22 @@ public sealed class IncidentStore(Database database)
         return next;
     }
 
-    public async Task AssignAsync(long id, string assignee, string by, string? note, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Records that someone read the exposed addresses, and why, before they are shown.</summary>
+    public async Task RecordRevealAsync(long id, Actor actor, string reason, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        await StatusAsync(c, tx, id, ct);
+        await StatusAsync(c, tx, id, null, ct);
+        await AddEventAsync(c, tx, id, now, actor.Name, TimelineKind.Revealed.Name(), $"Exposed recipients revealed to {actor.Name}: {reason}", ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task AssignAsync(long id, string assignee, Actor actor, string? note, DateTimeOffset now, CancellationToken ct)
+    {
+        var by = actor.Name;
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await StatusAsync(c, tx, id, actor.SeenVersion, ct);
         await c.ExecuteAsync(database.Command(
             "UPDATE incidents SET assignee = @assignee, updated_at = @now WHERE id = @id", new { assignee, now, id }, tx, ct));
         await AddEventAsync(c, tx, id, now, by, TimelineKind.Assigned.Name(), $"Assigned to {assignee} by {by}" + (note is null ? "." : $": {note}"), ct);
@@ -273,11 +285,12 @@ public sealed class IncidentStore(Database database)
     }
 
     /// <summary>Marks a plan step done or skipped; the first one moves a new or acknowledged incident to remediating.</summary>
-    public async Task SetStepAsync(long id, string stepKey, string status, string by, string? note, DateTimeOffset now, CancellationToken ct)
+    public async Task SetStepAsync(long id, string stepKey, string status, Actor actor, string? note, DateTimeOffset now, CancellationToken ct)
     {
+        var by = actor.Name;
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var current = await StatusAsync(c, tx, id, ct);
+        var current = await StatusAsync(c, tx, id, actor.SeenVersion, ct);
         if (!current.IsOpen())
         {
             throw new InvalidTransitionException($"incident {id} is {current.Name()}; reopen it before changing its plan.");
@@ -335,13 +348,30 @@ public sealed class IncidentStore(Database database)
         }
     }
 
-    private async Task<IncidentStatus> StatusAsync(DbConnection c, DbTransaction tx, long id, CancellationToken ct)
+    /// <summary>
+    /// The incident's status, its row locked for this transaction (PostgreSQL; SQLite's write transactions
+    /// are serial already); with <paramref name="seen"/>, refuses when the timeline has moved on since.
+    /// </summary>
+    private async Task<IncidentStatus> StatusAsync(DbConnection c, DbTransaction tx, long id, long? seen, CancellationToken ct)
     {
         var status = await c.QuerySingleOrDefaultAsync<string?>(database.Command(
-            "SELECT status FROM incidents WHERE id = @id", new { id }, tx, ct));
-        return status is not null && IncidentLifecycle.TryParse(status, out var parsed)
-            ? parsed
-            : throw new NotFoundException($"there is no incident {id}.");
+            $"SELECT status FROM incidents WHERE id = @id {database.ForUpdate}", new { id }, tx, ct));
+        if (status is null || !IncidentLifecycle.TryParse(status, out var parsed))
+        {
+            throw new NotFoundException($"there is no incident {id}.");
+        }
+
+        if (seen is { } version)
+        {
+            var latest = await c.QueryFirstOrDefaultAsync<(long Id, string Actor, DateTimeOffset At)?>(database.Command(
+                "SELECT id, actor, at FROM incident_events WHERE incident_id = @id ORDER BY id DESC LIMIT 1", new { id }, tx, ct));
+            if (latest is { } l && l.Id != version)
+            {
+                throw new IncidentChangedException(id, l.Actor, l.At);
+            }
+        }
+
+        return parsed;
     }
 
     private async Task AddEventAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset at, string actor, string kind, string text, CancellationToken ct) =>
@@ -447,6 +477,15 @@ public sealed record AllowlistRequest(AllowlistKind Kind, string Value, string R
 
 /// <summary>The thing a command names does not exist.</summary>
 public sealed class NotFoundException(string message) : Exception(message);
+
+/// <summary>An action refused because the incident changed after the person looked at it.</summary>
+public sealed class IncidentChangedException(long id, string by, DateTimeOffset at)
+    : ExplainedException($"incident {id} was changed by {by} at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC after you opened it: reload it and decide again; nothing was applied.")
+{
+    public string ChangedBy { get; } = by;
+
+    public DateTimeOffset ChangedAt { get; } = at;
+}
 
 /// <summary>An incident row as stored.</summary>
 public sealed record IncidentRow

@@ -1,0 +1,148 @@
+using AuditAgent.Core.Incidents;
+using AuditAgent.Incidents;
+using AuditAgent.Storage;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace AuditAgent.Web.Pages.Incidents;
+
+/// <summary>
+/// One incident: everything `incidents show` has, with the actions the person's role allows next to what
+/// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
+/// the page showed, so an incident changed meanwhile is never overwritten unseen.
+/// </summary>
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, TimeProvider time) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public long Id { get; set; }
+
+    /// <summary>The version (newest timeline entry) the page was showing when the person acted.</summary>
+    [BindProperty]
+    public long Version { get; set; }
+
+    [BindProperty]
+    public string? Note { get; set; }
+
+    public IncidentDetail Detail { get; private set; } = null!;
+
+    public IReadOnlyList<(string Domain, int Count)> Domains { get; private set; } = [];
+
+    public IReadOnlyList<RecipientRow>? Revealed { get; private set; }
+
+    public string? Message { get; private set; }
+
+    public string? Problem { get; private set; }
+
+    public DateTimeOffset Now { get; private set; }
+
+    public long CurrentVersion => Detail.Timeline.Count == 0 ? 0 : Detail.Timeline[^1].Id;
+
+    public bool MayTriage => ConsoleRoles.May(User, ConsoleRoles.Policies.Triage);
+
+    public bool MayDecidePrivacy => ConsoleRoles.May(User, ConsoleRoles.Policies.Privacy);
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        Message = TempData["message"] as string;
+        Problem = TempData["problem"] as string;
+        return await LoadAsync(ct) ? Page() : NotFound();
+    }
+
+    public Task<IActionResult> OnPostAcknowledgeAsync(CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by => $"Acknowledged: the incident is now {(await actions.AcknowledgeAsync(Id, by, Note, ct)).Name()}.");
+
+    public Task<IActionResult> OnPostResolveAsync(CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by => $"Resolved: the incident is now {(await actions.ResolveAsync(Id, by, Note, ct)).Name()}.");
+
+    public Task<IActionResult> OnPostReopenAsync(CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by => $"Reopened: the incident is now {(await actions.ReopenAsync(Id, by, Note, ct)).Name()}.");
+
+    public Task<IActionResult> OnPostAssignAsync([FromForm] string? assignee, CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by =>
+        {
+            if (string.IsNullOrWhiteSpace(assignee))
+            {
+                throw new ActionRefusedException("give the person to assign (their address).");
+            }
+
+            await actions.AssignAsync(Id, assignee.Trim(), by, Note, ct);
+            return $"Assigned to {assignee.Trim()}.";
+        });
+
+    public Task<IActionResult> OnPostStepAsync([FromForm] string step, [FromForm] string status, CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by =>
+        {
+            var to = status == StepStatus.Skipped.Name() ? StepStatus.Skipped : StepStatus.Done;
+            await actions.SetStepAsync(Id, step, to, by, Note, ct);
+            return $"Step marked {to.Name()}.";
+        });
+
+    public Task<IActionResult> OnPostFalsePositiveAsync([FromForm] string? allowKind, [FromForm] string? allowValue, [FromForm] string? allowReason, [FromForm] DateOnly? allowUntil, CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Privacy, async by =>
+        {
+            AllowlistRequest? allow = null;
+            if (!string.IsNullOrWhiteSpace(allowValue))
+            {
+                var kind = allowKind == "sender" ? AllowlistKind.Sender : AllowlistKind.Domain;
+                allow = new AllowlistRequest(kind, allowValue.Trim(), string.IsNullOrWhiteSpace(allowReason) ? Note ?? "false positive" : allowReason.Trim(),
+                    allowUntil is { } until ? new DateTimeOffset(until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null);
+            }
+
+            var status = await actions.MarkFalsePositiveAsync(Id, by, Note, allow, ct);
+            return $"Marked as a false positive: the incident is now {status.Name()}" + (allow is null ? "." : $", and {allow.Value} is allowlisted.");
+        });
+
+    /// <summary>Shows the exposed addresses on this answer only (never stored in the page's URL or cache), after the reveal is recorded.</summary>
+    public async Task<IActionResult> OnPostRevealAsync([FromForm] string? reason, CancellationToken ct)
+    {
+        if (!MayDecidePrivacy)
+        {
+            return Forbid();
+        }
+
+        try
+        {
+            Revealed = await actions.RevealRecipientsAsync(Id, ConsoleRoles.ActorOf(User), reason ?? "", ct);
+        }
+        catch (Exception ex) when (ex is ExplainedException or NotFoundException)
+        {
+            Problem = ex.Message;
+        }
+
+        return await LoadAsync(ct) ? Page() : NotFound();
+    }
+
+    private async Task<IActionResult> ActAsync(string policy, Func<Actor, Task<string>> act)
+    {
+        // Razor Pages ignore [Authorize] on handlers: each state change checks its right here.
+        if (!ConsoleRoles.May(User, policy))
+        {
+            return Forbid();
+        }
+
+        try
+        {
+            TempData["message"] = await act(ConsoleRoles.ActorOf(User, Version));
+        }
+        catch (Exception ex) when (ex is ExplainedException or InvalidTransitionException or NotFoundException)
+        {
+            TempData["problem"] = ex.Message;
+        }
+
+        return RedirectToPage(new { Id });
+    }
+
+    private async Task<bool> LoadAsync(CancellationToken ct)
+    {
+        Now = time.GetUtcNow();
+        var detail = await queries.GetAsync(Id, ct);
+        if (detail is null)
+        {
+            return false;
+        }
+
+        Detail = detail;
+        Domains = await queries.ExposedDomainsAsync(Id, ct);
+        return true;
+    }
+}

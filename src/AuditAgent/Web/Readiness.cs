@@ -1,0 +1,54 @@
+using AuditAgent.Core.Scans;
+using AuditAgent.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace AuditAgent.Web;
+
+/// <summary>
+/// `GET /readyz` for orchestrators: the database answers, the last successful scan is recent enough, and no
+/// job's latest run failed. JSON with one line per check; no incident, address or subject.
+/// </summary>
+internal static class Readiness
+{
+    private static readonly DateTimeOffset ProcessStarted = DateTimeOffset.UtcNow;
+
+    public static async Task<IResult> CheckAsync(StatusQueries status, IOptions<WebOptions> web, TimeProvider time, CancellationToken ct)
+    {
+        var checks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ready = true;
+        AgentStatus agent;
+        try
+        {
+            agent = await status.GetAsync(ct);
+            checks["database"] = "ok";
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            checks["database"] = "unreachable";
+            return Results.Json(new { status = "not ready", checks }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        var now = time.GetUtcNow();
+        var maxAge = TimeSpan.FromMinutes(web.Value.ReadyMaxScanAgeMinutes);
+        var lastGood = agent.LastScan is { } scan && scan.Status != ScanOutcome.Failed.Name() ? scan.FinishedAt : null;
+        if (lastGood is { } finished)
+        {
+            var age = now - finished;
+            ready &= age <= maxAge;
+            checks["scan"] = age <= maxAge ? $"last scan {age.TotalMinutes:0} minutes ago" : $"last successful scan {age.TotalMinutes:0} minutes ago, more than {maxAge.TotalMinutes:0}";
+        }
+        else
+        {
+            // A new agent has not scanned yet: ready for as long as a scan may take to come.
+            var waiting = now - ProcessStarted <= maxAge;
+            ready &= waiting;
+            checks["scan"] = agent.LastScan is null ? "no scan yet" : "the last scan failed";
+        }
+
+        var failing = agent.Jobs.Where(j => j.Status == ScanOutcome.Failed.Name()).Select(j => j.Job).ToList();
+        ready &= failing.Count == 0;
+        checks["jobs"] = failing.Count == 0 ? "ok" : $"failing: {string.Join(", ", failing)}";
+        return Results.Json(new { status = ready ? "ready" : "not ready", checks }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+}
