@@ -187,7 +187,7 @@ public class IncidentScenarioTests
         await agent.ScanAndProcessAsync();
         var incident = Assert.Single(await agent.IncidentsAsync());
         Assert.Equal("medium", incident.Severity);
-        await agent.Store.ChangeStatusAsync(incident.Id, IncidentAction.Resolve, "sec@contoso.com", "handled", null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await agent.Store.ChangeStatusAsync(incident.Id, IncidentAction.Resolve, new AuditAgent.Core.Incidents.Actor("sec@contoso.com"), "handled", null, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // The classic sequel: the sender apologises to the whole list, again in To.
         t.Send(ann, "Apologies for our previous email", Now.AddDays(-3), [.. list.Take(20), .. People(3, "newcomer.com")]);

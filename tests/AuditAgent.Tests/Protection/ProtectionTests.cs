@@ -104,7 +104,7 @@ public sealed class ProtectionTests
         await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?> { ["Protection:KeyFile"] = keyFile });
         await agent.ScanAndProcessAsync();
         var incident = Assert.Single(await agent.IncidentsAsync());
-        await agent.Store.ChangeStatusAsync(incident.Id, IncidentAction.Resolve, "sec@contoso.com", "handled", null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await agent.Store.ChangeStatusAsync(incident.Id, IncidentAction.Resolve, new AuditAgent.Core.Incidents.Actor("sec@contoso.com"), "handled", null, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // Rotate: a new key becomes current; the old one stays in the ring until the data is re-sealed.
         var second = KeyRing.NewKey();

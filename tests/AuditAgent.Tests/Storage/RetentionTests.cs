@@ -25,7 +25,7 @@ public class RetentionTests
         await agent.ScanAndProcessAsync();
         var incidents = (await agent.IncidentsAsync()).ToDictionary(i => i.Subject!);
         var closedAt = DateTimeOffset.UtcNow.AddDays(-200);
-        await agent.Store.ChangeStatusAsync(incidents["Closed long ago"].Id, IncidentAction.Resolve, "sam", null, null, closedAt, CancellationToken.None);
+        await agent.Store.ChangeStatusAsync(incidents["Closed long ago"].Id, IncidentAction.Resolve, new AuditAgent.Core.Incidents.Actor("sam"), null, null, closedAt, CancellationToken.None);
         var store = agent.Services.GetRequiredService<OperationsStore>();
         var now = DateTimeOffset.UtcNow;
 
