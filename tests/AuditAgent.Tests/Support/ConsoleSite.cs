@@ -1,0 +1,96 @@
+using AuditAgent.Cli;
+using AuditAgent.Hosting;
+using AuditAgent.Simulator;
+using AuditAgent.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+
+namespace AuditAgent.Tests.Support;
+
+/// <summary>
+/// The console as `run` serves it (the same <see cref="AppHost.BuildWeb"/>), on a free port, over an
+/// agent's database, signing people in through the simulator's OpenID Connect provider.
+/// </summary>
+public sealed class ConsoleSite : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ConsoleSite(WebApplication app, AgentHarness agent)
+    {
+        _app = app;
+        Agent = agent;
+        BaseUrl = ConsoleStart.Addresses(app)[0].TrimEnd('/');
+    }
+
+    public AgentHarness Agent { get; }
+
+    public string BaseUrl { get; }
+
+    public SimulatorServer Simulator => Agent.Simulator;
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ConsoleSite> StartAsync(AgentHarness agent)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        var settings = new Dictionary<string, string?>(agent.Settings)
+        {
+            ["Graph:TenantId"] = agent.Simulator.Tenant.TenantId,
+            ["Web:Urls"] = "http://127.0.0.1:0",
+            ["Web:Authority"] = agent.Simulator.Authority,
+            ["Web:ClientId"] = "auditagent-test-console",
+            ["Web:ClientSecret"] = SignInProvider.ClientSecret,
+        };
+        var app = AppHost.BuildWeb(null, settings, LogLevel.Warning, embeddedOnly: true);
+        await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        await app.StartAsync();
+        return new ConsoleSite(app, agent);
+    }
+
+    /// <summary>Signs in as the demo user called <paramref name="name"/> by clicking through the provider's page, as a person would.</summary>
+    public async Task SignInAsync(IPage page, string name, string path = "/")
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await page.GotoAsync(BaseUrl + path);
+        await page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(url => url.StartsWith(BaseUrl, StringComparison.Ordinal));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>One chromium (Debian's package) for a test class; each test takes its own context.</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("AUDITAGENT_CHROMIUM") ?? "/usr/bin/chromium",
+            Args = ["--no-sandbox"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = true });
+        return await context.NewPageAsync();
+    }
+}
