@@ -37,7 +37,8 @@ internal static class IncidentExport
                 .Select(d => new DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
             // The addresses are opened only when asked for.
             var exposed = parse.GetValue(recipients) ? await queries.ExposedRecipientsAsync(incidentId, ct) : null;
-            var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed, host.Services.GetRequiredService<DisplayTime>());
+            var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed, host.Services.GetRequiredService<DisplayTime>())
+                with { ConsoleLink = host.Services.GetRequiredService<ConsoleLinks>().Incident(incidentId) };
             var text = parse.GetValue(format) switch
             {
                 "json" => JsonSerializer.Serialize(document, IncidentsCommand.Json),
@@ -91,7 +92,8 @@ internal static class IncidentExport
         IReadOnlyList<EventDoc> Timeline,
         IReadOnlyList<RecipientDoc>? Recipients,
         DateTimeOffset GeneratedAt,
-        string TimeZone)
+        string TimeZone,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConsoleLink = null)
     {
         /// <summary>How the text, Markdown and HTML forms show times; the JSON keeps them UTC and names the zone.</summary>
         [JsonIgnore]
@@ -208,6 +210,11 @@ internal static class IncidentExport
         b.AppendLine(CultureInfo.InvariantCulture, $"| Re-exposed | {(d.ReExposed ? "yes" : "no")} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Repeat sender | {(d.RepeatSender ? "yes" : "no")} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| Assignee | {Md(d.Assignee ?? "-")} |");
+        if (d.ConsoleLink is { } link)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"| Console | <{link}> |");
+        }
+
         b.AppendLine();
         b.AppendLine("## Assessment");
         foreach (var r in d.Reasons)
@@ -298,6 +305,11 @@ internal static class IncidentExport
         Row("Re-exposed", d.ReExposed ? "yes" : "no");
         Row("Repeat sender", d.RepeatSender ? "yes" : "no");
         Row("Assignee", H(d.Assignee ?? "-"));
+        if (d.ConsoleLink is { } link)
+        {
+            Row("Console", $"<a href=\"{H(link)}\">{H(link)}</a>");
+        }
+
         b.AppendLine("</table><h2>Assessment</h2><ul>");
         foreach (var r in d.Reasons)
         {

@@ -105,6 +105,7 @@ internal static class StatusCommand
                     Jobs = jobs,
                     status.Outbox,
                     status.LastDigestSentAt,
+                    Console = host.Services.GetRequiredService<ConsoleLinks>().Root,
                 }, IncidentsCommand.Json));
                 return ExitCodes.Ok;
             }
@@ -112,6 +113,11 @@ internal static class StatusCommand
             var o = terminal.Output;
             var times = host.Services.GetRequiredService<Formatting.DisplayTime>();
             string T(DateTimeOffset? t) => times.Minute(t, "never");
+            if (host.Services.GetRequiredService<ConsoleLinks>().Root is { } console)
+            {
+                await o.WriteLineAsync($"Console: {console}");
+            }
+
             await WriteClusterAsync(o, status.Cluster, State, T);
             var scan = status.LastScan;
             await o.WriteLineAsync(scan is null

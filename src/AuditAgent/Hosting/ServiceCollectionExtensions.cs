@@ -41,6 +41,8 @@ public static class ServiceCollectionExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => Formatting.DisplayTime.In(sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.Zone));
+        // Links to the console in mail, exports and `status`; Web:PublicUrl is checked with the Web section.
+        services.AddSingleton(new Formatting.ConsoleLinks(configuration["Web:PublicUrl"]));
         services.AddSingleton<GraphClock>();
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
         services.AddSingleton<GraphDirectory>();

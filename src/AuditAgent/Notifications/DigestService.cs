@@ -13,14 +13,14 @@ public sealed record RenderedDigest(DigestModel Model, string Subject, string Ht
 public sealed record DigestRun(bool Enqueued, string Reason, DeliverySummary Delivery);
 
 /// <summary>Gathers and renders the digest (HTML and plain text); needs no mail settings, so previews work anywhere.</summary>
-public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, EmailRenderer renderer, DisplayTime display, TimeProvider time)
+public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, EmailRenderer renderer, DisplayTime display, ConsoleLinks links, TimeProvider time)
 {
     /// <summary>The digest for the period since the last one (or the last 24 hours).</summary>
     public async Task<RenderedDigest> RenderAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var periodStart = await outbox.LastDigestAsync(ct) ?? now.AddDays(-1);
-        var model = Safe(await queries.BuildAsync(periodStart, now, display.Zone, ct));
+        var model = Safe(await queries.BuildAsync(periodStart, now, display.Zone, ct)) with { ConsoleUrl = links.Root };
         var html = await renderer.RenderAsync<DigestEmail>(new Dictionary<string, object?> { [nameof(DigestEmail.Model)] = model });
         return new RenderedDigest(model, model.Subject, html, DigestService.Text(model));
     }
@@ -111,6 +111,11 @@ public sealed class DigestService(
             foreach (var i in list)
             {
                 b.AppendLine(CultureInfo.InvariantCulture, $"  #{i.Id} {i.Severity.ToUpperInvariant()} {SafeText.ForTerminal(i.SenderName)} <{SafeText.ForTerminal(i.Sender)}>: {SafeText.ForTerminal(i.Subject, 100)} ({i.Exposed} exposed, {i.Personal} personal)");
+                if (ConsoleLinks.Incident(m.ConsoleUrl, i.Id) is { } link)
+                {
+                    b.AppendLine(CultureInfo.InvariantCulture, $"     {link}");
+                }
+
                 foreach (var reason in i.Reasons.Take(3))
                 {
                     b.AppendLine(CultureInfo.InvariantCulture, $"     - {SafeText.ForTerminal(reason, 200)}");

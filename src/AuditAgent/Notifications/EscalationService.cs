@@ -31,7 +31,8 @@ public sealed record EscalationModel(
     DateTimeOffset NotifyBy,
     IReadOnlyList<EscalationStep> Steps,
     string? SecurityOwner,
-    string TimeZone);
+    string TimeZone,
+    string? Link = null);
 
 public sealed record EscalationRun(int Queued, int WithoutManager, DeliverySummary Delivery);
 
@@ -47,6 +48,7 @@ public sealed class EscalationService(
     GraphDirectory directory,
     IOptions<NotificationOptions> options,
     DisplayTime display,
+    ConsoleLinks links,
     TimeProvider time,
     ILogger<EscalationService> logger)
 {
@@ -129,7 +131,7 @@ public sealed class EscalationService(
         return new EscalationModel(
             incident.Id, incident.Severity, why, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
             name, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
-            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner, display.Zone.Id);
+            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner, display.Zone.Id, links.Incident(incident.Id));
     }
 
     private static string Text(EscalationModel m)
@@ -138,7 +140,13 @@ public sealed class EscalationService(
         string T(DateTimeOffset t) => times.InWords(t);
         var b = new StringBuilder();
         var detail = m.Detail is null ? "." : $": {m.Detail}.";
-        b.AppendLine(m.Headline).AppendLine(CultureInfo.InvariantCulture, $"Incident #{m.IncidentId}, severity {m.Severity}{detail}").AppendLine();
+        b.AppendLine(m.Headline).AppendLine(CultureInfo.InvariantCulture, $"Incident #{m.IncidentId}, severity {m.Severity}{detail}");
+        if (m.Link is not null)
+        {
+            b.AppendLine(m.Link);
+        }
+
+        b.AppendLine();
         b.AppendLine(CultureInfo.InvariantCulture, $"Hello {m.ManagerName},");
         var personal = m.PersonalCount > 0 ? $", {m.PersonalCount} of them private people's own mailboxes." : ".";
         b.AppendLine(CultureInfo.InvariantCulture,

@@ -141,6 +141,24 @@ public sealed class ConsoleQueries(Database database)
         return new ConsolePage(rows.ToList(), total, page, pageSize);
     }
 
+    /// <summary>Findings, newest first, a page at a time; <paramref name="suppressedOnly"/> keeps those kept out of incidents (with why).</summary>
+    public async Task<(IReadOnlyList<FindingRow> Rows, int Total)> FindingsAsync(bool suppressedOnly, int page, int pageSize, CancellationToken ct)
+    {
+        var condition = suppressedOnly ? "WHERE f.suppression_reason IS NOT NULL" : "";
+        await using var c = await database.OpenAsync(ct);
+        var total = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM findings f {condition}", ct: ct));
+        var rows = await c.QueryAsync<FindingRow>(database.Command(
+            $"""
+            SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
+                   f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
+                   f.bcc_count, f.detected_at, f.incident_id, f.role, f.suppression_reason, i.severity
+            FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id LEFT JOIN incidents i ON i.id = f.incident_id
+            {condition}
+            ORDER BY f.sent_at DESC, f.id DESC LIMIT {pageSize} OFFSET {(Math.Max(1, page) - 1) * pageSize}
+            """, ct: ct));
+        return (rows.ToList(), total);
+    }
+
     /// <summary>The newest timeline entry's id: the version of the incident a page shows (see <see cref="Actor"/>).</summary>
     public async Task<long> VersionAsync(long id, CancellationToken ct)
     {

@@ -47,7 +47,8 @@ public sealed record DigestModel(
     IReadOnlyList<RepeatSender> RepeatSenders,
     IReadOnlyList<SuppressedCount> Suppressed,
     ScanHealth Health,
-    IReadOnlyList<TrendDay> Trend)
+    IReadOnlyList<TrendDay> Trend,
+    string? ConsoleUrl = null)
 {
     public bool IsQuiet => NewIncidents.Count == 0 && ReExposed.Count == 0 && Overdue.Count == 0;
 

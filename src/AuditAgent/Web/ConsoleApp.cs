@@ -33,6 +33,7 @@ public static class ConsoleApp
         services.AddSingleton<IValidateOptions<WebOptions>>(new ConfigurationShapeValidator<WebOptions>(configuration, WebOptions.Section));
         services.AddSingleton(new Hosting.OptionsSection(typeof(WebOptions), WebOptions.Section));
         services.AddSingleton<SignInSettings>();
+        services.AddConsoleKeys();
 
         services.AddAuthentication(o =>
             {
@@ -47,19 +48,18 @@ public static class ConsoleApp
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
-                o.Events.OnRedirectToAccessDenied = context =>
+                o.Events.OnRedirectToAccessDenied = async context =>
                 {
                     // A person without any console role is told whom to ask; anyone else asking for more is refused.
                     if (HttpMethods.IsGet(context.Request.Method) && !ConsoleRoles.HasAny(context.HttpContext.User))
                     {
                         context.Response.Redirect("/no-role");
-                    }
-                    else
-                    {
-                        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                        return;
                     }
 
-                    return Task.CompletedTask;
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    await context.Response.WriteAsync("Forbidden: your role in AuditAgent does not allow this. Nothing was changed.");
                 };
             })
             .AddOpenIdConnect();
@@ -80,6 +80,7 @@ public static class ConsoleApp
             {
                 o.RootDirectory = "/Web/Pages";
                 o.Conventions.AuthorizeFolder("/", ConsoleRoles.Policies.View);
+                o.Conventions.AuthorizePage("/Agents", ConsoleRoles.Policies.Admin);
                 o.Conventions.AllowAnonymousToPage("/NoRole");
                 o.Conventions.AllowAnonymousToPage("/SignInFailed");
             })

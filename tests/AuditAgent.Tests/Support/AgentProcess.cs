@@ -23,6 +23,8 @@ public static class AgentProcess
             start.ArgumentList.Add(arg);
         }
 
+        // `run` serves the console too: on a free port, so that several agents can run side by side.
+        start.Environment["AUDITAGENT__WEB__URLS"] = "http://127.0.0.1:0";
         foreach (var (key, value) in settings)
         {
             start.Environment["AUDITAGENT__" + key.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant()] = value;

@@ -49,13 +49,21 @@ public sealed class ConsoleSite : IAsyncDisposable
         return new ConsoleSite(app, agent);
     }
 
-    /// <summary>Signs in as the demo user called <paramref name="name"/> by clicking through the provider's page, as a person would.</summary>
+    /// <summary>
+    /// Signs in as the demo user called <paramref name="name"/>: the console sends the browser to the provider's
+    /// page, the user's link there goes back through /signin-oidc with a code, as Entra ID's would.
+    /// </summary>
     public async Task SignInAsync(IPage page, string name, string path = "/")
     {
         ArgumentNullException.ThrowIfNull(page);
         await page.GotoAsync(BaseUrl + path);
-        await page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
-        await page.WaitForURLAsync(url => url.StartsWith(BaseUrl, StringComparison.Ordinal));
+        var href = await page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).GetAttributeAsync("href")
+            ?? throw new InvalidOperationException($"no sign-in link for {name} on {page.Url}");
+        var answer = await page.GotoAsync(new Uri(new Uri(page.Url), href).ToString());
+        if (!page.Url.StartsWith(BaseUrl + "/", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"signing in as {name} ended on {page.Url} ({answer?.Status}): {(await page.ContentAsync())[..Math.Min(500, (await page.ContentAsync()).Length)]}");
+        }
     }
 
     public async ValueTask DisposeAsync()

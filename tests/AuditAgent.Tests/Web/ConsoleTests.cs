@@ -2,6 +2,7 @@ using System.Net;
 using AuditAgent.Simulator;
 using AuditAgent.Tests.Support;
 using Deque.AxeCore.Playwright;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace AuditAgent.Tests.Web;
@@ -190,6 +191,108 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task TwoInstancesOnOneDatabase_AcceptEachOthersSignIn_KeysAreSealedByTheKeyRing(Backend backend)
+    {
+        var (site, id, _) = await SiteWithIncidentAsync(backend);
+        await using var other = await ConsoleSite.StartAsync(site.Agent);
+        try
+        {
+            var page = await browser.NewPageAsync();
+            await site.SignInAsync(page, Analyst, $"/incidents/{id}");
+
+            // Cookies are per host, not per port: the browser sends the first instance's cookie to the second.
+            await page.GotoAsync($"{other.BaseUrl}/incidents/{id}");
+
+            Assert.StartsWith(other.BaseUrl, page.Url, StringComparison.Ordinal);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync($"Incident #{id}");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("now acknowledged");
+            await using var c = await site.Agent.Services.GetRequiredService<AuditAgent.Storage.Database>().OpenAsync(default);
+            var stored = (await Dapper.SqlMapper.QueryAsync<string>(c, "SELECT xml FROM console_keys")).ToList();
+            Assert.NotEmpty(stored);
+            Assert.All(stored, x => Assert.Contains("sealedByKeyRing", x, StringComparison.Ordinal));
+            Assert.All(stored, x => Assert.DoesNotContain("masterKey", x, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await DisposeAsync(site);
+        }
+    }
+
+    [Fact]
+    public async Task DigestEscalationExportAndStatus_LinkToTheIncidentPage_WhenPublicUrlIsSet()
+    {
+        var (site, id, _) = await SiteWithIncidentAsync();
+        using var folder = new TempFolder();
+        try
+        {
+            var db = site.Agent.Settings["Storage:SqlitePath"]!;
+            var config = await folder.WriteSettingsAsync(new
+            {
+                Graph = new { BaseUrl = site.Agent.Settings["Graph:BaseUrl"], AccessToken = site.Agent.Settings["Graph:AccessToken"] },
+                Web = new { PublicUrl = site.BaseUrl + "/" },
+                Notifications = new { Transport = "None", OutputFolder = folder.Path, EscalateFromSeverity = "Medium" },
+            });
+            var digest = Path.Combine(folder.Path, "digest.html");
+            var preview = await Commands.RunAsync("digest", "--preview", "--out", digest, "--db", db, "--config", config);
+            var export = await Commands.RunAsync("incidents", "export", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--format", "json", "--db", db, "--config", config);
+            var status = await Commands.RunAsync("status", "--db", db, "--config", config);
+            var escalate = await Commands.RunAsync("escalate", "--db", db, "--config", config);
+            var link = $"{site.BaseUrl}/incidents/{id}";
+
+            Assert.True(preview.ExitCode == 0, preview.Error);
+            Assert.Contains($"<a href=\"{link}\">#{id}</a>", await File.ReadAllTextAsync(digest), StringComparison.Ordinal);
+            Assert.Contains(link, await File.ReadAllTextAsync(Path.ChangeExtension(digest, ".txt")), StringComparison.Ordinal);
+            Assert.Contains($"\"consoleLink\": \"{link}\"", export.Output, StringComparison.Ordinal);
+            Assert.Contains($"Console: {site.BaseUrl}", status.Output, StringComparison.Ordinal);
+            Assert.True(escalate.ExitCode == 0, escalate.Error);
+            Assert.Contains(Directory.GetFiles(folder.Path, "*.html").Where(f => f != digest), f => File.ReadAllText(f).Contains($"href=\"{link}\"", StringComparison.Ordinal));
+
+            // The digest's link, followed by a signed-in analyst, opens the incident.
+            var page = await browser.NewPageAsync();
+            await site.SignInAsync(page, Analyst, $"/incidents/{id}");
+            await page.GotoAsync(link);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync($"Incident #{id}");
+        }
+        finally
+        {
+            await DisposeAsync(site);
+        }
+    }
+
+    [Fact]
+    public async Task Admin_AddsAndRemovesAnAllowlistEntry_ViewerSeesFindingsButNotTheAgents()
+    {
+        var (site, id, _) = await SiteWithIncidentAsync();
+        try
+        {
+            var admin = await browser.NewPageAsync();
+            await site.SignInAsync(admin, "Ada Admin", "/allowlist");
+            await admin.GetByLabel("Domain or sender").FillAsync("partner.example");
+            await admin.GetByLabel("Reason").FillAsync("joint project mailing list");
+            await admin.GetByRole(AriaRole.Button, new() { Name = "Add" }).ClickAsync();
+            await Assertions.Expect(admin.GetByRole(AriaRole.Status)).ToContainTextAsync("partner.example");
+            await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "joint project mailing list" })).ToBeVisibleAsync();
+            await admin.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Remove entry ") }).ClickAsync();
+            await Assertions.Expect(admin.GetByRole(AriaRole.Status)).ToContainTextAsync("Removed entry");
+            await admin.GotoAsync($"{site.BaseUrl}/agents");
+            await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "ann@contoso.com", Exact = true })).ToBeVisibleAsync();
+
+            var viewer = await browser.NewPageAsync();
+            await site.SignInAsync(viewer, "Vera Viewer", "/findings");
+            await Assertions.Expect(viewer.GetByRole(AriaRole.Link, new() { Name = $"#{id}", Exact = true })).ToBeVisibleAsync();
+            Assert.Equal(0, await viewer.GetByRole(AriaRole.Button, new() { Name = "Add" }).CountAsync());
+            var agents = await viewer.GotoAsync($"{site.BaseUrl}/agents");
+            Assert.Equal(403, agents!.Status);
+        }
+        finally
+        {
+            await DisposeAsync(site);
+        }
+    }
+
     [Fact]
     public async Task PersonWithoutARole_IsToldToAskForOne()
     {
@@ -244,7 +347,7 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
             var page = await browser.NewPageAsync();
             await site.SignInAsync(page, "Piet Privacy");
             var problems = new List<string>();
-            foreach (var path in new[] { "/", "/incidents", $"/incidents/{id}", "/incidents?status=all&sort=exposed&desc=true" })
+            foreach (var path in new[] { "/", "/incidents", $"/incidents/{id}", "/incidents?status=all&sort=exposed&desc=true", "/findings", "/allowlist", "/agents" })
             {
                 await page.GotoAsync(site.BaseUrl + path);
                 var result = await page.RunAxe();
@@ -252,6 +355,35 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
             }
 
             Assert.Empty(problems);
+        }
+        finally
+        {
+            await DisposeAsync(site);
+        }
+    }
+
+    /// <summary>The README's pictures of the console, taken here so they never drift (into docs/ with AUDITAGENT_SCREENSHOTS=1).</summary>
+    [Fact]
+    public async Task Screenshots_OfTheMainPages()
+    {
+        var (site, id, _) = await SiteWithIncidentAsync(subject: "Spring price list 2027");
+        using var scratch = new TempFolder();
+        var folder = Environment.GetEnvironmentVariable("AUDITAGENT_SCREENSHOTS") == "1" ? RepoFiles.Path("docs") : scratch.Path;
+        try
+        {
+            var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+            var page = await context.NewPageAsync();
+            await site.SignInAsync(page, Analyst);
+            var shots = new List<string>();
+            foreach (var (path, name) in new[] { ("/", "console-overview.png"), ("/incidents?status=all", "console-incidents.png"), ($"/incidents/{id}", "console-incident.png") })
+            {
+                await page.GotoAsync(site.BaseUrl + path);
+                var file = Path.Combine(folder, name);
+                await page.ScreenshotAsync(new() { Path = file, FullPage = true });
+                shots.Add(file);
+            }
+
+            Assert.All(shots, f => Assert.True(new FileInfo(f).Length > 10_000, f));
         }
         finally
         {

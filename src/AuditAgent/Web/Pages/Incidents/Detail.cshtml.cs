@@ -1,4 +1,5 @@
 using AuditAgent.Core.Incidents;
+using AuditAgent.Formatting;
 using AuditAgent.Incidents;
 using AuditAgent.Storage;
 using Microsoft.AspNetCore.Mvc;
@@ -11,7 +12,7 @@ namespace AuditAgent.Web.Pages.Incidents;
 /// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
 /// the page showed, so an incident changed meanwhile is never overwritten unseen.
 /// </summary>
-public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, TimeProvider time) : PageModel
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long Id { get; set; }
@@ -46,6 +47,24 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         Message = TempData["message"] as string;
         Problem = TempData["problem"] as string;
         return await LoadAsync(ct) ? Page() : NotFound();
+    }
+
+    /// <summary>The evidence pack as `incidents export` writes it (md, html or json), never with an address.</summary>
+    public async Task<IActionResult> OnGetExportAsync([FromQuery] string format, CancellationToken ct)
+    {
+        if (!await LoadAsync(ct))
+        {
+            return NotFound();
+        }
+
+        var domains = Domains.Select(d => new Cli.IncidentExport.DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
+        var document = Cli.IncidentExport.ToDocument(Detail, Now, domains, null, display) with { ConsoleLink = links.Incident(Id) };
+        return format switch
+        {
+            "json" => File(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(document, Cli.IncidentsCommand.Json)), "application/json", $"incident-{Id}.json"),
+            "html" => File(System.Text.Encoding.UTF8.GetBytes(Cli.IncidentExport.Html(document)), "text/html; charset=utf-8", $"incident-{Id}.html"),
+            _ => File(System.Text.Encoding.UTF8.GetBytes(Cli.IncidentExport.Markdown(document)), "text/markdown; charset=utf-8", $"incident-{Id}.md"),
+        };
     }
 
     public Task<IActionResult> OnPostAcknowledgeAsync(CancellationToken ct) =>
