@@ -34,6 +34,41 @@ internal static class BenchCommand
             await terminal.Output.WriteLineAsync($"Results: {file}");
             return result.FindingsEqual ? ExitCodes.Ok : ExitCodes.Failure;
         }));
+        command.Subcommands.Add(ConsoleCommand(terminal));
+        return command;
+    }
+
+    /// <summary>`bench console`: the console's answer times on a large database.</summary>
+    private static Command ConsoleCommand(Terminal terminal)
+    {
+        var incidents = new Option<int>("--incidents") { DefaultValueFactory = _ => 10_000, Description = "Incidents in the database." };
+        var findings = new Option<int>("--findings-per-incident") { DefaultValueFactory = _ => 10, Description = "Findings (messages) per incident." };
+        var requests = new Option<int>("--requests") { DefaultValueFactory = _ => 200, Description = "Requests per page (after 10 to warm up)." };
+        var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL server's connection string (a database is created on it and dropped); SQLite when not given." };
+        var json = new Option<string>("--json") { DefaultValueFactory = _ => "bench-console.json", Description = "Where to write the results as JSON." };
+        var command = new Command("console", "Measure the console: overview, a filtered list page and an incident page on a large database, p50 and p95.")
+        {
+            incidents, findings, requests, postgres, json,
+        };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var settings = new ConsoleBenchSettings(parse.GetValue(incidents), parse.GetValue(findings), parse.GetValue(requests), parse.GetValue(postgres));
+            var result = await new ConsoleBenchmark(settings, terminal.Error).RunAsync(ct);
+            var table = new Table().Border(TableBorder.Rounded);
+            table.AddColumns("Page", "Path", "Requests", "p50 (ms)", "p95 (ms)", "max (ms)");
+            foreach (var p in result.Pages)
+            {
+                table.AddRow(p.Page, Markup.Escape(p.Path), p.Requests.ToString(CultureInfo.InvariantCulture),
+                    p.P50.ToString("0.0", CultureInfo.InvariantCulture), p.P95.ToString("0.0", CultureInfo.InvariantCulture), p.Max.ToString("0.0", CultureInfo.InvariantCulture));
+            }
+
+            terminal.Ansi().Write(table);
+            await terminal.Output.WriteLineAsync($"{result.Database}, {settings.Incidents:N0} incidents, {settings.Incidents * settings.FindingsPerIncident:N0} findings; {result.Machine}.");
+            var file = Path.GetFullPath(parse.GetValue(json)!);
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
+            await terminal.Output.WriteLineAsync($"Results: {file}");
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 

@@ -61,11 +61,17 @@ public sealed class ConsoleQueries(Database database)
     {
         await using var c = await database.OpenAsync(ct);
         var open = SqlFragments.OpenIncident();
-        var bySeverity = (await c.QueryAsync<(string Severity, int Count)>(database.Command(
-            $"SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {open} GROUP BY severity", ct: ct))).ToDictionary(x => x.Severity, x => x.Count, StringComparer.Ordinal);
         var weekAgo = now.AddDays(-7);
-        var older = await c.ExecuteScalarAsync<int>(database.Command(
-            $"SELECT CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {open} AND detected_at < @weekAgo", new { weekAgo }, ct: ct));
+        // One pass over the open incidents for every count the overview shows.
+        var counts = (await c.QueryAsync<(string Severity, int Open, int Older, int ReExposed, int Repeat)>(database.Command(
+            $"""
+            SELECT severity, CAST(COUNT(*) AS INTEGER),
+                   CAST(SUM(CASE WHEN detected_at < @weekAgo THEN 1 ELSE 0 END) AS INTEGER),
+                   CAST(SUM(CASE WHEN re_exposed = @yes THEN 1 ELSE 0 END) AS INTEGER),
+                   CAST(SUM(CASE WHEN repeat_sender = @yes THEN 1 ELSE 0 END) AS INTEGER)
+            FROM incidents WHERE {open} GROUP BY severity
+            """,
+            new { weekAgo, yes = true }, ct: ct))).ToList();
         // The clock ends at detection + 72 h: ending within a day means detected between 72 h and 48 h ago.
         var (windowStart, windowEnd) = (now - NotificationClock.Window, now.AddHours(24) - NotificationClock.Window);
         var soon = (await c.QueryAsync<IncidentRow>(database.Command(
@@ -78,14 +84,16 @@ public sealed class ConsoleQueries(Database database)
             ORDER BY s.due_at, s.incident_id LIMIT 50
             """,
             new { now }, ct: ct))).ToList();
-        var reExposed = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {open} AND re_exposed = @yes", new { yes = true }, ct: ct));
-        var repeat = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {open} AND repeat_sender = @yes", new { yes = true }, ct: ct));
-        var since = now.AddDays(-13).Date;
-        var detected = await c.QueryAsync<DateTimeOffset>(database.Command(
-            "SELECT detected_at FROM incidents WHERE detected_at >= @since", new { since = new DateTimeOffset(since, TimeSpan.Zero) }, ct: ct));
-        var perDay = detected.GroupBy(d => DateOnly.FromDateTime(d.UtcDateTime)).ToDictionary(g => g.Key, g => g.Count());
-        var trend = Enumerable.Range(0, 14).Select(i => DateOnly.FromDateTime(since.AddDays(i))).Select(d => new DayCount(d, perDay.GetValueOrDefault(d))).ToList();
-        return new ConsoleOverview(bySeverity, older, soon, overdue, reExposed, repeat, trend);
+        // Stored times are fixed-width UTC text (yyyy-MM-ddTHH:mm:ss.fffZ): the first ten characters are the UTC day.
+        var since = new DateTimeOffset(now.UtcDateTime.Date.AddDays(-13), TimeSpan.Zero);
+        var perDay = (await c.QueryAsync<(string Day, int Count)>(database.Command(
+            "SELECT substr(detected_at, 1, 10), CAST(COUNT(*) AS INTEGER) FROM incidents WHERE detected_at >= @since GROUP BY substr(detected_at, 1, 10)",
+            new { since }, ct: ct))).ToDictionary(x => x.Day, x => x.Count, StringComparer.Ordinal);
+        var trend = Enumerable.Range(0, 14).Select(i => DateOnly.FromDateTime(since.UtcDateTime.AddDays(i)))
+            .Select(d => new DayCount(d, perDay.GetValueOrDefault(d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)))).ToList();
+        return new ConsoleOverview(
+            counts.ToDictionary(x => x.Severity, x => x.Open, StringComparer.Ordinal), counts.Sum(x => x.Older), soon, overdue,
+            counts.Sum(x => x.ReExposed), counts.Sum(x => x.Repeat), trend);
     }
 
     public async Task<ConsolePage> ListAsync(ConsoleFilter filter, int pageSize, DateTimeOffset now, CancellationToken ct)

@@ -204,6 +204,12 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
         // The code comes back in the query of a GET: a form_post would need script on the provider page, and the
         // correlation cookie (SameSite=Lax) is not sent with a cross-site POST.
         o.ResponseMode = "query";
+        // The code comes back as a top-level GET, so Lax is enough; and a console served over plain http on a
+        // private network (not recommended) still signs in: Secure follows the request.
+        o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+        o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        o.NonceCookie.SameSite = SameSiteMode.Lax;
+        o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         o.UsePkce = true;
         o.Scope.Clear();
         o.Scope.Add("openid");
