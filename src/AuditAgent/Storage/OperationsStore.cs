@@ -52,6 +52,23 @@ public sealed class OperationsStore(Database database, AgentInstance instance)
             "SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job", ct: ct))).ToList();
     }
 
+    /// <summary>For each job whose latest run failed: when its failing began (the first failed run after its last success).</summary>
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> FailingSinceAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var failed = ScanOutcome.Failed.Name();
+        var rows = await c.QueryAsync<(string Job, DateTimeOffset Since)>(database.Command(
+            """
+            SELECT r.job, MIN(r.started_at) FROM job_runs r
+            WHERE r.status = @failed
+              AND r.job IN (SELECT job FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) AND status = @failed)
+              AND r.id > COALESCE((SELECT MAX(s.id) FROM job_runs s WHERE s.job = r.job AND s.status = @succeeded), 0)
+            GROUP BY r.job
+            """,
+            new { failed, succeeded = ScanOutcome.Succeeded.Name() }, ct: ct));
+        return rows.ToDictionary(r => r.Job, r => r.Since, StringComparer.Ordinal);
+    }
+
     /// <summary>
     /// Deletes personal data past retention: exposed recipients of incidents closed long enough ago and
     /// of old suppressed findings (counts and domains stay on the findings), Bcc recipient lists, and

@@ -13,7 +13,7 @@ internal static class Readiness
 {
     private static readonly DateTimeOffset ProcessStarted = DateTimeOffset.UtcNow;
 
-    public static async Task<IResult> CheckAsync(StatusQueries status, IOptions<WebOptions> web, TimeProvider time, CancellationToken ct)
+    public static async Task<IResult> CheckAsync(StatusQueries status, OperationsStore operations, IOptions<WebOptions> web, TimeProvider time, CancellationToken ct)
     {
         var checks = new Dictionary<string, string>(StringComparer.Ordinal);
         var ready = true;
@@ -46,9 +46,11 @@ internal static class Readiness
             checks["scan"] = agent.LastScan is null ? "no scan yet" : "the last scan failed";
         }
 
-        var failing = agent.Jobs.Where(j => j.Status == ScanOutcome.Failed.Name()).Select(j => j.Job).ToList();
+        // A job that failed once and will be retried at its next fire is not yet a reason to take the console out.
+        var tolerance = TimeSpan.FromMinutes(web.Value.ReadyMaxJobFailingMinutes);
+        var failing = (await operations.FailingSinceAsync(ct)).Where(f => now - f.Value > tolerance).Select(f => f.Key).Order(StringComparer.Ordinal).ToList();
         ready &= failing.Count == 0;
-        checks["jobs"] = failing.Count == 0 ? "ok" : $"failing: {string.Join(", ", failing)}";
+        checks["jobs"] = failing.Count == 0 ? "ok" : $"failing for more than {tolerance.TotalMinutes:0} minutes: {string.Join(", ", failing)}";
         return Results.Json(new { status = ready ? "ready" : "not ready", checks }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -29,6 +29,10 @@ public sealed class WebOptions
     [Within(5, 10080)]
     public int ReadyMaxScanAgeMinutes { get; set; } = 120;
 
+    /// <summary>`/readyz` fails when a job has been failing (its runs since its last success) for longer than this.</summary>
+    [Within(1, 10080)]
+    public int ReadyMaxJobFailingMinutes { get; set; } = 60;
+
     /// <summary>Incidents per page of the list.</summary>
     [Within(10, 500)]
     public int PageSize { get; set; } = 50;

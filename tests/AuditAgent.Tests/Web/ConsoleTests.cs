@@ -79,10 +79,11 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         }
     }
 
-    [Fact]
-    public async Task Viewer_SeesTheIncidentButNoActionAndNoAddress_AndAForgedPostIsForbidden()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Viewer_SeesTheIncidentButNoActionAndNoAddress_AndAForgedPostIsForbidden(Backend backend)
     {
-        await using var seeded = await SiteWithIncidentAsync();
+        await using var seeded = await SiteWithIncidentAsync(backend);
         var (site, id, people) = seeded;
         var page = await browser.NewPageAsync();
         await site.SignInAsync(page, "Vera Viewer", $"/incidents/{id}");
@@ -103,10 +104,11 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         Assert.Equal("new", (await site.Agent.IncidentAsync(id)).Incident.Status);
     }
 
-    [Fact]
-    public async Task PrivacyOfficer_RevealsRecipientsWithAReason_TheTimelineRecordsIt()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task PrivacyOfficer_RevealsRecipientsWithAReason_TheTimelineRecordsIt(Backend backend)
     {
-        await using var seeded = await SiteWithIncidentAsync();
+        await using var seeded = await SiteWithIncidentAsync(backend);
         var (site, id, people) = seeded;
         var page = await browser.NewPageAsync();
         await site.SignInAsync(page, "Piet Privacy", $"/incidents/{id}");
@@ -119,10 +121,11 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Exposed recipients revealed to piet.privacy@contoso.com .*: the DPO needs the list for the Art. 34 notice$") })).ToBeVisibleAsync();
     }
 
-    [Fact]
-    public async Task TwoAnalystsAtOnce_TheSecondIsToldWhoChangedItAndNothingIsApplied()
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task TwoAnalystsAtOnce_TheSecondIsToldWhoChangedItAndNothingIsApplied(Backend backend)
     {
-        await using var seeded = await SiteWithIncidentAsync();
+        await using var seeded = await SiteWithIncidentAsync(backend);
         var (site, id, _) = seeded;
         var first = await browser.NewPageAsync();
         var second = await browser.NewPageAsync();
@@ -285,6 +288,47 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
     }
 
     [Fact]
+    public async Task Analyst_AcknowledgesSeveralFromTheList_PrivacyOfficerMarksOneAFalsePositiveWithAnAllowlistEntry()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Newsletter one", TenantBuilder.Now.AddDays(-3), TenantBuilder.People(30, TenantBuilder.Companies));
+        t.Send(ann, "Newsletter two", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, "partner.example", "other.example"));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        await using var site = await ConsoleSite.StartAsync(agent);
+        var ids = (await agent.IncidentsAsync()).Select(i => i.Id).Order().ToList();
+        Assert.Equal(2, ids.Count);
+
+        var analyst = await browser.NewPageAsync();
+        await site.SignInAsync(analyst, Analyst, "/incidents");
+        foreach (var id in ids)
+        {
+            await analyst.GetByLabel($"Select incident {id}").CheckAsync();
+        }
+
+        await analyst.GetByLabel("Action").SelectOptionAsync("acknowledge");
+        await analyst.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        foreach (var id in ids)
+        {
+            await Assertions.Expect(analyst.GetByRole(AriaRole.Status).Filter(new() { HasText = $"Incident {id} is now acknowledged." })).ToHaveCountAsync(1);
+        }
+
+        Assert.All(await agent.IncidentsAsync(), i => Assert.Equal("acknowledged", i.Status));
+
+        var officer = await browser.NewPageAsync();
+        var two = (await agent.IncidentsAsync()).Single(i => i.Subject == "Newsletter two").Id;
+        await site.SignInAsync(officer, "Piet Privacy", $"/incidents/{two}");
+        await officer.GetByLabel("Why it is not an exposure").FillAsync("joint mailing with the partner, agreed in the contract");
+        await officer.GetByLabel("Value (optional)").FillAsync("partner.example");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "False positive" }).ClickAsync();
+
+        await Assertions.Expect(officer.GetByRole(AriaRole.Status)).ToContainTextAsync("partner.example is allowlisted");
+        Assert.Equal("false-positive", (await agent.IncidentAsync(two)).Incident.Status);
+        Assert.Contains(await agent.Store.ListAllowlistAsync(CancellationToken.None), e => e.Value == "partner.example" && e.AddedBy.StartsWith("piet.privacy@contoso.com", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PersonWithoutARole_IsToldToAskForOne()
     {
         await using var seeded = await SiteWithIncidentAsync();
@@ -333,6 +377,29 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         }
 
         Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task Readiness_FailsOnlyWhenAJobHasBeenFailingLongerThanAllowed()
+    {
+        await using var seeded = await SiteWithIncidentAsync();
+        var site = seeded.Site;
+        var operations = site.Services.GetRequiredService<AuditAgent.Storage.OperationsStore>();
+        using var http = new HttpClient();
+        var now = DateTimeOffset.UtcNow;
+        var once = await operations.StartJobAsync("send-daily-digest", now.AddMinutes(-5), CancellationToken.None);
+        await operations.FinishJobAsync(once, "failed", null, "Graph answered 403", now.AddMinutes(-5));
+        using var afterOneFailure = await http.GetAsync(new Uri(site.BaseUrl + "/readyz"));
+
+        var first = await operations.StartJobAsync("escalate-incidents", now.AddHours(-3), CancellationToken.None);
+        await operations.FinishJobAsync(first, "failed", null, "Graph answered 403", now.AddHours(-3));
+        var again = await operations.StartJobAsync("escalate-incidents", now.AddMinutes(-10), CancellationToken.None);
+        await operations.FinishJobAsync(again, "failed", null, "Graph answered 403", now.AddMinutes(-10));
+        using var afterHours = await http.GetAsync(new Uri(site.BaseUrl + "/readyz"));
+
+        Assert.Equal(HttpStatusCode.OK, afterOneFailure.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, afterHours.StatusCode);
+        Assert.Contains("failing for more than 60 minutes: escalate-incidents", await afterHours.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     /// <summary>The README's pictures of the console, taken here so they never drift (into docs/ with AUDITAGENT_SCREENSHOTS=1).</summary>
