@@ -64,7 +64,7 @@ public sealed partial class ConsoleBenchmark(ConsoleBenchSettings settings, Text
             var sampleId = await SeedAsync(app.Services.GetRequiredService<Database>(), ct);
             await log.WriteLineAsync($"Seeded {settings.Incidents} incidents and {settings.Incidents * settings.FindingsPerIncident} findings in {seeding.Elapsed.TotalSeconds:0.0} s.");
             await app.StartAsync(ct);
-            var baseUrl = Web.ConsoleStart.Addresses(app)[0].TrimEnd('/');
+            var baseUrl = Web.ConsoleStart.Bound(app)[0].TrimEnd('/');
             using var client = await SignInAsync(baseUrl, ct);
             var pages = new List<ConsolePageTiming>();
             foreach (var (name, path) in new[] { ("overview", "/"), ("filtered list", "/incidents?severity=high&sort=exposed&desc=true&page=3"), ("incident", $"/incidents/{sampleId}") })

@@ -65,6 +65,11 @@ public static class ConsoleApp
             .AddOpenIdConnect();
         services.AddOptions<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme)
             .Configure<SignInSettings>((o, settings) => settings.Apply(o));
+        // Behind a TLS proxy the request arrives over http: Web:PublicUrl says what people use, so cookies are Secure.
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<WebOptions>>((o, web) => o.Cookie.SecurePolicy = IsHttps(web.Value) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest);
+        services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
+            .Configure<IOptions<WebOptions>>((o, web) => o.Cookie.SecurePolicy = IsHttps(web.Value) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest);
 
         services.AddAuthorization(o =>
         {
@@ -131,7 +136,7 @@ public static class ConsoleApp
             h.XFrameOptions = "DENY";
             h["Referrer-Policy"] = "no-referrer";
             h["Cross-Origin-Opener-Policy"] = "same-origin";
-            if (context.Request.IsHttps)
+            if (context.Request.IsHttps || IsHttps(context.RequestServices.GetRequiredService<IOptions<WebOptions>>().Value))
             {
                 h.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
             }
@@ -154,9 +159,25 @@ public static class ConsoleApp
         }
     };
 
-    /// <summary>The sign-in provider's origin: the OpenID Connect handler posts back to it on sign-out.</summary>
-    private static string FormActionSources(HttpContext context) =>
-        context.RequestServices.GetRequiredService<SignInSettings>().AuthorityOrigin;
+    /// <summary>
+    /// The sign-in provider's origin: a form posted after the session expired is redirected there to sign in
+    /// again, and browsers apply form-action to that redirect. Nothing when sign-in is not configured (the
+    /// health endpoints still answer).
+    /// </summary>
+    private static string FormActionSources(HttpContext context)
+    {
+        try
+        {
+            return context.RequestServices.GetRequiredService<SignInSettings>().AuthorityOrigin;
+        }
+        catch (ExplainedException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>People reach the console over https (Web:PublicUrl), whatever the last hop to this process is.</summary>
+    internal static bool IsHttps(WebOptions web) => web.PublicUrl?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
 
     private static string ReadCss()
     {
@@ -179,7 +200,7 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
                 return authority.TrimEnd('/');
             }
 
-            var tenant = graph.Value.TenantId is { Length: > 0 } t ? t
+            var tenant = TenantId is { Length: > 0 } t ? t
                 : throw new ExplainedException("Web:Authority or Graph:TenantId is required for the console's sign-in (Entra ID's https://login.microsoftonline.com/{tenant}/v2.0).");
             return $"{CloudEndpoints.For(graph.Value.Cloud).AuthorityHost.ToString().TrimEnd('/')}/{tenant}/v2.0";
         }
@@ -188,7 +209,7 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
     public string AuthorityOrigin => new Uri(Authority).GetLeftPart(UriPartial.Authority);
 
     /// <summary>The tenant whose people may sign in: the token's tid must be this one.</summary>
-    public string? TenantId => graph.Value.TenantId;
+    public string? TenantId => graph.Value.TenantId is { Length: > 0 } t ? t : Environment.GetEnvironmentVariable("AZURE_TENANT_ID");
 
     public void Apply(OpenIdConnectOptions o)
     {
@@ -210,6 +231,22 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
         o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         o.NonceCookie.SameSite = SameSiteMode.Lax;
         o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        if (ConsoleApp.IsHttps(w))
+        {
+            o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.Always;
+            o.NonceCookie.SecurePolicy = CookieSecurePolicy.Always;
+        }
+
+        // The provider sends people back to the address they use (Web:PublicUrl), never to the Host a proxy forwarded.
+        o.Events.OnRedirectToIdentityProvider = context =>
+        {
+            if (w.PublicUrl is { Length: > 0 } publicUrl)
+            {
+                context.ProtocolMessage.RedirectUri = publicUrl.TrimEnd('/') + o.CallbackPath;
+            }
+
+            return Task.CompletedTask;
+        };
         o.UsePkce = true;
         o.Scope.Clear();
         o.Scope.Add("openid");

@@ -10,12 +10,18 @@ namespace AuditAgent.Web;
 /// <summary>What the commands that serve the console say when it is up: where it is and whether people can sign in.</summary>
 internal static class ConsoleStart
 {
-    /// <summary>The addresses Kestrel bound (a port 0 resolved), or Web:PublicUrl when set.</summary>
+    /// <summary>Web:PublicUrl when set, else the addresses Kestrel bound.</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
-        return app.Services.GetRequiredService<IOptions<WebOptions>>().Value.PublicUrl is { Length: > 0 } pub ? [pub.TrimEnd('/')] : bound;
+        return app.Services.GetRequiredService<IOptions<WebOptions>>().Value.PublicUrl is { Length: > 0 } pub ? [pub.TrimEnd('/')] : Bound(app);
+    }
+
+    /// <summary>The addresses Kestrel bound (a port 0 resolved).</summary>
+    public static IReadOnlyList<string> Bound(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
     }
 
     /// <summary>Prints the console's URL, or why nobody could sign in yet (without stopping the scheduled jobs).</summary>

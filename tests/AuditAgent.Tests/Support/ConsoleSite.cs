@@ -21,7 +21,7 @@ public sealed class ConsoleSite : IAsyncDisposable
     {
         _app = app;
         Agent = agent;
-        BaseUrl = ConsoleStart.Addresses(app)[0].TrimEnd('/');
+        BaseUrl = ConsoleStart.Bound(app)[0].TrimEnd('/');
     }
 
     public AgentHarness Agent { get; }
@@ -32,7 +32,7 @@ public sealed class ConsoleSite : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ConsoleSite> StartAsync(AgentHarness agent)
+    public static async Task<ConsoleSite> StartAsync(AgentHarness agent, IReadOnlyDictionary<string, string?>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(agent);
         var settings = new Dictionary<string, string?>(agent.Settings)
@@ -43,6 +43,11 @@ public sealed class ConsoleSite : IAsyncDisposable
             ["Web:ClientId"] = "auditagent-test-console",
             ["Web:ClientSecret"] = SignInProvider.ClientSecret,
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var app = AppHost.BuildWeb(null, settings, LogLevel.Warning, embeddedOnly: true);
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         await app.StartAsync();

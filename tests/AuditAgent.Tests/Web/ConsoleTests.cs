@@ -402,6 +402,24 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         Assert.Contains("failing for more than 60 minutes: escalate-incidents", await afterHours.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task BehindATlsProxy_SignInReturnsToThePublicUrl_AndCookiesAreSecure()
+    {
+        await using var seeded = await SiteWithIncidentAsync();
+        await using var proxied = await ConsoleSite.StartAsync(seeded.Site.Agent, new Dictionary<string, string?> { ["Web:PublicUrl"] = "https://auditagent.contoso.test/" });
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+
+        using var challenge = await http.GetAsync(new Uri(proxied.BaseUrl + "/incidents"));
+        var location = WebUtility.UrlDecode(challenge.Headers.Location!.Query);
+        var cookies = challenge.Headers.GetValues("Set-Cookie").ToList();
+
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+        Assert.Contains("redirect_uri=https://auditagent.contoso.test/signin-oidc&", location, StringComparison.Ordinal);
+        Assert.NotEmpty(cookies);
+        Assert.All(cookies, c => Assert.Contains("; secure", c, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("max-age=31536000; includeSubDomains", challenge.Headers.GetValues("Strict-Transport-Security").Single());
+    }
+
     /// <summary>The README's pictures of the console, taken here so they never drift (into docs/ with AUDITAGENT_SCREENSHOTS=1).</summary>
     [Fact]
     public async Task Screenshots_OfTheMainPages()
