@@ -51,6 +51,7 @@ public static class CommandLine
         root.Subcommands.Add(AllowlistCommand.Create(terminal));
         root.Subcommands.Add(RunCommand.Create(terminal));
         root.Subcommands.Add(WebCommand.Create(terminal));
+        root.Subcommands.Add(EventsCommand.Create(terminal));
         root.Subcommands.Add(ConsentCommand.Create(terminal));
         root.Subcommands.Add(DoctorCommand.Create(terminal));
         root.Subcommands.Add(StatusCommand.Create(terminal));

@@ -30,6 +30,7 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<ScheduleOptions, ScheduleOptionsValidator>(configuration, ScheduleOptions.Section);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
+        services.AddValidatedOptions<Events.EventsOptions>(configuration, Events.EventsOptions.Section);
         services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
@@ -58,6 +59,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<FindingQueries>();
         services.AddSingleton<ScanService>();
         services.AddSingleton<ScanPipeline>();
+        services.AddSingleton<EventStore>();
+        services.AddSingleton<Events.EventFeed>();
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<ConsoleQueries>();
@@ -85,12 +88,16 @@ public static class ServiceCollectionExtensions
 
     private static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
+        where TValidator : class, IValidateOptions<TOptions> =>
+        services.AddValidatedOptions<TOptions>(configuration, section).AddSingleton<IValidateOptions<TOptions>, TValidator>();
+
+    /// <summary>A section whose only rules are its shape: known keys, values of the right type.</summary>
+    private static IServiceCollection AddValidatedOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section))
             .PostConfigure(o => ConfigurationShape.ApplyListValues(o, configuration.GetSection(section)))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
         services.AddSingleton<IValidateOptions<TOptions>>(new ConfigurationShapeValidator<TOptions>(configuration, section));
         return services.AddSingleton(new OptionsSection(typeof(TOptions), section));
     }

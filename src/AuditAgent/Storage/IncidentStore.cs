@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using AuditAgent.Core.Detection;
+using AuditAgent.Core.Events;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
 using Dapper;
@@ -16,7 +17,7 @@ public sealed record IncidentInputs(
     IReadOnlyList<AllowlistEntry> Allowlist);
 
 /// <summary>Incidents, their plans and timelines, and the allowlist.</summary>
-public sealed class IncidentStore(Database database)
+public sealed class IncidentStore(Database database, EventStore events)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -217,6 +218,9 @@ public sealed class IncidentStore(Database database)
         await c.ExecuteAsync(database.Command(
             "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@IncidentId, @At, @Actor, @Kind, @Text)",
             result.Timeline.Select(e => new { IncidentId = Id(e.IncidentKey), e.At, e.Actor, e.Kind, e.Text }), tx, ct));
+        await events.AppendIncidentEventsAsync(c, tx,
+            [.. result.Timeline.Select(e => (Id: Id(e.IncidentKey), Type: EventTypes.ForTimeline(e.Kind))).Where(e => e.Id is not null && e.Type is not null).Select(e => (e.Id!.Value, e.Type!))],
+            now, ct);
         await c.ExecuteAsync(database.Command(
             """
             INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
@@ -250,6 +254,8 @@ public sealed class IncidentStore(Database database)
             _ => "Reopened",
         };
         await AddEventAsync(c, tx, id, now, by, TimelineKinds.For(next).Name(), $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
+        // A reopened incident reaches "acknowledged", but to a consumer it is a reopening.
+        await PublishAsync(c, tx, id, action == IncidentAction.Reopen ? EventTypes.IncidentReopened : EventTypes.ForTimeline(TimelineKinds.For(next).Name()), now, ct);
         if (allowlist is not null)
         {
             var entry = await AddAllowlistAsync(c, tx, allowlist.Kind, allowlist.Value, by, allowlist.Reason, allowlist.ExpiresAt, now, ct);
@@ -281,6 +287,7 @@ public sealed class IncidentStore(Database database)
         await c.ExecuteAsync(database.Command(
             "UPDATE incidents SET assignee = @assignee, updated_at = @now WHERE id = @id", new { assignee, now, id }, tx, ct));
         await AddEventAsync(c, tx, id, now, by, TimelineKind.Assigned.Name(), $"Assigned to {assignee} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await PublishAsync(c, tx, id, EventTypes.IncidentAssigned, now, ct);
         await tx.CommitAsync(ct);
     }
 
@@ -324,6 +331,7 @@ public sealed class IncidentStore(Database database)
         }
 
         await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));
+        await PublishAsync(c, tx, id, EventTypes.ForTimeline(TimelineKind.Step.Name(), status), now, ct);
         await tx.CommitAsync(ct);
     }
 
@@ -373,6 +381,10 @@ public sealed class IncidentStore(Database database)
 
         return parsed;
     }
+
+    /// <summary>The event of a change, in the change's transaction (after its row is written, so the snapshot shows it).</summary>
+    private Task PublishAsync(DbConnection c, DbTransaction tx, long id, string? type, DateTimeOffset at, CancellationToken ct) =>
+        type is null ? Task.CompletedTask : events.AppendIncidentEventsAsync(c, tx, [(id, type)], at, ct);
 
     private async Task AddEventAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset at, string actor, string kind, string text, CancellationToken ct) =>
         await c.ExecuteAsync(database.Command(

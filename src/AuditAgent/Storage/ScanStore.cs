@@ -1,4 +1,5 @@
 using AuditAgent.Core.Detection;
+using AuditAgent.Core.Events;
 using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using Dapper;
@@ -19,7 +20,7 @@ public sealed record PageWrite(string MailboxId, IReadOnlyList<FindingWrite> Fin
 public sealed record MailboxFailure(string MailboxId, string Reason);
 
 /// <summary>Everything the scanner writes. Findings and the delta link that covers them commit together.</summary>
-public sealed class ScanStore(Database database)
+public sealed class ScanStore(Database database, EventStore events)
 {
     /// <summary>
     /// Writes pages in one transaction: each page's mailbox link and then its findings (ignoring ones
@@ -151,6 +152,10 @@ public sealed class ScanStore(Database database)
                 RunId = runId, result.FinishedAt, result.Status, result.Mailboxes, result.MailboxesFailed, result.Messages,
                 result.MalformedMessages, result.UnresolvableRecipients, result.FindingsNew, result.Resyncs, result.Error,
             }, ct: ct));
+        if (result.Status == ScanOutcome.Failed.Name())
+        {
+            await events.AppendAsync(EventTypes.ScanFailed, new { scanRun = runId, error = result.Error, mailboxes = result.Mailboxes, mailboxesFailed = result.MailboxesFailed }, result.FinishedAt, ct);
+        }
     }
 
     /// <summary>
@@ -163,6 +168,7 @@ public sealed class ScanStore(Database database)
         await connection.ExecuteAsync(database.Command(
             "UPDATE scan_runs SET status = @status, error = @error WHERE id = @runId",
             new { runId, error, status = ScanOutcome.Failed.Name() }, ct: ct));
+        await events.AppendAsync(EventTypes.ScanFailed, new { scanRun = runId, error }, DateTimeOffset.UtcNow, ct);
     }
 }
 

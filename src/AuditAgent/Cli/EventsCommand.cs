@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AuditAgent.Events;
+using AuditAgent.Formatting;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace AuditAgent.Cli;
+
+/// <summary>`events list`: the event stream from a given id on, for a script or a SIEM's pull.</summary>
+internal static class EventsCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var after = new Option<long>("--after") { Description = "Only events after this id (the last one you saw); 0 for the beginning.", DefaultValueFactory = _ => 0 };
+        var limit = new Option<int>("--limit") { Description = $"At most this many (1 to {EventFeed.MaxPage}).", DefaultValueFactory = _ => 100 };
+        var format = new Option<string>("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var list = new Command("list", "List events in the order they happened, after a given id.") { after, limit, format };
+        list.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            if (parse.GetValue(limit) is < 1 or > EventFeed.MaxPage)
+            {
+                throw new CliException($"--limit must be between 1 and {EventFeed.MaxPage}.");
+            }
+
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
+            var events = await host.Services.GetRequiredService<EventFeed>().AfterAsync(parse.GetValue(after), parse.GetValue(limit), ct);
+            if (parse.GetValue(format) == "json")
+            {
+                await terminal.Output.WriteLineAsync(JsonSerializer.Serialize(new { events, last = events.Count == 0 ? parse.GetValue(after) : events[^1].Id }, IncidentsCommand.Json));
+                return ExitCodes.Ok;
+            }
+
+            if (events.Count == 0)
+            {
+                await terminal.Output.WriteLineAsync($"No events after {parse.GetValue(after)}.");
+                return ExitCodes.Ok;
+            }
+
+            var times = host.Services.GetRequiredService<DisplayTime>();
+            var table = new Table().Border(TableBorder.Rounded);
+            table.AddColumns("#", "Type", times.Header("When"), "Incident", "Severity", "Status");
+            foreach (var e in events)
+            {
+                var incident = e.Data.TryGetProperty("incident", out var i) ? i : (JsonElement?)null;
+                table.AddRow(
+                    e.Id.ToString(CultureInfo.InvariantCulture), e.Type, times.Column(e.OccurredAt),
+                    e.IncidentId?.ToString(CultureInfo.InvariantCulture) ?? "",
+                    incident?.GetProperty("severity").GetString() ?? "", incident?.GetProperty("status").GetString() ?? "");
+            }
+
+            terminal.Ansi().Write(table);
+            await terminal.Output.WriteLineAsync($"Next: --after {events[^1].Id}");
+            return ExitCodes.Ok;
+        }));
+        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list };
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using AuditAgent.Core.Incidents;
+using AuditAgent.Events;
+using AuditAgent.Incidents;
+using AuditAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuditAgent.Tests.Events;
+
+/// <summary>The event stream as a SIEM reads it: in order, each change once, written with the change, never an exposed address.</summary>
+public sealed class EventStreamTests
+{
+    private static async Task<(AgentHarness Agent, long Id, List<string> People)> AgentWithIncidentAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var people = TenantBuilder.People(30, TenantBuilder.Companies);
+        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), people);
+        var agent = await AgentHarness.StartAsync(t.Tenant, settings: settings, backend: backend);
+        await agent.ScanAndProcessAsync();
+        return (agent, Assert.Single(await agent.IncidentsAsync()).Id, people);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task EveryChange_IsOneEventInOrder_AConsumerPagingByTheLastIdSeesEachOnce(Backend backend)
+    {
+        var (agent, id, people) = await AgentWithIncidentAsync(backend);
+        await using var _ = agent;
+        var actions = agent.Services.GetRequiredService<IncidentActions>();
+        var by = new Actor("sec@contoso.com");
+        await actions.AcknowledgeAsync(id, by, null, CancellationToken.None);
+        await actions.AssignAsync(id, "sam@contoso.com", by, null, CancellationToken.None);
+        var step = (await agent.IncidentAsync(id)).Steps[0].StepKey;
+        await actions.SetStepAsync(id, step, StepStatus.Done, by, "spoke to the sender", CancellationToken.None);
+        await actions.ResolveAsync(id, by, "apology sent in Bcc", CancellationToken.None);
+        await Assert.ThrowsAnyAsync<Exception>(() => actions.ResolveAsync(id, by, "twice", CancellationToken.None));
+        await actions.ReopenAsync(id, by, "the sender did it again", CancellationToken.None);
+
+        var feed = agent.Services.GetRequiredService<EventFeed>();
+        var seen = new List<PublishedEvent>();
+        long last = 0;
+        while (await feed.AfterAsync(last, 2, CancellationToken.None) is { Count: > 0 } page)
+        {
+            seen.AddRange(page);
+            last = page[^1].Id;
+        }
+
+        Assert.Equal(["incident.opened", "incident.acknowledged", "incident.assigned", "step.done", "incident.resolved", "incident.reopened"], seen.Select(e => e.Type));
+        Assert.Equal(seen.Select(e => e.Id).Order(), seen.Select(e => e.Id));
+        Assert.Equal(seen.Count, seen.Select(e => e.Id).Distinct().Count());
+        Assert.All(seen, e => Assert.Equal(id, e.IncidentId));
+        var opened = seen[0].Data.GetProperty("incident");
+        Assert.Equal(1, seen[0].Data.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(30, opened.GetProperty("exposed").GetInt32());
+        Assert.Equal(5, opened.GetProperty("domains").GetInt32());
+        Assert.Equal("new", opened.GetProperty("status").GetString());
+        Assert.Equal("resolved", seen[^2].Data.GetProperty("incident").GetProperty("status").GetString());
+        Assert.Equal("sam@contoso.com", seen[^2].Data.GetProperty("incident").GetProperty("assignee").GetString());
+        var raw = string.Join('\n', seen.Select(e => e.Data.GetRawText()));
+        Assert.All(people, p => Assert.DoesNotContain(p, raw, StringComparison.OrdinalIgnoreCase));
+        Assert.All(seen, e => Assert.Null(e.Subject));
+    }
+
+    [Fact]
+    public async Task EventsList_PrintsJsonAfterAnId_WithSubjectsOnlyWhenConfigured_AndTheConsoleLink()
+    {
+        var (agent, id, _) = await AgentWithIncidentAsync(Backend.Sqlite);
+        await using var _ = agent;
+        await agent.Services.GetRequiredService<IncidentActions>().AcknowledgeAsync(id, new Actor("sec@contoso.com"), null, CancellationToken.None);
+        using var folder = new TempFolder();
+        var config = await folder.WriteSettingsAsync(new { Events = new { IncludeSubjects = true }, Web = new { PublicUrl = "https://auditagent.contoso.test" } });
+        var db = agent.Settings["Storage:SqlitePath"]!;
+
+        var plain = await Commands.RunAsync("events", "list", "--db", db, "--format", "json");
+        var later = await Commands.RunAsync("events", "list", "--db", db, "--format", "json", "--after", "1", "--config", config);
+        var table = await Commands.RunAsync("events", "list", "--db", db);
+
+        Assert.True(plain.ExitCode == 0, plain.Error);
+        using var all = JsonDocument.Parse(plain.Output);
+        Assert.Equal(2, all.RootElement.GetProperty("events").GetArrayLength());
+        Assert.False(all.RootElement.GetProperty("events")[0].TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null);
+        using var after = JsonDocument.Parse(later.Output);
+        var only = Assert.Single(after.RootElement.GetProperty("events").EnumerateArray());
+        Assert.Equal("incident.acknowledged", only.GetProperty("type").GetString());
+        Assert.Equal("Spring newsletter", only.GetProperty("subject").GetString());
+        Assert.Equal($"https://auditagent.contoso.test/incidents/{id.ToString(CultureInfo.InvariantCulture)}", only.GetProperty("link").GetString());
+        Assert.Equal(2, after.RootElement.GetProperty("last").GetInt64());
+        Assert.Contains("incident.opened", table.Output, StringComparison.Ordinal);
+        Assert.Contains("Next: --after 2", table.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFailedScan_IsAnEvent()
+    {
+        var (agent, _, _) = await AgentWithIncidentAsync(Backend.Sqlite);
+        await using var _ = agent;
+        var store = agent.Services.GetRequiredService<AuditAgent.Storage.ScanStore>();
+        var run = await store.StartRunAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+
+        await store.FailRunAsync(run, "incident processing failed: the database is full", CancellationToken.None);
+
+        var failed = (await agent.Services.GetRequiredService<EventFeed>().AfterAsync(0, 100, CancellationToken.None)).Single(e => e.Type == "scan.failed");
+        Assert.Null(failed.IncidentId);
+        Assert.Equal("incident processing failed: the database is full", failed.Data.GetProperty("details").GetProperty("error").GetString());
+    }
+}
