@@ -52,6 +52,7 @@ public static class CommandLine
         root.Subcommands.Add(RunCommand.Create(terminal));
         root.Subcommands.Add(WebCommand.Create(terminal));
         root.Subcommands.Add(EventsCommand.Create(terminal));
+        root.Subcommands.Add(ApiKeysCommand.Create(terminal));
         root.Subcommands.Add(ConsentCommand.Create(terminal));
         root.Subcommands.Add(DoctorCommand.Create(terminal));
         root.Subcommands.Add(StatusCommand.Create(terminal));

@@ -60,6 +60,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ScanService>();
         services.AddSingleton<ScanPipeline>();
         services.AddSingleton<EventStore>();
+        services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<Events.EventFeed>();
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AuditAgent.Tests.Support;
+
+namespace AuditAgent.Tests.Web;
+
+/// <summary>`GET /api/v1/events` as a SIEM pulls it: API keys made by the CLI, shown once, expiring and revocable.</summary>
+public sealed class EventsApiTests
+{
+    [Fact]
+    public async Task ApiKey_ReadsTheEventsAfterAnId_WrongExpiredAndRevokedKeysAreRefused()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        await using var site = await ConsoleSite.StartAsync(agent);
+        var db = agent.Settings["Storage:SqlitePath"]!;
+        var splunk = await Commands.RunAsync("apikeys", "create", "--name", "splunk", "--db", db);
+        var old = await Commands.RunAsync("apikeys", "create", "--name", "old", "--expires", DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "--db", db);
+        var key = splunk.Output.Trim();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+
+        async Task<HttpResponseMessage> GetAsync(string query, string? bearer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{site.BaseUrl}/api/v1/events{query}"));
+            if (bearer is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            }
+
+            return await http.SendAsync(request);
+        }
+
+        using var all = await GetAsync("?after=0&limit=10", key);
+        using var body = JsonDocument.Parse(await all.Content.ReadAsStringAsync());
+        var last = body.RootElement.GetProperty("last").GetInt64();
+        using var none = await GetAsync($"?after={last}", key);
+        using var anonymous = await GetAsync("", null);
+        using var wrong = await GetAsync("", key[..^2] + "xx");
+        using var expired = await GetAsync("", old.Output.Trim());
+        using var badLimit = await GetAsync("?limit=0", key);
+        var revoke = await Commands.RunAsync("apikeys", "revoke", "1", "--db", db);
+        using var revoked = await GetAsync("", key);
+        var list = await Commands.RunAsync("apikeys", "list", "--db", db);
+
+        Assert.True(splunk.ExitCode == 0, splunk.Error);
+        Assert.StartsWith("aak_", key, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, all.StatusCode);
+        Assert.Equal("incident.opened", Assert.Single(body.RootElement.GetProperty("events").EnumerateArray()).GetProperty("type").GetString());
+        Assert.Empty(JsonDocument.Parse(await none.Content.ReadAsStringAsync()).RootElement.GetProperty("events").EnumerateArray());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+        Assert.True(revoke.ExitCode == 0, revoke.Error);
+        Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        Assert.Contains("revoked", list.Output, StringComparison.Ordinal);
+        Assert.Contains("expired", list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, splunk.Error, StringComparison.Ordinal);
+    }
+}
