@@ -55,6 +55,35 @@ internal static class EventsCommand
             await terminal.Output.WriteLineAsync($"Next: --after {events[^1].Id}");
             return ExitCodes.Ok;
         }));
-        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list };
+        var sinks = new Command("sinks", "Where each webhook stands: the last event it took, events delivered, the attempt at the next one, and dead letters.");
+        sinks.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
+            var store = host.Services.GetRequiredService<Storage.SinkStore>();
+            var times = host.Services.GetRequiredService<DisplayTime>();
+            var states = await store.ListAsync(ct);
+            if (states.Count == 0)
+            {
+                await terminal.Output.WriteLineAsync("No webhook has run yet (Events:Webhooks, pushed by `run`).");
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table().Border(TableBorder.Rounded);
+            table.AddColumns("Webhook", "Last event", "Delivered", "Attempts", times.Header("Next attempt"), "Last error");
+            foreach (var s in states)
+            {
+                table.AddRow(Markup.Escape(s.Name), s.LastEventId.ToString(CultureInfo.InvariantCulture), s.Delivered.ToString(CultureInfo.InvariantCulture),
+                    s.Attempts.ToString(CultureInfo.InvariantCulture), times.Column(s.NextAttemptAt, ""), Markup.Escape(s.LastError ?? ""));
+            }
+
+            terminal.Ansi().Write(table);
+            foreach (var (sink, eventId, error, at) in await store.DeadLettersAsync(ct))
+            {
+                await terminal.Output.WriteLineAsync($"Dead letter: {sink} did not take event {eventId} ({error}), set aside {times.Minute(at)}.");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list, sinks };
     }
 }

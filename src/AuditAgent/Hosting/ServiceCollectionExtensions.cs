@@ -30,7 +30,8 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<ScheduleOptions, ScheduleOptionsValidator>(configuration, ScheduleOptions.Section);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
-        services.AddValidatedOptions<Events.EventsOptions>(configuration, Events.EventsOptions.Section);
+        services.AddValidatedOptions<Events.EventsOptions, Events.EventsOptionsValidator>(configuration, Events.EventsOptions.Section)
+            .AddSingleton<IValidateOptions<Events.EventsOptions>, Events.WebhookSinksValidator>();
         services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
@@ -62,6 +63,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<EventStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<Events.EventFeed>();
+        services.AddSingleton<SinkStore>();
+        services.AddSingleton<Events.EventPusher>();
+        services.AddHttpClient(nameof(Events.EventPusher), c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<ConsoleQueries>();

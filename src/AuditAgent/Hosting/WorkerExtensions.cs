@@ -51,6 +51,7 @@ public static class WorkerExtensions
         // On SIGTERM the scan's token is cancelled: pages already read are committed, the rest is read next time.
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHostedService<ScheduleReconciler>();
+        services.AddHostedService<Events.EventPushService>();
         if (clustered)
         {
             services.AddHostedService<ClusterWorker>();

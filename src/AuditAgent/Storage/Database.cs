@@ -21,6 +21,9 @@ public static class LockKeys
 
     /// <summary>Opening a scan cycle.</summary>
     public const long ScanCycle = 7413000004;
+
+    /// <summary>Pushing events to the sinks (one agent at a time, so no receiver gets an event twice).</summary>
+    public const long EventPush = 7413000005;
 }
 
 /// <summary>The database records a migration this binary does not have.</summary>

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using AuditAgent.Core.Incidents;
+using AuditAgent.Events;
+using AuditAgent.Incidents;
+using AuditAgent.Storage;
+using AuditAgent.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AuditAgent.Tests.Events;
+
+/// <summary>Events pushed to a real HTTP receiver, signed as Standard Webhooks describes, each delivered once, in order.</summary>
+public sealed class WebhookTests
+{
+    private static readonly string SecretA = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+    private static readonly string SecretB = "whsec_" + Convert.ToBase64String(Enumerable.Range(100, 32).Select(i => (byte)i).ToArray());
+
+    /// <summary>A webhook receiver on a free port: records every request; answers each with the next queued status (204 when none).</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private Receiver(WebApplication app) => _app = app;
+
+        public ConcurrentQueue<int> Answers { get; } = new();
+
+        public ConcurrentQueue<(string Id, string Timestamp, string Signature, string Body, int Status)> Requests { get; } = new();
+
+        public string Url => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+
+        public static async Task<Receiver> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            var receiver = new Receiver(app);
+            app.MapPost("/hook", async (HttpContext context) =>
+            {
+                using var reader = new StreamReader(context.Request.Body);
+                var body = await reader.ReadToEndAsync();
+                var status = receiver.Answers.TryDequeue(out var s) ? s : 204;
+                receiver.Requests.Enqueue((context.Request.Headers["webhook-id"].ToString(), context.Request.Headers["webhook-timestamp"].ToString(), context.Request.Headers["webhook-signature"].ToString(), body, status));
+                return Results.StatusCode(status);
+            });
+            await app.StartAsync();
+            return receiver;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    private static async Task<(AgentHarness Agent, long Id)> AgentAsync(Receiver receiver, Backend backend = Backend.Sqlite, TimeProvider? time = null, int maxAttempts = 10)
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
+        var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend, time: time, settings: new Dictionary<string, string?>
+        {
+            ["Events:Webhooks:0:Name"] = "siem",
+            ["Events:Webhooks:0:Url"] = receiver.Url,
+            ["Events:Webhooks:0:Secrets:0"] = SecretA,
+            ["Events:Webhooks:0:Secrets:1"] = SecretB,
+            ["Events:MaxAttempts"] = maxAttempts.ToString(CultureInfo.InvariantCulture),
+        });
+        await agent.ScanAndProcessAsync();
+        return (agent, Assert.Single(await agent.IncidentsAsync()).Id);
+    }
+
+    /// <summary>How a receiver verifies a Standard Webhooks signature with one of its secrets.</summary>
+    private static bool Verifies(string secret, (string Id, string Timestamp, string Signature, string Body, int Status) r)
+    {
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{r.Id}.{r.Timestamp}.{r.Body}")));
+        return r.Signature.Split(' ').Contains(expected);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task NewEvents_ArePostedInOrderOnce_SignedWithBothSecrets(Backend backend)
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (agent, id) = await AgentAsync(receiver, backend);
+        await using var _ = agent;
+        var pusher = agent.Services.GetRequiredService<EventPusher>();
+        var actions = agent.Services.GetRequiredService<IncidentActions>();
+
+        var first = await pusher.PushOnceAsync(CancellationToken.None); // a new sink starts after the newest event
+        await actions.AcknowledgeAsync(id, new Actor("sec@contoso.com"), null, CancellationToken.None);
+        await actions.AssignAsync(id, "sam@contoso.com", new Actor("sec@contoso.com"), null, CancellationToken.None);
+        var second = await pusher.PushOnceAsync(CancellationToken.None);
+        var third = await pusher.PushOnceAsync(CancellationToken.None);
+
+        Assert.Equal((0, 2, 0), (first, second, third));
+        var requests = receiver.Requests.ToList();
+        Assert.Equal(2, requests.Count);
+        Assert.Contains("\"type\":\"incident.acknowledged\"", requests[0].Body, StringComparison.Ordinal);
+        Assert.Contains("\"type\":\"incident.assigned\"", requests[1].Body, StringComparison.Ordinal);
+        Assert.All(requests, r => Assert.True(Verifies(SecretA, r) && Verifies(SecretB, r), r.Signature));
+        Assert.All(requests, r => Assert.InRange(long.Parse(r.Timestamp, CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        Assert.NotEqual(requests[0].Id, requests[1].Id);
+        Assert.Equal(2, Assert.Single(await agent.Services.GetRequiredService<SinkStore>().ListAsync(CancellationToken.None)).Delivered);
+    }
+
+    [Fact]
+    public async Task AFailingReceiver_GetsTheSameEventAgainAfterTheBackOff_AndItIsDeliveredOnce()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var receiver = await Receiver.StartAsync();
+        var (agent, id) = await AgentAsync(receiver, time: clock);
+        await using var _ = agent;
+        var pusher = agent.Services.GetRequiredService<EventPusher>();
+        await pusher.PushOnceAsync(CancellationToken.None);
+        await agent.Services.GetRequiredService<IncidentActions>().AcknowledgeAsync(id, new Actor("sec@contoso.com"), null, CancellationToken.None);
+        receiver.Answers.Enqueue(503);
+        receiver.Answers.Enqueue(500);
+
+        await pusher.PushOnceAsync(CancellationToken.None);   // 503: wait 1 s
+        await pusher.PushOnceAsync(CancellationToken.None);   // too early: nothing sent
+        var afterTooEarly = receiver.Requests.Count;
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await pusher.PushOnceAsync(CancellationToken.None);   // 500: wait 2 s
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await pusher.PushOnceAsync(CancellationToken.None);   // 204
+        await pusher.PushOnceAsync(CancellationToken.None);   // nothing new
+
+        var requests = receiver.Requests.ToList();
+        Assert.Equal(1, afterTooEarly);
+        Assert.Equal([503, 500, 204], requests.Select(r => r.Status));
+        Assert.Single(requests.Select(r => r.Id).Distinct());
+        Assert.Equal(1, Assert.Single(await agent.Services.GetRequiredService<SinkStore>().ListAsync(CancellationToken.None)).Delivered);
+    }
+
+    [Fact]
+    public async Task AnEventRefusedTooOften_IsSetAside_AndTheNextOneGoes()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var receiver = await Receiver.StartAsync();
+        var (agent, id) = await AgentAsync(receiver, time: clock, maxAttempts: 2);
+        await using var _ = agent;
+        var pusher = agent.Services.GetRequiredService<EventPusher>();
+        await pusher.PushOnceAsync(CancellationToken.None);
+        var actions = agent.Services.GetRequiredService<IncidentActions>();
+        await actions.AcknowledgeAsync(id, new Actor("sec@contoso.com"), null, CancellationToken.None);
+        await actions.AssignAsync(id, "sam@contoso.com", new Actor("sec@contoso.com"), null, CancellationToken.None);
+        receiver.Answers.Enqueue(400);
+        receiver.Answers.Enqueue(400);
+
+        await pusher.PushOnceAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await pusher.PushOnceAsync(CancellationToken.None);
+
+        var dead = Assert.Single(await agent.Services.GetRequiredService<SinkStore>().DeadLettersAsync(CancellationToken.None));
+        Assert.Equal(("siem", "HTTP 400"), (dead.Sink, dead.Error));
+        var requests = receiver.Requests.ToList();
+        Assert.Equal([400, 400, 204], requests.Select(r => r.Status));
+        Assert.Contains("\"type\":\"incident.assigned\"", requests[^1].Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Settings_ABadUrlOrSecret_IsRefusedNamingTheKey()
+    {
+        var result = new WebhookSinksValidator().Validate(null, new EventsOptions
+        {
+            Webhooks = [new WebhookSink { Name = "siem", Url = "http://siem.contoso.com/hook", Secrets = ["not-a-secret"] }, new WebhookSink { Name = "SIEM", Url = "https://x.example", Secrets = [SecretA] }],
+        });
+
+        Assert.Contains("Events:Webhooks:0:Url must be an https URL (plain http only for localhost) (it is 'http://siem.contoso.com/hook').", result.Failures!);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Events:Webhooks:0:Secrets needs one or two secrets written whsec_<base64>", StringComparison.Ordinal));
+        Assert.Contains("Events:Webhooks:1:Name 'SIEM' is used by another webhook; each keeps its own checkpoint.", result.Failures!);
+    }
+}
