@@ -23,6 +23,12 @@ public static class EventTypes
     public const string IncidentReopened = "incident.reopened";
     public const string ScanFailed = "scan.failed";
 
+    /// <summary>An open incident's 72-hour notification clock has 24 hours left, then again at 6 hours.</summary>
+    public const string NotificationDeadlineNear = "notification.deadline_near";
+
+    /// <summary>A plan step still to do is past its due time (once per step and due time).</summary>
+    public const string StepOverdue = "step.overdue";
+
     /// <summary>The event of an incident's timeline entry (by its stored kind), or null for entries that are not one.</summary>
     /// <param name="stepStatus">For a step entry: the status the step reached.</param>
     public static string? ForTimeline(string kind, string? stepStatus = null) => kind switch

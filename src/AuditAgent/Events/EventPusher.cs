@@ -104,22 +104,22 @@ public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<Events
     }
 }
 
-/// <summary>`run`'s loop around <see cref="EventPusher"/>: a pass every Events:PushEverySeconds while webhooks are configured.</summary>
-internal sealed class EventPushService(EventPusher pusher, IOptions<EventsOptions> options, TimeProvider time, ILogger<EventPushService> logger) : BackgroundService
+/// <summary>`run`'s loop: every Events:PushEverySeconds, announce the deadlines that passed, then push to the webhooks.</summary>
+internal sealed class EventPushService(EventPusher pusher, EventStore events, IOptions<EventsOptions> options, TimeProvider time, ILogger<EventPushService> logger) : BackgroundService
 {
     [SuppressMessage("Design", "CA1031", Justification = "A failed pass (the database unreachable) is logged and the next one tries again.")]
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Webhooks.Count == 0)
-        {
-            return;
-        }
-
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await pusher.PushOnceAsync(stoppingToken);
+                // Clocks running out and steps going overdue are events too; then everything new goes out.
+                await events.AnnounceDeadlinesAsync(time.GetUtcNow(), stoppingToken);
+                if (options.Value.Webhooks.Count > 0)
+                {
+                    await pusher.PushOnceAsync(stoppingToken);
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

@@ -5,6 +5,9 @@ using Dapper;
 
 namespace AuditAgent.Storage;
 
+/// <summary>An event about one incident, with what only this event knows (a threshold, a step) and, for events announced because time passed, the key that makes it once only.</summary>
+public sealed record IncidentEvent(long IncidentId, string Type, object? Details = null, string? OnceKey = null);
+
 /// <summary>One event as a consumer reads it: the stored payload, plus the subject when configured.</summary>
 public sealed record EventRecord(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, JsonElement Payload, string? Subject);
 
@@ -20,11 +23,15 @@ public sealed class EventStore(Database database)
     /// Events about incidents, each with a snapshot of the incident as it is now in this transaction: counts,
     /// sender, times, status and severity; never an exposed address, never the subject.
     /// </summary>
-    internal async Task AppendIncidentEventsAsync(DbConnection c, DbTransaction tx, IReadOnlyCollection<(long IncidentId, string Type)> events, DateTimeOffset at, CancellationToken ct)
+    internal Task AppendIncidentEventsAsync(DbConnection c, DbTransaction tx, IReadOnlyCollection<(long IncidentId, string Type)> events, DateTimeOffset at, CancellationToken ct) =>
+        AppendIncidentEventsAsync(c, tx, [.. events.Select(e => new IncidentEvent(e.IncidentId, e.Type))], at, ct);
+
+    /// <summary>As above; an event whose <see cref="IncidentEvent.OnceKey"/> was already used is skipped. Returns how many were written.</summary>
+    internal async Task<int> AppendIncidentEventsAsync(DbConnection c, DbTransaction tx, IReadOnlyCollection<IncidentEvent> events, DateTimeOffset at, CancellationToken ct)
     {
         if (events.Count == 0)
         {
-            return;
+            return 0;
         }
 
         var incidents = new Dictionary<long, IncidentRow>();
@@ -36,14 +43,43 @@ public sealed class EventStore(Database database)
             }
         }
 
-        await c.ExecuteAsync(database.Command(
-            "INSERT INTO events (type, occurred_at, incident_id, payload) VALUES (@Type, @At, @IncidentId, @Payload)",
+        return await c.ExecuteAsync(database.Command(
+            "INSERT INTO events (type, occurred_at, incident_id, payload, dedupe_key) VALUES (@Type, @At, @IncidentId, @Payload, @OnceKey) ON CONFLICT (dedupe_key) DO NOTHING",
             events.Where(e => incidents.ContainsKey(e.IncidentId)).Select(e => new
             {
-                e.Type, At = at, e.IncidentId,
-                Payload = JsonSerializer.Serialize(Snapshot(incidents[e.IncidentId]), Json),
+                e.Type, At = at, e.IncidentId, e.OnceKey,
+                Payload = JsonSerializer.Serialize(Snapshot(incidents[e.IncidentId], e.Details), Json),
             }),
             tx, ct));
+    }
+
+    /// <summary>The time-based events: each open incident's 72-hour clock at 24 h and at 6 h left, and each plan step past due, once each.</summary>
+    public async Task<int> AnnounceDeadlinesAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var open = SqlFragments.OpenIncident();
+        var due = new List<IncidentEvent>();
+        foreach (var hours in new[] { 24, 6 })
+        {
+            var (from, until) = (now - Core.Incidents.NotificationClock.Window, now.AddHours(hours) - Core.Incidents.NotificationClock.Window);
+            var ids = await c.QueryAsync<(long Id, DateTimeOffset DetectedAt)>(database.Command(
+                $"SELECT id, detected_at FROM incidents WHERE {open} AND detected_at > @from AND detected_at <= @until", new { from, until }, tx, ct));
+            due.AddRange(ids.Select(i => new IncidentEvent(i.Id, EventTypes.NotificationDeadlineNear,
+                new { hoursLeftAtMost = hours, dueAt = Core.Incidents.NotificationClock.DueAt(i.DetectedAt) }, $"deadline:{i.Id}:{hours}h")));
+        }
+
+        var steps = await c.QueryAsync<(long IncidentId, string StepKey, string Title, string Owner, DateTimeOffset DueAt)>(database.Command(
+            $"""
+            SELECT s.incident_id, s.step_key, s.title, s.owner, s.due_at FROM plan_steps s JOIN incidents i ON i.id = s.incident_id
+            WHERE {SqlFragments.OpenIncident("i.status")} AND {SqlFragments.StepTodo("s.status")} AND s.due_at < @now
+            """,
+            new { now }, tx, ct));
+        due.AddRange(steps.Select(s => new IncidentEvent(s.IncidentId, EventTypes.StepOverdue,
+            new { step = s.StepKey, title = s.Title, owner = s.Owner, dueAt = s.DueAt }, $"overdue:{s.IncidentId}:{s.StepKey}:{s.DueAt.UtcTicks}")));
+        var written = await AppendIncidentEventsAsync(c, tx, due, now, ct);
+        await tx.CommitAsync(ct);
+        return written;
     }
 
     /// <summary>An event that is not about one incident (a failed scan, say).</summary>
@@ -69,25 +105,25 @@ public sealed class EventStore(Database database)
         return rows.Select(r => new EventRecord(r.Id, r.Type, r.OccurredAt, r.IncidentId, JsonDocument.Parse(r.Payload).RootElement.Clone(), r.Subject)).ToList();
     }
 
-    private static object Snapshot(IncidentRow i) => new
+    private static object Snapshot(IncidentRow i, object? details) => details is null
+        ? new { schemaVersion = EventTypes.SchemaVersion, incident = Incident(i) }
+        : new { schemaVersion = EventTypes.SchemaVersion, details, incident = Incident(i) };
+
+    private static object Incident(IncidentRow i) => new
     {
-        schemaVersion = EventTypes.SchemaVersion,
-        incident = new
-        {
-            id = i.Id,
-            severity = i.Severity,
-            status = i.Status,
-            sender = i.SenderAddress,
-            assignee = i.Assignee,
-            exposed = i.ExposedCount,
-            personal = i.PersonalCount,
-            domains = i.DomainCount,
-            messages = i.BlastMessages,
-            reExposed = i.ReExposed,
-            repeatSender = i.RepeatSender,
-            firstSentAt = i.FirstSentAt,
-            detectedAt = i.DetectedAt,
-            notificationDueAt = Core.Incidents.NotificationClock.DueAt(i.DetectedAt),
-        },
+        id = i.Id,
+        severity = i.Severity,
+        status = i.Status,
+        sender = i.SenderAddress,
+        assignee = i.Assignee,
+        exposed = i.ExposedCount,
+        personal = i.PersonalCount,
+        domains = i.DomainCount,
+        messages = i.BlastMessages,
+        reExposed = i.ReExposed,
+        repeatSender = i.RepeatSender,
+        firstSentAt = i.FirstSentAt,
+        detectedAt = i.DetectedAt,
+        notificationDueAt = Core.Incidents.NotificationClock.DueAt(i.DetectedAt),
     };
 }

@@ -91,6 +91,46 @@ public sealed class EventStreamTests
         Assert.Contains("Next: --after 2", table.Output, StringComparison.Ordinal);
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task TheClockAndOverdueSteps_AreAnnouncedOnceEach_AtTheirTime(Backend backend)
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend, time: clock);
+        await agent.ScanAndProcessAsync();
+        var incident = await agent.IncidentAsync(Assert.Single(await agent.IncidentsAsync()).Id);
+        var events = agent.Services.GetRequiredService<AuditAgent.Storage.EventStore>();
+        var feed = agent.Services.GetRequiredService<EventFeed>();
+        async Task<List<PublishedEvent>> TimedAsync() =>
+            [.. (await feed.AfterAsync(0, 1000, CancellationToken.None)).Where(e => e.Type is "notification.deadline_near" or "step.overdue")];
+
+        clock.SetUtcNow(incident.Incident.DetectedAt.AddHours(49));
+        var at49 = await events.AnnounceDeadlinesAsync(clock.GetUtcNow(), CancellationToken.None);
+        var again = await events.AnnounceDeadlinesAsync(clock.GetUtcNow(), CancellationToken.None);
+        var after49 = await TimedAsync();
+        clock.SetUtcNow(incident.Incident.DetectedAt.AddHours(67));
+        await events.AnnounceDeadlinesAsync(clock.GetUtcNow(), CancellationToken.None);
+        var after67 = await TimedAsync();
+        await agent.Services.GetRequiredService<IncidentActions>().ResolveAsync(incident.Incident.Id, new Actor("sec@contoso.com"), null, CancellationToken.None);
+        clock.SetUtcNow(incident.Incident.DetectedAt.AddDays(30));
+        var afterResolved = await events.AnnounceDeadlinesAsync(clock.GetUtcNow(), CancellationToken.None);
+
+        var overdueAt49 = incident.Steps.Count(s => s.DueAt < incident.Incident.DetectedAt.AddHours(49));
+        var overdueAt67 = incident.Steps.Count(s => s.DueAt < incident.Incident.DetectedAt.AddHours(67));
+        Assert.Equal(1 + overdueAt49, at49);
+        Assert.Equal(0, again);
+        Assert.Equal(at49, after49.Count);
+        Assert.Equal(24, after49.Single(e => e.Type == "notification.deadline_near").Data.GetProperty("details").GetProperty("hoursLeftAtMost").GetInt32());
+        Assert.Equal([24, 6], after67.Where(e => e.Type == "notification.deadline_near").Select(e => e.Data.GetProperty("details").GetProperty("hoursLeftAtMost").GetInt32()));
+        Assert.Equal(overdueAt67, after67.Count(e => e.Type == "step.overdue"));
+        Assert.Equal(incident.Steps.Where(s => s.DueAt < incident.Incident.DetectedAt.AddHours(67)).Select(s => s.StepKey).Order(StringComparer.Ordinal),
+            after67.Where(e => e.Type == "step.overdue").Select(e => e.Data.GetProperty("details").GetProperty("step").GetString()!).Order(StringComparer.Ordinal));
+        Assert.Equal(0, afterResolved);
+    }
+
     [Fact]
     public async Task AFailedScan_IsAnEvent()
     {
