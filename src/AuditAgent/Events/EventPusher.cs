@@ -30,16 +30,21 @@ public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<Events
         var sent = 0;
         foreach (var sink in options.Value.Webhooks)
         {
-            sent += await PushAsync(sink, ct);
+            sent += await PushAsync(sink.Name, sink.Types, (e, token) => SendAsync(sink, e, token), ct);
+        }
+
+        foreach (var sink in options.Value.Teams)
+        {
+            sent += await PushAsync(sink.Name, sink.Types.Count > 0 ? sink.Types : TeamsSink.DefaultTypes, (e, token) => PostAsync(sink.Url, TeamsCard.For(e), token), ct);
         }
 
         return sent;
     }
 
     [SuppressMessage("Design", "CA1031", Justification = "Any failure of a receiver is recorded and retried; it must not stop the other sinks.")]
-    private async Task<int> PushAsync(WebhookSink sink, CancellationToken ct)
+    private async Task<int> PushAsync(string name, IReadOnlyList<string> types, Func<PublishedEvent, CancellationToken, Task<string?>> send, CancellationToken ct)
     {
-        var state = await sinks.GetOrStartAsync(sink.Name, ct);
+        var state = await sinks.GetOrStartAsync(name, ct);
         if (state.NextAttemptAt is { } wait && wait > time.GetUtcNow())
         {
             return 0;
@@ -49,16 +54,16 @@ public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<Events
         var attempts = state.Attempts;
         foreach (var e in await feed.AfterAsync(state.LastEventId, 100, ct))
         {
-            if (sink.Types.Count > 0 && !sink.Types.Contains(e.Type, StringComparer.Ordinal))
+            if (types.Count > 0 && !types.Contains(e.Type, StringComparer.Ordinal))
             {
-                await sinks.AdvanceAsync(sink.Name, e.Id, delivered: false, ct);
+                await sinks.AdvanceAsync(name, e.Id, delivered: false, ct);
                 continue;
             }
 
-            var error = await SendAsync(sink, e, ct);
+            var error = await send(e, ct);
             if (error is null)
             {
-                await sinks.AdvanceAsync(sink.Name, e.Id, delivered: true, ct);
+                await sinks.AdvanceAsync(name, e.Id, delivered: true, ct);
                 attempts = 0;
                 sent++;
                 continue;
@@ -67,15 +72,15 @@ public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<Events
             attempts++;
             if (attempts >= options.Value.MaxAttempts)
             {
-                logger.LogError("Webhook {Sink}: event {Event} set aside after {Attempts} attempts: {Error}", sink.Name, e.Id, attempts, error);
-                await sinks.DeadLetterAsync(sink.Name, e.Id, error, time.GetUtcNow(), ct);
+                logger.LogError("Sink {Sink}: event {Event} set aside after {Attempts} attempts: {Error}", name, e.Id, attempts, error);
+                await sinks.DeadLetterAsync(name, e.Id, error, time.GetUtcNow(), ct);
                 attempts = 0;
                 continue;
             }
 
             var delay = TimeSpan.FromSeconds(Math.Min(3600, Math.Pow(2, attempts - 1)));
-            logger.LogWarning("Webhook {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", sink.Name, e.Id, error, attempts, options.Value.MaxAttempts, delay);
-            await sinks.FailAsync(sink.Name, error, time.GetUtcNow() + delay, ct);
+            logger.LogWarning("Sink {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", name, e.Id, error, attempts, options.Value.MaxAttempts, delay);
+            await sinks.FailAsync(name, error, time.GetUtcNow() + delay, ct);
             break;
         }
 
@@ -92,6 +97,17 @@ public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<Events
         request.Headers.Add("webhook-id", id);
         request.Headers.Add("webhook-timestamp", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
         request.Headers.Add("webhook-signature", WebhookSignature.Sign(id, now, body, sink.Secrets));
+        return await SendAsync(request, ct);
+    }
+
+    private async Task<string?> PostAsync(string url, string json, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        return await SendAsync(request, ct);
+    }
+
+    private async Task<string?> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
         try
         {
             using var response = await http.CreateClient(nameof(EventPusher)).SendAsync(request, ct);
@@ -116,7 +132,7 @@ internal sealed class EventPushService(EventPusher pusher, EventStore events, IO
             {
                 // Clocks running out and steps going overdue are events too; then everything new goes out.
                 await events.AnnounceDeadlinesAsync(time.GetUtcNow(), stoppingToken);
-                if (options.Value.Webhooks.Count > 0)
+                if (options.Value.Webhooks.Count + options.Value.Teams.Count > 0)
                 {
                     await pusher.PushOnceAsync(stoppingToken);
                 }

@@ -14,6 +14,9 @@ public sealed class EventsOptions
     /// <summary>Receivers the agent POSTs every event to, signed as the Standard Webhooks specification describes.</summary>
     public List<WebhookSink> Webhooks { get; set; } = [];
 
+    /// <summary>Microsoft Teams channels (a Workflows "when a webhook request is received" URL) that get an Adaptive Card per event.</summary>
+    public List<TeamsSink> Teams { get; set; } = [];
+
     /// <summary>How often `run` looks for events to push.</summary>
     [Within(1, 3600)]
     public int PushEverySeconds { get; set; } = 5;
@@ -35,6 +38,26 @@ public sealed class WebhookSink
     public List<string> Secrets { get; set; } = [];
 
     /// <summary>Only these event types (all when empty).</summary>
+    public List<string> Types { get; set; } = [];
+}
+
+/// <summary>One Teams channel.</summary>
+public sealed class TeamsSink
+{
+    /// <summary>The events a channel gets when Types is empty: what someone should look at now.</summary>
+    public static readonly IReadOnlyList<string> DefaultTypes =
+    [
+        Core.Events.EventTypes.IncidentOpened, Core.Events.EventTypes.IncidentReExposed, Core.Events.EventTypes.IncidentSeverityRaised,
+        Core.Events.EventTypes.NotificationDeadlineNear, Core.Events.EventTypes.ScanFailed,
+    ];
+
+    /// <summary>A name for status and logs, and the key of its checkpoint.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The Workflows webhook URL (it carries its own signature; keep it in the environment).</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>Only these event types; <see cref="DefaultTypes"/> when empty.</summary>
     public List<string> Types { get; set; } = [];
 }
 
@@ -68,6 +91,27 @@ internal sealed class WebhookSinksValidator : IValidateOptions<EventsOptions>
             if (w.Secrets.Count == 0 || w.Secrets.Any(s => WebhookSignature.KeyOf(s) is null))
             {
                 errors.Add($"{key}:Secrets needs one or two secrets written whsec_<base64> (e.g. from `openssl rand -base64 32`, prefixed with whsec_).");
+            }
+        }
+
+        var names = o.Webhooks.Select(w => w.Name).ToList();
+        for (var i = 0; i < o.Teams.Count; i++)
+        {
+            var t = o.Teams[i];
+            var key = $"{EventsOptions.Section}:Teams:{i}";
+            if (string.IsNullOrWhiteSpace(t.Name))
+            {
+                errors.Add(OptionsValidation.Missing(key, nameof(t.Name)));
+            }
+            else if (names.Contains(t.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"{key}:Name '{t.Name}' is used by another sink; each keeps its own checkpoint.");
+            }
+
+            names.Add(t.Name);
+            if (!Uri.TryCreate(t.Url, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
+            {
+                errors.Add($"{key}:Url must be the https URL of a Teams Workflows webhook (it is '{t.Url}').");
             }
         }
 

@@ -172,6 +172,46 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task TeamsChannel_GetsAnAdaptiveCardPerNewIncident_NotForRoutineChanges()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var people = TenantBuilder.People(30, TenantBuilder.Companies);
+        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), people);
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?>
+        {
+            ["Events:Teams:0:Name"] = "security-channel",
+            ["Events:Teams:0:Url"] = receiver.Url,
+            ["Web:PublicUrl"] = "https://auditagent.contoso.test",
+        });
+        var pusher = agent.Services.GetRequiredService<EventPusher>();
+        await agent.Services.GetRequiredService<AuditAgent.Hosting.DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        await pusher.PushOnceAsync(CancellationToken.None); // the channel starts before the first scan
+        await agent.ScanAndProcessAsync();
+        var id = Assert.Single(await agent.IncidentsAsync()).Id;
+
+        await pusher.PushOnceAsync(CancellationToken.None);
+        await agent.Services.GetRequiredService<IncidentActions>().AcknowledgeAsync(id, new Actor("sec@contoso.com"), null, CancellationToken.None);
+        await pusher.PushOnceAsync(CancellationToken.None);
+
+        var card = Assert.Single(receiver.Requests).Body;
+        using var json = System.Text.Json.JsonDocument.Parse(card);
+        var attachment = json.RootElement.GetProperty("attachments")[0];
+        var content = attachment.GetProperty("content");
+        Assert.Equal("message", json.RootElement.GetProperty("type").GetString());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", attachment.GetProperty("contentType").GetString());
+        Assert.Equal("1.4", content.GetProperty("version").GetString());
+        Assert.Equal($"Privacy incident #{id} opened", content.GetProperty("body")[0].GetProperty("text").GetString());
+        var facts = content.GetProperty("body")[1].GetProperty("facts").EnumerateArray().ToDictionary(f => f.GetProperty("title").GetString()!, f => f.GetProperty("value").GetString());
+        Assert.Equal("medium", facts["Severity"]);
+        Assert.Equal("30 people in 5 organisations (0 private mailboxes)", facts["Exposed"]);
+        Assert.False(facts.ContainsKey("Subject"));
+        Assert.Equal($"https://auditagent.contoso.test/incidents/{id}", content.GetProperty("actions")[0].GetProperty("url").GetString());
+        Assert.All(people, p => Assert.DoesNotContain(p, card, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void Settings_ABadUrlOrSecret_IsRefusedNamingTheKey()
     {
         var result = new WebhookSinksValidator().Validate(null, new EventsOptions
