@@ -41,7 +41,6 @@ public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<Events
         return sent;
     }
 
-    [SuppressMessage("Design", "CA1031", Justification = "Any failure of a receiver is recorded and retried; it must not stop the other sinks.")]
     private async Task<int> PushAsync(string name, IReadOnlyList<string> types, Func<PublishedEvent, CancellationToken, Task<string?>> send, CancellationToken ct)
     {
         var state = await sinks.GetOrStartAsync(name, ct);
