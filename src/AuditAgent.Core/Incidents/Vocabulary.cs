@@ -59,6 +59,10 @@ public static class TimelineKinds
         _ => kind.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The entry of a person's action: a reopening is recorded as one, whatever status it reaches.</summary>
+    public static TimelineKind For(IncidentAction action, IncidentStatus reached) =>
+        action == IncidentAction.Reopen ? TimelineKind.Reopened : For(reached);
+
     /// <summary>The entry of a status change.</summary>
     public static TimelineKind For(IncidentStatus status) => status switch
     {

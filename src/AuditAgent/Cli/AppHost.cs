@@ -53,6 +53,26 @@ internal static class AppHost
         return app;
     }
 
+    /// <summary>
+    /// What `run` and `web` do with their host: check every setting before anything starts, bring the database
+    /// up to date, warn when others can read it, then serve until SIGTERM or Ctrl+C, saying where.
+    /// </summary>
+    public static async Task ServeAsync(WebApplication app, Terminal terminal, Func<Task>? beforeStart, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+        await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
+        await CommandLine.WarnIfReadableByOthersAsync(terminal, app.Services.GetRequiredService<Storage.Database>());
+        if (beforeStart is not null)
+        {
+            await beforeStart();
+        }
+
+        await app.StartAsync(ct);
+        await ConsoleStart.AnnounceAsync(app, terminal);
+        await app.WaitForShutdownAsync(ct);
+    }
+
     private static void Configure(IHostApplicationBuilder builder, string? configFile, IReadOnlyDictionary<string, string?>? overrides, LogLevel logLevel, bool embeddedOnly, Action<IServiceCollection, IConfiguration>? services)
     {
         if (!embeddedOnly)

@@ -33,8 +33,7 @@ internal static class IncidentExport
             var queries = host.Services.GetRequiredService<IncidentQueries>();
             var incidentId = parse.GetValue(id);
             var detail = await queries.GetAsync(incidentId, ct) ?? throw new NotFoundException($"there is no incident {incidentId}.");
-            var domains = (await queries.ExposedDomainsAsync(incidentId, ct))
-                .Select(d => new DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
+            var domains = DomainCounts(await queries.ExposedDomainsAsync(incidentId, ct));
             // The addresses are opened only when asked for.
             var exposed = parse.GetValue(recipients) ? await queries.ExposedRecipientsAsync(incidentId, ct) : null;
             var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed, host.Services.GetRequiredService<DisplayTime>())
@@ -61,6 +60,10 @@ internal static class IncidentExport
     }
 
     public sealed record DomainCount(string Domain, int Count);
+
+    /// <summary>The exposed organisations as every export lists them: the most people first.</summary>
+    public static IReadOnlyList<DomainCount> DomainCounts(IEnumerable<(string Domain, int Count)> domains) =>
+        domains.Select(d => new DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
 
     public sealed record MessageDoc(DateTimeOffset? SentAt, string Mailbox, string Sender, string? Subject, string? InternetMessageId, string? Role, int VisibleExternalCount, int ExternalDomainCount, int BccCount);
 

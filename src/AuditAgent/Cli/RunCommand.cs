@@ -1,8 +1,6 @@
 using System.CommandLine;
 using AuditAgent.Hosting;
-using AuditAgent.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,21 +17,17 @@ internal static class RunCommand
             var overrides = CommandLine.DbOverride(parse);
             await using var host = AppHost.BuildWeb(parse.GetValue(CommandLine.ConfigOption), overrides,
                 parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information, services: (s, configuration) => s.AddAuditAgentWorker(configuration));
-            // All settings, mail and schedules included, are checked before anything starts.
-            host.Services.GetRequiredService<IStartupValidator>().Validate();
-            var database = host.Services.GetRequiredService<Database>();
-            await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
-            await CommandLine.WarnIfReadableByOthersAsync(terminal, database);
-
-            var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
-            foreach (var (job, cron, next) in WorkerExtensions.NextFireTimes(schedule, host.Services.GetRequiredService<TimeProvider>().GetUtcNow()))
+            // All settings, mail and schedules included, are checked before anything starts; the schedule is
+            // printed before the jobs can fire.
+            await AppHost.ServeAsync(host, terminal, async () =>
             {
-                await terminal.Error.WriteLineAsync($"{job}: \"{cron}\" in {schedule.TimeZone}, next at {host.Services.GetRequiredService<Formatting.DisplayTime>().Minute(next)}");
-            }
-
-            await host.StartAsync(ct);
-            await Web.ConsoleStart.AnnounceAsync(host, terminal);
-            await host.WaitForShutdownAsync(ct);
+                var schedule = host.Services.GetRequiredService<IOptions<ScheduleOptions>>().Value;
+                var times = host.Services.GetRequiredService<Formatting.DisplayTime>();
+                foreach (var (job, cron, next) in WorkerExtensions.NextFireTimes(schedule, host.Services.GetRequiredService<TimeProvider>().GetUtcNow()))
+                {
+                    await terminal.Error.WriteLineAsync($"{job}: \"{cron}\" in {schedule.TimeZone}, next at {times.Minute(next)}");
+                }
+            }, ct);
             return ExitCodes.Ok;
         }));
         return command;

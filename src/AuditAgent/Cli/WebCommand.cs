@@ -1,10 +1,5 @@
 using System.CommandLine;
-using AuditAgent.Hosting;
-using AuditAgent.Web;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Cli;
 
@@ -18,12 +13,7 @@ internal static class WebCommand
         {
             await using var app = AppHost.BuildWeb(parse.GetValue(CommandLine.ConfigOption), CommandLine.DbOverride(parse),
                 parse.GetValue(CommandLine.VerboseOption) ? LogLevel.Debug : LogLevel.Information);
-            app.Services.GetRequiredService<IStartupValidator>().Validate();
-            await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
-            await CommandLine.WarnIfReadableByOthersAsync(terminal, app.Services.GetRequiredService<Storage.Database>());
-            await app.StartAsync(ct);
-            await ConsoleStart.AnnounceAsync(app, terminal);
-            await app.WaitForShutdownAsync(ct);
+            await AppHost.ServeAsync(app, terminal, beforeStart: null, ct);
             return ExitCodes.Ok;
         }));
         return command;

@@ -15,6 +15,11 @@ internal static class OptionsValidation
     public static string Range(string section, string key, object value, int min, int max) =>
         $"{section}:{key} must be between {min} and {max} (it is {value}).";
 
+    /// <summary>An https URL, or plain http to this machine only (the simulator, a local receiver): what every outgoing URL setting accepts.</summary>
+    public static bool IsHttpsOrLoopback(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+
     /// <summary>The configuration section an options class is bound to: its <c>public const string Section</c>.</summary>
     public static string SectionOf(Type optionsType) =>
         optionsType.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string

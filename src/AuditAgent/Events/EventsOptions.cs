@@ -83,7 +83,7 @@ internal sealed class WebhookSinksValidator : IValidateOptions<EventsOptions>
                 errors.Add($"{key}:Name '{w.Name}' is used by another webhook; each keeps its own checkpoint.");
             }
 
-            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
+            if (!OptionsValidation.IsHttpsOrLoopback(w.Url))
             {
                 errors.Add($"{key}:Url must be an https URL (plain http only for localhost) (it is '{w.Url}').");
             }
@@ -109,7 +109,7 @@ internal sealed class WebhookSinksValidator : IValidateOptions<EventsOptions>
             }
 
             names.Add(t.Name);
-            if (!Uri.TryCreate(t.Url, UriKind.Absolute, out var url) || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
+            if (!OptionsValidation.IsHttpsOrLoopback(t.Url))
             {
                 errors.Add($"{key}:Url must be the https URL of a Teams Workflows webhook (it is '{t.Url}').");
             }

@@ -39,10 +39,6 @@ public static class GraphClientFactory
         return new GraphServiceClient(httpClient, auth, baseUrl);
     }
 
-    public static bool IsAcceptableBaseUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri)
-        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
-
     private static List<DelegatingHandler> GraphClientFactoryHandlers(GraphOptions options, GraphClock clock)
     {
         // The SDK's default pipeline, with the retry handler tuned from configuration: it already

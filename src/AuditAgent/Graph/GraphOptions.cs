@@ -99,7 +99,7 @@ internal sealed class GraphCredentialValidator : IValidateOptions<GraphOptions>
             errors.Add($"{S}:Cloud must be one of {string.Join(", ", Enum.GetNames<GraphCloud>())}.");
         }
 
-        if (o.BaseUrl is { Length: > 0 } url && !GraphClientFactory.IsAcceptableBaseUrl(url))
+        if (o.BaseUrl is { Length: > 0 } url && !OptionsValidation.IsHttpsOrLoopback(url))
         {
             errors.Add($"{S}:BaseUrl must be an https URL (plain http only for localhost), e.g. https://graph.microsoft.com/v1.0 (it is '{url}').");
         }

@@ -28,6 +28,7 @@ public sealed record ApiKeyRow
 public sealed class ApiKeyStore(Database database)
 {
     private const string Prefix = "aak_";
+    private const string Columns = "SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_keys";
 
     /// <summary>Creates a key and returns it: the only time it can be read.</summary>
     public async Task<(long Id, string Key)> CreateAsync(string name, DateTimeOffset? expiresAt, DateTimeOffset now, CancellationToken ct)
@@ -44,7 +45,7 @@ public sealed class ApiKeyStore(Database database)
     {
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<ApiKeyRow>(database.Command(
-            "SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_keys ORDER BY id", ct: ct))).ToList();
+            $"{Columns} ORDER BY id", ct: ct))).ToList();
     }
 
     public async Task RevokeAsync(long id, DateTimeOffset now, CancellationToken ct)
@@ -66,7 +67,7 @@ public sealed class ApiKeyStore(Database database)
 
         await using var c = await database.OpenAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<ApiKeyRow>(database.Command(
-            "SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_keys WHERE hash = @hash", new { hash = Hash(key) }, ct: ct));
+            $"{Columns} WHERE hash = @hash", new { hash = Hash(key) }, ct: ct));
         if (row is null || !row.IsUsable(now))
         {
             return null;

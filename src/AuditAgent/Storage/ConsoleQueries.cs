@@ -157,10 +157,7 @@ public sealed class ConsoleQueries(Database database)
         var total = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM findings f {condition}", ct: ct));
         var rows = await c.QueryAsync<FindingRow>(database.Command(
             $"""
-            SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
-                   f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
-                   f.bcc_count, f.detected_at, f.incident_id, f.role, f.suppression_reason, i.severity
-            FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id LEFT JOIN incidents i ON i.id = f.incident_id
+            {FindingQueries.FindingRowSelect}
             {condition}
             ORDER BY f.sent_at DESC, f.id DESC LIMIT {pageSize} OFFSET {(Math.Max(1, page) - 1) * pageSize}
             """, ct: ct));

@@ -55,17 +55,20 @@ public sealed record RecipientRow
 /// <summary>Reads findings for people: the CLI and, later, digests and incidents.</summary>
 public sealed class FindingQueries(Database database, Protection.RecipientProtector protector)
 {
+    /// <summary>A <see cref="FindingRow"/>: the finding, its mailbox's address and its incident's severity (aliases f, m, i).</summary>
+    internal const string FindingRowSelect = """
+        SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
+               f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
+               f.bcc_count, f.detected_at, f.incident_id, f.role, f.suppression_reason, i.severity
+        FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id LEFT JOIN incidents i ON i.id = f.incident_id
+        """;
+
     public async Task<IReadOnlyList<FindingRow>> ListAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<FindingRow>(database.Command(
-            """
-            SELECT f.id, f.mailbox_id, m.address AS mailbox_address, f.graph_message_id, f.internet_message_id, f.conversation_id,
-                   f.subject, f.sent_at, f.sender_address, f.sender_name, f.visible_external_count, f.external_domain_count,
-                   f.bcc_count, f.detected_at, f.incident_id, f.role, f.suppression_reason, i.severity
-            FROM findings f
-            JOIN mailboxes m ON m.id = f.mailbox_id
-            LEFT JOIN incidents i ON i.id = f.incident_id
+            $"""
+            {FindingRowSelect}
             ORDER BY f.sent_at DESC, f.id DESC
             """, ct: ct));
         return rows.ToList();

@@ -253,9 +253,9 @@ public sealed class IncidentStore(Database database, EventStore events)
             IncidentAction.MarkFalsePositive => "Marked as a false positive",
             _ => "Reopened",
         };
-        await AddEventAsync(c, tx, id, now, by, TimelineKinds.For(next).Name(), $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
-        // A reopened incident reaches "acknowledged", but to a consumer it is a reopening.
-        await PublishAsync(c, tx, id, action == IncidentAction.Reopen ? EventTypes.IncidentReopened : EventTypes.ForTimeline(TimelineKinds.For(next).Name()), now, ct);
+        var kind = TimelineKinds.For(action, next).Name();
+        await AddEventAsync(c, tx, id, now, by, kind, $"{verb} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await PublishAsync(c, tx, id, EventTypes.ForTimeline(kind), now, ct);
         if (allowlist is not null)
         {
             var entry = await AddAllowlistAsync(c, tx, allowlist.Kind, allowlist.Value, by, allowlist.Reason, allowlist.ExpiresAt, now, ct);

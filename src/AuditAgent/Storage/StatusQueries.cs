@@ -1,3 +1,4 @@
+using AuditAgent.Core.Scans;
 using Dapper;
 
 namespace AuditAgent.Storage;
@@ -88,6 +89,18 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
         var outbox = (await c.QueryAsync<(string Status, int Count)>(database.Command("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status", ct: ct))).ToDictionary(x => x.Status, x => x.Count);
         var lastDigest = await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command("SELECT MAX(sent_at) FROM outbox WHERE kind = 'digest' AND status = 'sent'", ct: ct));
         return new AgentStatus(await GetClusterAsync(c, ct), lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest);
+    }
+
+    /// <summary>
+    /// When the last scan that did not fail finished (null when none has): what a readiness probe needs,
+    /// one aggregate instead of the whole status, and a scan running now does not hide the one before it.
+    /// </summary>
+    public async Task<DateTimeOffset?> LastGoodScanAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command(
+            "SELECT MAX(finished_at) FROM scan_runs WHERE finished_at IS NOT NULL AND status <> @failed",
+            new { failed = ScanOutcome.Failed.Name() }, ct: ct));
     }
 
     private async Task<ClusterStatus> GetClusterAsync(System.Data.Common.DbConnection c, CancellationToken ct)

@@ -220,7 +220,7 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
         o.RequireHttpsMetadata = !new Uri(Authority).IsLoopback;
         o.ClientId = w.ClientId is { Length: > 0 } id ? id : g.ClientId
             ?? throw new ExplainedException("Web:ClientId or Graph:ClientId is required for the console's sign-in.");
-        o.ClientSecret = ReadSecret(w.ClientSecret, w.ClientSecretFile) ?? ReadSecret(g.ClientSecret, g.ClientSecretFile)
+        o.ClientSecret = Secret(w.ClientSecret, w.ClientSecretFile, "Web:ClientSecretFile") ?? Secret(g.ClientSecret, g.ClientSecretFile, "Graph:ClientSecretFile")
             ?? throw new ExplainedException("Web:ClientSecret (or Web:ClientSecretFile, or the Graph client secret) is required to redeem the console's sign-in codes.");
         o.ResponseType = "code";
         // The code comes back in the query of a GET: a form_post would need script on the provider page, and the
@@ -279,6 +279,7 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
         };
     }
 
-    private static string? ReadSecret(string? value, string? file) =>
-        value is { Length: > 0 } ? value : file is { Length: > 0 } && File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+    /// <summary>As the Graph credential reads its secret (a mounted file wins; one that cannot be read is an error, not a fallback).</summary>
+    private static string? Secret(string? value, string? file, string fileKey) =>
+        CredentialFactory.ReadSecret(value, file, fileKey) is { Length: > 0 } secret ? secret : null;
 }

@@ -1,4 +1,3 @@
-using AuditAgent.Core.Scans;
 using AuditAgent.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -17,10 +16,11 @@ internal static class Readiness
     {
         var checks = new Dictionary<string, string>(StringComparer.Ordinal);
         var ready = true;
-        AgentStatus agent;
+        DateTimeOffset? lastGood;
         try
         {
-            agent = await status.GetAsync(ct);
+            // Probes come every few seconds: one aggregate, not the whole status (every mailbox, the cluster).
+            lastGood = await status.LastGoodScanAsync(ct);
             checks["database"] = "ok";
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
@@ -31,7 +31,6 @@ internal static class Readiness
 
         var now = time.GetUtcNow();
         var maxAge = TimeSpan.FromMinutes(web.Value.ReadyMaxScanAgeMinutes);
-        var lastGood = agent.LastScan is { } scan && scan.Status != ScanOutcome.Failed.Name() ? scan.FinishedAt : null;
         if (lastGood is { } finished)
         {
             var age = now - finished;
@@ -43,7 +42,7 @@ internal static class Readiness
             // A new agent has not scanned yet: ready for as long as a scan may take to come.
             var waiting = now - ProcessStarted <= maxAge;
             ready &= waiting;
-            checks["scan"] = agent.LastScan is null ? "no scan yet" : "the last scan failed";
+            checks["scan"] = "no successful scan yet";
         }
 
         // A job that failed once and will be retried at its next fire is not yet a reason to take the console out.

@@ -61,7 +61,7 @@ internal sealed class WebUrlsValidator : IValidateOptions<WebOptions>
             errors.Add($"{S}:PublicUrl: '{pub}' is not an http or https URL (e.g. https://auditagent.contoso.com).");
         }
 
-        if (o.Authority is { Length: > 0 } authority && (!Uri.TryCreate(authority, UriKind.Absolute, out var a) || (a.Scheme != "https" && !a.IsLoopback)))
+        if (o.Authority is { Length: > 0 } authority && !OptionsValidation.IsHttpsOrLoopback(authority))
         {
             errors.Add($"{S}:Authority: '{authority}' must be an https URL (plain http only for localhost), e.g. https://login.microsoftonline.com/{{tenant}}/v2.0.");
         }

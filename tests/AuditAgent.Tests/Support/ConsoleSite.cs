@@ -32,7 +32,8 @@ public sealed class ConsoleSite : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ConsoleSite> StartAsync(AgentHarness agent, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <param name="requestLog">Receives the console's request log lines (AuditAgent.Web.Requests).</param>
+    public static async Task<ConsoleSite> StartAsync(AgentHarness agent, IReadOnlyDictionary<string, string?>? extra = null, ICollection<string>? requestLog = null)
     {
         ArgumentNullException.ThrowIfNull(agent);
         var settings = new Dictionary<string, string?>(agent.Settings)
@@ -48,7 +49,14 @@ public sealed class ConsoleSite : IAsyncDisposable
             settings[key] = value;
         }
 
-        var app = AppHost.BuildWeb(null, settings, LogLevel.Warning, embeddedOnly: true);
+        var app = AppHost.BuildWeb(null, settings, LogLevel.Warning, embeddedOnly: true, services: (s, _) =>
+        {
+            if (requestLog is not null)
+            {
+                s.AddSingleton<ILoggerProvider>(new LineLogger(requestLog));
+                s.Configure<LoggerFilterOptions>(o => o.AddFilter<LineLogger>("AuditAgent.Web.Requests", LogLevel.Information));
+            }
+        });
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         await app.StartAsync();
         return new ConsoleSite(app, agent);
@@ -67,7 +75,8 @@ public sealed class ConsoleSite : IAsyncDisposable
         var answer = await page.GotoAsync(new Uri(new Uri(page.Url), href).ToString());
         if (!page.Url.StartsWith(BaseUrl + "/", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"signing in as {name} ended on {page.Url} ({answer?.Status}): {(await page.ContentAsync())[..Math.Min(500, (await page.ContentAsync()).Length)]}");
+            var content = await page.ContentAsync();
+            throw new InvalidOperationException($"signing in as {name} ended on {page.Url} ({answer?.Status}): {content[..Math.Min(500, content.Length)]}");
         }
     }
 
@@ -75,6 +84,29 @@ public sealed class ConsoleSite : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+}
+
+/// <summary>Keeps every formatted log line of a category it is let through to.</summary>
+public sealed class LineLogger(ICollection<string> lines) : ILoggerProvider, ILogger
+{
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (lines)
+        {
+            lines.Add(formatter(state, exception));
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }
 

@@ -420,6 +420,35 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         Assert.Equal("max-age=31536000; includeSubDomains", challenge.Headers.GetValues("Strict-Transport-Security").Single());
     }
 
+    [Fact]
+    public async Task Requests_AreLoggedWithRouteStatusAndDuration_NeverTheQueryOrMailboxText()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        t.Send(ann, "Quarterly results for Dr Smith", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        await agent.ScanAndProcessAsync();
+        var log = new List<string>();
+        await using var site = await ConsoleSite.StartAsync(agent, requestLog: log);
+        var id = Assert.Single(await agent.IncidentsAsync()).Id;
+        var page = await browser.NewPageAsync();
+
+        await site.SignInAsync(page, Analyst, "/incidents?sender=ann%40contoso.com&q=Smith");
+        await page.GotoAsync($"{site.BaseUrl}/incidents/{id}");
+
+        List<string> lines;
+        lock (log)
+        {
+            lines = [.. log];
+        }
+
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^GET /incidents 200 in \d+ ms$"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^GET /incidents/\{id:long\} 200 in \d+ ms$"));
+        Assert.All(lines, l => Assert.DoesNotContain("Smith", l, StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.DoesNotContain("ann@contoso.com", l, StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.DoesNotContain("?", l, StringComparison.Ordinal));
+    }
+
     /// <summary>The README's pictures of the console, taken here so they never drift (into docs/ with AUDITAGENT_SCREENSHOTS=1).</summary>
     [Fact]
     public async Task Screenshots_OfTheMainPages()

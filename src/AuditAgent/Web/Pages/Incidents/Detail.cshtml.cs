@@ -57,8 +57,7 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
             return NotFound();
         }
 
-        var domains = Domains.Select(d => new Cli.IncidentExport.DomainCount(d.Domain, d.Count)).OrderByDescending(d => d.Count).ThenBy(d => d.Domain, StringComparer.Ordinal).ToList();
-        var document = Cli.IncidentExport.ToDocument(Detail, Now, domains, null, display) with { ConsoleLink = links.Incident(Id) };
+        var document = Cli.IncidentExport.ToDocument(Detail, Now, Cli.IncidentExport.DomainCounts(Domains), null, display) with { ConsoleLink = links.Incident(Id) };
         return format switch
         {
             "json" => File(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(document, Cli.IncidentsCommand.Json)), "application/json", $"incident-{Id}.json"),
