@@ -13,11 +13,8 @@ public sealed class EventStreamTests
 {
     private static async Task<(AgentHarness Agent, long Id, List<string> People)> AgentWithIncidentAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        var people = TenantBuilder.People(30, TenantBuilder.Companies);
-        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), people);
-        var agent = await AgentHarness.StartAsync(t.Tenant, settings: settings, backend: backend);
+        var (tenant, people) = TenantBuilder.OneExposure();
+        var agent = await AgentHarness.StartAsync(tenant, settings: settings, backend: backend);
         await agent.ScanAndProcessAsync();
         return (agent, Assert.Single(await agent.IncidentsAsync()).Id, people);
     }
@@ -96,10 +93,8 @@ public sealed class EventStreamTests
     public async Task TheClockAndOverdueSteps_AreAnnouncedOnceEach_AtTheirTime(Backend backend)
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend, time: clock);
+        var (tenant, _) = TenantBuilder.OneExposure();
+        await using var agent = await AgentHarness.StartAsync(tenant, backend: backend, time: clock);
         await agent.ScanAndProcessAsync();
         var incident = await agent.IncidentAsync(Assert.Single(await agent.IncidentsAsync()).Id);
         var events = agent.Services.GetRequiredService<AuditAgent.Storage.EventStore>();

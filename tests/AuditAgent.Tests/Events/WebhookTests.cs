@@ -66,10 +66,8 @@ public sealed class WebhookTests
 
     private static async Task<(AgentHarness Agent, long Id)> AgentAsync(Receiver receiver, Backend backend = Backend.Sqlite, TimeProvider? time = null, int maxAttempts = 10)
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
-        var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend, time: time, settings: new Dictionary<string, string?>
+        var (tenant, _) = TenantBuilder.OneExposure();
+        var agent = await AgentHarness.StartAsync(tenant, backend: backend, time: time, settings: new Dictionary<string, string?>
         {
             ["Events:Webhooks:0:Name"] = "siem",
             ["Events:Webhooks:0:Url"] = receiver.Url,
@@ -175,11 +173,8 @@ public sealed class WebhookTests
     public async Task TeamsChannel_GetsAnAdaptiveCardPerNewIncident_NotForRoutineChanges()
     {
         await using var receiver = await Receiver.StartAsync();
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        var people = TenantBuilder.People(30, TenantBuilder.Companies);
-        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), people);
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?>
+        var (tenant, people) = TenantBuilder.OneExposure();
+        await using var agent = await AgentHarness.StartAsync(tenant, settings: new Dictionary<string, string?>
         {
             ["Events:Teams:0:Name"] = "security-channel",
             ["Events:Teams:0:Url"] = receiver.Url,

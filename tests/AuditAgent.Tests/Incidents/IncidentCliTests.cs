@@ -40,7 +40,7 @@ public class IncidentCliTests
         Assert.Equal("acknowledged", detail.Incident.Status);
         Assert.Equal("kim@contoso.com", detail.Incident.Assignee);
         Assert.Equal(
-            ["detected", "acknowledged", "assigned", "step", "remediating", "step", "resolved", "acknowledged"],
+            ["detected", "acknowledged", "assigned", "step", "remediating", "step", "resolved", "reopened"],
             detail.Timeline.Select(e => e.Kind));
         Assert.Equal(["AuditAgent", "sam@contoso.com", "sam@contoso.com", "kim@contoso.com", "kim@contoso.com", "kim@contoso.com", "kim@contoso.com", "dpo@contoso.com"],
             detail.Timeline.Select(e => e.Actor));

@@ -63,5 +63,18 @@ public sealed class TenantBuilder
     public static List<string> People(int count, params string[] domains) =>
         Enumerable.Range(0, count).Select(i => $"person{Interlocked.Increment(ref _people)}@{domains[i % domains.Length]}").ToList();
 
+    /// <summary>
+    /// The smallest tenant with one incident: ann (managed by boss) sent <paramref name="subject"/> a day ago
+    /// with 30 people of five outside companies visible; a scan opens one medium incident.
+    /// </summary>
+    public static (SimTenant Tenant, List<string> People) OneExposure(string subject = "Spring newsletter")
+    {
+        var t = new TenantBuilder();
+        var boss = t.User("boss");
+        var people = People(30, Companies);
+        t.Send(t.User("ann", boss.Id), subject, Now.AddDays(-1), people);
+        return (t.Tenant, people);
+    }
+
     public static readonly string[] Companies = ["fabrikam.com", "adatum.com", "litwareinc.com", "proseware.com", "tailspintoys.com"];
 }

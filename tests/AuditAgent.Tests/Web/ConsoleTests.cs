@@ -27,12 +27,8 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
 
     private static async Task<Seeded> SiteWithIncidentAsync(Backend backend = Backend.Sqlite, string subject = "Spring newsletter")
     {
-        var t = new TenantBuilder();
-        var boss = t.User("boss");
-        var ann = t.User("ann", boss.Id);
-        var people = TenantBuilder.People(30, TenantBuilder.Companies);
-        t.Send(ann, subject, TenantBuilder.Now.AddDays(-1), people);
-        var agent = await AgentHarness.StartAsync(t.Tenant, backend: backend);
+        var (tenant, people) = TenantBuilder.OneExposure(subject);
+        var agent = await AgentHarness.StartAsync(tenant, backend: backend);
         await agent.ScanAndProcessAsync();
         var id = Assert.Single(await agent.IncidentsAsync()).Id;
         return new Seeded(await ConsoleSite.StartAsync(agent), id, people);
@@ -423,10 +419,8 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
     [Fact]
     public async Task Requests_AreLoggedWithRouteStatusAndDuration_NeverTheQueryOrMailboxText()
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        t.Send(ann, "Quarterly results for Dr Smith", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        var (tenant, _) = TenantBuilder.OneExposure("Quarterly results for Dr Smith");
+        await using var agent = await AgentHarness.StartAsync(tenant);
         await agent.ScanAndProcessAsync();
         var log = new List<string>();
         await using var site = await ConsoleSite.StartAsync(agent, requestLog: log);

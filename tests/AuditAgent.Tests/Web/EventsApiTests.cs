@@ -12,10 +12,8 @@ public sealed class EventsApiTests
     [Fact]
     public async Task ApiKey_ReadsTheEventsAfterAnId_WrongExpiredAndRevokedKeysAreRefused()
     {
-        var t = new TenantBuilder();
-        var ann = t.User("ann");
-        t.Send(ann, "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
-        await using var agent = await AgentHarness.StartAsync(t.Tenant);
+        var (tenant, _) = TenantBuilder.OneExposure();
+        await using var agent = await AgentHarness.StartAsync(tenant);
         await agent.ScanAndProcessAsync();
         await using var site = await ConsoleSite.StartAsync(agent);
         var db = agent.Settings["Storage:SqlitePath"]!;
