@@ -305,7 +305,7 @@ internal static class GraphJson
     }
 
     /// <summary>A JWT-shaped, unsigned token: the simulator only checks equality, the agent reads its roles.</summary>
-    public static string Token(string tenantId, IReadOnlyList<string> roles)
+    public static string Token(string tenantId, IReadOnlyList<string> roles, string audience = "https://graph.microsoft.com")
     {
         static string Part(byte[] json) => System.Buffers.Text.Base64Url.EncodeToString(json);
         var header = Write(w =>
@@ -318,7 +318,7 @@ internal static class GraphJson
         var payload = Write(w =>
         {
             w.WriteStartObject();
-            w.WriteString("aud", "https://graph.microsoft.com");
+            w.WriteString("aud", audience);
             w.WriteString("iss", $"https://sts.windows.net/{tenantId}/");
             w.WriteString("tid", tenantId);
             w.WriteString("app_displayname", "AuditAgent (simulator)");

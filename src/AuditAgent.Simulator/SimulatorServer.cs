@@ -29,6 +29,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         Token = GraphJson.Token(tenant.TenantId, options.Roles);
         SignIn = new SignInProvider(tenant.TenantId, (tenant.Domains.FirstOrDefault(d => d.IsDefault) ?? (tenant.Domains.Count > 0 ? tenant.Domains[0] : null))?.Id ?? "contoso.com");
         _router = new GraphRouter(tenant, options, Counters);
+        Receivers = new SinkReceivers(tenant.TenantId);
         _transportFaults = new Random(options.FaultSeed + 1);
     }
 
@@ -46,6 +47,9 @@ public sealed class SimulatorServer : IAsyncDisposable
     public string Origin => BaseUrl[..^"/v1.0".Length];
 
     public SimulatorCounters Counters { get; } = new();
+
+    /// <summary>ServiceNow, Logs Ingestion and Teams Workflows receivers for the event sinks, on <see cref="Origin"/>.</summary>
+    public SinkReceivers Receivers { get; }
 
     /// <summary>Added to the Date header of every answer: a Graph whose clock disagrees with the agent's.</summary>
     public TimeSpan ClockOffset { get; set; }
@@ -89,7 +93,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             return;
         }
 
-        if (await SignIn.TryHandleAsync(context, $"{context.Request.Scheme}://{context.Request.Host}"))
+        if (await SignIn.TryHandleAsync(context, $"{context.Request.Scheme}://{context.Request.Host}") || await Receivers.TryHandleAsync(context))
         {
             return;
         }

@@ -29,6 +29,19 @@ public static class EventTypes
     /// <summary>A plan step still to do is past its due time (once per step and due time).</summary>
     public const string StepOverdue = "step.overdue";
 
+    /// <summary>A mailbox has failed in every scan for a day (`details.mailbox`, `since`, `error`), once until it recovers.</summary>
+    public const string MailboxFailing = "mailbox.failing";
+
+    /// <summary>A clustered agent stopped checking in (`details.agent`, `lastSeenAt`); its mailboxes went to the others.</summary>
+    public const string AgentLost = "agent.lost";
+
+    /// <summary>Every type, in the order docs/events.md lists them.</summary>
+    public static readonly IReadOnlyList<string> All =
+    [
+        IncidentOpened, IncidentReExposed, IncidentSeverityRaised, IncidentAcknowledged, IncidentAssigned, StepDone, StepSkipped,
+        IncidentResolved, IncidentFalsePositive, IncidentReopened, ScanFailed, NotificationDeadlineNear, StepOverdue, MailboxFailing, AgentLost,
+    ];
+
     /// <summary>The event of an incident's timeline entry (by its stored kind), or null for entries that are not one.</summary>
     /// <param name="stepStatus">For a step entry: the status the step reached.</param>
     public static string? ForTimeline(string kind, string? stepStatus = null) => kind switch

@@ -55,7 +55,7 @@ internal static class EventsCommand
             await terminal.Output.WriteLineAsync($"Next: --after {events[^1].Id}");
             return ExitCodes.Ok;
         }));
-        var sinks = new Command("sinks", "Where each webhook stands: the last event it took, events delivered, the attempt at the next one, and dead letters.");
+        var sinks = new Command("sinks", "Where each push sink stands: the last event it took, events delivered, the attempt at the next one, and dead letters.");
         sinks.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct, readOnly: true);
@@ -64,12 +64,12 @@ internal static class EventsCommand
             var states = await store.ListAsync(ct);
             if (states.Count == 0)
             {
-                await terminal.Output.WriteLineAsync("No webhook has run yet (Events:Webhooks, pushed by `run`).");
+                await terminal.Output.WriteLineAsync("No sink has run yet (Events:Sinks, pushed by `run`).");
                 return ExitCodes.Ok;
             }
 
             var table = new Table().Border(TableBorder.Rounded);
-            table.AddColumns("Webhook", "Last event", "Delivered", "Attempts", times.Header("Next attempt"), "Last error");
+            table.AddColumns("Sink", "Last event", "Delivered", "Attempts", times.Header("Next attempt"), "Last error");
             foreach (var s in states)
             {
                 table.AddRow(Markup.Escape(s.Name), s.LastEventId.ToString(CultureInfo.InvariantCulture), s.Delivered.ToString(CultureInfo.InvariantCulture),
@@ -77,13 +77,29 @@ internal static class EventsCommand
             }
 
             terminal.Ansi().Write(table);
-            foreach (var (sink, eventId, error, at) in await store.DeadLettersAsync(ct))
+            foreach (var d in await store.DeadLettersAsync(ct))
             {
-                await terminal.Output.WriteLineAsync($"Dead letter: {sink} did not take event {eventId} ({error}), set aside {times.Minute(at)}.");
+                await terminal.Output.WriteLineAsync($"Dead letter: {d.Sink} did not take event {d.EventId} ({d.Error}), set aside {times.Minute(d.At)}{(d.Redeliver ? "; redelivery asked for" : "")}.");
             }
 
             return ExitCodes.Ok;
         }));
-        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list, sinks };
+        var sinkName = new Option<string>("--sink") { Description = "The sink's Name (as `events sinks` lists it).", Required = true };
+        var from = new Option<long>("--from") { Description = "Only dead letters of this event id and later.", DefaultValueFactory = _ => 0 };
+        var redeliver = new Command("redeliver", "Send a sink's dead letters again (after fixing the receiver); `run` sends them before new events.") { sinkName, from };
+        redeliver.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            var store = host.Services.GetRequiredService<Storage.SinkStore>();
+            var name = parse.GetValue(sinkName)!;
+            var known = (await store.ListAsync(ct)).FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new CliException($"No sink named '{name}' has run (`events sinks` lists them).");
+            var count = await store.RequestRedeliveryAsync(known.Name, parse.GetValue(from), ct);
+            await terminal.Output.WriteLineAsync(count == 0
+                ? $"{known.Name} has no dead letters{(parse.GetValue(from) > 0 ? $" from event {parse.GetValue(from)} on" : "")}."
+                : $"{count} dead letter{(count == 1 ? "" : "s")} of {known.Name} will be sent again by `run`, before new events; each one taken leaves the dead letters.");
+            return ExitCodes.Ok;
+        }));
+        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list, sinks, redeliver };
     }
 }

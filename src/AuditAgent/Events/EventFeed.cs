@@ -16,6 +16,14 @@ public sealed class EventFeed(EventStore store, ConsoleLinks links, IOptions<Eve
     public async Task<IReadOnlyList<PublishedEvent>> AfterAsync(long after, int limit, CancellationToken ct)
     {
         var rows = await store.ListAsync(Math.Max(0, after), Math.Clamp(limit, 1, MaxPage), options.Value.IncludeSubjects, ct);
+        return Publish(rows);
+    }
+
+    public async Task<IReadOnlyList<PublishedEvent>> ByIdAsync(IReadOnlyList<long> ids, CancellationToken ct) =>
+        Publish(await store.ByIdAsync(ids, options.Value.IncludeSubjects, ct));
+
+    private List<PublishedEvent> Publish(IReadOnlyList<EventRecord> rows)
+    {
         return rows.Select(r => new PublishedEvent(r.Id, r.Type, r.OccurredAt, r.IncidentId,
             r.IncidentId is { } id ? links.Incident(id) : null,
             r.Subject is null ? null : SafeText.Clean(r.Subject),

@@ -1,126 +1,154 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
+using AuditAgent.Events.Sinks;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace AuditAgent.Events;
 
 /// <summary>
-/// Pushes the event stream to every configured webhook, in order, each event once: the sink's checkpoint
-/// moves only after the receiver answered 2xx. A failure waits (1 s, 2 s, 4 s ... at most an hour) and
-/// the same event is tried again; after Events:MaxAttempts it becomes a dead letter and the next one goes.
+/// Pushes the event stream to every configured sink, each on its own (a slow or failing one holds up
+/// nothing else), in id order: a sink's checkpoint moves only after the receiver took the events. Each
+/// attempt retries quickly itself (Polly: exponential with jitter, honouring Retry-After, after a network
+/// failure, 408, 429 or 5xx); a failed attempt waits 1 s, 2 s, 4 s ... (at most an hour, longer when the
+/// receiver's Retry-After says so) and the same events are tried again; after Events:MaxAttempts they
+/// become dead letters and the next ones go. Dead letters asked for again (`events redeliver`) go first.
 /// </summary>
-public sealed class EventPusher(EventFeed feed, SinkStore sinks, IOptions<EventsOptions> options, IHttpClientFactory http, TimeProvider time, ILogger<EventPusher> logger)
+public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog catalog, IOptions<EventsOptions> options, TimeProvider time, ILogger<EventPusher> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    private const int Page = 100;
+    private static readonly TimeSpan QuickRetryMaxDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>One pass over every sink; returns how many events went out.</summary>
     public async Task<int> PushOnceAsync(CancellationToken ct)
     {
-        await using var lead = await sinks.TryLeadAsync(ct);
+        var sinks = catalog.Sinks;
+        if (sinks.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var lead = await store.TryLeadAsync(ct);
         if (lead is null)
         {
             return 0; // another agent is pushing
         }
 
-        var sent = 0;
-        foreach (var sink in options.Value.Webhooks)
-        {
-            sent += await PushAsync(sink.Name, sink.Types, (e, token) => SendAsync(sink, e, token), ct);
-        }
-
-        foreach (var sink in options.Value.Teams)
-        {
-            sent += await PushAsync(sink.Name, sink.Types.Count > 0 ? sink.Types : TeamsSink.DefaultTypes, (e, token) => PostAsync(sink.Url, TeamsCard.For(e), token), ct);
-        }
-
-        return sent;
+        var sent = await Task.WhenAll(sinks.Select(sink => PushAsync(sink, ct)));
+        return sent.Sum();
     }
 
-    private async Task<int> PushAsync(string name, IReadOnlyList<string> types, Func<PublishedEvent, CancellationToken, Task<string?>> send, CancellationToken ct)
+    private async Task<int> PushAsync(IEventSink sink, CancellationToken ct)
     {
-        var state = await sinks.GetOrStartAsync(name, ct);
+        var name = sink.Options.Name;
+        var pipeline = Pipeline();
+        var sent = await RedeliverAsync(sink, pipeline, ct);
+        var state = await store.GetOrStartAsync(name, ct);
         if (state.NextAttemptAt is { } wait && wait > time.GetUtcNow())
         {
-            return 0;
+            return sent;
         }
 
-        var sent = 0;
         var attempts = state.Attempts;
-        foreach (var e in await feed.AfterAsync(state.LastEventId, 100, ct))
+        var page = await feed.AfterAsync(state.LastEventId, Page, ct);
+        if (page.Count == 0)
         {
-            if (types.Count > 0 && !types.Contains(e.Type, StringComparer.Ordinal))
-            {
-                await sinks.AdvanceAsync(name, e.Id, delivered: false, ct);
-                continue;
-            }
+            return sent;
+        }
 
-            var error = await send(e, ct);
-            if (error is null)
+        var wanted = page.Where(e => sink.Options.Wants(e.Type, e.Severity())).ToList();
+        if (wanted.Count == 0)
+        {
+            await store.AdvanceAsync(name, page[^1].Id, 0, ct);
+            return sent;
+        }
+
+        var batches = wanted.Chunk(sink.BatchSize).ToList();
+        for (var b = 0; b < batches.Count; b++)
+        {
+            var batch = batches[b];
+            var through = b == batches.Count - 1 ? page[^1].Id : batch[^1].Id; // what the sink did not want moves along too
+            var delivery = await pipeline.ExecuteAsync(async token => await sink.SendAsync(batch, token), ct);
+            if (delivery.Ok)
             {
-                await sinks.AdvanceAsync(name, e.Id, delivered: true, ct);
+                await store.AdvanceAsync(name, through, batch.Length, ct);
                 attempts = 0;
-                sent++;
+                sent += batch.Length;
                 continue;
             }
 
             attempts++;
             if (attempts >= options.Value.MaxAttempts)
             {
-                logger.LogError("Sink {Sink}: event {Event} set aside after {Attempts} attempts: {Error}", name, e.Id, attempts, error);
-                await sinks.DeadLetterAsync(name, e.Id, error, time.GetUtcNow(), ct);
+                logger.LogError("Sink {Sink}: events {First} to {Last} set aside after {Attempts} attempts: {Error}", name, batch[0].Id, batch[^1].Id, attempts, delivery.Error);
+                await store.DeadLetterAsync(name, batch.Select(e => e.Id).ToList(), through, delivery.Error!, time.GetUtcNow(), ct);
                 attempts = 0;
                 continue;
             }
 
             var delay = TimeSpan.FromSeconds(Math.Min(3600, Math.Pow(2, attempts - 1)));
-            logger.LogWarning("Sink {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", name, e.Id, error, attempts, options.Value.MaxAttempts, delay);
-            await sinks.FailAsync(name, error, time.GetUtcNow() + delay, ct);
+            if (delivery.RetryAfter is { } asked && asked > delay)
+            {
+                delay = asked;
+            }
+
+            logger.LogWarning("Sink {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", name, batch[0].Id, delivery.Error, attempts, options.Value.MaxAttempts, delay);
+            await store.FailAsync(name, delivery.Error!, time.GetUtcNow() + delay, ct);
             break;
         }
 
         return sent;
     }
 
-    /// <summary>Null when the receiver took it; otherwise why not (status or network failure), never the body.</summary>
-    private async Task<string?> SendAsync(WebhookSink sink, PublishedEvent e, CancellationToken ct)
+    /// <summary>Dead letters `events redeliver` asked for, oldest first; each one taken leaves the dead letters, a failure stays asked for.</summary>
+    private async Task<int> RedeliverAsync(IEventSink sink, ResiliencePipeline<Delivery> pipeline, CancellationToken ct)
     {
-        var id = $"evt_{e.Id.ToString(CultureInfo.InvariantCulture)}";
-        var body = JsonSerializer.Serialize(e, Json);
-        var now = time.GetUtcNow();
-        using var request = new HttpRequestMessage(HttpMethod.Post, sink.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("webhook-id", id);
-        request.Headers.Add("webhook-timestamp", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", WebhookSignature.Sign(id, now, body, sink.Secrets));
-        return await SendAsync(request, ct);
+        var ids = await store.RedeliveriesAsync(sink.Options.Name, ct);
+        var sent = 0;
+        foreach (var e in await feed.ByIdAsync(ids, ct))
+        {
+            var delivery = await pipeline.ExecuteAsync(async token => await sink.SendAsync([e], token), ct);
+            if (!delivery.Ok)
+            {
+                logger.LogWarning("Sink {Sink}: redelivering event {Event} failed ({Error}); it stays a dead letter, asked for again", sink.Options.Name, e.Id, delivery.Error);
+                break;
+            }
+
+            await store.RedeliveredAsync(sink.Options.Name, e.Id, ct);
+            sent++;
+        }
+
+        return sent;
     }
 
-    private async Task<string?> PostAsync(string url, string json, CancellationToken ct)
+    /// <summary>Quick retries within one attempt, on the agent's clock: never a hand-written loop.</summary>
+    private ResiliencePipeline<Delivery> Pipeline()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        return await SendAsync(request, ct);
-    }
+        var builder = new ResiliencePipelineBuilder<Delivery> { TimeProvider = time };
+        if (options.Value.QuickRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<Delivery>
+            {
+                MaxRetryAttempts = options.Value.QuickRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = QuickRetryMaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Result is { Ok: false, Transient: true } d && (d.RetryAfter is null || d.RetryAfter <= QuickRetryMaxDelay)),
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : (TimeSpan?)null),
+            });
+        }
 
-    private async Task<string?> SendAsync(HttpRequestMessage request, CancellationToken ct)
-    {
-        try
-        {
-            using var response = await http.CreateClient(nameof(EventPusher)).SendAsync(request, ct);
-            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            return ex is TaskCanceledException ? "no answer within 10 s" : ex.Message;
-        }
+        return builder.Build();
     }
 }
 
-/// <summary>`run`'s loop: every Events:PushEverySeconds, announce the deadlines that passed, then push to the webhooks.</summary>
-internal sealed class EventPushService(EventPusher pusher, EventStore events, IOptions<EventsOptions> options, TimeProvider time, ILogger<EventPushService> logger) : BackgroundService
+/// <summary>`run`'s loop: every Events:PushEverySeconds, announce what time and health brought (clocks, overdue steps, failing mailboxes, lost agents), then push.</summary>
+internal sealed class EventPushService(EventPusher pusher, EventStore events, IOptions<EventsOptions> options, IOptions<Scanning.ClusterOptions> cluster, TimeProvider time, ILogger<EventPushService> logger) : BackgroundService
 {
     [SuppressMessage("Design", "CA1031", Justification = "A failed pass (the database unreachable) is logged and the next one tries again.")]
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -129,12 +157,9 @@ internal sealed class EventPushService(EventPusher pusher, EventStore events, IO
         {
             try
             {
-                // Clocks running out and steps going overdue are events too; then everything new goes out.
                 await events.AnnounceDeadlinesAsync(time.GetUtcNow(), stoppingToken);
-                if (options.Value.Webhooks.Count + options.Value.Teams.Count > 0)
-                {
-                    await pusher.PushOnceAsync(stoppingToken);
-                }
+                await events.AnnounceHealthAsync(time.GetUtcNow(), TimeSpan.FromSeconds(cluster.Value.LeaseSeconds), stoppingToken);
+                await pusher.PushOnceAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

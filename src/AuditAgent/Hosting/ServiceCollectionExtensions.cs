@@ -31,7 +31,7 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration, RetentionOptions.Section);
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
         services.AddValidatedOptions<Events.EventsOptions, Events.EventsOptionsValidator>(configuration, Events.EventsOptions.Section)
-            .AddSingleton<IValidateOptions<Events.EventsOptions>, Events.WebhookSinksValidator>();
+            .AddSingleton<IValidateOptions<Events.EventsOptions>, Events.EventSinksValidator>();
         services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
@@ -64,6 +64,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<Events.EventFeed>();
         services.AddSingleton<SinkStore>();
+        services.AddSingleton<Events.SinkCatalog>();
         services.AddSingleton<Events.EventPusher>();
         services.AddHttpClient(nameof(Events.EventPusher), c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<IncidentStore>();

@@ -24,6 +24,9 @@ public static class LockKeys
 
     /// <summary>Pushing events to the sinks (one agent at a time, so no receiver gets an event twice).</summary>
     public const long EventPush = 7413000005;
+
+    /// <summary>Writing events (held until commit, so that ids become visible in order).</summary>
+    public const long EventAppend = 7413000006;
 }
 
 /// <summary>The database records a migration this binary does not have.</summary>

@@ -43,6 +43,7 @@ public sealed class EventStore(Database database)
             }
         }
 
+        await InOrderAsync(c, tx, ct);
         return await c.ExecuteAsync(database.Command(
             "INSERT INTO events (type, occurred_at, incident_id, payload, dedupe_key) VALUES (@Type, @At, @IncidentId, @Payload, @OnceKey) ON CONFLICT (dedupe_key) DO NOTHING",
             events.Where(e => incidents.ContainsKey(e.IncidentId)).Select(e => new
@@ -82,13 +83,80 @@ public sealed class EventStore(Database database)
         return written;
     }
 
-    /// <summary>An event that is not about one incident (a failed scan, say).</summary>
-    public async Task AppendAsync(string type, object details, DateTimeOffset at, CancellationToken ct)
+    /// <summary>
+    /// What health brings: a mailbox that has failed every scan for a day (once per failing spell) and, on a
+    /// cluster, an agent that stopped checking in without stopping (once per agent).
+    /// </summary>
+    public async Task<int> AnnounceHealthAsync(DateTimeOffset now, TimeSpan agentLostAfter, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        await c.ExecuteAsync(database.Command(
-            "INSERT INTO events (type, occurred_at, incident_id, payload) VALUES (@type, @at, NULL, @payload)",
-            new { type, at, payload = JsonSerializer.Serialize(new { schemaVersion = EventTypes.SchemaVersion, details }, Json) }, ct: ct));
+        var failing = await c.QueryAsync<(string Address, DateTimeOffset Since, string? Error)>(database.Command(
+            """
+            SELECT address, COALESCE(last_synced_at, first_seen_at), last_error FROM mailboxes
+            WHERE last_error_at IS NOT NULL AND (last_synced_at IS NULL OR last_error_at > last_synced_at)
+              AND COALESCE(last_synced_at, first_seen_at) < @dayAgo
+            """,
+            new { dayAgo = now.AddDays(-1) }, ct: ct));
+        var due = failing.Select(m => (EventTypes.MailboxFailing, (object)new { mailbox = m.Address, since = m.Since, error = m.Error }, $"failing:{m.Address}:{m.Since.UtcTicks}")).ToList();
+        if (database.IsPostgreSql)
+        {
+            var lost = await c.QueryAsync<(string Id, DateTimeOffset LastSeenAt)>(database.Command(
+                "SELECT id, last_seen_at FROM agent_instances WHERE stopped_at IS NULL AND last_seen_at < @before",
+                new { before = now - agentLostAfter }, ct: ct));
+            due.AddRange(lost.Select(a => (EventTypes.AgentLost, (object)new { agent = a.Id, lastSeenAt = a.LastSeenAt }, $"lost:{a.Id}")));
+        }
+
+        var written = 0;
+        foreach (var (type, details, key) in due)
+        {
+            written += await AppendAsync(type, details, now, key, ct);
+        }
+
+        return written;
+    }
+
+    /// <summary>An event that is not about one incident (a failed scan, say); with a key, at most once per key. Returns 1 when written.</summary>
+    public async Task<int> AppendAsync(string type, object details, DateTimeOffset at, string? onceKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await InOrderAsync(c, tx, ct);
+        var written = await c.ExecuteAsync(database.Command(
+            "INSERT INTO events (type, occurred_at, incident_id, payload, dedupe_key) VALUES (@type, @at, NULL, @payload, @onceKey) ON CONFLICT (dedupe_key) DO NOTHING",
+            new { type, at, onceKey, payload = JsonSerializer.Serialize(new { schemaVersion = EventTypes.SchemaVersion, details }, Json) }, tx, ct));
+        await tx.CommitAsync(ct);
+        return written;
+    }
+
+    /// <summary>
+    /// On PostgreSQL, event ids come from a sequence at insert time but become visible at commit: two
+    /// transactions could commit ids 6 then 5, and a reader that saw 6 would never see 5. Writers of events
+    /// take this lock until they commit, so ids become visible in order (SQLite has one writer at a time).
+    /// </summary>
+    private async Task InOrderAsync(DbConnection c, DbTransaction tx, CancellationToken ct)
+    {
+        if (database.IsPostgreSql)
+        {
+            await c.ExecuteAsync(database.Command("SELECT pg_advisory_xact_lock(@key)", new { key = LockKeys.EventAppend }, tx, ct));
+        }
+    }
+
+    /// <summary>These events, in id order (dead letters asked for again).</summary>
+    public async Task<IReadOnlyList<EventRecord>> ByIdAsync(IReadOnlyList<long> ids, bool includeSubjects, CancellationToken ct)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        await using var c = await database.OpenAsync(ct);
+        return Records(await c.QueryAsync<(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, string Payload, string? Subject)>(database.Command(
+            $"""
+            SELECT e.id, e.type, e.occurred_at, e.incident_id, e.payload, {(includeSubjects ? "i.subject" : "NULL")}
+            FROM events e LEFT JOIN incidents i ON i.id = e.incident_id
+            WHERE {database.InList("e.id", "ids")} ORDER BY e.id
+            """,
+            new { ids }, ct: ct)));
     }
 
     /// <summary>Events after <paramref name="after"/>, oldest first; a consumer that keeps the last id never misses or repeats one.</summary>
@@ -102,8 +170,11 @@ public sealed class EventStore(Database database)
             WHERE e.id > @after ORDER BY e.id LIMIT {Math.Clamp(limit, 1, 1000)}
             """,
             new { after }, ct: ct));
-        return rows.Select(r => new EventRecord(r.Id, r.Type, r.OccurredAt, r.IncidentId, JsonDocument.Parse(r.Payload).RootElement.Clone(), r.Subject)).ToList();
+        return Records(rows);
     }
+
+    private static List<EventRecord> Records(IEnumerable<(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, string Payload, string? Subject)> rows) =>
+        rows.Select(r => new EventRecord(r.Id, r.Type, r.OccurredAt, r.IncidentId, JsonDocument.Parse(r.Payload).RootElement.Clone(), r.Subject)).ToList();
 
     private static object Snapshot(IncidentRow i, object? details) => details is null
         ? new { schemaVersion = EventTypes.SchemaVersion, incident = Incident(i) }

@@ -154,7 +154,7 @@ public sealed class ScanStore(Database database, EventStore events)
             }, ct: ct));
         if (result.Status == ScanOutcome.Failed.Name())
         {
-            await events.AppendAsync(EventTypes.ScanFailed, new { scanRun = runId, error = result.Error, mailboxes = result.Mailboxes, mailboxesFailed = result.MailboxesFailed }, result.FinishedAt, ct);
+            await events.AppendAsync(EventTypes.ScanFailed, new { scanRun = runId, error = result.Error, mailboxes = result.Mailboxes, mailboxesFailed = result.MailboxesFailed }, result.FinishedAt, null, ct);
         }
     }
 
@@ -168,7 +168,7 @@ public sealed class ScanStore(Database database, EventStore events)
         await connection.ExecuteAsync(database.Command(
             "UPDATE scan_runs SET status = @status, error = @error WHERE id = @runId",
             new { runId, error, status = ScanOutcome.Failed.Name() }, ct: ct));
-        await events.AppendAsync(EventTypes.ScanFailed, new { scanRun = runId, error }, DateTimeOffset.UtcNow, ct);
+        await events.AppendAsync(EventTypes.ScanFailed, new { scanRun = runId, error }, DateTimeOffset.UtcNow, null, ct);
     }
 }
 

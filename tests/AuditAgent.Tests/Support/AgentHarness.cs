@@ -37,6 +37,9 @@ public sealed class AgentHarness : IAsyncDisposable
     public IServiceProvider Services => _services;
 
     /// <summary>Settings the tests always want: no waiting on Retry-After 0, generous retries.</summary>
+    /// <summary>In a setting's value, stands for the simulator's origin (its sink receivers live there).</summary>
+    public const string SimulatorOrigin = "{simulator}";
+
     public static SimulatorOptions FastSimulator(SimulatorOptions? options = null) =>
         (options ?? new SimulatorOptions()) with { RetryAfterSeconds = 0 };
 
@@ -69,7 +72,7 @@ public sealed class AgentHarness : IAsyncDisposable
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            all[key] = value;
+            all[key] = value?.Replace(SimulatorOrigin, server.Origin, StringComparison.Ordinal);
         }
 
         return new AgentHarness(server, folder, all, time ?? TimeProvider.System) { _postgres = postgres };

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace AuditAgent.Events;
+namespace AuditAgent.Events.Sinks;
 
 /// <summary>
 /// The Standard Webhooks signature (standardwebhooks.com): HMAC-SHA256 over "{id}.{timestamp}.{body}" with each
