@@ -10,6 +10,9 @@ namespace AuditAgent.Simulator;
 /// <summary>A person who can sign in to the console through the simulator, with the app roles Entra would put in the token.</summary>
 public sealed record SimSignInUser(string Name, string UserName, string ObjectId, IReadOnlyList<string> Roles);
 
+/// <summary>Another application (a SIEM, say) that gets app-only tokens with the client-credentials grant, with the app roles an admin granted it.</summary>
+public sealed record SimClientApp(string Name, string ClientId, string ObjectId, IReadOnlyList<string> Roles);
+
 /// <summary>What the token endpoint gets wrong on purpose, so that tests show the console refuses it.</summary>
 public enum SignInFault
 {
@@ -51,6 +54,16 @@ public sealed class SignInProvider : IDisposable
             new("Noor Norole", $"noor.norole@{domain}", Guid.NewGuid().ToString(), []),
         ];
     }
+
+    /// <summary>The client secret every <see cref="Apps"/> entry authenticates with.</summary>
+    public const string AppSecret = "simulator-app-secret";
+
+    /// <summary>Applications that call the console's API with an app-only token: one granted AuditAgent.EventsReader, one granted nothing.</summary>
+    public IReadOnlyList<SimClientApp> Apps { get; } =
+    [
+        new("Splunk", "7d3c1c55-5f2b-4a6e-9d4f-2b1e0c9a8f11", Guid.NewGuid().ToString(), ["AuditAgent.EventsReader"]),
+        new("Some other app", "0b6f2a1e-3c4d-4e5f-8a9b-1c2d3e4f5a6b", Guid.NewGuid().ToString(), []),
+    ];
 
     /// <summary>The demo users, one per console role and one with none.</summary>
     public IReadOnlyList<SimSignInUser> Users { get; }
@@ -168,6 +181,12 @@ public sealed class SignInProvider : IDisposable
         var form = await context.Request.ReadFormAsync();
         string Get(string key) => form[key].ToString();
         var (clientId, secret) = ClientCredentials(context, Get("client_id"), Get("client_secret"));
+        if (Get("grant_type") == "client_credentials")
+        {
+            await AppTokenAsync(context, authority, clientId, secret, Get("scope"));
+            return;
+        }
+
         if (Get("grant_type") != "authorization_code" || !_codes.TryRemove(Get("code"), out var pending) || pending.ExpiresAt < DateTimeOffset.UtcNow)
         {
             await WriteJsonAsync(context, 400, new { error = "invalid_grant", error_description = "AADSTS70008: the code is unknown, used or expired." });
@@ -217,6 +236,48 @@ public sealed class SignInProvider : IDisposable
 
         var idToken = Sign(claims, fault == SignInFault.BadSignature ? _otherKey : _key);
         await WriteJsonAsync(context, 200, new { token_type = "Bearer", scope = "openid profile", expires_in = 3600, id_token = idToken, access_token = idToken });
+    }
+
+    /// <summary>
+    /// The client-credentials grant, as Entra answers it: scope "{resource}/.default" gives a token for that
+    /// audience with the app roles granted to the caller (no scp, idtyp "app").
+    /// </summary>
+    private async Task AppTokenAsync(HttpContext context, string authority, string clientId, string secret, string scope)
+    {
+        var app = Apps.FirstOrDefault(a => a.ClientId == clientId);
+        if (app is null || secret != AppSecret)
+        {
+            await WriteJsonAsync(context, 401, new { error = "invalid_client", error_description = "AADSTS7000215: Invalid client secret provided." });
+            return;
+        }
+
+        if (!scope.EndsWith("/.default", StringComparison.Ordinal))
+        {
+            await WriteJsonAsync(context, 400, new { error = "invalid_scope", error_description = "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier." });
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            ["aud"] = scope[..^"/.default".Length],
+            ["iss"] = authority,
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["nbf"] = now.ToUnixTimeSeconds(),
+            ["exp"] = now.AddHours(1).ToUnixTimeSeconds(),
+            ["azp"] = app.ClientId,
+            ["oid"] = app.ObjectId,
+            ["sub"] = app.ObjectId,
+            ["tid"] = _tenantId,
+            ["idtyp"] = "app",
+            ["ver"] = "2.0",
+        };
+        if (app.Roles.Count > 0)
+        {
+            claims["roles"] = app.Roles;
+        }
+
+        await WriteJsonAsync(context, 200, new { token_type = "Bearer", expires_in = 3599, access_token = Sign(claims, _key) });
     }
 
     private static (string ClientId, string Secret) ClientCredentials(HttpContext context, string formId, string formSecret)

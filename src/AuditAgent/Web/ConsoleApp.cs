@@ -4,6 +4,7 @@ using AuditAgent.Graph;
 using AuditAgent.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -62,8 +63,11 @@ public static class ConsoleApp
                     await context.Response.WriteAsync("Forbidden: your role in AuditAgent does not allow this. Nothing was changed.");
                 };
             })
-            .AddOpenIdConnect();
+            .AddOpenIdConnect()
+            .AddJwtBearer(EventsApi.Scheme);
         services.AddOptions<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme)
+            .Configure<SignInSettings>((o, settings) => settings.Apply(o));
+        services.AddOptions<JwtBearerOptions>(EventsApi.Scheme)
             .Configure<SignInSettings>((o, settings) => settings.Apply(o));
         // Behind a TLS proxy the request arrives over http: Web:PublicUrl says what people use, so cookies are Secure.
         services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
@@ -212,14 +216,33 @@ public sealed class SignInSettings(IOptions<WebOptions> web, IOptions<GraphOptio
     /// <summary>The tenant whose people may sign in: the token's tid must be this one.</summary>
     public string? TenantId => graph.Value.TenantId is { Length: > 0 } t ? t : Environment.GetEnvironmentVariable("AZURE_TENANT_ID");
 
+    /// <summary>The console's app registration: people sign in to it, and other applications call its API with tokens for it.</summary>
+    public string ClientId => web.Value.ClientId is { Length: > 0 } id ? id : graph.Value.ClientId
+        ?? throw new ExplainedException("Web:ClientId or Graph:ClientId is required for the console's sign-in.");
+
+    /// <summary>
+    /// App-only tokens for the events API (a SIEM's own app registration, granted the app role
+    /// AuditAgent.EventsReader): issued by this tenant for the console's app (its client id or api://client id).
+    /// Entra gives an API v1 tokens unless its manifest asks for v2, so both issuers are accepted.
+    /// </summary>
+    public void Apply(JwtBearerOptions o)
+    {
+        o.Authority = Authority;
+        o.RequireHttpsMetadata = !new Uri(Authority).IsLoopback;
+        o.MapInboundClaims = false;
+        o.TokenValidationParameters.ValidAudiences = [ClientId, $"api://{ClientId}"];
+        o.TokenValidationParameters.ValidIssuers = TenantId is { Length: > 0 } tenant ? [Authority, $"https://sts.windows.net/{tenant}/"] : [Authority];
+        o.TokenValidationParameters.RoleClaimType = "roles";
+        o.TokenValidationParameters.NameClaimType = "azp";
+    }
+
     public void Apply(OpenIdConnectOptions o)
     {
         var w = web.Value;
         var g = graph.Value;
         o.Authority = Authority;
         o.RequireHttpsMetadata = !new Uri(Authority).IsLoopback;
-        o.ClientId = w.ClientId is { Length: > 0 } id ? id : g.ClientId
-            ?? throw new ExplainedException("Web:ClientId or Graph:ClientId is required for the console's sign-in.");
+        o.ClientId = ClientId;
         o.ClientSecret = Secret(w.ClientSecret, w.ClientSecretFile, "Web:ClientSecretFile") ?? Secret(g.ClientSecret, g.ClientSecretFile, "Graph:ClientSecretFile")
             ?? throw new ExplainedException("Web:ClientSecret (or Web:ClientSecretFile, or the Graph client secret) is required to redeem the console's sign-in codes.");
         o.ResponseType = "code";

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using AuditAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AuditAgent.Tests.Web;
 
@@ -60,5 +61,50 @@ public sealed class EventsApiTests
         Assert.Contains("expired", list.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(key, list.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(key, splunk.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EntraAppToken_WithTheEventsReaderRole_ReadsEvents_WithoutIt_OrForAnotherAudience_IsRefused()
+    {
+        var (tenant, _) = TenantBuilder.OneExposure();
+        await using var agent = await AgentHarness.StartAsync(tenant);
+        await agent.ScanAndProcessAsync();
+        await using var site = await ConsoleSite.StartAsync(agent);
+        using var http = new HttpClient();
+        var apps = site.Simulator.SignIn.Apps;
+        var console = site.Services.GetRequiredService<AuditAgent.Web.SignInSettings>().ClientId;
+
+        // What a SIEM does: the client-credentials grant at the tenant's token endpoint, for the console's app.
+        async Task<string> TokenAsync(AuditAgent.Simulator.SimClientApp app, string resource)
+        {
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_id"] = app.ClientId, ["client_secret"] = AuditAgent.Simulator.SignInProvider.AppSecret, ["scope"] = resource + "/.default",
+            });
+            using var answer = await http.PostAsync(new Uri(site.Simulator.Authority.Replace("/v2.0", "/oauth2/v2.0/token", StringComparison.Ordinal)), form);
+            answer.EnsureSuccessStatusCode();
+            return JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        }
+
+        async Task<HttpResponseMessage> GetAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{site.BaseUrl}/api/v1/events?after=0"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return await http.SendAsync(request);
+        }
+
+        using var reader = await GetAsync(await TokenAsync(apps.Single(a => a.Roles.Contains("AuditAgent.EventsReader")), $"api://{console}"));
+        using var noRole = await GetAsync(await TokenAsync(apps.Single(a => a.Roles.Count == 0), console));
+        using var otherAudience = await GetAsync(await TokenAsync(apps.Single(a => a.Roles.Count > 0), "https://graph.microsoft.com"));
+        var forged = await TokenAsync(apps.Single(a => a.Roles.Count > 0), console);
+        using var tampered = await GetAsync(forged[..forged.LastIndexOf('.')] + ".c2lnbmF0dXJl");
+
+        Assert.Equal(HttpStatusCode.OK, reader.StatusCode);
+        var events = JsonDocument.Parse(await reader.Content.ReadAsStringAsync()).RootElement.GetProperty("events");
+        Assert.Equal("incident.opened", Assert.Single(events.EnumerateArray()).GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, noRole.StatusCode);
+        Assert.Contains("AuditAgent.EventsReader", await noRole.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherAudience.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, tampered.StatusCode);
     }
 }
