@@ -105,6 +105,7 @@ internal static class StatusCommand
                     Jobs = jobs,
                     status.Outbox,
                     status.LastDigestSentAt,
+                    status.Sinks,
                     Console = host.Services.GetRequiredService<ConsoleLinks>().Root,
                 }, IncidentsCommand.Json));
                 return ExitCodes.Ok;
@@ -159,6 +160,13 @@ internal static class StatusCommand
             if (status.Outbox.GetValueOrDefault("unknown") > 0)
             {
                 await o.WriteLineAsync("Some mail was interrupted while being sent over SMTP and may not have arrived; see the outbox table.");
+            }
+
+            foreach (var s in status.Sinks)
+            {
+                await o.WriteLineAsync($"Event sink {SafeText.ForTerminal(s.Name)}: {s.Delivered} delivered, {s.Backlog} behind"
+                    + (s.Attempts > 0 ? $", failing ({SafeText.ForTerminal(s.LastError, 120)}; attempt {s.Attempts}, next {T(s.NextAttemptAt)})" : "")
+                    + (s.DeadLetters > 0 ? $", {s.DeadLetters} dead letters (`auditagent events redeliver --sink {s.Name}` after fixing the receiver)" : "") + ".");
             }
 
             return ExitCodes.Ok;

@@ -184,6 +184,16 @@ public sealed class DigestService(
             b.AppendLine(CultureInfo.InvariantCulture, $"Last job failure: {SafeText.ForTerminal(failure, 300)}");
         }
 
+        foreach (var s in h.TroubledSinks)
+        {
+            var trouble = string.Join("; ", new[]
+            {
+                s.DeadLetters > 0 ? $"{s.DeadLetters} dead letters (events it refused too often; auditagent events redeliver --sink {s.Name} after fixing it)" : null,
+                s.Attempts > 0 ? $"failing now: {SafeText.ForTerminal(s.LastError, 200)}, {s.Backlog} events waiting" : null,
+            }.Where(x => x is not null));
+            b.AppendLine(CultureInfo.InvariantCulture, $"Event sink {s.Name}: {trouble}.");
+        }
+
         return b.ToString();
     }
 }

@@ -27,7 +27,11 @@ public sealed record SuppressedCount(string Reason, int Findings);
 
 public sealed record FailedMailbox(string Address, string Error);
 
-public sealed record ScanHealth(DateTimeOffset? LastScanAt, string? LastScanStatus, int Mailboxes, IReadOnlyList<FailedMailbox> Failed, TimeSpan? WorstLag, string? LastJobFailure);
+public sealed record ScanHealth(DateTimeOffset? LastScanAt, string? LastScanStatus, int Mailboxes, IReadOnlyList<FailedMailbox> Failed, TimeSpan? WorstLag, string? LastJobFailure)
+{
+    /// <summary>Event sinks with dead letters or failing now (none when all deliver).</summary>
+    public IReadOnlyList<SinkStatus> TroubledSinks { get; init; } = [];
+}
 
 public sealed record TrendDay(DateOnly Day, int Low, int Medium, int High, int Critical)
 {

@@ -6,7 +6,7 @@ using Dapper;
 namespace AuditAgent.Storage;
 
 /// <summary>Gathers the daily digest's facts.</summary>
-public sealed class DigestQueries(Database database)
+public sealed class DigestQueries(Database database, StatusQueries status)
 {
     public async Task<DigestModel> BuildAsync(DateTimeOffset periodStart, DateTimeOffset now, TimeZoneInfo zone, CancellationToken ct)
     {
@@ -90,7 +90,10 @@ public sealed class DigestQueries(Database database)
             new { periodStart }, ct: ct));
         var health = new ScanHealth(lastScan?.StartedAt, lastScan?.Status, mailboxes.Count,
             mailboxes.Where(m => m.LastError is not null).Select(m => new FailedMailbox(m.Address, m.LastError!)).ToList(),
-            worstLag == TimeSpan.MaxValue ? null : worstLag, jobFailure);
+            worstLag == TimeSpan.MaxValue ? null : worstLag, jobFailure)
+        {
+            TroubledSinks = (await status.SinksAsync(ct)).Where(s => s.DeadLetters > 0 || s.Attempts > 0).ToList(),
+        };
 
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var firstDay = today.AddDays(-13);

@@ -74,7 +74,29 @@ public sealed record AgentStatus(
     IReadOnlyDictionary<string, int> OpenIncidents,
     IReadOnlyList<JobRunRow> Jobs,
     IReadOnlyDictionary<string, int> Outbox,
-    DateTimeOffset? LastDigestSentAt);
+    DateTimeOffset? LastDigestSentAt,
+    IReadOnlyList<SinkStatus> Sinks);
+
+/// <summary>One push sink: where it stands, how far behind the stream it is, what failed, and its dead letters.</summary>
+public sealed record SinkStatus
+{
+    public string Name { get; init; } = "";
+
+    public long LastEventId { get; init; }
+
+    /// <summary>Events written since its checkpoint (some may not be for it).</summary>
+    public long Backlog { get; init; }
+
+    public long Delivered { get; init; }
+
+    public int Attempts { get; init; }
+
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    public string? LastError { get; init; }
+
+    public int DeadLetters { get; init; }
+}
 
 /// <summary>What `status` shows: the agent's health from its own records.</summary>
 public sealed class StatusQueries(Database database, OperationsStore operations, TimeProvider time)
@@ -88,7 +110,26 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
             $"SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {SqlFragments.OpenIncident()} GROUP BY severity", ct: ct))).ToDictionary(x => x.Severity, x => x.Count);
         var outbox = (await c.QueryAsync<(string Status, int Count)>(database.Command("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status", ct: ct))).ToDictionary(x => x.Status, x => x.Count);
         var lastDigest = await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command("SELECT MAX(sent_at) FROM outbox WHERE kind = 'digest' AND status = 'sent'", ct: ct));
-        return new AgentStatus(await GetClusterAsync(c, ct), lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest);
+        return new AgentStatus(await GetClusterAsync(c, ct), lastScan, mailboxes, open, await operations.LatestJobRunsAsync(ct), outbox, lastDigest, await SinksAsync(c, ct));
+    }
+
+    /// <summary>Every push sink that has run, with its backlog (events written since its checkpoint) and dead letters.</summary>
+    public async Task<IReadOnlyList<SinkStatus>> SinksAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await SinksAsync(c, ct);
+    }
+
+    private async Task<IReadOnlyList<SinkStatus>> SinksAsync(System.Data.Common.DbConnection c, CancellationToken ct)
+    {
+        return (await c.QueryAsync<SinkStatus>(database.Command(
+            """
+            SELECT s.name, s.last_event_id,
+                   CAST((SELECT COUNT(*) FROM events e WHERE e.id > s.last_event_id) AS BIGINT) AS backlog,
+                   s.delivered, s.attempts, s.next_attempt_at, s.last_error,
+                   CAST((SELECT COUNT(*) FROM event_dead_letters d WHERE d.sink = s.name) AS INTEGER) AS dead_letters
+            FROM event_sinks s ORDER BY s.name
+            """, ct: ct))).ToList();
     }
 
     /// <summary>

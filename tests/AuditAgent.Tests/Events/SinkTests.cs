@@ -264,25 +264,36 @@ public sealed class SinkTests
     }
 
     [Fact]
-    public async Task Redeliver_ADeadLetterAskedForAgain_GoesBeforeNewEvents_AndLeavesTheDeadLetters()
+    public async Task DeadLetters_AreShownInStatusAndTheDigest_AndRedeliverSendsThemBeforeNewEvents()
     {
-        var (agent, id, _) = await AgentAsync(new Dictionary<string, string?>
+        var (agent, id, _) = await AgentAsync(Notifications.NotificationTests.Mail(new Dictionary<string, string?>
         {
             ["Events:Sinks:Teams:0:Name"] = "security-channel",
             ["Events:Sinks:Teams:0:Url"] = Origin + "/workflows/security/triggers/manual/paths/invoke",
             ["Events:MaxAttempts"] = "1",
             ["Events:QuickRetries"] = "0",
-        });
+        }));
         await using var _ = agent;
         var store = agent.Services.GetRequiredService<SinkStore>();
+        var db = agent.Settings["Storage:SqlitePath"]!;
         agent.Simulator.Receivers.Faults.Enqueue(400);
 
         await Pusher(agent).PushOnceAsync(CancellationToken.None);
         var dead = Assert.Single(await store.DeadLettersAsync(CancellationToken.None));
-        var requested = await store.RequestRedeliveryAsync("security-channel", 0, CancellationToken.None);
+        var status = await Commands.RunAsync("status", "--db", db);
+        var digest = await agent.Services.GetRequiredService<AuditAgent.Notifications.DigestComposer>().RenderAsync(CancellationToken.None);
+        var redeliver = await Commands.RunAsync("events", "redeliver", "--sink", "security-channel", "--db", db);
+        var unknown = await Commands.RunAsync("events", "redeliver", "--sink", "nowhere", "--db", db);
         await Pusher(agent).PushOnceAsync(CancellationToken.None);
 
-        Assert.Equal(("HTTP 400", 1), (dead.Error, requested));
+        Assert.Equal("HTTP 400", dead.Error);
+        Assert.Contains("Event sink security-channel: 0 delivered, 0 behind, 1 dead letters (`auditagent events redeliver --sink security-channel` after fixing the receiver).", status.Output, StringComparison.Ordinal);
+        Assert.Contains("Event sink security-channel: 1 dead letters", digest.Text, StringComparison.Ordinal);
+        Assert.Contains("Event sink security-channel: 1 dead letters", digest.Html, StringComparison.Ordinal);
+        Assert.True(redeliver.ExitCode == 0, redeliver.Error);
+        Assert.Contains("1 dead letter of security-channel will be sent again", redeliver.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("No sink named 'nowhere' has run", unknown.Error, StringComparison.Ordinal);
         Assert.Empty(await store.DeadLettersAsync(CancellationToken.None));
         var (_, message) = Assert.Single(agent.Simulator.Receivers.TeamsMessages);
         Assert.Equal($"Privacy incident #{id} opened", (string?)message["attachments"]![0]!["content"]!["body"]![0]!["text"]);
