@@ -85,7 +85,7 @@ public sealed class EventStore(Database database)
 
     /// <summary>
     /// What health brings: a mailbox that has failed every scan for a day (once per failing spell) and, on a
-    /// cluster, an agent that stopped checking in without stopping (once per agent).
+    /// cluster, an agent that stopped checking in without stopping (once per silence).
     /// </summary>
     public async Task<int> AnnounceHealthAsync(DateTimeOffset now, TimeSpan agentLostAfter, CancellationToken ct)
     {
@@ -103,7 +103,7 @@ public sealed class EventStore(Database database)
             var lost = await c.QueryAsync<(string Id, DateTimeOffset LastSeenAt)>(database.Command(
                 "SELECT id, last_seen_at FROM agent_instances WHERE stopped_at IS NULL AND last_seen_at < @before",
                 new { before = now - agentLostAfter }, ct: ct));
-            due.AddRange(lost.Select(a => (EventTypes.AgentLost, (object)new { agent = a.Id, lastSeenAt = a.LastSeenAt }, $"lost:{a.Id}")));
+            due.AddRange(lost.Select(a => (EventTypes.AgentLost, (object)new { agent = a.Id, lastSeenAt = a.LastSeenAt }, $"lost:{a.Id}:{a.LastSeenAt.UtcTicks}")));
         }
 
         var written = 0;

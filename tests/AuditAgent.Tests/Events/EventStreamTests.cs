@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Events;
+using AuditAgent.Events.Sinks;
 using AuditAgent.Incidents;
 using AuditAgent.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -124,6 +125,35 @@ public sealed class EventStreamTests
         Assert.Equal(incident.Steps.Where(s => s.DueAt < incident.Incident.DetectedAt.AddHours(67)).Select(s => s.StepKey).Order(StringComparer.Ordinal),
             after67.Where(e => e.Type == "step.overdue").Select(e => e.Data.GetProperty("details").GetProperty("step").GetString()!).Order(StringComparer.Ordinal));
         Assert.Equal(0, afterResolved);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task AMailboxFailingForADay_AndAnAgentThatStoppedCheckingIn_AreAnnouncedOnceEach(Backend backend)
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (tenant, _) = TenantBuilder.OneExposure();
+        var locked = new AuditAgent.Simulator.SimUser("locked-id") { DisplayName = "Locked", Mail = "locked@contoso.com", UserPrincipalName = "locked@contoso.com", OutsideAppScope = true };
+        tenant.AddUser(locked);
+        await using var agent = await AgentHarness.StartAsync(tenant, backend: backend, time: clock);
+        var events = agent.Services.GetRequiredService<AuditAgent.Storage.EventStore>();
+        var feed = agent.Services.GetRequiredService<EventFeed>();
+        var lostAfter = TimeSpan.FromMinutes(2);
+        await agent.ScanAndProcessAsync();
+        await agent.Services.GetRequiredService<AuditAgent.Storage.ClusterStore>().CheckInAsync(clock.GetUtcNow(), CancellationToken.None);
+
+        var early = await events.AnnounceHealthAsync(clock.GetUtcNow().AddHours(1), lostAfter, CancellationToken.None);
+        clock.Advance(TimeSpan.FromHours(25));
+        await agent.ScanAndProcessAsync();
+        var day = await events.AnnounceHealthAsync(clock.GetUtcNow(), lostAfter, CancellationToken.None);
+        var again = await events.AnnounceHealthAsync(clock.GetUtcNow(), lostAfter, CancellationToken.None);
+        var announced = (await feed.AfterAsync(0, 1000, CancellationToken.None)).Where(e => e.Type is "mailbox.failing" or "agent.lost").ToList();
+
+        var failing = announced.Single(e => e.Type == "mailbox.failing");
+        Assert.Equal("locked@contoso.com", failing.Detail("mailbox"));
+        Assert.Null(failing.IncidentId);
+        Assert.Equal(backend == Backend.PostgreSql ? 1 : 0, announced.Count(e => e.Type == "agent.lost")); // a cluster's agents; SQLite has one
+        Assert.Equal((backend == Backend.PostgreSql ? 1 : 0, 1, 0), (early, day, again)); // the mailbox only after a day; each once
     }
 
     [Fact]
