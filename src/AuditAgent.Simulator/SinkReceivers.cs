@@ -55,6 +55,9 @@ public sealed class SinkReceivers(string tenantId)
     /// <summary>Teams messages (Adaptive Cards) taken, by workflow name.</summary>
     public ConcurrentQueue<(string Workflow, JsonObject Message)> TeamsMessages { get; } = new();
 
+    /// <summary>Called as each sink request has been taken, before it is answered (the crash suite kills the agent there).</summary>
+    public Action? OnRequest { get; set; }
+
     /// <summary>Statuses to answer the next sink requests with instead of serving them (429 comes with Retry-After: 1).</summary>
     public ConcurrentQueue<int> Faults { get; } = new();
 
@@ -99,6 +102,11 @@ public sealed class SinkReceivers(string tenantId)
             default:
                 await TeamsAsync(context, path);
                 break;
+        }
+
+        if (kind != "oauth")
+        {
+            OnRequest?.Invoke(); // taken; the answer may still be on its way when the caller dies
         }
 
         return true;

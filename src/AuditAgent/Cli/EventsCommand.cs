@@ -100,6 +100,32 @@ internal static class EventsCommand
                 : $"{count} dead letter{(count == 1 ? "" : "s")} of {known.Name} will be sent again by `run`, before new events; each one taken leaves the dead letters.");
             return ExitCodes.Ok;
         }));
-        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list, sinks, redeliver };
+        var push = new Command("push", "Push what is waiting to every sink in Events:Sinks now, as `run` does every Events:PushEverySeconds (to try a sink's settings, or from cron without `run`).");
+        push.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            using var host = await CommandLine.DatabaseHostAsync(parse, terminal, ct);
+            if (host.Services.GetRequiredService<SinkCatalog>().Sinks.Count == 0)
+            {
+                throw new CliException("No sink is configured (Events:Sinks: Webhooks, Teams, Syslog, Sentinel, ServiceNow; docs/events.md).");
+            }
+
+            var pusher = host.Services.GetRequiredService<EventPusher>();
+            var total = 0;
+            for (int sent; (sent = await pusher.PushOnceAsync(ct)) > 0;)
+            {
+                total += sent; // until nothing more goes: everything delivered, or a sink waiting for its next attempt
+            }
+
+            var states = await host.Services.GetRequiredService<Storage.StatusQueries>().SinksAsync(ct);
+            await terminal.Output.WriteLineAsync($"Pushed {total} event{(total == 1 ? "" : "s")}.");
+            foreach (var s in states)
+            {
+                await terminal.Output.WriteLineAsync($"  {SafeText.ForTerminal(s.Name)}: {s.Delivered} delivered in all, {s.Backlog} behind"
+                    + (s.Attempts > 0 ? $", failing: {SafeText.ForTerminal(s.LastError, 200)}" : "") + (s.DeadLetters > 0 ? $", {s.DeadLetters} dead letters" : "") + ".");
+            }
+
+            return states.Any(s => s.Attempts > 0) ? ExitCodes.Failure : ExitCodes.Ok;
+        }));
+        return new Command("events", "The event stream: every change a person would want to hear of, in order.") { list, sinks, redeliver, push };
     }
 }

@@ -53,54 +53,58 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
         }
 
         var attempts = state.Attempts;
-        var page = await feed.AfterAsync(state.LastEventId, Page, ct);
-        if (page.Count == 0)
+        var after = state.LastEventId;
+        while (true)
         {
-            return sent;
-        }
-
-        var wanted = page.Where(e => sink.Options.Wants(e.Type, e.Severity())).ToList();
-        if (wanted.Count == 0)
-        {
-            await store.AdvanceAsync(name, page[^1].Id, 0, ct);
-            return sent;
-        }
-
-        var batches = wanted.Chunk(sink.BatchSize).ToList();
-        for (var b = 0; b < batches.Count; b++)
-        {
-            var batch = batches[b];
-            var through = b == batches.Count - 1 ? page[^1].Id : batch[^1].Id; // what the sink did not want moves along too
-            var delivery = await pipeline.ExecuteAsync(async token => await sink.SendAsync(batch, token), ct);
-            if (delivery.Ok)
+            // Page after page until the sink has caught up, or an attempt failed and it waits.
+            var page = await feed.AfterAsync(after, Page, ct);
+            if (page.Count == 0)
             {
-                await store.AdvanceAsync(name, through, batch.Length, ct);
-                attempts = 0;
-                sent += batch.Length;
+                return sent;
+            }
+
+            after = page[^1].Id;
+            var wanted = page.Where(e => sink.Options.Wants(e.Type, e.Severity())).ToList();
+            if (wanted.Count == 0)
+            {
+                await store.AdvanceAsync(name, after, 0, ct);
                 continue;
             }
 
-            attempts++;
-            if (attempts >= options.Value.MaxAttempts)
+            var batches = wanted.Chunk(sink.BatchSize).ToList();
+            for (var b = 0; b < batches.Count; b++)
             {
-                logger.LogError("Sink {Sink}: events {First} to {Last} set aside after {Attempts} attempts: {Error}", name, batch[0].Id, batch[^1].Id, attempts, delivery.Error);
-                await store.DeadLetterAsync(name, batch.Select(e => e.Id).ToList(), through, delivery.Error!, time.GetUtcNow(), ct);
-                attempts = 0;
-                continue;
-            }
+                var batch = batches[b];
+                var through = b == batches.Count - 1 ? after : batch[^1].Id; // what the sink did not want moves along too
+                var delivery = await pipeline.ExecuteAsync(async token => await sink.SendAsync(batch, token), ct);
+                if (delivery.Ok)
+                {
+                    await store.AdvanceAsync(name, through, batch.Length, ct);
+                    attempts = 0;
+                    sent += batch.Length;
+                    continue;
+                }
 
-            var delay = TimeSpan.FromSeconds(Math.Min(3600, Math.Pow(2, attempts - 1)));
-            if (delivery.RetryAfter is { } asked && asked > delay)
-            {
-                delay = asked;
-            }
+                attempts++;
+                if (attempts >= options.Value.MaxAttempts)
+                {
+                    logger.LogError("Sink {Sink}: events {First} to {Last} set aside after {Attempts} attempts: {Error}", name, batch[0].Id, batch[^1].Id, attempts, delivery.Error);
+                    await store.DeadLetterAsync(name, batch.Select(e => e.Id).ToList(), through, delivery.Error!, time.GetUtcNow(), ct);
+                    attempts = 0;
+                    continue;
+                }
 
-            logger.LogWarning("Sink {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", name, batch[0].Id, delivery.Error, attempts, options.Value.MaxAttempts, delay);
-            await store.FailAsync(name, delivery.Error!, time.GetUtcNow() + delay, ct);
-            break;
+                var delay = TimeSpan.FromSeconds(Math.Min(3600, Math.Pow(2, attempts - 1)));
+                if (delivery.RetryAfter is { } asked && asked > delay)
+                {
+                    delay = asked;
+                }
+
+                logger.LogWarning("Sink {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", name, batch[0].Id, delivery.Error, attempts, options.Value.MaxAttempts, delay);
+                await store.FailAsync(name, delivery.Error!, time.GetUtcNow() + delay, ct);
+                return sent;
+            }
         }
-
-        return sent;
     }
 
     /// <summary>Dead letters `events redeliver` asked for, oldest first; each one taken leaves the dead letters, a failure stays asked for.</summary>

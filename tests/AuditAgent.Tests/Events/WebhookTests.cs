@@ -25,46 +25,7 @@ public sealed class WebhookTests
     private static readonly string SecretA = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
     private static readonly string SecretB = "whsec_" + Convert.ToBase64String(Enumerable.Range(100, 32).Select(i => (byte)i).ToArray());
 
-    /// <summary>A webhook receiver on a free port: records every request; answers each with the next queued status (204 when none).</summary>
-    private sealed class Receiver : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private Receiver(WebApplication app) => _app = app;
-
-        public ConcurrentQueue<int> Answers { get; } = new();
-
-        public ConcurrentQueue<(string Id, string Timestamp, string Signature, string Body, int Status)> Requests { get; } = new();
-
-        public string Url => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
-
-        public static async Task<Receiver> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var receiver = new Receiver(app);
-            app.MapPost("/hook", async (HttpContext context) =>
-            {
-                using var reader = new StreamReader(context.Request.Body);
-                var body = await reader.ReadToEndAsync();
-                var status = receiver.Answers.TryDequeue(out var s) ? s : 204;
-                receiver.Requests.Enqueue((context.Request.Headers["webhook-id"].ToString(), context.Request.Headers["webhook-timestamp"].ToString(), context.Request.Headers["webhook-signature"].ToString(), body, status));
-                return Results.StatusCode(status);
-            });
-            await app.StartAsync();
-            return receiver;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-    }
-
-    private static async Task<(AgentHarness Agent, long Id)> AgentAsync(Receiver receiver, Backend backend = Backend.Sqlite, TimeProvider? time = null, int maxAttempts = 10)
+    private static async Task<(AgentHarness Agent, long Id)> AgentAsync(WebhookReceiver receiver, Backend backend = Backend.Sqlite, TimeProvider? time = null, int maxAttempts = 10)
     {
         var (tenant, _) = TenantBuilder.OneExposure();
         var agent = await AgentHarness.StartAsync(tenant, backend: backend, time: time, settings: new Dictionary<string, string?>
@@ -92,7 +53,7 @@ public sealed class WebhookTests
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task NewEvents_ArePostedInOrderOnce_SignedWithBothSecrets(Backend backend)
     {
-        await using var receiver = await Receiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
         var (agent, id) = await AgentAsync(receiver, backend);
         await using var _ = agent;
         var pusher = agent.Services.GetRequiredService<EventPusher>();
@@ -119,7 +80,7 @@ public sealed class WebhookTests
     public async Task AFailingReceiver_GetsTheSameEventAgainAfterTheBackOff_AndItIsDeliveredOnce()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var receiver = await Receiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
         var (agent, id) = await AgentAsync(receiver, time: clock);
         await using var _ = agent;
         var pusher = agent.Services.GetRequiredService<EventPusher>();
@@ -148,7 +109,7 @@ public sealed class WebhookTests
     public async Task AnEventRefusedTooOften_IsSetAside_AndTheNextOneGoes()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var receiver = await Receiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
         var (agent, id) = await AgentAsync(receiver, time: clock, maxAttempts: 2);
         await using var _ = agent;
         var pusher = agent.Services.GetRequiredService<EventPusher>();
