@@ -269,15 +269,17 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
     [GeneratedRegex(@"listening at (?<url>http://\S+/v1\.0)")]
     private static partial Regex Listening();
 
-    private sealed class TempDirectory : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("auditagent-bench-").FullName;
+}
 
-        public void Dispose()
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(Path, recursive: true);
-        }
+/// <summary>A benchmark's scratch folder, removed with its SQLite files.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("auditagent-bench-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(Path, recursive: true);
     }
 }
 

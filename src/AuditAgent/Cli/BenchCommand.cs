@@ -35,6 +35,38 @@ internal static class BenchCommand
             return result.FindingsEqual ? ExitCodes.Ok : ExitCodes.Failure;
         }));
         command.Subcommands.Add(ConsoleCommand(terminal));
+        command.Subcommands.Add(EventsCommand(terminal));
+        return command;
+    }
+
+    /// <summary>`bench events`: what delivering events costs: each sink's throughput, and the scan with sinks on and off.</summary>
+    private static Command EventsCommand(Terminal terminal)
+    {
+        var events = new Option<int>("--events") { DefaultValueFactory = _ => 10_000, Description = "Events in the backlog each sink drains." };
+        var mailboxes = new Option<int>("--mailboxes") { DefaultValueFactory = _ => 500, Description = "Mailboxes in the tenant the scan reads." };
+        var messages = new Option<int>("--messages-per-mailbox") { DefaultValueFactory = _ => 100, Description = "Sent items per mailbox." };
+        var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 5, Description = "Scans with sinks off and on, alternating (the medians are compared)." };
+        var json = new Option<string>("--json") { DefaultValueFactory = _ => "bench-events.json", Description = "Where to write the results as JSON." };
+        var command = new Command("events", "Measure event delivery: webhook and syslog events per second, and the scan's speed with sinks on versus off.")
+        {
+            events, mailboxes, messages, rounds, json,
+        };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var settings = new EventsBenchSettings(parse.GetValue(events), parse.GetValue(mailboxes), parse.GetValue(messages), parse.GetValue(rounds));
+            var result = await new EventsBenchmark(settings, terminal.Error).RunAsync(ct);
+            foreach (var s in result.Sinks)
+            {
+                await terminal.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{s.Sink}: {s.Events:N0} events in {s.Seconds:0.00} s, {s.EventsPerSecond:N0} events/s"));
+            }
+
+            await terminal.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"scan ({settings.Mailboxes} mailboxes x {settings.MessagesPerMailbox} messages, median of {settings.Rounds}): {result.Scan.OffMedian:0.00} s with sinks off; {result.Scan.OnMedian:0.00} s with webhook and syslog on ({result.Scan.SlowdownPercent:+0.0;-0.0} %); {result.Scan.BacklogMedian:0.00} s while they drain {settings.Events:N0} events ({result.Scan.BacklogSlowdownPercent:+0.0;-0.0} %); {result.Machine}."));
+            var file = Path.GetFullPath(parse.GetValue(json)!);
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
+            await terminal.Output.WriteLineAsync($"Results: {file}");
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 

@@ -65,31 +65,30 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
 
             after = page[^1].Id;
             var wanted = page.Where(e => sink.Options.Wants(e.Type, e.Severity())).ToList();
-            if (wanted.Count == 0)
-            {
-                await store.AdvanceAsync(name, after, 0, ct);
-                continue;
-            }
 
-            var batches = wanted.Chunk(sink.BatchSize).ToList();
-            for (var b = 0; b < batches.Count; b++)
+            // The checkpoint is written once per page, and before any failure is: a crash sends at most the
+            // page's delivered events again (at least once; receivers drop repeats by event id), and the
+            // pusher does not contend with the scan for the database on every event.
+            var taken = 0;
+            foreach (var batch in wanted.Chunk(sink.BatchSize))
             {
-                var batch = batches[b];
-                var through = b == batches.Count - 1 ? after : batch[^1].Id; // what the sink did not want moves along too
                 var delivery = await pipeline.ExecuteAsync(async token => await sink.SendAsync(batch, token), ct);
                 if (delivery.Ok)
                 {
-                    await store.AdvanceAsync(name, through, batch.Length, ct);
                     attempts = 0;
-                    sent += batch.Length;
+                    taken += batch.Length;
                     continue;
                 }
 
+                await store.AdvanceAsync(name, batch[0].Id - 1, taken, ct); // everything earlier went, or was not for this sink
+
+                sent += taken;
+                taken = 0;
                 attempts++;
                 if (attempts >= options.Value.MaxAttempts)
                 {
                     logger.LogError("Sink {Sink}: events {First} to {Last} set aside after {Attempts} attempts: {Error}", name, batch[0].Id, batch[^1].Id, attempts, delivery.Error);
-                    await store.DeadLetterAsync(name, batch.Select(e => e.Id).ToList(), through, delivery.Error!, time.GetUtcNow(), ct);
+                    await store.DeadLetterAsync(name, batch.Select(e => e.Id).ToList(), batch[^1].Id, delivery.Error!, time.GetUtcNow(), ct);
                     attempts = 0;
                     continue;
                 }
@@ -104,6 +103,9 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
                 await store.FailAsync(name, delivery.Error!, time.GetUtcNow() + delay, ct);
                 return sent;
             }
+
+            await store.AdvanceAsync(name, after, taken, ct);
+            sent += taken;
         }
     }
 
