@@ -151,6 +151,18 @@ public partial class DeploymentTests
         }
     }
 
+    [Fact]
+    public void Bicep_SentinelTableAndStream_HaveTheColumnsTheSinkSends()
+    {
+        var bicep = File.ReadAllText(RepoFiles.Path("deploy/azure/sentinel.bicep"));
+        var declared = BicepColumn().Matches(bicep).Select(m => (m.Groups["name"].Value, m.Groups["type"].Value)).ToList();
+
+        Assert.Equal(AuditAgent.Events.Sinks.SentinelSink.Columns, declared);
+        Assert.Equal(AuditAgent.Simulator.SinkReceivers.LogsColumns.Keys.Order(StringComparer.Ordinal), declared.Select(c => c.Item1).Order(StringComparer.Ordinal));
+        Assert.Contains("'3913510d-42f4-4e42-8a64-420c390055eb'", bicep, StringComparison.Ordinal); // Monitoring Metrics Publisher
+        Assert.Contains("output sinkRuleId string = rule.properties.immutableId", bicep, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task Scripts_PassShellcheck()
     {
@@ -174,6 +186,9 @@ public partial class DeploymentTests
 
     [GeneratedRegex(@"Environment=(?<name>AUDITAGENT__[A-Z0-9_]+)=")]
     private static partial Regex EnvironmentVariable();
+
+    [GeneratedRegex(@"\{ name: '(?<name>\w+)', type: '(?<type>\w+)' \}")]
+    private static partial Regex BicepColumn();
 
     [GeneratedRegex(@"name: '(?<name>AUDITAGENT__[A-Z0-9_]+)'")]
     private static partial Regex BicepVariable();
