@@ -23,7 +23,7 @@ public sealed record JobRunRow
     public string? Error { get; init; }
 }
 
-public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies);
+public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies, int Events);
 
 /// <summary>Job runs and data retention: the agent's own housekeeping.</summary>
 public sealed class OperationsStore(Database database, AgentInstance instance)
@@ -97,10 +97,20 @@ public sealed class OperationsStore(Database database, AgentInstance instance)
         var mail = await c.ExecuteAsync(database.Command(
             "UPDATE outbox SET html = '', text = '' WHERE status = 'sent' AND sent_at < @mailBefore AND (html <> '' OR text <> '')",
             new { mailBefore }, tx, ct));
+
+        // Events follow the incident: those of incidents closed as long ago, and health events as old, go (with their dead letters).
+        var events = await c.ExecuteAsync(database.Command(
+            $"""
+            DELETE FROM events WHERE incident_id IN (SELECT id FROM incidents WHERE {SqlFragments.ClosedIncident()} AND closed_at < @closedBefore)
+               OR (incident_id IS NULL AND occurred_at < @closedBefore)
+            """,
+            new { closedBefore }, tx, ct));
+        await c.ExecuteAsync(database.Command(
+            "DELETE FROM event_dead_letters WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = event_dead_letters.event_id)", tx: tx, ct: ct));
         await tx.CommitAsync(ct);
-        return new PurgeResult(incidents, suppressed, bcc, mail);
+        return new PurgeResult(incidents, suppressed, bcc, mail, events);
     }
 
     public static string Describe(PurgeResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, the Bcc lists of {r.BccRecipients} messages; emptied {r.MailBodies} sent mail bodies");
+        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, the Bcc lists of {r.BccRecipients} messages, {r.Events} events; emptied {r.MailBodies} sent mail bodies");
 }

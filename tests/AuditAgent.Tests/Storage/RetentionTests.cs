@@ -29,9 +29,20 @@ public class RetentionTests
         var store = agent.Services.GetRequiredService<OperationsStore>();
         var now = DateTimeOffset.UtcNow;
 
+        var events = agent.Services.GetRequiredService<EventStore>();
+        await events.AppendAsync(AuditAgent.Core.Events.EventTypes.ScanFailed, new { error = "long ago" }, now.AddDays(-181), null, CancellationToken.None);
+        await events.AppendAsync(AuditAgent.Core.Events.EventTypes.ScanFailed, new { error = "recent" }, now.AddDays(-1), null, CancellationToken.None);
+        var before = await events.ListAsync(0, 1000, false, CancellationToken.None);
+
         var result = await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), CancellationToken.None);
 
         Assert.Equal(20, result.IncidentRecipients);
+        var after = await events.ListAsync(0, 1000, false, CancellationToken.None);
+        var closedId = incidents["Closed long ago"].Id;
+        Assert.Equal(before.Count(e => e.IncidentId == closedId) + 1, result.Events); // the closed incident's events and the old scan.failed
+        Assert.DoesNotContain(after, e => e.IncidentId == closedId);
+        Assert.Contains(after, e => e.IncidentId == incidents["Still open"].Id);
+        Assert.Single(after, e => e.IncidentId is null);
         Assert.Equal(1, result.BccRecipients);
         var queries = agent.Services.GetRequiredService<IncidentQueries>();
         Assert.Empty(await queries.ExposedRecipientsAsync(incidents["Closed long ago"].Id, CancellationToken.None));
@@ -42,6 +53,6 @@ public class RetentionTests
         Assert.Equal(20, finding.VisibleExternalCount);
         await using var c = await agent.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None);
         Assert.Equal("", await c.ExecuteScalarAsync<string>("SELECT recipients FROM bcc_messages"));
-        Assert.Equal(new PurgeResult(0, 0, 0, 0), await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), CancellationToken.None));
+        Assert.Equal(new PurgeResult(0, 0, 0, 0, 0), await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), CancellationToken.None));
     }
 }
