@@ -35,11 +35,20 @@ public sealed class EventStore(Database database)
         }
 
         var incidents = new Dictionary<long, IncidentRow>();
+        var nextSteps = new Dictionary<long, NextStep>();
         foreach (var chunk in events.Select(e => e.IncidentId).Distinct().Chunk(500))
         {
             foreach (var row in await c.QueryAsync<IncidentRow>(database.Command($"SELECT * FROM incidents WHERE {database.InList("id", "chunk")}", new { chunk }, tx, ct)))
             {
                 incidents[row.Id] = row;
+            }
+
+            // The plan's next step: the first still to do, by position.
+            foreach (var step in await c.QueryAsync<(long IncidentId, string Title, string Owner, DateTimeOffset DueAt)>(database.Command(
+                $"SELECT incident_id, title, owner, due_at FROM plan_steps WHERE {database.InList("incident_id", "chunk")} AND {SqlFragments.StepTodo()} ORDER BY incident_id, position",
+                new { chunk }, tx, ct)))
+            {
+                nextSteps.TryAdd(step.IncidentId, new NextStep(step.Title, step.Owner, step.DueAt));
             }
         }
 
@@ -49,7 +58,7 @@ public sealed class EventStore(Database database)
             events.Where(e => incidents.ContainsKey(e.IncidentId)).Select(e => new
             {
                 e.Type, At = at, e.IncidentId, e.OnceKey,
-                Payload = JsonSerializer.Serialize(Snapshot(incidents[e.IncidentId], e.Details), Json),
+                Payload = JsonSerializer.Serialize(Snapshot(incidents[e.IncidentId], nextSteps.GetValueOrDefault(e.IncidentId), e.Details), Json),
             }),
             tx, ct));
     }
@@ -176,11 +185,13 @@ public sealed class EventStore(Database database)
     private static List<EventRecord> Records(IEnumerable<(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, string Payload, string? Subject)> rows) =>
         rows.Select(r => new EventRecord(r.Id, r.Type, r.OccurredAt, r.IncidentId, JsonDocument.Parse(r.Payload).RootElement.Clone(), r.Subject)).ToList();
 
-    private static object Snapshot(IncidentRow i, object? details) => details is null
-        ? new { schemaVersion = EventTypes.SchemaVersion, incident = Incident(i) }
-        : new { schemaVersion = EventTypes.SchemaVersion, details, incident = Incident(i) };
+    private sealed record NextStep(string Title, string Owner, DateTimeOffset DueAt);
 
-    private static object Incident(IncidentRow i) => new
+    private static object Snapshot(IncidentRow i, NextStep? next, object? details) => details is null
+        ? new { schemaVersion = EventTypes.SchemaVersion, incident = Incident(i, next) }
+        : new { schemaVersion = EventTypes.SchemaVersion, details, incident = Incident(i, next) };
+
+    private static object Incident(IncidentRow i, NextStep? next) => new
     {
         id = i.Id,
         severity = i.Severity,
@@ -196,5 +207,7 @@ public sealed class EventStore(Database database)
         firstSentAt = i.FirstSentAt,
         detectedAt = i.DetectedAt,
         notificationDueAt = Core.Incidents.NotificationClock.DueAt(i.DetectedAt),
+        reasons = JsonSerializer.Deserialize<string[]>(i.Reasons) ?? [],
+        nextStep = next is null ? null : new { title = next.Title, owner = next.Owner, dueAt = next.DueAt },
     };
 }

@@ -218,9 +218,6 @@ public sealed class IncidentStore(Database database, EventStore events)
         await c.ExecuteAsync(database.Command(
             "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@IncidentId, @At, @Actor, @Kind, @Text)",
             result.Timeline.Select(e => new { IncidentId = Id(e.IncidentKey), e.At, e.Actor, e.Kind, e.Text }), tx, ct));
-        await events.AppendIncidentEventsAsync(c, tx,
-            [.. result.Timeline.Select(e => (Id: Id(e.IncidentKey), Type: EventTypes.ForTimeline(e.Kind))).Where(e => e.Id is not null && e.Type is not null).Select(e => (e.Id!.Value, e.Type!))],
-            now, ct);
         await c.ExecuteAsync(database.Command(
             """
             INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
@@ -231,6 +228,11 @@ public sealed class IncidentStore(Database database, EventStore events)
                 IncidentId = Id(s.IncidentKey), s.Step.Key, s.Position, s.Step.Title, s.Step.Why, Owner = s.Step.Owner.Key(),
                 s.Step.Instructions, Condition = s.Step.When.Describe(), s.DueAt, s.AddedAt,
             }), tx, ct));
+
+        // Last, so that each event's snapshot shows the incident as this run leaves it, plan included.
+        await events.AppendIncidentEventsAsync(c, tx,
+            [.. result.Timeline.Select(e => (Id: Id(e.IncidentKey), Type: EventTypes.ForTimeline(e.Kind))).Where(e => e.Id is not null && e.Type is not null).Select(e => (e.Id!.Value, e.Type!))],
+            now, ct);
     }
 
     /// <summary>Moves an incident through its lifecycle; the timeline records who, when and why.</summary>

@@ -123,6 +123,9 @@ public sealed class SinkTests
         Assert.Equal($"auditagent-{id}", record.Field("correlation_id"));
         Assert.Equal(("2", "2", "Privacy", "1"), (record.Field("impact"), record.Field("urgency"), record.Field("assignment_group"), record.Field("state")));
         Assert.Equal($"AuditAgent #{id}: mail exposed 30 people in 5 organisations (0 private mailboxes) (medium)", record.Field("short_description"));
+        var reasons = System.Text.Json.JsonSerializer.Deserialize<string[]>((await agent.IncidentAsync(id)).Incident.Reasons)!;
+        Assert.Contains("Why: " + string.Join("; ", reasons), record.Field("description"), StringComparison.Ordinal);
+        Assert.Contains("Next step: ", record.Field("description"), StringComparison.Ordinal);
 
         await Actions(agent).AcknowledgeAsync(id, Sec, null, CancellationToken.None);
         await Actions(agent).ResolveAsync(id, Sec, "Recipients told; sender trained.", CancellationToken.None);
@@ -233,6 +236,11 @@ public sealed class SinkTests
         var facts = content["body"]![1]!["facts"]!.AsArray().ToDictionary(f => (string)f!["title"]!, f => (string?)f!["value"]);
         Assert.Equal(("medium", "30 people in 5 organisations (0 private mailboxes)"), (facts["Severity"], facts["Exposed"]));
         Assert.False(facts.ContainsKey("Subject"));
+        var incident = await agent.IncidentAsync(id);
+        var next = incident.Steps.OrderBy(s => s.Position).First();
+        Assert.StartsWith($"{next.Title} ({next.Owner}, due ", facts["Next step"], StringComparison.Ordinal);
+        var reasons = System.Text.Json.JsonSerializer.Deserialize<string[]>(incident.Incident.Reasons)!;
+        Assert.Equal("Why: " + string.Join("; ", reasons), (string?)content["body"]![2]!["text"]);
         Assert.Equal($"https://auditagent.contoso.test/incidents/{id}", (string?)content["actions"]![0]!["url"]);
         Assert.All(people, p => Assert.DoesNotContain(p, message.ToJsonString(), StringComparison.OrdinalIgnoreCase));
     }

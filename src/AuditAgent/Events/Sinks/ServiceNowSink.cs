@@ -143,6 +143,16 @@ public sealed class ServiceNowSink(ServiceNowSinkOptions options, HttpClient htt
             $"Exposed: {e.Exposure()}",
             $"Notify the supervisory authority by (GDPR Art. 33): {i.Text("notificationDueAt")}",
         };
+        if (i is { } incident && incident.TryGetProperty("reasons", out var reasons) && reasons.ValueKind == JsonValueKind.Array && reasons.GetArrayLength() > 0)
+        {
+            lines.Add("Why: " + string.Join("; ", reasons.EnumerateArray().Select(r => r.GetString())));
+        }
+
+        if (i is { } withStep && withStep.TryGetProperty("nextStep", out var next) && next.ValueKind == JsonValueKind.Object)
+        {
+            lines.Add($"Next step: {next.GetProperty("title").GetString()} ({next.GetProperty("owner").GetString()}, due {next.GetProperty("dueAt").GetString()})");
+        }
+
         if (i.Text("assignee") is { } assignee)
         {
             lines.Add($"Assignee in AuditAgent: {assignee}");

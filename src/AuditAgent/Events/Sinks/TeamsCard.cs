@@ -33,6 +33,11 @@ public static class TeamsCard
             Fact("Subject", e.Subject);
             Fact("Assignee", i.TryGetProperty("assignee", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null);
             Fact("Notify the authority by", i.GetProperty("notificationDueAt").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture));
+            if (i.TryGetProperty("nextStep", out var next) && next.ValueKind == JsonValueKind.Object)
+            {
+                Fact("Next step", string.Create(CultureInfo.InvariantCulture,
+                    $"{next.GetProperty("title").GetString()} ({next.GetProperty("owner").GetString()}, due {next.GetProperty("dueAt").GetDateTimeOffset().UtcDateTime:yyyy-MM-dd HH:mm} UTC)"));
+            }
         }
 
         Fact("Mailbox", e.Detail("mailbox"));
@@ -40,6 +45,12 @@ public static class TeamsCard
         Fact("Error", e.Detail("error"));
 
         body.Add(new JsonObject { ["type"] = "FactSet", ["facts"] = facts });
+        if (e.Data.TryGetProperty("incident", out var incident) && incident.TryGetProperty("reasons", out var reasons) && reasons.GetArrayLength() > 0)
+        {
+            // Why it is as severe as it is, in words.
+            body.Add(new JsonObject { ["type"] = "TextBlock", ["wrap"] = true, ["isSubtle"] = true, ["text"] = "Why: " + string.Join("; ", reasons.EnumerateArray().Select(r => r.GetString())) });
+        }
+
         var card = new JsonObject
         {
             ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
