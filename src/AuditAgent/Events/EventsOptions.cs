@@ -63,7 +63,7 @@ public abstract class SinkOptions
     /// <summary>Only these event types; the sink's defaults when empty.</summary>
     public List<string> Types { get; set; } = [];
 
-    /// <summary>Only events about incidents of at least this severity (low, medium, high, critical); events without an incident (scan.failed, agent.lost ...) always pass.</summary>
+    /// <summary>Only events about incidents of at least this severity (low, medium, high, critical); events without an incident (scan.failed, agent.lost ...) always pass. Teams channels: high unless set.</summary>
     public string? MinSeverity { get; set; }
 
     /// <summary>The events this sink takes when <see cref="Types"/> is empty (every one unless the sink says otherwise).</summary>
@@ -83,9 +83,11 @@ public sealed class WebhookSinkOptions : SinkOptions
     public List<string> Secrets { get; set; } = [];
 }
 
-/// <summary>One Teams channel.</summary>
+/// <summary>One Teams channel: by default new high and critical incidents, their re-exposures and clocks, and health alarms.</summary>
 public sealed class TeamsSinkOptions : SinkOptions
 {
+    public TeamsSinkOptions() => MinSeverity = "high";
+
     /// <summary>What a channel gets by default: what someone should look at now.</summary>
     public static readonly IReadOnlyList<string> Defaults =
     [

@@ -157,6 +157,18 @@ public sealed class EventStreamTests
     }
 
     [Fact]
+    public void Docs_ListAndShowAnExampleOfEveryEventType()
+    {
+        var docs = File.ReadAllText(RepoFiles.Path("docs/events.md"));
+
+        Assert.All(AuditAgent.Core.Events.EventTypes.All, type =>
+        {
+            Assert.Contains($"### `{type}`", docs, StringComparison.Ordinal);
+            Assert.Contains($"\"type\": \"{type}\"", docs, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task AFailedScan_IsAnEvent()
     {
         var (agent, _, _) = await AgentWithIncidentAsync(Backend.Sqlite);

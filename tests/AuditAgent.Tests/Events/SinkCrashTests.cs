@@ -58,6 +58,7 @@ public sealed partial class SinkCrashTests(ITestOutputHelper output)
             ["Events:Sinks:ServiceNow:0:PasswordFile"] = password,
             ["Events:Sinks:Teams:0:Name"] = "teams",
             ["Events:Sinks:Teams:0:Url"] = agent.Simulator.Origin + "/workflows/security/triggers/manual/paths/invoke",
+            ["Events:Sinks:Teams:0:MinSeverity"] = "low",
         };
 
         Process? child = null;

@@ -216,12 +216,15 @@ public sealed class SinkTests
     }
 
     [Fact]
-    public async Task Teams_TheWorkflowTakesAnAdaptiveCardPerNewIncident_NotForRoutineChanges()
+    public async Task Teams_TheWorkflowTakesAnAdaptiveCardPerNewIncident_NotForRoutineChanges_AndByDefaultOnlyHighOnes()
     {
         var (agent, id, people) = await AgentAsync(new Dictionary<string, string?>
         {
             ["Events:Sinks:Teams:0:Name"] = "security-channel",
             ["Events:Sinks:Teams:0:Url"] = Origin + "/workflows/security/triggers/manual/paths/invoke",
+            ["Events:Sinks:Teams:0:MinSeverity"] = "medium",
+            ["Events:Sinks:Teams:1:Name"] = "high-and-critical",
+            ["Events:Sinks:Teams:1:Url"] = Origin + "/workflows/high/triggers/manual/paths/invoke",
         });
         await using var _ = agent;
 
@@ -278,6 +281,7 @@ public sealed class SinkTests
         {
             ["Events:Sinks:Teams:0:Name"] = "security-channel",
             ["Events:Sinks:Teams:0:Url"] = Origin + "/workflows/security/triggers/manual/paths/invoke",
+            ["Events:Sinks:Teams:0:MinSeverity"] = "low",
             ["Events:MaxAttempts"] = "1",
             ["Events:QuickRetries"] = "0",
         }));

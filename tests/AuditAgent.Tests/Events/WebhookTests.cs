@@ -41,12 +41,17 @@ public sealed class WebhookTests
         return (agent, Assert.Single(await agent.IncidentsAsync()).Id);
     }
 
-    /// <summary>How a receiver verifies a Standard Webhooks signature with one of its secrets.</summary>
-    private static bool Verifies(string secret, (string Id, string Timestamp, string Signature, string Body, int Status) r)
+    /// <summary>
+    /// How a receiver verifies a Standard Webhooks delivery with one of its secrets: the signature over
+    /// id.timestamp.body, a timestamp within 5 minutes, and an id it has not taken before.
+    /// </summary>
+    private static bool Verifies(string secret, (string Id, string Timestamp, string Signature, string Body, int Status) r, HashSet<string>? seen = null, DateTimeOffset? now = null)
     {
         var key = Convert.FromBase64String(secret["whsec_".Length..]);
         var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{r.Id}.{r.Timestamp}.{r.Body}")));
-        return r.Signature.Split(' ').Contains(expected);
+        var fresh = Math.Abs((now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds() - long.Parse(r.Timestamp, CultureInfo.InvariantCulture)) <= 300;
+        return r.Signature.Split(' ').Any(s => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(s), Encoding.ASCII.GetBytes(expected)))
+            && fresh && (seen?.Add(r.Id) ?? true);
     }
 
     [SkippableTheory]
@@ -71,6 +76,12 @@ public sealed class WebhookTests
         Assert.Contains("\"type\":\"incident.acknowledged\"", requests[0].Body, StringComparison.Ordinal);
         Assert.Contains("\"type\":\"incident.assigned\"", requests[1].Body, StringComparison.Ordinal);
         Assert.All(requests, r => Assert.True(Verifies(SecretA, r) && Verifies(SecretB, r), r.Signature));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        Assert.True(Verifies(SecretA, requests[0], seen));
+        Assert.False(Verifies(SecretA, requests[0], seen)); // replayed: the receiver took this id already
+        Assert.False(Verifies(SecretA, requests[1] with { Body = requests[1].Body.Replace("incident.assigned", "incident.resolved", StringComparison.Ordinal) })); // tampered
+        Assert.False(Verifies(SecretA, requests[1], now: DateTimeOffset.UtcNow.AddMinutes(6))); // replayed later: too old
+        Assert.False(Verifies("whsec_" + Convert.ToBase64String(new byte[32]), requests[1])); // another secret
         Assert.All(requests, r => Assert.InRange(long.Parse(r.Timestamp, CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         Assert.NotEqual(requests[0].Id, requests[1].Id);
         Assert.Equal(2, Assert.Single(await agent.Services.GetRequiredService<SinkStore>().ListAsync(CancellationToken.None)).Delivered);
