@@ -48,6 +48,9 @@ public enum TimelineKind
 
     /// <summary>A privacy officer read the exposed addresses, with the reason they gave.</summary>
     Revealed,
+
+    /// <summary>The recipient of an escalation answered from the mail (one click, confirmed on the console).</summary>
+    Answer,
 }
 
 public static class TimelineKinds

@@ -8,6 +8,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
+using AuditAgent.Web;
+
 namespace AuditAgent.Hosting;
 
 /// <summary>A configuration section the agent reads, as registered: what `doctor` checks, without a list kept by hand.</summary>
@@ -45,6 +47,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => Formatting.DisplayTime.In(sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.Zone));
         // Links to the console in mail, exports and `status`; Web:PublicUrl is checked with the Web section.
         services.AddSingleton(new Formatting.ConsoleLinks(configuration["Web:PublicUrl"]));
+        services.AddConsoleKeys(); // Data Protection over the database: the console's cookies and the mail answer links
+        services.AddSingleton<Notifications.AnswerLinks>();
         services.AddSingleton<GraphClock>();
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
         services.AddSingleton<GraphDirectory>();

@@ -32,7 +32,14 @@ public sealed record EscalationModel(
     IReadOnlyList<EscalationStep> Steps,
     string? SecurityOwner,
     string TimeZone,
-    string? Link = null);
+    string? Link = null)
+{
+    /// <summary>One-click answers for this recipient (each a signed, single-use link to a confirmation page); none without Web:PublicUrl.</summary>
+    public IReadOnlyList<EscalationAnswer> Answers { get; init; } = [];
+}
+
+/// <summary>An answer link in an escalation mail.</summary>
+public sealed record EscalationAnswer(string Label, string Url);
 
 public sealed record EscalationRun(int Queued, int WithoutManager, DeliverySummary Delivery);
 
@@ -49,6 +56,7 @@ public sealed class EscalationService(
     IOptions<NotificationOptions> options,
     DisplayTime display,
     ConsoleLinks links,
+    AnswerLinks answers,
     TimeProvider time,
     ILogger<EscalationService> logger)
 {
@@ -91,7 +99,10 @@ public sealed class EscalationService(
                     continue;
                 }
 
-                var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, manager?.Name ?? "colleague", now);
+                var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, manager?.Name ?? "colleague", now) with
+                {
+                    Answers = Answers(incident.Id, incidentSteps, to),
+                };
                 var html = await renderer.RenderAsync<EscalationEmail>(new Dictionary<string, object?> { [nameof(EscalationEmail.Model)] = model });
                 var who = manager is null ? $"the fallback contact {to} (no manager in the directory)" : $"{manager.Name} <{to}>, the sender's manager";
                 var id = await outbox.EnqueueAsync(
@@ -110,6 +121,14 @@ public sealed class EscalationService(
 
         return new EscalationRun(queued, withoutManager, await delivery.DeliverAsync(ct));
     }
+
+    /// <summary>The answers this recipient may give: those whose plan step is still to do, and the two that need none.</summary>
+    private List<EscalationAnswer> Answers(long incidentId, List<PlanStepRow> steps, string recipient) =>
+        [.. MailAnswers.All
+            .Where(a => a.Step() is not { } key || steps.Any(s => s.StepKey == key && s.IsTodo))
+            .Select(a => (a, Url: answers.For(incidentId, a, recipient)))
+            .Where(x => x.Url is not null)
+            .Select(x => new EscalationAnswer(x.a.Label(), x.Url!))];
 
     private EscalationModel Model(IncidentRow incident, string? senderName, List<PlanStepRow> steps, EscalationDue due, string managerName, DateTimeOffset now)
     {
@@ -156,6 +175,15 @@ public sealed class EscalationService(
         foreach (var s in m.Steps)
         {
             b.AppendLine(CultureInfo.InvariantCulture, $"- by {T(s.DueAt)}{(s.Overdue ? " (OVERDUE)" : "")}: {s.Title} ({s.Owner}). {s.Why}");
+        }
+
+        if (m.Answers.Count > 0)
+        {
+            b.AppendLine().AppendLine("Answer with one click (each link opens a page where you confirm; it works once, for you):");
+            foreach (var a in m.Answers)
+            {
+                b.AppendLine(CultureInfo.InvariantCulture, $"- {a.Label}: {a.Url}");
+            }
         }
 
         var questions = m.SecurityOwner is null ? "the security team." : $"{m.SecurityOwner}, who owns this incident in the security team.";

@@ -47,6 +47,10 @@ public sealed class NotificationOptions
     /// <summary>Also write every message here (.eml and .html), whatever the transport.</summary>
     public string? OutputFolder { get; set; }
 
+    /// <summary>How long the answer links in an escalation mail work (each once; they need Web:PublicUrl).</summary>
+    [Within(1, 90)]
+    public int AnswerLinkDays { get; set; } = 14;
+
     /// <summary>Send a short "nothing found, N mailboxes scanned" digest on quiet days, so silence never means a dead agent.</summary>
     public bool SendEmptyDigest { get; set; } = true;
 

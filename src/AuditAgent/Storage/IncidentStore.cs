@@ -235,6 +235,81 @@ public sealed class IncidentStore(Database database, EventStore events)
             now, ct);
     }
 
+    /// <summary>
+    /// Records an answer from an escalation mail, once per link (<paramref name="nonce"/>), in one transaction:
+    /// the answer itself, its step marked done (when it has one and it is still to do), the timeline entry,
+    /// the review flag of "authorised", and the step's event. The actor is the recipient, via mail.
+    /// </summary>
+    public async Task<AnswerResult> AnswerFromMailAsync(long id, MailAnswer answer, string? detail, string recipient, string nonce, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var current = await StatusAsync(c, tx, id, null, ct);
+        var used = await c.QuerySingleOrDefaultAsync<(string Answer, string Recipient, DateTimeOffset At)?>(database.Command(
+            "SELECT answer, recipient, at FROM mail_answers WHERE nonce = @nonce", new { nonce }, tx, ct));
+        if (used is { } u)
+        {
+            return new AnswerResult(AnswerOutcome.AlreadyUsed, u.Answer, u.Recipient, u.At);
+        }
+
+        if (!current.IsOpen())
+        {
+            return new AnswerResult(AnswerOutcome.Closed, answer.Name(), recipient, now, Status: current.Name());
+        }
+
+        await c.ExecuteAsync(database.Command(
+            "INSERT INTO mail_answers (nonce, incident_id, answer, recipient, detail, at) VALUES (@nonce, @id, @answer, @recipient, @detail, @now)",
+            new { nonce, id, answer = answer.Name(), recipient, detail, now }, tx, ct));
+        var by = $"{recipient} (via mail)";
+        var text = answer.Timeline(recipient, detail);
+        var outcome = AnswerOutcome.Recorded;
+        string? markedBy = null;
+        if (answer.Step() is { } stepKey
+            && await c.QuerySingleOrDefaultAsync<(string Title, string Status, string? StatusBy)?>(database.Command(
+                "SELECT title, status, status_by FROM plan_steps WHERE incident_id = @id AND step_key = @stepKey", new { id, stepKey }, tx, ct)) is { } step)
+        {
+            if (step.Status == StepStatus.Todo.Name())
+            {
+                await MarkStepAsync(c, tx, id, current, stepKey, StepStatus.Done.Name(), by, text, text, now, ct);
+            }
+            else
+            {
+                (outcome, markedBy) = (AnswerOutcome.RecordedStepAlreadyMarked, step.StatusBy);
+                await AddEventAsync(c, tx, id, now, by, TimelineKind.Answer.Name(), text, ct);
+            }
+        }
+        else
+        {
+            await AddEventAsync(c, tx, id, now, by, TimelineKind.Answer.Name(), text, ct);
+        }
+
+        if (answer == MailAnswer.Authorised)
+        {
+            await c.ExecuteAsync(database.Command("UPDATE incidents SET review_note = @detail WHERE id = @id", new { detail, id }, tx, ct));
+        }
+
+        await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));
+        await tx.CommitAsync(ct);
+        return new AnswerResult(outcome, answer.Name(), recipient, now, markedBy);
+    }
+
+    /// <summary>What the link with this nonce recorded, if it was used.</summary>
+    public async Task<AnswerResult?> AnswerOfNonceAsync(string nonce, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var used = await c.QuerySingleOrDefaultAsync<(string Answer, string Recipient, DateTimeOffset At)?>(database.Command(
+            "SELECT answer, recipient, at FROM mail_answers WHERE nonce = @nonce", new { nonce }, ct: ct));
+        return used is { } u ? new AnswerResult(AnswerOutcome.AlreadyUsed, u.Answer, u.Recipient, u.At) : null;
+    }
+
+    /// <summary>The answers given from mail to this incident's escalations, oldest first.</summary>
+    public async Task<IReadOnlyList<(string Answer, string Recipient, string? Detail, DateTimeOffset At)>> MailAnswersAsync(long id, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<(string, string, string?, DateTimeOffset)>(database.Command(
+            "SELECT answer, recipient, detail, at FROM mail_answers WHERE incident_id = @id ORDER BY at", new { id }, ct: ct))).ToList();
+    }
+
     /// <summary>Moves an incident through its lifecycle; the timeline records who, when and why.</summary>
     /// <param name="allowlist">For a false positive: an allowlist entry added in the same step.</param>
     public async Task<IncidentStatus> ChangeStatusAsync(long id, IncidentAction action, Actor actor, string? note, AllowlistRequest? allowlist, DateTimeOffset now, CancellationToken ct)
@@ -320,10 +395,18 @@ public sealed class IncidentStore(Database database, EventStore events)
             throw new InvalidTransitionException($"step '{stepKey}' of incident {id} is already {status} (by {step.Value.StatusBy}).");
         }
 
+        await MarkStepAsync(c, tx, id, current, stepKey, status, by, $"Step '{step.Value.Title}' marked {status} by {by}" + (note is null ? "." : $": {note}"), note, now, ct);
+        await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>A step marked, its timeline entry, remediation started when it was the first, and the step's event.</summary>
+    private async Task MarkStepAsync(DbConnection c, DbTransaction tx, long id, IncidentStatus current, string stepKey, string status, string by, string text, string? note, DateTimeOffset now, CancellationToken ct)
+    {
         await c.ExecuteAsync(database.Command(
             "UPDATE plan_steps SET status = @status, status_by = @by, status_at = @now, note = @note WHERE incident_id = @id AND step_key = @stepKey",
             new { status, by, now, note, id, stepKey }, tx, ct));
-        await AddEventAsync(c, tx, id, now, by, TimelineKind.Step.Name(), $"Step '{step.Value.Title}' marked {status} by {by}" + (note is null ? "." : $": {note}"), ct);
+        await AddEventAsync(c, tx, id, now, by, TimelineKind.Step.Name(), text, ct);
         if (current is IncidentStatus.New or IncidentStatus.Acknowledged)
         {
             await c.ExecuteAsync(database.Command(
@@ -332,9 +415,7 @@ public sealed class IncidentStore(Database database, EventStore events)
             await AddEventAsync(c, tx, id, now, by, TimelineKind.Remediating.Name(), "Remediation started: the first plan step was completed.", ct);
         }
 
-        await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));
         await PublishAsync(c, tx, id, EventTypes.ForTimeline(TimelineKind.Step.Name(), status), now, ct);
-        await tx.CommitAsync(ct);
     }
 
     public async Task<long> AddAllowlistAsync(AllowlistRequest request, string by, DateTimeOffset now, CancellationToken ct)
@@ -545,4 +626,26 @@ public sealed record IncidentRow
     public DateTimeOffset? ClosedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>Set when the sender's manager answered from mail that the message was authorised: the justification, waiting for an analyst.</summary>
+    public string? ReviewNote { get; init; }
 }
+
+/// <summary>What an answer from mail did.</summary>
+public enum AnswerOutcome
+{
+    /// <summary>Recorded now (and its step marked done, when it has one).</summary>
+    Recorded,
+
+    /// <summary>Recorded now; its step had already been marked by someone else.</summary>
+    RecordedStepAlreadyMarked,
+
+    /// <summary>This link was used before: nothing changed.</summary>
+    AlreadyUsed,
+
+    /// <summary>The incident is closed: nothing changed.</summary>
+    Closed,
+}
+
+/// <summary>An answer from mail: what happened, and when it was first recorded (for a second use) or what the step showed.</summary>
+public sealed record AnswerResult(AnswerOutcome Outcome, string Answer, string Recipient, DateTimeOffset At, string? StepMarkedBy = null, string? Status = null);

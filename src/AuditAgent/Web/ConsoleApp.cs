@@ -34,7 +34,6 @@ public static class ConsoleApp
         services.AddSingleton<IValidateOptions<WebOptions>>(new ConfigurationShapeValidator<WebOptions>(configuration, WebOptions.Section));
         services.AddSingleton(new Hosting.OptionsSection(typeof(WebOptions), WebOptions.Section));
         services.AddSingleton<SignInSettings>();
-        services.AddConsoleKeys();
 
         services.AddAuthentication(o =>
             {
@@ -92,6 +91,7 @@ public static class ConsoleApp
                 o.Conventions.AuthorizePage("/Agents", ConsoleRoles.Policies.Admin);
                 o.Conventions.AllowAnonymousToPage("/NoRole");
                 o.Conventions.AllowAnonymousToPage("/SignInFailed");
+                o.Conventions.AllowAnonymousToPage("/Answer"); // the signed link is the proof; sign-in only with Web:RequireSignInForMailActions
             })
             .AddApplicationPart(typeof(ConsoleApp).Assembly);
         services.AddAntiforgery(o =>

@@ -33,6 +33,12 @@ public sealed class WebOptions
     [Within(1, 10080)]
     public int ReadyMaxJobFailingMinutes { get; set; } = 60;
 
+    /// <summary>
+    /// Answers from escalation mails (one-click links) act only after the person signs in with Entra ID as
+    /// the addressed recipient; without it the signed, single-use link is the proof (no console role is needed either way).
+    /// </summary>
+    public bool RequireSignInForMailActions { get; set; }
+
     /// <summary>Incidents per page of the list.</summary>
     [Within(10, 500)]
     public int PageSize { get; set; } = 50;

@@ -1,0 +1,13 @@
+-- Answers from escalation mails. Each link carries a nonce and is single use: the row says what it
+-- recorded, for whom and when, and a second use shows it instead of acting again.
+CREATE TABLE mail_answers (
+    nonce        TEXT PRIMARY KEY,
+    incident_id  INTEGER NOT NULL REFERENCES incidents(id),
+    answer       TEXT NOT NULL,
+    recipient    TEXT NOT NULL,
+    detail       TEXT,
+    at           TEXT NOT NULL
+);
+CREATE INDEX ix_mail_answers_incident ON mail_answers (incident_id);
+-- "This mail was authorised": the justification waits for an analyst's review; the incident stays open.
+ALTER TABLE incidents ADD COLUMN review_note TEXT;

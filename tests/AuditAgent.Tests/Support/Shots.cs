@@ -1,0 +1,16 @@
+using Microsoft.Playwright;
+
+namespace AuditAgent.Tests.Support;
+
+/// <summary>Screenshots for the README, taken by the tests that show the pages (into docs/ with AUDITAGENT_SCREENSHOTS=1, else thrown away).</summary>
+public static class Shots
+{
+    public static async Task TakeAsync(IPage page, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        if (Environment.GetEnvironmentVariable("AUDITAGENT_SCREENSHOTS") == "1")
+        {
+            await page.ScreenshotAsync(new() { Path = RepoFiles.Path(Path.Combine("docs", name)), FullPage = true });
+        }
+    }
+}
