@@ -171,6 +171,15 @@ public sealed class DigestService(
             b.AppendLine("  none in this period");
         }
 
+        if (m.Answers.Count > 0)
+        {
+            b.AppendLine().AppendLine("Answers from escalation mails:");
+            foreach (var a in m.Answers)
+            {
+                b.AppendLine(CultureInfo.InvariantCulture, $"  #{a.IncidentId}, {T(a.At)}: {SafeText.ForTerminal(a.Text, 300)}");
+            }
+        }
+
         var h = m.Health;
         b.AppendLine().AppendLine(CultureInfo.InvariantCulture,
             $"Scan health: last scan {(h.LastScanAt is { } last ? T(last) : "never")} ({h.LastScanStatus ?? "no scan yet"}), {h.Mailboxes} mailboxes, {h.Failed.Count} failing.");

@@ -33,6 +33,9 @@ public sealed record ScanHealth(DateTimeOffset? LastScanAt, string? LastScanStat
     public IReadOnlyList<SinkStatus> TroubledSinks { get; init; } = [];
 }
 
+/// <summary>An answer from an escalation mail, in words.</summary>
+public sealed record MailAnswerLine(long IncidentId, string Recipient, string Text, DateTimeOffset At);
+
 public sealed record TrendDay(DateOnly Day, int Low, int Medium, int High, int Critical)
 {
     public int Total => Low + Medium + High + Critical;
@@ -54,7 +57,10 @@ public sealed record DigestModel(
     IReadOnlyList<TrendDay> Trend,
     string? ConsoleUrl = null)
 {
-    public bool IsQuiet => NewIncidents.Count == 0 && ReExposed.Count == 0 && Overdue.Count == 0;
+    /// <summary>What the recipients of escalations answered from the mail in the period.</summary>
+    public IReadOnlyList<MailAnswerLine> Answers { get; init; } = [];
+
+    public bool IsQuiet => NewIncidents.Count == 0 && ReExposed.Count == 0 && Overdue.Count == 0 && Answers.Count == 0;
 
     public int OpenTotal => OpenBySeverity.Sum(s => s.Total);
 

@@ -107,7 +107,11 @@ public sealed class DigestQueries(Database database, StatusQueries status)
                 onDay.Count(x => x.Severity == "high"), onDay.Count(x => x.Severity == "critical"));
         }).ToList();
 
-        return new DigestModel(today, zone.Id, periodStart, now, fresh, reExposed, bySeverity, overdue, repeat, suppressed, health, trend);
+        var answers = (await c.QueryAsync<(long IncidentId, string Answer, string Recipient, string? Detail, DateTimeOffset At)>(database.Command(
+            "SELECT incident_id, answer, recipient, detail, at FROM mail_answers WHERE at >= @periodStart AND at < @now ORDER BY at", new { periodStart, now }, ct: ct)))
+            .Select(a => new MailAnswerLine(a.IncidentId, a.Recipient, MailAnswers.TryParse(a.Answer, out MailAnswer answer) ? answer.Timeline(a.Recipient, a.Detail) : a.Answer, a.At))
+            .ToList();
+        return new DigestModel(today, zone.Id, periodStart, now, fresh, reExposed, bySeverity, overdue, repeat, suppressed, health, trend) { Answers = answers };
     }
 
     /// <summary>The kind of a suppression reason, without the entry details: what the digest counts by.</summary>

@@ -186,6 +186,10 @@ public sealed partial class MailAnswerTests(BrowserFixture browser) : IClassFixt
         Assert.Equal("Agreed with the trade-show organiser; attendees consented to share contacts.", detail.Incident.ReviewNote);
         Assert.True(detail.Incident.Status is "new" or "acknowledged", detail.Incident.Status); // never closed by it
         Assert.Contains(detail.Timeline, t => t.Actor == $"{ana} (via mail)" && t.Kind == "answer");
+        await page.GotoAsync($"{e.Site.BaseUrl}/incidents/{e.Id}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Note)).ToContainTextAsync("Waiting for an analyst's review");
+        var digest = await e.Site.Services.GetRequiredService<DigestComposer>().RenderAsync(CancellationToken.None);
+        Assert.Contains($"{ana} answered from the escalation mail that the message was authorised", digest.Text, StringComparison.Ordinal);
     }
 
     /// <summary>As a browser does: the page, then its button (when it has one; else what the page said).</summary>
