@@ -14,6 +14,15 @@ public enum MailAnswer
 
     /// <summary>"This mail was authorised", with a justification: flagged for the analyst's review, never closed by it.</summary>
     Authorised,
+
+    /// <summary>The sender: "It was a mistake".</summary>
+    Mistake,
+
+    /// <summary>The sender: "The recipients agreed to share their addresses", with a reason: flagged for the analyst's review.</summary>
+    RecipientsAgreed,
+
+    /// <summary>The sender: "I did not send this": a possibly compromised account; severity critical, security told at once, a step to check the sign-ins.</summary>
+    NotMe,
 }
 
 /// <summary>How an apology went out; the recipients were never exposed again in any of these.</summary>
@@ -27,19 +36,35 @@ public enum ApologyChannel
 /// <summary>The answers' names, words and the plan step each one completes.</summary>
 public static class MailAnswers
 {
+    /// <summary>What the sender's manager can answer from an escalation.</summary>
     public static readonly IReadOnlyList<MailAnswer> All = [MailAnswer.SpokeWithSender, MailAnswer.ApologySent, MailAnswer.NeedHelp, MailAnswer.Authorised];
+
+    /// <summary>What the sender can answer to the question mail (Notifications:AskSender).</summary>
+    public static readonly IReadOnlyList<MailAnswer> FromSender = [MailAnswer.Mistake, MailAnswer.RecipientsAgreed, MailAnswer.NotMe];
+
+    /// <summary>The step a "not me" answer adds to the plan.</summary>
+    public static readonly PlaybookStepText CheckSignIns = new(
+        "check-account-sign-ins",
+        "Check the sender's account for compromise",
+        "The sender says they did not send the message: someone else may be using the account.",
+        "Review the account's sign-in logs and mailbox rules in Entra ID and Exchange; revoke its sessions, reset its password and require MFA if anything is unexplained.");
+
+    public static bool IsFromSender(this MailAnswer answer) => answer is MailAnswer.Mistake or MailAnswer.RecipientsAgreed or MailAnswer.NotMe;
 
     public static string Name(this MailAnswer answer) => answer switch
     {
         MailAnswer.SpokeWithSender => "spoke-with-sender",
         MailAnswer.ApologySent => "apology-sent",
         MailAnswer.NeedHelp => "need-help",
-        _ => "authorised",
+        MailAnswer.Authorised => "authorised",
+        MailAnswer.Mistake => "mistake",
+        MailAnswer.RecipientsAgreed => "recipients-agreed",
+        _ => "not-me",
     };
 
     public static bool TryParse(string? text, out MailAnswer answer)
     {
-        foreach (var a in All)
+        foreach (var a in All.Concat(FromSender))
         {
             if (string.Equals(a.Name(), text, StringComparison.Ordinal))
             {
@@ -58,7 +83,10 @@ public static class MailAnswers
         MailAnswer.SpokeWithSender => "I have spoken with the sender",
         MailAnswer.ApologySent => "The apology has gone out",
         MailAnswer.NeedHelp => "I need help from security",
-        _ => "This mail was authorised",
+        MailAnswer.Authorised => "This mail was authorised",
+        MailAnswer.Mistake => "It was a mistake",
+        MailAnswer.RecipientsAgreed => "The recipients agreed to share their addresses",
+        _ => "I did not send this",
     };
 
     /// <summary>The default playbook's step the answer completes (an incident whose plan lacks it is not offered the answer), or null.</summary>
@@ -104,6 +132,21 @@ public static class MailAnswers
         MailAnswer.SpokeWithSender => $"{by} answered from the escalation mail: spoke with the sender (the spread is stopped).",
         MailAnswer.ApologySent => $"{by} answered from the escalation mail: the apology has gone out {detail}.",
         MailAnswer.NeedHelp => $"{by} asked from the escalation mail for help from security.",
-        _ => $"{by} answered from the escalation mail that the message was authorised: \"{detail}\". Flagged for the analyst's review; the incident stays open.",
+        MailAnswer.Authorised => $"{by} answered from the escalation mail that the message was authorised: \"{detail}\". Flagged for the analyst's review; the incident stays open.",
+        MailAnswer.Mistake => $"The sender ({by}) answered: it was a mistake.",
+        MailAnswer.RecipientsAgreed => $"The sender ({by}) answered that the recipients agreed to share their addresses: \"{detail}\". Flagged for the analyst's review.",
+        _ => $"The sender ({by}) answered that they did not send this message: the account may be compromised. Severity raised to critical; the security contact was told; a step to check the account's sign-ins was added.",
+    };
+
+    /// <summary>The sender's answer as the manager and the digest read it.</summary>
+    public static string SenderAnswerWords(string? answer) => answer switch
+    {
+        null => "",
+        "no-answer" => "The sender has not answered the question about it.",
+        _ when TryParse(answer, out MailAnswer a) => $"The sender answered: \"{a.Label()}\".",
+        _ => answer,
     };
 }
+
+/// <summary>The words of a plan step added by an answer.</summary>
+public sealed record PlaybookStepText(string Key, string Title, string Why, string Instructions);

@@ -34,6 +34,9 @@ public sealed record EscalationModel(
     string TimeZone,
     string? Link = null)
 {
+    /// <summary>What the sender answered when asked (Notifications:AskSender), in words; null when they were not asked.</summary>
+    public string? SenderAnswer { get; init; }
+
     /// <summary>One-click answers for this recipient (each a signed, single-use link to a confirmation page); none without Web:PublicUrl.</summary>
     public IReadOnlyList<EscalationAnswer> Answers { get; init; } = [];
 }
@@ -57,6 +60,7 @@ public sealed class EscalationService(
     DisplayTime display,
     ConsoleLinks links,
     AnswerLinks answers,
+    SenderQuestions questions,
     TimeProvider time,
     ILogger<EscalationService> logger)
 {
@@ -66,6 +70,12 @@ public sealed class EscalationService(
         var now = time.GetUtcNow();
         var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, display.Zone) : null;
         var (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct);
+        await questions.RunAsync(incidents, senderNames, ct);
+        if (o.AskSender)
+        {
+            (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct); // what the sender answered, or that they did not
+        }
+
         var managers = new Dictionary<string, DirectoryPerson?>(StringComparer.OrdinalIgnoreCase);
         int queued = 0, withoutManager = 0;
         foreach (var incident in incidents)
@@ -102,6 +112,7 @@ public sealed class EscalationService(
                 var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, manager?.Name ?? "colleague", now) with
                 {
                     Answers = Answers(incident.Id, incidentSteps, to),
+                    SenderAnswer = incident.SenderAskedAt is null ? null : incident.SenderAnswer is null ? "The sender was asked what happened and has not answered yet." : MailAnswers.SenderAnswerWords(incident.SenderAnswer),
                 };
                 var html = await renderer.RenderAsync<EscalationEmail>(new Dictionary<string, object?> { [nameof(EscalationEmail.Model)] = model });
                 var who = manager is null ? $"the fallback contact {to} (no manager in the directory)" : $"{manager.Name} <{to}>, the sender's manager";
@@ -170,7 +181,13 @@ public sealed class EscalationService(
         var personal = m.PersonalCount > 0 ? $", {m.PersonalCount} of them private people's own mailboxes." : ".";
         b.AppendLine(CultureInfo.InvariantCulture,
             $"On {T(m.SentAt)}, {Sender(m)} sent \"{Formatting.SafeText.ForTerminal(m.MessageSubject, 120)}\" to {m.ExposedCount} people outside the organisation with every address visible to all of them{personal}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"That is a disclosure of personal data; the supervisory authority may have to be notified by {T(m.NotifyBy)}.").AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"That is a disclosure of personal data; the supervisory authority may have to be notified by {T(m.NotifyBy)}.");
+        if (m.SenderAnswer is { } said)
+        {
+            b.AppendLine(said);
+        }
+
+        b.AppendLine();
         b.AppendLine("What we need from you:");
         foreach (var s in m.Steps)
         {

@@ -47,6 +47,16 @@ public sealed class NotificationOptions
     /// <summary>Also write every message here (.eml and .html), whatever the transport.</summary>
     public string? OutputFolder { get; set; }
 
+    /// <summary>Right after detection, ask the sender (without blame) what happened: a mistake, recipients who agreed, or not sent by them.</summary>
+    public bool AskSender { get; set; }
+
+    /// <summary>After this long without an answer, the silence is recorded (timeline, digest, the manager's escalation).</summary>
+    [Within(1, 720)]
+    public int SenderAnswerHours { get; set; } = 48;
+
+    /// <summary>The approved way to mail many people, named in the sender's mail (e.g. "the marketing team's newsletter tool"); Bcc is named either way.</summary>
+    public string? BulkMailPlatform { get; set; }
+
     /// <summary>How long the answer links in an escalation mail work (each once; they need Web:PublicUrl).</summary>
     [Within(1, 90)]
     public int AnswerLinkDays { get; set; } = 14;

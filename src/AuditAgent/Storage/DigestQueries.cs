@@ -108,9 +108,14 @@ public sealed class DigestQueries(Database database, StatusQueries status)
         }).ToList();
 
         var answers = (await c.QueryAsync<(long IncidentId, string Answer, string Recipient, string? Detail, DateTimeOffset At)>(database.Command(
-            "SELECT incident_id, answer, recipient, detail, at FROM mail_answers WHERE at >= @periodStart AND at < @now ORDER BY at", new { periodStart, now }, ct: ct)))
+            "SELECT incident_id, answer, recipient, detail, at FROM mail_answers WHERE at >= @periodStart AND at <= @now ORDER BY at", new { periodStart, now }, ct: ct)))
             .Select(a => new MailAnswerLine(a.IncidentId, a.Recipient, MailAnswers.TryParse(a.Answer, out MailAnswer answer) ? answer.Timeline(a.Recipient, a.Detail) : a.Answer, a.At))
             .ToList();
+        // ... and the questions left unanswered (Notifications:AskSender), which the agent itself recorded.
+        answers.AddRange((await c.QueryAsync<(long IncidentId, string Text, DateTimeOffset At)>(database.Command(
+            $"SELECT incident_id, text, at FROM incident_events WHERE kind = '{TimelineKind.Answer.Name()}' AND actor = 'AuditAgent' AND at >= @periodStart AND at <= @now",
+            new { periodStart, now }, ct: ct))).Select(a => new MailAnswerLine(a.IncidentId, "AuditAgent", a.Text, a.At)));
+        answers.Sort((a, b) => a.At.CompareTo(b.At));
         return new DigestModel(today, zone.Id, periodStart, now, fresh, reExposed, bySeverity, overdue, repeat, suppressed, health, trend) { Answers = answers };
     }
 

@@ -283,14 +283,79 @@ public sealed class IncidentStore(Database database, EventStore events)
             await AddEventAsync(c, tx, id, now, by, TimelineKind.Answer.Name(), text, ct);
         }
 
-        if (answer == MailAnswer.Authorised)
+        if (answer is MailAnswer.Authorised or MailAnswer.RecipientsAgreed)
         {
-            await c.ExecuteAsync(database.Command("UPDATE incidents SET review_note = @detail WHERE id = @id", new { detail, id }, tx, ct));
+            var note = answer == MailAnswer.Authorised ? detail : $"the sender says the recipients agreed to share their addresses: {detail}";
+            await c.ExecuteAsync(database.Command("UPDATE incidents SET review_note = @note WHERE id = @id", new { note, id }, tx, ct));
+        }
+
+        if (answer.IsFromSender())
+        {
+            await c.ExecuteAsync(database.Command("UPDATE incidents SET sender_answer = @a WHERE id = @id", new { a = answer.Name(), id }, tx, ct));
+        }
+
+        if (answer == MailAnswer.NotMe)
+        {
+            await SuspectCompromiseAsync(c, tx, id, now, ct);
         }
 
         await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));
         await tx.CommitAsync(ct);
         return new AnswerResult(outcome, answer.Name(), recipient, now, markedBy);
+    }
+
+    /// <summary>"I did not send this": severity to critical (an event), and a step to check the account's sign-ins, due in four hours.</summary>
+    private async Task SuspectCompromiseAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset now, CancellationToken ct)
+    {
+        var severity = await c.ExecuteScalarAsync<string>(database.Command("SELECT severity FROM incidents WHERE id = @id", new { id }, tx, ct));
+        if (severity != Severity.Critical.Name())
+        {
+            await c.ExecuteAsync(database.Command("UPDATE incidents SET severity = @critical WHERE id = @id", new { critical = Severity.Critical.Name(), id }, tx, ct));
+            await AddEventAsync(c, tx, id, now, "AuditAgent", TimelineKind.Severity.Name(),
+                $"Severity raised from {severity} to critical: the sender says they did not send the message.", ct);
+            await PublishAsync(c, tx, id, EventTypes.IncidentSeverityRaised, now, ct);
+        }
+
+        var step = MailAnswers.CheckSignIns;
+        var positions = (await c.QueryAsync<(string Key, int Position)>(database.Command(
+            "SELECT step_key, position FROM plan_steps WHERE incident_id = @id", new { id }, tx, ct))).ToList();
+        if (positions.Any(p => p.Key == step.Key))
+        {
+            return;
+        }
+
+        await c.ExecuteAsync(database.Command(
+            """
+            INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
+            VALUES (@id, @Key, @position, @Title, @Why, @Owner, @Instructions, 'the sender said they did not send it', @due, @now)
+            """,
+            new { id, step.Key, position = positions.Count == 0 ? 1 : positions.Max(p => p.Position) + 1, step.Title, step.Why, Owner = OwnerRole.Security.Key(), step.Instructions, due = now.AddHours(4), now }, tx, ct));
+        await AddEventAsync(c, tx, id, now, "AuditAgent", TimelineKind.Plan.Name(), $"Step added: {step.Title} (security, due in 4 hours).", ct);
+    }
+
+    /// <summary>The sender was asked (Notifications:AskSender); when, so that a missing answer can be noticed.</summary>
+    public async Task MarkSenderAskedAsync(long id, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(database.Command("UPDATE incidents SET sender_asked_at = @now WHERE id = @id AND sender_asked_at IS NULL", new { id, now }, ct: ct));
+    }
+
+    /// <summary>Open incidents whose sender was asked before <paramref name="askedBefore"/> and never answered: the silence is recorded, once. Returns their ids.</summary>
+    public async Task<IReadOnlyList<long>> RecordUnansweredAsync(DateTimeOffset askedBefore, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var ids = (await c.QueryAsync<long>(database.Command(
+            $"SELECT id FROM incidents WHERE {SqlFragments.OpenIncident()} AND sender_asked_at < @askedBefore AND sender_answer IS NULL",
+            new { askedBefore }, tx, ct))).ToList();
+        foreach (var id in ids)
+        {
+            await c.ExecuteAsync(database.Command("UPDATE incidents SET sender_answer = 'no-answer' WHERE id = @id", new { id }, tx, ct));
+            await AddEventAsync(c, tx, id, now, "AuditAgent", TimelineKind.Answer.Name(), "The sender has not answered the question about this message in time.", ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return ids;
     }
 
     /// <summary>What the link with this nonce recorded, if it was used.</summary>
@@ -629,6 +694,12 @@ public sealed record IncidentRow
 
     /// <summary>Set when the sender's manager answered from mail that the message was authorised: the justification, waiting for an analyst.</summary>
     public string? ReviewNote { get; init; }
+
+    /// <summary>When the sender was asked what happened (Notifications:AskSender).</summary>
+    public DateTimeOffset? SenderAskedAt { get; init; }
+
+    /// <summary>The sender's answer (mistake, recipients-agreed, not-me) or no-answer.</summary>
+    public string? SenderAnswer { get; init; }
 }
 
 /// <summary>What an answer from mail did.</summary>

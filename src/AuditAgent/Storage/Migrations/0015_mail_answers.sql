@@ -11,3 +11,7 @@ CREATE TABLE mail_answers (
 CREATE INDEX ix_mail_answers_incident ON mail_answers (incident_id);
 -- "This mail was authorised": the justification waits for an analyst's review; the incident stays open.
 ALTER TABLE incidents ADD COLUMN review_note TEXT;
+-- Notifications:AskSender: when the sender was asked what happened, and what they answered (mistake,
+-- recipients-agreed, not-me) or no-answer once the time to answer passed.
+ALTER TABLE incidents ADD COLUMN sender_asked_at TEXT;
+ALTER TABLE incidents ADD COLUMN sender_answer TEXT;

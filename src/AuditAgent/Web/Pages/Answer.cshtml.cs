@@ -80,12 +80,14 @@ public sealed class AnswerModel(
 
             detail = channel.Words();
         }
-        else if (link.Answer == MailAnswer.Authorised)
+        else if (link.Answer is MailAnswer.Authorised or MailAnswer.RecipientsAgreed)
         {
             detail = SafeText.Clean(Justification, MaxJustification);
             if (string.IsNullOrWhiteSpace(detail))
             {
-                InputProblem = "Say who authorised it and why: the analyst reviewing the incident reads it.";
+                InputProblem = link.Answer == MailAnswer.Authorised
+                    ? "Say who authorised it and why: the analyst reviewing the incident reads it."
+                    : "Say how the recipients agreed: the analyst reviewing the incident reads it.";
                 return Page();
             }
         }
@@ -101,9 +103,9 @@ public sealed class AnswerModel(
                 return Page();
         }
 
-        if (link.Answer == MailAnswer.NeedHelp)
+        if (link.Answer is MailAnswer.NeedHelp or MailAnswer.NotMe)
         {
-            await AskForHelpAsync(link, ct);
+            await TellSecurityAsync(link, ct);
         }
 
         Recorded = link.Answer switch
@@ -111,7 +113,10 @@ public sealed class AnswerModel(
             MailAnswer.SpokeWithSender => "Thank you. Recorded: you have spoken with the sender, so the spread is stopped.",
             MailAnswer.ApologySent => $"Thank you. Recorded: the apology has gone out {detail}.",
             MailAnswer.NeedHelp => "Recorded. The security team has been told that you need help and will contact you.",
-            _ => "Recorded. An analyst will review the justification; the incident stays open until then.",
+            MailAnswer.Authorised => "Recorded. An analyst will review the justification; the incident stays open until then.",
+            MailAnswer.Mistake => "Thank you for saying so. Recorded: it was a mistake. Please do not write to the list again; the apology is handled for you.",
+            MailAnswer.RecipientsAgreed => "Thank you. Recorded: an analyst will review what you wrote and decide.",
+            _ => "Thank you. The security team has been told at once and will check your account; they may ask you to sign in again or change your password.",
         } + (result.Outcome == AnswerOutcome.RecordedStepAlreadyMarked ? $" (The step had already been marked by {result.StepMarkedBy}.)" : "");
         return Page();
     }
@@ -166,22 +171,27 @@ public sealed class AnswerModel(
     private (string, string) Used(AnswerResult earlier) =>
         ("This link was used already", $"It recorded \"{(MailAnswers.TryParse(earlier.Answer, out MailAnswer a) ? a.Label() : earlier.Answer)}\" for {earlier.Recipient} on {display.InWords(earlier.At)}. Each link works once; nothing more was recorded.");
 
-    /// <summary>"I need help": the incident's owner (or the security contact) gets a mail at once.</summary>
-    private async Task AskForHelpAsync(AnswerToken link, CancellationToken ct)
+    /// <summary>
+    /// "I need help" tells the incident's owner (or the security contact); "I did not send this" tells the
+    /// security contact (a possibly compromised account cannot wait for an assignee). At once, through the outbox.
+    /// </summary>
+    private async Task TellSecurityAsync(AnswerToken link, CancellationToken ct)
     {
-        var to = Incident!.Assignee ?? notifications.Value.SecurityContact;
+        var notMe = link.Answer == MailAnswer.NotMe;
+        var to = notMe ? notifications.Value.SecurityContact ?? Incident!.Assignee : Incident!.Assignee ?? notifications.Value.SecurityContact;
         if (to is null)
         {
             return;
         }
 
         var url = console.Incident(Id);
-        var subject = $"Help asked for on incident #{Id} ({Incident.Severity})";
-        var text = $"{link.Recipient}, who received the escalation of incident #{Id}, asked for help from security from the mail. Please contact them." + (url is null ? "" : $"\n{url}");
-        var html = $"<p>{WebUtility.HtmlEncode(link.Recipient)}, who received the escalation of incident #{Id}, asked for help from security from the mail. Please contact them.</p>"
-            + (url is null ? "" : $"<p><a href=\"{WebUtility.HtmlEncode(url)}\">Incident #{Id}</a></p>");
+        var (subject, said, timeline) = notMe
+            ? ($"Possible compromised account: the sender of incident #{Id} says they did not send it", $"{link.Recipient} says they did not send the message of incident #{Id}. The account may be compromised: check its sign-ins now. The incident is now critical.", $"{to} was told at once that the sender says they did not send it.")
+            : ($"Help asked for on incident #{Id} ({Incident!.Severity})", $"{link.Recipient}, who received the escalation of incident #{Id}, asked for help from security from the mail. Please contact them.", $"{to} was told that {link.Recipient} needs help.");
+        var text = said + (url is null ? "" : $"\n{url}");
+        var html = $"<p>{WebUtility.HtmlEncode(said)}</p>" + (url is null ? "" : $"<p><a href=\"{WebUtility.HtmlEncode(url)}\">Incident #{Id}</a></p>");
         var now = time.GetUtcNow();
-        await outbox.EnqueueAsync(new OutboxMessage("help", $"help:{Id}:{link.Nonce}", Id, [to], subject, html, text, now, $"{to} was told that {link.Recipient} needs help."), now, ct);
+        await outbox.EnqueueAsync(new OutboxMessage(notMe ? "compromise" : "help", $"{link.Answer.Name()}:{Id}:{link.Nonce}", Id, [to], subject, html, text, now, timeline), now, ct);
         await delivery.DeliverAsync(ct);
     }
 }
