@@ -34,6 +34,9 @@ public sealed record EscalationModel(
     string TimeZone,
     string? Link = null)
 {
+    /// <summary>For a mail up the line: what was asked of whom, by when (null otherwise).</summary>
+    public string? AskedBelow { get; init; }
+
     /// <summary>What the sender answered when asked (Notifications:AskSender), in words; null when they were not asked.</summary>
     public string? SenderAnswer { get; init; }
 
@@ -87,7 +90,7 @@ public sealed class EscalationService(
                 IncidentLifecycle.TryParse(incident.Status, out var st) ? st : IncidentStatus.New,
                 incident.ReExposed,
                 incidentSteps.Select(x => new StepFacts(x.StepKey, x.Title, OwnerRoles.TryParse(x.Owner, out var r) ? r : OwnerRole.Security, x.DueAt, x.IsTodo)).ToList());
-            foreach (var due in Escalations.Due(facts, o.EscalateFromSeverity, now, quiet))
+            foreach (var due in Escalations.Due(facts, o.EscalateFromSeverity, now, quiet, new EscalationLadder(o.EscalationDepth, TimeSpan.FromHours(o.EscalateUpAfterHours))))
             {
                 var key = $"escalation:{incident.Id}:{due.Reason}";
                 if (existing.Contains(key))
@@ -101,7 +104,28 @@ public sealed class EscalationService(
                     managers[incident.SenderAddress] = manager;
                 }
 
-                var to = manager?.Address ?? o.FallbackEscalationContact ?? o.SecurityContact;
+                // Up the line: the manager's manager, and so on; a chain that ends there stops there.
+                var below = manager;
+                var person = manager;
+                for (var level = 1; level <= due.Level && person is not null; level++)
+                {
+                    below = person;
+                    if (!managers.TryGetValue(person.Address, out var above))
+                    {
+                        above = await directory.ManagerAsync(person.Address, ct);
+                        managers[person.Address] = above;
+                    }
+
+                    person = above;
+                }
+
+                if (due.Level > 0 && person is null)
+                {
+                    existing.Add(key); // nobody further up in the directory
+                    continue;
+                }
+
+                var to = person?.Address ?? o.FallbackEscalationContact ?? o.SecurityContact;
                 if (to is null)
                 {
                     logger.LogWarning("Incident {Incident}: the sender has no manager in the directory and no Notifications:FallbackEscalationContact is set", incident.Id);
@@ -109,13 +133,17 @@ public sealed class EscalationService(
                     continue;
                 }
 
-                var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, manager?.Name ?? "colleague", now) with
+                var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, person?.Name ?? "colleague", now) with
                 {
                     Answers = Answers(incident.Id, incidentSteps, to),
                     SenderAnswer = incident.SenderAskedAt is null ? null : incident.SenderAnswer is null ? "The sender was asked what happened and has not answered yet." : MailAnswers.SenderAnswerWords(incident.SenderAnswer),
+                    AskedBelow = due.Step is { } step && below is not null
+                        ? $"{below.Name} ({below.Address}) was asked to see to \"{step.Title}\" by {display.InWords(step.DueAt)}; it is still open."
+                        : null,
                 };
                 var html = await renderer.RenderAsync<EscalationEmail>(new Dictionary<string, object?> { [nameof(EscalationEmail.Model)] = model });
-                var who = manager is null ? $"the fallback contact {to} (no manager in the directory)" : $"{manager.Name} <{to}>, the sender's manager";
+                var who = person is null ? $"the fallback contact {to} (no manager in the directory)"
+                    : due.Level == 0 ? $"{person.Name} <{to}>, the sender's manager" : $"{person.Name} <{to}>, {due.Level} level{(due.Level == 1 ? "" : "s")} above the sender's manager";
                 var id = await outbox.EnqueueAsync(
                     new OutboxMessage("escalation", key, incident.Id, [to], model.Subject, html, Text(model), due.NotBefore,
                         $"Escalated to {who} because {due.Why}" + (due.NotBefore > now ? $"; held for quiet hours until {due.NotBefore.UtcDateTime:yyyy-MM-dd HH:mm} UTC." : ".")),
@@ -151,6 +179,7 @@ public sealed class EscalationService(
         var owner = incident.Assignee ?? options.Value.SecurityContact;
         var headline = due.Reason switch
         {
+            _ when due.Level > 0 => "A privacy incident in your organisation is waiting for action",
             "re-exposure" => "The same people were exposed again",
             _ when due.Reason.StartsWith("overdue:", StringComparison.Ordinal) => "A step of a privacy incident on your team is overdue",
             _ => "A privacy incident on your team needs your action",
@@ -182,6 +211,11 @@ public sealed class EscalationService(
         b.AppendLine(CultureInfo.InvariantCulture,
             $"On {T(m.SentAt)}, {Sender(m)} sent \"{Formatting.SafeText.ForTerminal(m.MessageSubject, 120)}\" to {m.ExposedCount} people outside the organisation with every address visible to all of them{personal}");
         b.AppendLine(CultureInfo.InvariantCulture, $"That is a disclosure of personal data; the supervisory authority may have to be notified by {T(m.NotifyBy)}.");
+        if (m.AskedBelow is { } asked)
+        {
+            b.AppendLine(asked);
+        }
+
         if (m.SenderAnswer is { } said)
         {
             b.AppendLine(said);

@@ -47,6 +47,14 @@ public sealed class NotificationOptions
     /// <summary>Also write every message here (.eml and .html), whatever the transport.</summary>
     public string? OutputFolder { get; set; }
 
+    /// <summary>High and critical incidents whose sender's or manager's step stays open go this many levels up the directory (the manager's manager ...); 0 for never.</summary>
+    [Within(0, 3)]
+    public int EscalationDepth { get; set; } = 1;
+
+    /// <summary>Hours past a step's due time before each next level is told.</summary>
+    [Within(1, 720)]
+    public int EscalateUpAfterHours { get; set; } = 24;
+
     /// <summary>Right after detection, ask the sender (without blame) what happened: a mistake, recipients who agreed, or not sent by them.</summary>
     public bool AskSender { get; set; }
 
