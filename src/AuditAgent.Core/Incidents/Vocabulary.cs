@@ -51,6 +51,9 @@ public enum TimelineKind
 
     /// <summary>The recipient of an escalation answered from the mail (one click, confirmed on the console).</summary>
     Answer,
+
+    /// <summary>The apology draft was edited or approved.</summary>
+    Apology,
 }
 
 public static class TimelineKinds

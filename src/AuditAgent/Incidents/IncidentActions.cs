@@ -14,6 +14,30 @@ public sealed class ActionRefusedException(string message) : ExplainedException(
 /// </summary>
 public sealed class IncidentActions(IncidentStore store, IncidentQueries queries, AllowlistPolicy policy, TimeProvider time)
 {
+    /// <summary>An answer from an escalation or sender mail (the link checked by the page), once per link.</summary>
+    public Task<AnswerResult> AnswerFromMailAsync(long id, MailAnswer answer, string? detail, string recipient, string nonce, CancellationToken ct) =>
+        store.AnswerFromMailAsync(id, answer, detail, recipient, nonce, time.GetUtcNow(), ct);
+
+    /// <summary>Saves the apology draft; refused when it names any exposed person (an apology never carries the list).</summary>
+    public async Task SaveApologyAsync(long id, string? subject, string? body, Actor by, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(subject) || string.IsNullOrWhiteSpace(body))
+        {
+            throw new ActionRefusedException("the apology needs a subject and a text.");
+        }
+
+        var named = (await queries.ExposedRecipientsAsync(id, ct)).Count(r => body.Contains(r.Address, StringComparison.OrdinalIgnoreCase) || subject.Contains(r.Address, StringComparison.OrdinalIgnoreCase));
+        if (named > 0)
+        {
+            throw new ActionRefusedException($"the apology names {named} of the exposed people's addresses; it goes to each person alone and must never carry the list. Nothing was saved.");
+        }
+
+        await store.SaveApologyAsync(id, subject.Trim(), body.Trim().ReplaceLineEndings("\n"), by, time.GetUtcNow(), ct);
+    }
+
+    public Task ApproveApologyAsync(long id, Actor by, CancellationToken ct) =>
+        store.ApproveApologyAsync(id, by, time.GetUtcNow(), ct);
+
     public Task<IncidentStatus> AcknowledgeAsync(long id, Actor by, string? note, CancellationToken ct) =>
         store.ChangeStatusAsync(id, IncidentAction.Acknowledge, by, note, null, time.GetUtcNow(), ct);
 

@@ -65,6 +65,12 @@ public sealed class NotificationOptions
     /// <summary>The approved way to mail many people, named in the sender's mail (e.g. "the marketing team's newsletter tool"); Bcc is named either way.</summary>
     public string? BulkMailPlatform { get; set; }
 
+    /// <summary>The organisation's name, under the signature of the drafted apology.</summary>
+    public string? Organisation { get; set; }
+
+    /// <summary>What the drafted apology offers where private addresses were exposed (e.g. "a year of a spam-filtering service"); a field to fill when empty.</summary>
+    public string? ApologyOffer { get; set; }
+
     /// <summary>How long the answer links in an escalation mail work (each once; they need Web:PublicUrl).</summary>
     [Within(1, 90)]
     public int AnswerLinkDays { get; set; } = 14;

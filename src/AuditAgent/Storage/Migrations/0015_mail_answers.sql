@@ -15,3 +15,14 @@ ALTER TABLE incidents ADD COLUMN review_note TEXT;
 -- recipients-agreed, not-me) or no-answer once the time to answer passed.
 ALTER TABLE incidents ADD COLUMN sender_asked_at TEXT;
 ALTER TABLE incidents ADD COLUMN sender_answer TEXT;
+-- The apology of the plan's "apologise from higher up" step: drafted by the agent, edited in the console,
+-- approved by a privacy officer (an edit after approval needs a new approval).
+CREATE TABLE apology_drafts (
+    incident_id  INTEGER PRIMARY KEY REFERENCES incidents(id),
+    subject      TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    updated_by   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    approved_by  TEXT,
+    approved_at  TEXT
+);

@@ -19,7 +19,7 @@ namespace AuditAgent.Web.Pages;
 /// Web:RequireSignInForMailActions the person signs in first and must be the one the mail was sent to.
 /// </summary>
 public sealed class AnswerModel(
-    AnswerLinks links, IncidentStore store, IncidentQueries queries, OutboxStore outbox, OutboxService delivery,
+    AnswerLinks links, IncidentStore store, global::AuditAgent.Incidents.IncidentActions actions, IncidentQueries queries, OutboxStore outbox, OutboxService delivery,
     IOptions<WebOptions> web, IOptions<NotificationOptions> notifications, ConsoleLinks console, DisplayTime display, TimeProvider time) : PageModel
 {
     public const int MaxJustification = 500;
@@ -92,7 +92,7 @@ public sealed class AnswerModel(
             }
         }
 
-        var result = await store.AnswerFromMailAsync(Id, link.Answer, detail, link.Recipient, link.Nonce, time.GetUtcNow(), ct);
+        var result = await actions.AnswerFromMailAsync(Id, link.Answer, detail, link.Recipient, link.Nonce, ct);
         switch (result.Outcome)
         {
             case AnswerOutcome.AlreadyUsed:

@@ -13,3 +13,12 @@ ALTER TABLE incidents ADD COLUMN review_note TEXT;
 -- recipients-agreed, not-me) or no-answer once the time to answer passed.
 ALTER TABLE incidents ADD COLUMN sender_asked_at TEXT;
 ALTER TABLE incidents ADD COLUMN sender_answer TEXT;
+CREATE TABLE apology_drafts (
+    incident_id  BIGINT PRIMARY KEY REFERENCES incidents(id),
+    subject      TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    updated_by   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    approved_by  TEXT,
+    approved_at  TEXT
+);

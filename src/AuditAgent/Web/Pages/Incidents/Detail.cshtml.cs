@@ -12,7 +12,7 @@ namespace AuditAgent.Web.Pages.Incidents;
 /// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
 /// the page showed, so an incident changed meanwhile is never overwritten unseen.
 /// </summary>
-public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, Microsoft.Extensions.Configuration.IConfiguration configuration, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long Id { get; set; }
@@ -35,6 +35,13 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
     public string? Problem { get; private set; }
 
     public DateTimeOffset Now { get; private set; }
+
+    /// <summary>The apology as saved, or null when none was (then <see cref="ApologyDefault"/> is what the page offers).</summary>
+    public ApologyRow? Apology { get; private set; }
+
+    public (string Subject, string Body) ApologyDefault { get; private set; }
+
+    public bool HasApologyStep => Detail.Steps.Any(s => s.StepKey == MailAnswer.ApologySent.Step());
 
     public long CurrentVersion => Detail.Timeline.Count == 0 ? 0 : Detail.Timeline[^1].Id;
 
@@ -130,6 +137,48 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         return await LoadAsync(ct) ? Page() : NotFound();
     }
 
+    /// <summary>
+    /// The people to apologise to, as a CSV (name, address; one row per person) for the organisation's
+    /// bulk-mail platform, which sends one message per recipient. Who downloaded it and why is in the
+    /// timeline before anything leaves, as for a reveal.
+    /// </summary>
+    public async Task<IActionResult> OnPostRecipientListAsync([FromForm] string? reason, CancellationToken ct)
+    {
+        if (!MayDecidePrivacy)
+        {
+            return Forbid();
+        }
+
+        IReadOnlyList<RecipientRow> people;
+        try
+        {
+            people = await actions.RevealRecipientsAsync(Id, ConsoleRoles.ActorOf(User), string.IsNullOrWhiteSpace(reason) ? "" : $"recipient list downloaded (CSV) for the apology: {reason.Trim()}", ct);
+        }
+        catch (Exception ex) when (ex is ExplainedException or NotFoundException)
+        {
+            Problem = ex.Message;
+            return await LoadAsync(ct) ? Page() : NotFound();
+        }
+
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        Cli.Csv.Write(text, people.DistinctBy(r => r.Address.ToLowerInvariant()).Select(r => new { name = SafeText.Clean(r.Name, 120), address = SafeText.Clean(r.Address, 254) }));
+        return File(System.Text.Encoding.UTF8.GetBytes(text.ToString()), "text/csv; charset=utf-8", $"incident-{Id}-recipients.csv");
+    }
+
+    public Task<IActionResult> OnPostSaveApologyAsync([FromForm] string? subject, [FromForm] string? body, CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by =>
+        {
+            await actions.SaveApologyAsync(Id, subject, body, by, ct);
+            return "Apology draft saved. A privacy officer approves it before it goes out.";
+        });
+
+    public Task<IActionResult> OnPostApproveApologyAsync(CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Privacy, async by =>
+        {
+            await actions.ApproveApologyAsync(Id, by, ct);
+            return "Apology approved: it goes to each person alone (the recipient list for the bulk-mail platform is below).";
+        });
+
     private async Task<IActionResult> ActAsync(string policy, Func<Actor, Task<string>> act)
     {
         // Razor Pages ignore [Authorize] on handlers: each state change checks its right here.
@@ -161,6 +210,11 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
 
         Detail = detail;
         Domains = await queries.ExposedDomainsAsync(Id, ct);
+        Apology = await store.ApologyAsync(Id, ct);
+        // The mail settings' words for the apology, read without the mail transport's validation: the console works without mail.
+        var n = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<Notifications.NotificationOptions>(configuration.GetSection(Notifications.NotificationOptions.Section)) ?? new();
+        ApologyDefault = ApologyDraft.Compose(new ApologyFacts(detail.Incident.FirstSentAt, detail.Incident.ExposedCount, detail.Incident.PersonalCount, detail.Incident.ReExposed,
+            "[YOUR NAME, ROLE]", n.Organisation, n.SecurityContact, n.ApologyOffer, n.BulkMailPlatform));
         return true;
     }
 }
