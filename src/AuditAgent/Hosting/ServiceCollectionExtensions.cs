@@ -50,6 +50,7 @@ public static class ServiceCollectionExtensions
         services.AddConsoleKeys(); // Data Protection over the database: the console's cookies and the mail answer links
         services.AddSingleton<Notifications.AnswerLinks>();
         services.AddSingleton<Notifications.SenderQuestions>();
+        services.AddSingleton<Notifications.AnswerAlerts>();
         services.AddSingleton<GraphClock>();
         services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
         services.AddSingleton<GraphDirectory>();

@@ -64,6 +64,7 @@ public sealed class EscalationService(
     ConsoleLinks links,
     AnswerLinks answers,
     SenderQuestions questions,
+    AnswerAlerts alerts,
     TimeProvider time,
     ILogger<EscalationService> logger)
 {
@@ -74,6 +75,7 @@ public sealed class EscalationService(
         var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, display.Zone) : null;
         var (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct);
         await questions.RunAsync(incidents, senderNames, ct);
+        await alerts.CatchUpAsync(ct); // answers whose alert an interrupted page did not queue
         if (o.AskSender)
         {
             (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct); // what the sender answered, or that they did not

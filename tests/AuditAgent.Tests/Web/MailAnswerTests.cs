@@ -161,6 +161,23 @@ public sealed partial class MailAnswerTests(BrowserFixture browser) : IClassFixt
     }
 
     [Fact]
+    public async Task AHelpRequestRecordedWhenThePageDiedBeforeItsMail_IsMailedByTheNextEscalationRun_Once()
+    {
+        await using var e = await EscalatedAsync();
+        var actions = e.Site.Services.GetRequiredService<AuditAgent.Incidents.IncidentActions>();
+        var escalations = e.Site.Services.GetRequiredService<EscalationService>();
+        static int HelpMails(TempFolder output) =>
+            Directory.GetFiles(output.Path, "*.eml").Count(f => MimeKit.MimeMessage.Load(f).Subject?.StartsWith("Help asked for", StringComparison.Ordinal) == true);
+
+        await actions.AnswerFromMailAsync(e.Id, MailAnswer.NeedHelp, null, "boss@contoso.com", "nonce-of-a-page-that-died", CancellationToken.None);
+        var before = HelpMails(e.Output);
+        await escalations.RunAsync(CancellationToken.None);
+        await escalations.RunAsync(CancellationToken.None);
+
+        Assert.Equal((0, 1), (before, HelpMails(e.Output)));
+    }
+
+    [Fact]
     public async Task WithSignInRequired_OnlyTheAddressedPersonCanAnswer()
     {
         await using var e = await EscalatedAsync(new() { ["Web:RequireSignInForMailActions"] = "true" });

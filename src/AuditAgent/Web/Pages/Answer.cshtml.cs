@@ -1,4 +1,3 @@
-using System.Net;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Formatting;
 using AuditAgent.Notifications;
@@ -19,8 +18,8 @@ namespace AuditAgent.Web.Pages;
 /// Web:RequireSignInForMailActions the person signs in first and must be the one the mail was sent to.
 /// </summary>
 public sealed class AnswerModel(
-    AnswerLinks links, IncidentStore store, global::AuditAgent.Incidents.IncidentActions actions, IncidentQueries queries, OutboxStore outbox, OutboxService delivery,
-    IOptions<WebOptions> web, IOptions<NotificationOptions> notifications, ConsoleLinks console, DisplayTime display, TimeProvider time) : PageModel
+    AnswerLinks links, IncidentStore store, global::AuditAgent.Incidents.IncidentActions actions, IncidentQueries queries, AnswerAlerts alerts,
+    IOptions<WebOptions> web, DisplayTime display) : PageModel
 {
     public const int MaxJustification = 500;
 
@@ -105,7 +104,7 @@ public sealed class AnswerModel(
 
         if (link.Answer is MailAnswer.NeedHelp or MailAnswer.NotMe)
         {
-            await TellSecurityAsync(link, ct);
+            await alerts.SendAsync(Id, link.Answer, link.Recipient, link.Nonce, ct);
         }
 
         Recorded = link.Answer switch
@@ -170,28 +169,4 @@ public sealed class AnswerModel(
 
     private (string, string) Used(AnswerResult earlier) =>
         ("This link was used already", $"It recorded \"{(MailAnswers.TryParse(earlier.Answer, out MailAnswer a) ? a.Label() : earlier.Answer)}\" for {earlier.Recipient} on {display.InWords(earlier.At)}. Each link works once; nothing more was recorded.");
-
-    /// <summary>
-    /// "I need help" tells the incident's owner (or the security contact); "I did not send this" tells the
-    /// security contact (a possibly compromised account cannot wait for an assignee). At once, through the outbox.
-    /// </summary>
-    private async Task TellSecurityAsync(AnswerToken link, CancellationToken ct)
-    {
-        var notMe = link.Answer == MailAnswer.NotMe;
-        var to = notMe ? notifications.Value.SecurityContact ?? Incident!.Assignee : Incident!.Assignee ?? notifications.Value.SecurityContact;
-        if (to is null)
-        {
-            return;
-        }
-
-        var url = console.Incident(Id);
-        var (subject, said, timeline) = notMe
-            ? ($"Possible compromised account: the sender of incident #{Id} says they did not send it", $"{link.Recipient} says they did not send the message of incident #{Id}. The account may be compromised: check its sign-ins now. The incident is now critical.", $"{to} was told at once that the sender says they did not send it.")
-            : ($"Help asked for on incident #{Id} ({Incident!.Severity})", $"{link.Recipient}, who received the escalation of incident #{Id}, asked for help from security from the mail. Please contact them.", $"{to} was told that {link.Recipient} needs help.");
-        var text = said + (url is null ? "" : $"\n{url}");
-        var html = $"<p>{WebUtility.HtmlEncode(said)}</p>" + (url is null ? "" : $"<p><a href=\"{WebUtility.HtmlEncode(url)}\">Incident #{Id}</a></p>");
-        var now = time.GetUtcNow();
-        await outbox.EnqueueAsync(new OutboxMessage(notMe ? "compromise" : "help", $"{link.Answer.Name()}:{Id}:{link.Nonce}", Id, [to], subject, html, text, now, timeline), now, ct);
-        await delivery.DeliverAsync(ct);
-    }
 }
