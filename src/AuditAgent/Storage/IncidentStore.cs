@@ -307,29 +307,32 @@ public sealed class IncidentStore(Database database, EventStore events)
     /// <summary>"I did not send this": severity to critical (an event), and a step to check the account's sign-ins, due in four hours.</summary>
     private async Task SuspectCompromiseAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset now, CancellationToken ct)
     {
+        var step = MailAnswers.CheckSignIns;
+        var positions = (await c.QueryAsync<(string Key, int Position)>(database.Command(
+            "SELECT step_key, position FROM plan_steps WHERE incident_id = @id", new { id }, tx, ct))).ToList();
+        if (!positions.Any(p => p.Key == step.Key))
+        {
+            await AddCheckSignInsAsync(c, tx, id, step, positions.Count == 0 ? 1 : positions.Max(p => p.Position) + 1, now, ct);
+        }
+
         var severity = await c.ExecuteScalarAsync<string>(database.Command("SELECT severity FROM incidents WHERE id = @id", new { id }, tx, ct));
         if (severity != Severity.Critical.Name())
         {
             await c.ExecuteAsync(database.Command("UPDATE incidents SET severity = @critical WHERE id = @id", new { critical = Severity.Critical.Name(), id }, tx, ct));
             await AddEventAsync(c, tx, id, now, "AuditAgent", TimelineKind.Severity.Name(),
                 $"Severity raised from {severity} to critical: the sender says they did not send the message.", ct);
-            await PublishAsync(c, tx, id, EventTypes.IncidentSeverityRaised, now, ct);
+            await PublishAsync(c, tx, id, EventTypes.IncidentSeverityRaised, now, ct); // last: its snapshot shows the new step
         }
+    }
 
-        var step = MailAnswers.CheckSignIns;
-        var positions = (await c.QueryAsync<(string Key, int Position)>(database.Command(
-            "SELECT step_key, position FROM plan_steps WHERE incident_id = @id", new { id }, tx, ct))).ToList();
-        if (positions.Any(p => p.Key == step.Key))
-        {
-            return;
-        }
-
+    private async Task AddCheckSignInsAsync(DbConnection c, DbTransaction tx, long id, PlaybookStepText step, int position, DateTimeOffset now, CancellationToken ct)
+    {
         await c.ExecuteAsync(database.Command(
             """
             INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
             VALUES (@id, @Key, @position, @Title, @Why, @Owner, @Instructions, 'the sender said they did not send it', @due, @now)
             """,
-            new { id, step.Key, position = positions.Count == 0 ? 1 : positions.Max(p => p.Position) + 1, step.Title, step.Why, Owner = OwnerRole.Security.Key(), step.Instructions, due = now.AddHours(4), now }, tx, ct));
+            new { id, step.Key, position, step.Title, step.Why, Owner = OwnerRole.Security.Key(), step.Instructions, due = now.AddHours(4), now }, tx, ct));
         await AddEventAsync(c, tx, id, now, "AuditAgent", TimelineKind.Plan.Name(), $"Step added: {step.Title} (security, due in 4 hours).", ct);
     }
 
