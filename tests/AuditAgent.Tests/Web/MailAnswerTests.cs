@@ -238,6 +238,10 @@ public sealed partial class MailAnswerTests(BrowserFixture browser) : IClassFixt
         var alarm = Directory.GetFiles(e.Output.Path, "*.eml").Select(f => MimeKit.MimeMessage.Load(f)).Single(m => m.Subject?.StartsWith("Possible compromised account", StringComparison.Ordinal) == true);
         Assert.Equal("sam@contoso.com", alarm.To.Mailboxes.Single().Address);
         Assert.All(Directory.GetFiles(e.Output.Path, "*.eml"), f => Assert.All(TenantBuilder.Companies, d => Assert.DoesNotContain("@" + d, File.ReadAllText(f), StringComparison.OrdinalIgnoreCase)));
+        var sent = Directory.GetFiles(e.Output.Path, "*.eml").Select(f => MimeKit.MimeMessage.Load(f)).ToList();
+        Assert.All(sent, m => Assert.Empty(m.Cc.Mailboxes.Concat(m.Bcc.Mailboxes))); // the agent never mails a list
+        Assert.All(sent, m => Assert.Single(m.To.Mailboxes)); // one person per message, and never one of the exposed
+        Assert.All(sent, m => Assert.EndsWith("@contoso.com", m.To.Mailboxes.Single().Address, StringComparison.Ordinal));
     }
 
     /// <summary>As a browser does: the page, then its button (when it has one; else what the page said).</summary>
