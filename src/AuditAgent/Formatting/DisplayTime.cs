@@ -46,8 +46,21 @@ public sealed class DisplayTime
     /// <summary>"2026-11-29 18:05", for a column whose header names the zone (<see cref="Header"/>).</summary>
     public string Column(DateTimeOffset? t, string missing = "?") => t is { } v ? Local(v).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : missing;
 
-    /// <summary>"Sun 29 Nov 2026 18:05 Europe/Berlin", for mail.</summary>
-    public string InWords(DateTimeOffset t) => $"{Local(t).ToString("ddd d MMM yyyy HH:mm", CultureInfo.InvariantCulture)} {ZoneName}";
+    /// <summary>"Sunday 29 November 2026, 18:05 Europe/Berlin (UTC+1)", for mail and pages people read: the day in words, the zone named, its offset that day.</summary>
+    public string InWords(DateTimeOffset t)
+    {
+        var words = Local(t).ToString("dddd d MMMM yyyy, HH:mm", CultureInfo.InvariantCulture);
+        var offset = Zone.GetUtcOffset(t);
+        if (offset == TimeSpan.Zero && ZoneName == "UTC")
+        {
+            return $"{words} UTC";
+        }
+
+        var sign = offset < TimeSpan.Zero ? "-" : "+";
+        var hours = offset.Duration();
+        var utc = hours.Minutes == 0 ? $"UTC{sign}{hours.Hours}" : $"UTC{sign}{hours.Hours}:{hours.Minutes:00}";
+        return $"{words} {ZoneName} ({utc})";
+    }
 
     /// <summary>A table header for a time column: "Detected (Europe/Berlin)".</summary>
     public string Header(string name) => $"{name} ({ZoneName})";

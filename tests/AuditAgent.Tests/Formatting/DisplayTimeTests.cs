@@ -49,4 +49,13 @@ public sealed class DisplayTimeTests
         Assert.Contains("Europe/Berlin", digest.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(" UTC", digest.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Europe/Berlin", "2026-12-01T15:19:00Z", "Tuesday 1 December 2026, 16:19 Europe/Berlin (UTC+1)")]
+    [InlineData("Europe/Berlin", "2026-07-01T15:19:00Z", "Wednesday 1 July 2026, 17:19 Europe/Berlin (UTC+2)")]
+    [InlineData("Asia/Kolkata", "2026-12-01T15:19:00Z", "Tuesday 1 December 2026, 20:49 Asia/Kolkata (UTC+5:30)")]
+    [InlineData("America/New_York", "2026-12-01T15:19:00Z", "Tuesday 1 December 2026, 10:19 America/New_York (UTC-5)")]
+    [InlineData("UTC", "2026-12-01T15:19:00Z", "Tuesday 1 December 2026, 15:19 UTC")]
+    public void InWords_NamesTheDayTheZoneAndItsOffsetThatDay(string zone, string utc, string expected) =>
+        Assert.Equal(expected, DisplayTime.In(zone).InWords(DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture)));
 }
