@@ -138,11 +138,12 @@ public static class MailAnswers
         _ => $"The sender ({by}) answered that they did not send this message: the account may be compromised. Severity raised to critical; the security contact was told; a step to check the account's sign-ins was added.",
     };
 
-    /// <summary>The sender's answer as the manager and the digest read it.</summary>
-    public static string SenderAnswerWords(string? answer) => answer switch
+    /// <summary>What the sender said when asked (Notifications:AskSender), as the manager and the console read it; null when they were not asked.</summary>
+    public static string? SenderAnswerWords(bool asked, string? answer) => (asked, answer) switch
     {
-        null => "",
-        "no-answer" => "The sender has not answered the question about it.",
+        (false, _) => null,
+        (true, null) => "The sender was asked what happened and has not answered yet.",
+        (_, "no-answer") => "The sender has not answered the question about it.",
         _ when TryParse(answer, out MailAnswer a) => $"The sender answered: \"{a.Label()}\".",
         _ => answer,
     };

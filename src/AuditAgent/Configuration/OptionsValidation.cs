@@ -20,6 +20,10 @@ internal static class OptionsValidation
         Uri.TryCreate(url, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 
+    /// <summary>A host name that is this machine (localhost, 127.0.0.1, ::1): where a clear-text transport is acceptable.</summary>
+    public static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
     /// <summary>The configuration section an options class is bound to: its <c>public const string Section</c>.</summary>
     public static string SectionOf(Type optionsType) =>
         optionsType.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string

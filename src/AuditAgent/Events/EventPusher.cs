@@ -157,14 +157,24 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
 internal sealed class EventPushService(EventPusher pusher, EventStore events, IOptions<EventsOptions> options, IOptions<Scanning.ClusterOptions> cluster, TimeProvider time, ILogger<EventPushService> logger) : BackgroundService
 {
     [SuppressMessage("Design", "CA1031", Justification = "A failed pass (the database unreachable) is logged and the next one tries again.")]
+    /// <summary>Health (a mailbox failing for a day, an agent silent for a lease) changes slowly: it is read once a minute, not every pass over every mailbox.</summary>
+    private static readonly TimeSpan HealthEvery = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var nextHealth = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await events.AnnounceDeadlinesAsync(time.GetUtcNow(), stoppingToken);
-                await events.AnnounceHealthAsync(time.GetUtcNow(), TimeSpan.FromSeconds(cluster.Value.LeaseSeconds), stoppingToken);
+                var now = time.GetUtcNow();
+                await events.AnnounceDeadlinesAsync(now, stoppingToken);
+                if (now >= nextHealth)
+                {
+                    await events.AnnounceHealthAsync(now, TimeSpan.FromSeconds(cluster.Value.LeaseSeconds), stoppingToken);
+                    nextHealth = now + HealthEvery;
+                }
+
                 await pusher.PushOnceAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

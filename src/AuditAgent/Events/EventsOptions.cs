@@ -256,7 +256,7 @@ internal sealed class EventSinksValidator : IValidateOptions<EventsOptions>
             yield return OptionsValidation.Range(key, nameof(s.Facility), s.Facility, 0, 23);
         }
 
-        if (s.Transport == SyslogTransport.Tcp && !Sinks.EventFacts.IsLoopback(s.Host))
+        if (s.Transport == SyslogTransport.Tcp && !OptionsValidation.IsLoopbackHost(s.Host))
         {
             yield return $"{key}:Transport Tcp sends events in clear text; use Tls (RFC 5425) for '{s.Host}' (plain TCP only to this machine, e.g. a local forwarder).";
         }

@@ -50,6 +50,10 @@ public sealed class AnswerLinks(IDataProtectionProvider protection, ConsoleLinks
         return $"{root}/answer/{incidentId}/{Protect(token)}";
     }
 
+    /// <summary>A link per answer for this recipient, with its words; none without Web:PublicUrl.</summary>
+    public IReadOnlyList<EscalationAnswer> For(long incidentId, IEnumerable<MailAnswer> answers, string recipient) =>
+        [.. answers.Select(a => (a, Url: For(incidentId, a, recipient))).Where(x => x.Url is not null).Select(x => new EscalationAnswer(x.a.Label(), x.Url!))];
+
     public string Protect(AnswerToken token)
     {
         ArgumentNullException.ThrowIfNull(token);

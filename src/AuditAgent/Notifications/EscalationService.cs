@@ -74,9 +74,8 @@ public sealed class EscalationService(
         var now = time.GetUtcNow();
         var quiet = o.QuietStart is { } start && o.QuietEnd is { } end ? new QuietHours(start, end, display.Zone) : null;
         var (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct);
-        await questions.RunAsync(incidents, senderNames, ct);
         await alerts.CatchUpAsync(ct); // answers whose alert an interrupted page did not queue
-        if (o.AskSender)
+        if (await questions.RunAsync(incidents, senderNames, ct) > 0)
         {
             (incidents, steps, existing, mailboxIds, senderNames) = await queries.LoadAsync(ct); // what the sender answered, or that they did not
         }
@@ -138,7 +137,7 @@ public sealed class EscalationService(
                 var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, person?.Name ?? "colleague", now) with
                 {
                     Answers = Answers(incident.Id, incidentSteps, to),
-                    SenderAnswer = incident.SenderAskedAt is null ? null : incident.SenderAnswer is null ? "The sender was asked what happened and has not answered yet." : MailAnswers.SenderAnswerWords(incident.SenderAnswer),
+                    SenderAnswer = MailAnswers.SenderAnswerWords(incident.SenderAskedAt is not null, incident.SenderAnswer),
                     AskedBelow = due.Step is { } step && below is not null
                         ? $"{below.Name} ({below.Address}) was asked to see to \"{step.Title}\" by {display.InWords(step.DueAt)}; it is still open."
                         : null,
@@ -164,12 +163,8 @@ public sealed class EscalationService(
     }
 
     /// <summary>The answers this recipient may give: those whose plan step is still to do, and the two that need none.</summary>
-    private List<EscalationAnswer> Answers(long incidentId, List<PlanStepRow> steps, string recipient) =>
-        [.. MailAnswers.All
-            .Where(a => a.Step() is not { } key || steps.Any(s => s.StepKey == key && s.IsTodo))
-            .Select(a => (a, Url: answers.For(incidentId, a, recipient)))
-            .Where(x => x.Url is not null)
-            .Select(x => new EscalationAnswer(x.a.Label(), x.Url!))];
+    private IReadOnlyList<EscalationAnswer> Answers(long incidentId, List<PlanStepRow> steps, string recipient) =>
+        answers.For(incidentId, MailAnswers.All.Where(a => a.Step() is not { } key || steps.Any(s => s.StepKey == key && s.IsTodo)), recipient);
 
     private EscalationModel Model(IncidentRow incident, string? senderName, List<PlanStepRow> steps, EscalationDue due, string managerName, DateTimeOffset now)
     {

@@ -28,7 +28,7 @@ public sealed class SenderQuestions(IncidentStore store, OutboxStore outbox, Ema
     /// <summary>Incidents detected longer ago than this are not asked about when the option is turned on later.</summary>
     private static readonly TimeSpan AskWithin = TimeSpan.FromDays(3);
 
-    /// <summary>Queues the questions due (once per incident) and records the silences; returns how many questions were queued.</summary>
+    /// <summary>Queues the questions due (once per incident) and records the silences; returns how many incidents this changed.</summary>
     public async Task<int> RunAsync(IReadOnlyList<IncidentRow> open, IReadOnlyDictionary<long, string?> senderNames, CancellationToken ct)
     {
         var o = options.Value;
@@ -38,25 +38,24 @@ public sealed class SenderQuestions(IncidentStore store, OutboxStore outbox, Ema
         }
 
         var now = time.GetUtcNow();
-        var queued = 0;
+        var asked = 0;
         foreach (var incident in open.Where(i => i.SenderAskedAt is null && i.SenderAnswer is null && now - i.DetectedAt <= AskWithin))
         {
             var name = SafeText.Clean(senderNames.GetValueOrDefault(incident.Id), 100) is { Length: > 0 } n && !n.Contains('@', StringComparison.Ordinal) ? n.Split(' ')[0] : "colleague";
             var model = new SenderQuestionModel(
                 incident.Id, "A quick question about a message you sent", name, SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount,
                 o.BulkMailPlatform, incident.Assignee ?? o.SecurityContact, display.Zone.Id,
-                [.. MailAnswers.FromSender.Select(a => (a, Url: links.For(incident.Id, a, incident.SenderAddress))).Where(x => x.Url is not null).Select(x => new EscalationAnswer(x.a.Label(), x.Url!))]);
+                links.For(incident.Id, MailAnswers.FromSender, incident.SenderAddress));
             var html = await renderer.RenderAsync<SenderQuestionEmail>(new Dictionary<string, object?> { [nameof(SenderQuestionEmail.Model)] = model });
-            var id = await outbox.EnqueueAsync(
+            await outbox.EnqueueAsync(
                 new OutboxMessage("sender-question", $"ask-sender:{incident.Id}", incident.Id, [incident.SenderAddress], model.Subject, html, Text(model), now,
                     "The sender was asked what happened (a mistake, recipients who agreed, or not sent by them)."),
                 now, ct);
             await store.MarkSenderAskedAsync(incident.Id, now, ct);
-            queued += id is null ? 0 : 1;
+            asked++;
         }
 
-        await store.RecordUnansweredAsync(now.AddHours(-o.SenderAnswerHours), now, ct);
-        return queued;
+        return asked + (await store.RecordUnansweredAsync(now.AddHours(-o.SenderAnswerHours), now, ct)).Count;
     }
 
     private static string Text(SenderQuestionModel m)

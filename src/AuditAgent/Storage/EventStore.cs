@@ -158,32 +158,26 @@ public sealed class EventStore(Database database)
             return [];
         }
 
-        await using var c = await database.OpenAsync(ct);
-        return Records(await c.QueryAsync<(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, string Payload, string? Subject)>(database.Command(
-            $"""
-            SELECT e.id, e.type, e.occurred_at, e.incident_id, e.payload, {(includeSubjects ? "i.subject" : "NULL")}
-            FROM events e LEFT JOIN incidents i ON i.id = e.incident_id
-            WHERE {database.InList("e.id", "ids")} ORDER BY e.id
-            """,
-            new { ids }, ct: ct)));
+        return await ReadAsync(database.InList("e.id", "ids"), new { ids }, 1000, includeSubjects, ct);
     }
 
     /// <summary>Events after <paramref name="after"/>, oldest first; a consumer that keeps the last id never misses or repeats one.</summary>
-    public async Task<IReadOnlyList<EventRecord>> ListAsync(long after, int limit, bool includeSubjects, CancellationToken ct)
+    public Task<IReadOnlyList<EventRecord>> ListAsync(long after, int limit, bool includeSubjects, CancellationToken ct) =>
+        ReadAsync("e.id > @after", new { after }, limit, includeSubjects, ct);
+
+    /// <summary>Events matching <paramref name="where"/>, in id order, with the incident's subject when asked.</summary>
+    private async Task<IReadOnlyList<EventRecord>> ReadAsync(string where, object parameters, int limit, bool includeSubjects, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, string Payload, string? Subject)>(database.Command(
             $"""
             SELECT e.id, e.type, e.occurred_at, e.incident_id, e.payload, {(includeSubjects ? "i.subject" : "NULL")}
             FROM events e LEFT JOIN incidents i ON i.id = e.incident_id
-            WHERE e.id > @after ORDER BY e.id LIMIT {Math.Clamp(limit, 1, 1000)}
+            WHERE {where} ORDER BY e.id LIMIT {Math.Clamp(limit, 1, 1000)}
             """,
-            new { after }, ct: ct));
-        return Records(rows);
+            parameters, ct: ct));
+        return rows.Select(r => new EventRecord(r.Id, r.Type, r.OccurredAt, r.IncidentId, JsonDocument.Parse(r.Payload).RootElement.Clone(), r.Subject)).ToList();
     }
-
-    private static List<EventRecord> Records(IEnumerable<(long Id, string Type, DateTimeOffset OccurredAt, long? IncidentId, string Payload, string? Subject)> rows) =>
-        rows.Select(r => new EventRecord(r.Id, r.Type, r.OccurredAt, r.IncidentId, JsonDocument.Parse(r.Payload).RootElement.Clone(), r.Subject)).ToList();
 
     private sealed record NextStep(string Title, string Owner, DateTimeOffset DueAt);
 

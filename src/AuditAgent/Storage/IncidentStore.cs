@@ -245,11 +245,9 @@ public sealed class IncidentStore(Database database, EventStore events)
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var current = await StatusAsync(c, tx, id, null, ct);
-        var used = await c.QuerySingleOrDefaultAsync<(string Answer, string Recipient, DateTimeOffset At)?>(database.Command(
-            "SELECT answer, recipient, at FROM mail_answers WHERE nonce = @nonce", new { nonce }, tx, ct));
-        if (used is { } u)
+        if (await AnswerOfNonceAsync(c, tx, nonce, ct) is { } used)
         {
-            return new AnswerResult(AnswerOutcome.AlreadyUsed, u.Answer, u.Recipient, u.At);
+            return used;
         }
 
         if (!current.IsOpen())
@@ -412,18 +410,16 @@ public sealed class IncidentStore(Database database, EventStore events)
     public async Task<AnswerResult?> AnswerOfNonceAsync(string nonce, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
+        return await AnswerOfNonceAsync(c, null, nonce, ct);
+    }
+
+    private async Task<AnswerResult?> AnswerOfNonceAsync(DbConnection c, DbTransaction? tx, string nonce, CancellationToken ct)
+    {
         var used = await c.QuerySingleOrDefaultAsync<(string Answer, string Recipient, DateTimeOffset At)?>(database.Command(
-            "SELECT answer, recipient, at FROM mail_answers WHERE nonce = @nonce", new { nonce }, ct: ct));
+            "SELECT answer, recipient, at FROM mail_answers WHERE nonce = @nonce", new { nonce }, tx, ct));
         return used is { } u ? new AnswerResult(AnswerOutcome.AlreadyUsed, u.Answer, u.Recipient, u.At) : null;
     }
 
-    /// <summary>The answers given from mail to this incident's escalations, oldest first.</summary>
-    public async Task<IReadOnlyList<(string Answer, string Recipient, string? Detail, DateTimeOffset At)>> MailAnswersAsync(long id, CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<(string, string, string?, DateTimeOffset)>(database.Command(
-            "SELECT answer, recipient, detail, at FROM mail_answers WHERE incident_id = @id ORDER BY at", new { id }, ct: ct))).ToList();
-    }
 
     /// <summary>Moves an incident through its lifecycle; the timeline records who, when and why.</summary>
     /// <param name="allowlist">For a false positive: an allowlist entry added in the same step.</param>

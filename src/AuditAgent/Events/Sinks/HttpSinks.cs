@@ -7,7 +7,7 @@ namespace AuditAgent.Events.Sinks;
 /// <summary>POSTs each event to a URL, signed as the Standard Webhooks specification describes (docs/events.md shows the check).</summary>
 public sealed class WebhookSink(WebhookSinkOptions options, HttpClient http, TimeProvider time) : IEventSink
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     public SinkOptions Options => options;
 

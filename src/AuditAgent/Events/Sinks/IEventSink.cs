@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using AuditAgent.Core.Events;
 using AuditAgent.Core.Incidents;
@@ -111,7 +110,4 @@ public static class EventFacts
         e.Incident() is { } i
             ? string.Create(CultureInfo.InvariantCulture, $"{Number(i, "exposed")} people in {Number(i, "domains")} organisations ({Number(i, "personal")} private mailboxes)")
             : null;
-
-    internal static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 }
