@@ -295,6 +295,11 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
     private SimResponse SendMail(SimUser user, SimRequest request)
     {
         var now = DateTimeOffset.UtcNow;
+        if (tenant.BeforeMailAccepted?.Invoke() == false)
+        {
+            return SimResponse.Json(503, GraphJson.Error("ServiceUnavailable", "The service is temporarily unavailable."));
+        }
+
         if (request.TextBody is { } text)
         {
             MimeKit.MimeMessage mime;
@@ -320,6 +325,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
                 Sender = new SimRecipient(user.Mail, user.DisplayName),
                 To = mime.To.Mailboxes.Select(m => new SimRecipient(m.Address, m.Name)).ToList(),
             });
+            tenant.OnMailAccepted?.Invoke();
             return new SimResponse(202, new Dictionary<string, string>(), null);
         }
 
@@ -342,6 +348,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             });
         }
 
+        tenant.OnMailAccepted?.Invoke();
         return new SimResponse(202, new Dictionary<string, string>(), null);
     }
 
@@ -436,6 +443,11 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
         var top = Math.Clamp(IntQuery(request, "$top") ?? 10, 1, 1000);
         var skip = IntQuery(request, "$skip") ?? 0;
         var select = Select(request);
+        if (request.Query.TryGetValue("$filter", out var filter))
+        {
+            return FilterByInternetMessageId(user, filter, select);
+        }
+
         var total = user.SentItemCount;
         // Listing order is newest first, as Graph's default for mail folders.
         var from = Math.Max(0, total - skip - top);
@@ -454,6 +466,32 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
 
             w.WriteStartArray("value");
             foreach (var message in page)
+            {
+                GraphJson.WriteMessage(w, message, select);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+    }
+
+    /// <summary><c>$filter=internetMessageId eq '&lt;id&gt;'</c>, the one filter on a folder's messages the agent uses (to find a sent apology).</summary>
+    private SimResponse FilterByInternetMessageId(SimUser user, string filter, HashSet<string>? select)
+    {
+        const string Prefix = "internetMessageId eq '";
+        if (!filter.StartsWith(Prefix, StringComparison.Ordinal) || !filter.EndsWith('\''))
+        {
+            return SimResponse.Json(400, GraphJson.Error("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."));
+        }
+
+        var wanted = filter[Prefix.Length..^1].Replace("''", "'", StringComparison.Ordinal);
+        var found = user.SentItemsRange(0, user.SentItemCount).Where(m => m.InternetMessageId == wanted).ToList();
+        counters.CountMessages(found.Count);
+        return SimResponse.Json(200, GraphJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("value");
+            foreach (var message in found)
             {
                 GraphJson.WriteMessage(w, message, select);
             }

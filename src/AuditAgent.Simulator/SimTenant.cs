@@ -33,6 +33,12 @@ public sealed class SimTenant
         }
     }
 
+    /// <summary>Asked before sendMail takes a message: false drops it unrecorded (503), as a request lost on the way.</summary>
+    public Func<bool>? BeforeMailAccepted { get; set; }
+
+    /// <summary>Called when sendMail has accepted a message (recorded, and in Sent Items), before the caller hears 202.</summary>
+    public Action? OnMailAccepted { get; set; }
+
     public void AddUser(SimUser user)
     {
         ArgumentNullException.ThrowIfNull(user);

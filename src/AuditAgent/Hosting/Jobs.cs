@@ -53,6 +53,7 @@ public static class JobNames
     public const string Digest = "send-daily-digest";
     public const string Escalate = "escalate-incidents";
     public const string Purge = "purge-expired-data";
+    public const string Apologies = "send-apologies";
 
     /// <summary>Not a schedule: an agent helping with a scan cycle another agent's fire opened (PostgreSQL).</summary>
     public const string JoinScan = "join-scan-cycle";
@@ -111,6 +112,23 @@ public sealed class EscalateIncidentsJob(JobRunner runner, EscalationService esc
             }
 
             return $"{run.Queued} escalations queued, {run.Delivery.Sent} sent, {run.WithoutManager} without a manager or fallback";
+        }, cancellationToken);
+}
+
+/// <summary>Sends approved apologies the agent was asked to send, paced; a long list runs across fires.</summary>
+[DisallowConcurrentExecution]
+public sealed class SendApologiesJob(JobRunner runner, ApologySender apologies) : IJob
+{
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        runner.RunAsync(JobNames.Apologies, async ct =>
+        {
+            var run = await apologies.SendAsync(ct);
+            if (run.Failed > 0)
+            {
+                throw new InvalidOperationException($"{run.Failed} apology messages could not be sent; the next fire retries them");
+            }
+
+            return $"{run.Sent} apology messages sent, {run.Recovered} found sent after an interruption" + (run.DailyLimitReached ? "; the day's limit is reached" : "");
         }, cancellationToken);
 }
 

@@ -24,6 +24,9 @@ public sealed class ScheduleOptions
     /// <summary>Purge data past retention: 03:30.</summary>
     public string PurgeCron { get; set; } = "0 30 3 * * ?";
 
+    /// <summary>Send the apologies the agent was asked to send (Notifications:Apology): every 5 minutes.</summary>
+    public string ApologyCron { get; set; } = "0 2/5 * * * ?";
+
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }
 
@@ -60,7 +63,7 @@ internal sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOption
             errors.Add($"{S}:TimeZone '{o.TimeZone}' is not a known IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).");
         }
 
-        foreach (var (key, value) in new[] { (nameof(o.ScanCron), o.ScanCron), (nameof(o.DigestCron), o.DigestCron), (nameof(o.EscalationCron), o.EscalationCron), (nameof(o.PurgeCron), o.PurgeCron) })
+        foreach (var (key, value) in new[] { (nameof(o.ScanCron), o.ScanCron), (nameof(o.DigestCron), o.DigestCron), (nameof(o.EscalationCron), o.EscalationCron), (nameof(o.PurgeCron), o.PurgeCron), (nameof(o.ApologyCron), o.ApologyCron) })
         {
             if (!IsValidCron(value))
             {

@@ -42,6 +42,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationTransportValidator>();
         services.AddSingleton<IValidateOptions<NotificationOptions>>(new ConfigurationShapeValidator<NotificationOptions>(configuration, NotificationOptions.Section));
         services.AddSingleton(new OptionsSection(typeof(NotificationOptions), NotificationOptions.Section));
+        services.AddOptions<ApologyOptions>().Bind(configuration.GetSection(ApologyOptions.Section));
+        services.AddSingleton<IValidateOptions<ApologyOptions>, ApologyOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => Formatting.DisplayTime.In(sp.GetRequiredService<IOptions<ScheduleOptions>>().Value.Zone));
@@ -89,6 +91,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DigestService>();
         services.AddSingleton<EscalationQueries>();
         services.AddSingleton<EscalationService>();
+        services.AddSingleton<GraphMail>();
+        services.AddSingleton<ApologyPace>();
+        services.AddSingleton<ApologySender>();
         services.AddSingleton<IMailTransport>(sp => sp.GetRequiredService<IOptions<NotificationOptions>>().Value.Transport switch
         {
             MailTransportKind.Graph => ActivatorUtilities.CreateInstance<GraphMailTransport>(sp),

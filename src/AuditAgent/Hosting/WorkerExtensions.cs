@@ -44,6 +44,7 @@ public static class WorkerExtensions
             AddCronJob<SendDailyDigestJob>(q, JobNames.Digest, o => o.DigestCron);
             AddCronJob<EscalateIncidentsJob>(q, JobNames.Escalate, o => o.EscalationCron);
             AddCronJob<PurgeExpiredDataJob>(q, JobNames.Purge, o => o.PurgeCron);
+            AddCronJob<SendApologiesJob>(q, JobNames.Apologies, o => o.ApologyCron);
         });
         // A stored trigger is kept as it is (a restart must not move a cluster's next fire); the
         // reconciler below reschedules only what the configuration changed.
@@ -83,6 +84,7 @@ public static class WorkerExtensions
         (JobNames.Digest, schedule.DigestCron),
         (JobNames.Escalate, schedule.EscalationCron),
         (JobNames.Purge, schedule.PurgeCron),
+        (JobNames.Apologies, schedule.ApologyCron),
     ];
 
     internal static ITrigger CronTrigger(string job, string cron, TimeZoneInfo zone) =>

@@ -1,5 +1,7 @@
 using AuditAgent.Core.Incidents;
+using AuditAgent.Notifications;
 using AuditAgent.Storage;
+using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Incidents;
 
@@ -12,7 +14,7 @@ public sealed class ActionRefusedException(string message) : ExplainedException(
 /// transaction (IncidentStore). The CLI calls this today; the web console and mail links call the same
 /// methods, so no face can hold a rule of its own.
 /// </summary>
-public sealed class IncidentActions(IncidentStore store, IncidentQueries queries, AllowlistPolicy policy, TimeProvider time)
+public sealed class IncidentActions(IncidentStore store, IncidentQueries queries, AllowlistPolicy policy, IOptions<ApologyOptions> apology, TimeProvider time)
 {
     /// <summary>An answer from an escalation or sender mail (the link checked by the page), once per link.</summary>
     public Task<AnswerResult> AnswerFromMailAsync(long id, MailAnswer answer, string? detail, string recipient, string nonce, CancellationToken ct) =>
@@ -37,6 +39,17 @@ public sealed class IncidentActions(IncidentStore store, IncidentQueries queries
 
     public Task ApproveApologyAsync(long id, Actor by, CancellationToken ct) =>
         store.ApproveApologyAsync(id, by, time.GetUtcNow(), ct);
+
+    /// <summary>Has the agent send the approved apology from Notifications:Apology:Mailbox, one message per exposed person; returns how many.</summary>
+    public Task<int> SendApologyAsync(long id, Actor by, CancellationToken ct)
+    {
+        if (apology.Value.Mailbox is not { Length: > 0 } mailbox)
+        {
+            throw new ActionRefusedException("the agent sends apologies only from a mailbox set in Notifications:Apology:Mailbox (with Mail.Send scoped to it); without one, download the recipient list for the bulk-mail platform.");
+        }
+
+        return store.StartApologySendAsync(id, mailbox, key => ApologySender.MessageIdOf(id, key, mailbox), by, time.GetUtcNow(), ct);
+    }
 
     public Task<IncidentStatus> AcknowledgeAsync(long id, Actor by, string? note, CancellationToken ct) =>
         store.ChangeStatusAsync(id, IncidentAction.Acknowledge, by, note, null, time.GetUtcNow(), ct);

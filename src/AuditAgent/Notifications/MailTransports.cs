@@ -43,40 +43,67 @@ public static class MailComposer
 }
 
 /// <summary>
-/// Graph sendMail in MIME form (base64, text/plain), so the digest keeps its plain-text and HTML
-/// parts. Needs Mail.Send; scope it to the sender mailbox with RBAC for Applications.
+/// Graph sendMail in MIME form (base64, text/plain), so a message keeps its plain-text and HTML parts and its
+/// own Message-ID; and the sending mailbox's Sent Items, to find out after a crash whether a message went.
 /// </summary>
-public sealed class GraphMailTransport(GraphServiceClient client, IOptions<NotificationOptions> options) : IMailTransport
+public sealed class GraphMail(GraphServiceClient client)
 {
     private static readonly Dictionary<string, ParsableFactory<IParsable>> Errors = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
-    public string Name => "Graph sendMail";
-
-    public async Task SendAsync(MimeMessage message, CancellationToken ct)
+    public async Task SendAsync(string mailbox, MimeMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
         using var mime = new MemoryStream();
         await message.WriteToAsync(mime, ct);
         var base64 = Convert.ToBase64String(mime.GetBuffer(), 0, (int)mime.Length);
-        var request = client.Users[options.Value.SenderMailbox].SendMail.ToPostRequestInformation(new Microsoft.Graph.Users.Item.SendMail.SendMailPostRequestBody());
+        var request = client.Users[mailbox].SendMail.ToPostRequestInformation(new Microsoft.Graph.Users.Item.SendMail.SendMailPostRequestBody());
         // The request builder prepared a JSON body; MIME goes as base64 text/plain instead.
         request.Headers.Remove("Content-Type");
         request.SetStreamContent(new MemoryStream(Encoding.ASCII.GetBytes(base64)), "text/plain");
         await client.RequestAdapter.SendNoContentAsync(request, Errors, ct);
     }
 
-    /// <summary>Looks for the reference in the subjects of the sender mailbox's most recent Sent Items.</summary>
-    public async Task<bool?> WasSentAsync(OutboxRow row, CancellationToken ct)
+    /// <summary>The subjects of the mailbox's most recent Sent Items.</summary>
+    public async Task<IReadOnlyList<string>> RecentSubjectsAsync(string mailbox, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(row);
-        var page = await client.Users[options.Value.SenderMailbox].MailFolders["sentitems"].Messages.GetAsync(
+        var page = await client.Users[mailbox].MailFolders["sentitems"].Messages.GetAsync(
             rc =>
             {
                 rc.QueryParameters.Select = ["subject", "sentDateTime"];
                 rc.QueryParameters.Top = 100;
             },
             ct);
-        return (page?.Value ?? []).Any(m => m.Subject?.Contains($"[{row.Reference}]", StringComparison.Ordinal) == true);
+        return (page?.Value ?? []).Select(m => m.Subject ?? "").ToList();
+    }
+
+    /// <summary>Whether the mailbox's Sent Items hold a message with this Internet Message-ID.</summary>
+    public async Task<bool> InSentItemsAsync(string mailbox, string internetMessageId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(internetMessageId);
+        var page = await client.Users[mailbox].MailFolders["sentitems"].Messages.GetAsync(
+            rc =>
+            {
+                rc.QueryParameters.Filter = $"internetMessageId eq '{internetMessageId.Replace("'", "''", StringComparison.Ordinal)}'";
+                rc.QueryParameters.Select = ["id"];
+                rc.QueryParameters.Top = 1;
+            },
+            ct);
+        return page?.Value is { Count: > 0 };
+    }
+}
+
+/// <summary>The outbox over Graph sendMail from Notifications:SenderMailbox. Needs Mail.Send; scope it to the sender mailbox with RBAC for Applications.</summary>
+public sealed class GraphMailTransport(GraphMail graph, IOptions<NotificationOptions> options) : IMailTransport
+{
+    public string Name => "Graph sendMail";
+
+    public Task SendAsync(MimeMessage message, CancellationToken ct) => graph.SendAsync(options.Value.SenderMailbox!, message, ct);
+
+    /// <summary>Looks for the reference in the subjects of the sender mailbox's most recent Sent Items.</summary>
+    public async Task<bool?> WasSentAsync(OutboxRow row, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return (await graph.RecentSubjectsAsync(options.Value.SenderMailbox!, ct)).Any(s => s.Contains($"[{row.Reference}]", StringComparison.Ordinal));
     }
 }
 

@@ -81,6 +81,9 @@ public sealed class NotificationOptions
     [ValidateObjectMembers]
     public SmtpOptions Smtp { get; set; } = new();
 
+    [ValidateObjectMembers]
+    public ApologyOptions Apology { get; set; } = new();
+
     public TimeOnly? QuietStart => TimeOnly.TryParse(QuietHoursStart, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
 
     public TimeOnly? QuietEnd => TimeOnly.TryParse(QuietHoursEnd, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
@@ -103,6 +106,36 @@ public sealed class SmtpOptions
 
     public string? Password { get; set; }
 }
+
+/// <summary>
+/// Section "Notifications:Apology": the agent sending an approved apology itself, one message per exposed
+/// person, through Graph sendMail. Read on its own too (the console offers the button when a mailbox is set).
+/// </summary>
+public sealed class ApologyOptions
+{
+    public const string Section = "Notifications:Apology";
+
+    /// <summary>The mailbox apologies go out from (Graph sendMail; grant Mail.Send scoped to it); empty: only the recipient list for a bulk-mail platform.</summary>
+    public string? Mailbox { get; set; }
+
+    /// <summary>Exchange Online accepts 30 messages a minute from one mailbox.</summary>
+    [Within(1, 30)]
+    public int MessagesPerMinute { get; set; } = 30;
+
+    /// <summary>Exchange Online accepts 10,000 recipients a day from one mailbox; lower it when the mailbox sends other mail.</summary>
+    [Within(1, 10000)]
+    public int RecipientsPerDay { get; set; } = 10000;
+
+    /// <summary>How long after an interrupted send its copy is looked for in Sent Items (the copy can take a while to appear).</summary>
+    [Within(0, 3600)]
+    public int SentItemsWaitSeconds { get; set; } = 300;
+
+    /// <summary>Stands for {name} when the directory gave the person no name.</summary>
+    public string NameFallback { get; set; } = "Sir or Madam";
+}
+
+[OptionsValidator]
+internal sealed partial class ApologyOptionsValidator : IValidateOptions<ApologyOptions>;
 
 [OptionsValidator]
 internal sealed partial class NotificationOptionsValidator : IValidateOptions<NotificationOptions>;

@@ -213,6 +213,22 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
             .OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>One exposed person of the incident, by the keyed address, opened to send them the apology; null when no longer kept.</summary>
+    public async Task<RecipientRow?> ExposedRecipientAsync(long incidentId, string recipientKey, CancellationToken ct)
+    {
+        var cipher = await protector.GetAsync(ct);
+        await using var c = await database.OpenAsync(ct);
+        var row = await c.QueryFirstOrDefaultAsync<(long FindingId, string MailboxId, string MessageId, string Field, string Sealed)?>(database.Command(
+            """
+            SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed
+            FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
+            WHERE f.incident_id = @incidentId AND r.recipient_key = @recipientKey AND f.role IN ('blast', 're-exposure')
+            ORDER BY f.sent_at, f.id LIMIT 1
+            """,
+            new { incidentId, recipientKey }, ct: ct));
+        return row is { } r ? Open(cipher, r.FindingId, r.MailboxId, r.MessageId, r.Field, r.Sealed) : null;
+    }
+
     internal static RecipientRow Open(Protection.RecipientCipher cipher, long findingId, string mailboxId, string messageId, string field, string sealedValue)
     {
         var (address, name) = cipher.Open(mailboxId, messageId, sealedValue);

@@ -17,7 +17,7 @@ public sealed record IncidentInputs(
     IReadOnlyList<AllowlistEntry> Allowlist);
 
 /// <summary>Incidents, their plans and timelines, and the allowlist.</summary>
-public sealed class IncidentStore(Database database, EventStore events)
+public sealed partial class IncidentStore(Database database, EventStore events)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -357,53 +357,6 @@ public sealed class IncidentStore(Database database, EventStore events)
 
         await tx.CommitAsync(ct);
         return ids;
-    }
-
-    public async Task<ApologyRow?> ApologyAsync(long id, CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<ApologyRow>(database.Command("SELECT * FROM apology_drafts WHERE incident_id = @id", new { id }, ct: ct));
-    }
-
-    /// <summary>Saves the apology draft; an approval given before the edit no longer holds. In the timeline.</summary>
-    public async Task SaveApologyAsync(long id, string subject, string body, Actor by, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        var current = await StatusAsync(c, tx, id, by.SeenVersion, ct);
-        if (!current.IsOpen())
-        {
-            throw new InvalidTransitionException($"incident {id} is {current.Name()}; reopen it before changing its apology.");
-        }
-
-        var approved = await c.ExecuteScalarAsync<string?>(database.Command("SELECT approved_by FROM apology_drafts WHERE incident_id = @id", new { id }, tx, ct));
-        await c.ExecuteAsync(database.Command(
-            """
-            INSERT INTO apology_drafts (incident_id, subject, body, updated_by, updated_at) VALUES (@id, @subject, @body, @by, @now)
-            ON CONFLICT (incident_id) DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_by = excluded.updated_by,
-                updated_at = excluded.updated_at, approved_by = NULL, approved_at = NULL
-            """,
-            new { id, subject, body, by = by.Name, now }, tx, ct));
-        await AddEventAsync(c, tx, id, now, by.Name, TimelineKind.Apology.Name(),
-            $"Apology draft saved by {by.Name}" + (approved is null ? "." : $"; the approval by {approved} no longer holds."), ct);
-        await tx.CommitAsync(ct);
-    }
-
-    /// <summary>A privacy officer approves the saved draft as it is. In the timeline.</summary>
-    public async Task ApproveApologyAsync(long id, Actor by, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await StatusAsync(c, tx, id, by.SeenVersion, ct);
-        if (await c.ExecuteAsync(database.Command(
-            "UPDATE apology_drafts SET approved_by = @by, approved_at = @now WHERE incident_id = @id", new { id, by = by.Name, now }, tx, ct)) == 0)
-        {
-            throw new InvalidTransitionException($"incident {id} has no saved apology draft to approve; save it first.");
-        }
-
-        await AddEventAsync(c, tx, id, now, by.Name, TimelineKind.Apology.Name(),
-            $"Apology approved by {by.Name}: to go out one message per recipient (through the bulk-mail platform with the recipient list, or individually).", ct);
-        await tx.CommitAsync(ct);
     }
 
     /// <summary>What the link with this nonce recorded, if it was used.</summary>
@@ -746,24 +699,6 @@ public sealed record IncidentRow
 
     /// <summary>The sender's answer (mistake, recipients-agreed, not-me) or no-answer.</summary>
     public string? SenderAnswer { get; init; }
-}
-
-/// <summary>An incident's apology: the draft as last saved, and its approval.</summary>
-public sealed record ApologyRow
-{
-    public long IncidentId { get; init; }
-
-    public string Subject { get; init; } = "";
-
-    public string Body { get; init; } = "";
-
-    public string UpdatedBy { get; init; } = "";
-
-    public DateTimeOffset UpdatedAt { get; init; }
-
-    public string? ApprovedBy { get; init; }
-
-    public DateTimeOffset? ApprovedAt { get; init; }
 }
 
 /// <summary>What an answer from mail did.</summary>

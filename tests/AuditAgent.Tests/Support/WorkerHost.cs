@@ -36,6 +36,7 @@ public static class WorkerHost
             ["Schedule:DigestCron"] = Never,
             ["Schedule:EscalationCron"] = Never,
             ["Schedule:PurgeCron"] = Never,
+            ["Schedule:ApologyCron"] = Never,
             ["Notifications:Transport"] = "None",
             ["Notifications:OutputFolder"] = Path.Combine(Path.GetTempPath(), "auditagent-worker-" + Guid.NewGuid().ToString("N")),
         };

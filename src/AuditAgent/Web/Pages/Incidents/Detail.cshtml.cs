@@ -12,7 +12,7 @@ namespace AuditAgent.Web.Pages.Incidents;
 /// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
 /// the page showed, so an incident changed meanwhile is never overwritten unseen.
 /// </summary>
-public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, Microsoft.Extensions.Configuration.IConfiguration configuration, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long Id { get; set; }
@@ -40,6 +40,14 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
     public ApologyRow? Apology { get; private set; }
 
     public (string Subject, string Body) ApologyDefault { get; private set; }
+
+    /// <summary>Where the agent's sending of the apology stands; null when it was not asked to send it.</summary>
+    public ApologySending? Sending { get; private set; }
+
+    /// <summary>The mailbox the agent sends apologies from (Notifications:Apology:Mailbox), or null: then only the recipient list.</summary>
+    public string? ApologyMailbox => apologyOptions.Value.Mailbox is { Length: > 0 } m ? m : null;
+
+    public int ApologyPace => apologyOptions.Value.MessagesPerMinute;
 
     public bool HasApologyStep => Detail.Steps.Any(s => s.StepKey == MailAnswer.ApologySent.Step());
 
@@ -179,6 +187,13 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
             return "Apology approved: it goes to each person alone (the recipient list for the bulk-mail platform is below).";
         });
 
+    public Task<IActionResult> OnPostSendApologyAsync(CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Privacy, async by =>
+        {
+            var count = await actions.SendApologyAsync(Id, by, ct);
+            return $"The agent sends the apology to {count} people from {ApologyMailbox}, each alone in one message; the step closes when all have gone.";
+        });
+
     private async Task<IActionResult> ActAsync(string policy, Func<Actor, Task<string>> act)
     {
         // Razor Pages ignore [Authorize] on handlers: each state change checks its right here.
@@ -211,6 +226,7 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         Detail = detail;
         Domains = await queries.ExposedDomainsAsync(Id, ct);
         Apology = await store.ApologyAsync(Id, ct);
+        Sending = await store.ApologySendingAsync(Id, ct);
         // The mail settings' words for the apology, read without the mail transport's validation: the console works without mail.
         var n = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<Notifications.NotificationOptions>(configuration.GetSection(Notifications.NotificationOptions.Section)) ?? new();
         ApologyDefault = ApologyDraft.Compose(new ApologyFacts(detail.Incident.FirstSentAt, detail.Incident.ExposedCount, detail.Incident.PersonalCount, detail.Incident.ReExposed,

@@ -1,0 +1,107 @@
+using AuditAgent.Core.Incidents;
+using AuditAgent.Incidents;
+using AuditAgent.Notifications;
+using AuditAgent.Simulator;
+using AuditAgent.Storage;
+using AuditAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuditAgent.Tests.Notifications;
+
+/// <summary>
+/// The agent sends the approved apology itself, through the real Graph SDK to the simulator's sendMail: one
+/// message per exposed person, each alone in To, paced, once; and no mail the agent sends ever shows one exposed
+/// person another.
+/// </summary>
+public sealed class ApologySendTests
+{
+    internal const string Mailbox = "apologies@contoso.com";
+
+    internal static Dictionary<string, string?> Settings(Dictionary<string, string?>? more = null) => NotificationTests.Mail(new(more ?? [])
+    {
+        ["Notifications:Apology:Mailbox"] = Mailbox,
+        ["Notifications:Apology:SentItemsWaitSeconds"] = "0",
+    });
+
+    /// <summary>An approved apology with a {name} greeting, for incident <paramref name="id"/>.</summary>
+    internal static async Task ApproveAsync(IServiceProvider services, long id)
+    {
+        var actions = services.GetRequiredService<IncidentActions>();
+        await actions.SaveApologyAsync(id, "We made a mistake with your email address", "Dear {name},\n\nWe showed your address to others. That was our mistake.\n\nBob Boss", new Actor("ana@contoso.com"), CancellationToken.None);
+        await actions.ApproveApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task TheApology_GoesToEachPersonAloneOnce_Paced_ClosesTheStep_AndNoMailTheAgentSendsShowsOnePersonAnother()
+    {
+        // ann (managed by boss) sent one message with 30 outside people visible; the directory gave one of them a name.
+        var t = new TenantBuilder();
+        var ann = t.User("ann", t.User("boss").Id);
+        t.User("apologies");
+        t.User("auditagent");
+        var people = TenantBuilder.People(30, TenantBuilder.Companies);
+        var named = people[0];
+        ann.AddSentItem(new SimMessage
+        {
+            Id = "msg-1", InternetMessageId = "<msg-1@contoso.com>", Subject = "Spring newsletter", SentDateTime = TenantBuilder.Now.AddDays(-1), ReceivedDateTime = TenantBuilder.Now.AddDays(-1),
+            From = new SimRecipient(ann.Mail, ann.DisplayName), Sender = new SimRecipient(ann.Mail, ann.DisplayName),
+            To = people.Select(p => new SimRecipient(p, p == named ? "Erika Mustermann" : null)).ToList(),
+        });
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Settings(new()
+        {
+            ["Notifications:EscalateFromSeverity"] = "Medium",
+            ["Notifications:AskSender"] = "true",
+            ["Web:PublicUrl"] = "https://auditagent.contoso.com",
+        }));
+        await agent.ScanAndProcessAsync();
+        var id = Assert.Single(await agent.IncidentsAsync()).Id;
+        await agent.Services.GetRequiredService<EscalationService>().RunAsync(CancellationToken.None); // the sender's question and the manager's mail
+        await agent.Services.GetRequiredService<DigestService>().SendAsync(CancellationToken.None);
+        var actions = agent.Services.GetRequiredService<IncidentActions>();
+        await Assert.ThrowsAsync<InvalidTransitionException>(() => actions.SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None)); // nothing approved yet
+        await ApproveAsync(agent.Services, id);
+
+        var queued = await actions.SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None);
+        var again = await Assert.ThrowsAsync<InvalidTransitionException>(() => actions.SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None));
+        var edit = await Assert.ThrowsAsync<InvalidTransitionException>(() => actions.SaveApologyAsync(id, "Oops", "Dear {name}, sorry.", new Actor("ana@contoso.com"), CancellationToken.None));
+        agent.Simulator.Counters.Reset();
+        // Five messages in any 1.5 seconds: the same limiter as Exchange's 30 a minute, on a scale a test can wait for.
+        using var pace = new ApologyPace(5, TimeSpan.FromSeconds(1.5));
+        var sender = ActivatorUtilities.CreateInstance<ApologySender>(agent.Services, pace);
+        var first = await sender.SendAsync(CancellationToken.None);
+        var second = await sender.SendAsync(CancellationToken.None);
+        var detail = await agent.IncidentAsync(id);
+
+        var all = agent.Simulator.Tenant.SentMail;
+        var apologies = all.Where(m => m.UserId == "id-apologies").ToList();
+        var exposed = people.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(30, queued);
+        Assert.Contains("cannot be sent a second time", again.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot be changed", edit.Message, StringComparison.Ordinal);
+        Assert.Equal((30, 0, 0), (first.Sent, first.Failed, first.Recovered));
+        Assert.Equal(0, second.Sent);
+        Assert.Equal(people.Order(StringComparer.OrdinalIgnoreCase), apologies.Select(m => m.To.Single()).Order(StringComparer.OrdinalIgnoreCase));
+        Assert.All(apologies, m => Assert.Equal((1, 0, 0), (m.Mime!.To.Count, m.Mime.Cc.Count, m.Mime.Bcc.Count)));
+        Assert.All(apologies, m => Assert.Equal("We made a mistake with your email address", m.Subject));
+        Assert.StartsWith("Dear Erika Mustermann,", apologies.Single(m => m.To.Single() == named).Text, StringComparison.Ordinal);
+        Assert.Equal(29, apologies.Count(m => m.Text!.StartsWith("Dear Sir or Madam,", StringComparison.Ordinal)));
+        Assert.Equal(30, apologies.Select(m => m.Mime!.MessageId).Distinct(StringComparer.Ordinal).Count());
+        Assert.All(apologies, m => Assert.DoesNotContain(m.To.Single() == named ? people[1] : named, m.Text!, StringComparison.OrdinalIgnoreCase));
+        // Paced: never more than five in any 1.5 s (a busy machine only spreads them further), and one request at a time.
+        var times = apologies.Select(m => m.AcceptedAt).Order().ToList();
+        Assert.All(Enumerable.Range(0, times.Count - 5), i => Assert.True(times[i + 5] - times[i] >= TimeSpan.FromSeconds(1.2), $"sends {i} and {i + 5} {(times[i + 5] - times[i]).TotalMilliseconds} ms apart"));
+        Assert.Equal(1, agent.Simulator.Counters.MaxMailboxConcurrency);
+        // Every message the agent sent to an exposed person (apology, sender question, escalation, digest) has that person alone in it.
+        var toExposed = all.Where(m => Recipients(m).Any(exposed.Contains)).ToList();
+        Assert.Equal(30, toExposed.Count);
+        Assert.All(toExposed, m => Assert.Single(Recipients(m)));
+        Assert.True(all.Count > toExposed.Count, "the sender's question, the escalation and the digest went out too");
+        Assert.Single(detail.Timeline, t => t.Text == "The apology went to 30 more people: all 30 have had theirs, each alone in one message.");
+        Assert.Contains(detail.Timeline, t => t.Text.StartsWith("piet@contoso.com had the agent send the approved apology from apologies@contoso.com: 30 people", StringComparison.Ordinal));
+        var step = detail.Steps.Single(s => s.StepKey == MailAnswer.ApologySent.Step());
+        Assert.Equal(("done", "AuditAgent"), (step.Status, step.StatusBy));
+    }
+
+    private static IEnumerable<string> Recipients(SimSentMail m) =>
+        m.Mime is { } mime ? mime.To.Mailboxes.Concat(mime.Cc.Mailboxes).Concat(mime.Bcc.Mailboxes).Select(a => a.Address) : m.To;
+}
