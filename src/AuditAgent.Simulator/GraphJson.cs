@@ -116,7 +116,7 @@ internal static class GraphJson
 
         if (Want("preferredLanguage"))
         {
-            w.WriteString("preferredLanguage", "en-GB");
+            w.WriteString("preferredLanguage", u.PreferredLanguage);
         }
 
         if (Want("userPrincipalName"))

@@ -115,6 +115,9 @@ public sealed class SimUser
 
     public string? JobTitle { get; init; }
 
+    /// <summary>The directory's preferredLanguage (ISO 639-1 and country, e.g. "de-DE"); null when not set, as Graph answers for most users.</summary>
+    public string? PreferredLanguage { get; init; }
+
     /// <summary>The app may not read this mailbox (outside an Exchange RBAC scope): mail requests get 403.</summary>
     public bool OutsideAppScope { get; set; }
 

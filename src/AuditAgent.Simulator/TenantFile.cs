@@ -62,6 +62,7 @@ public static class TenantFile
                 UserPrincipalName = Str(user, "userPrincipalName"),
                 AccountEnabled = Bool(user, "accountEnabled") ?? true,
                 JobTitle = Str(user, "jobTitle"),
+                PreferredLanguage = Str(user, "preferredLanguage"),
                 ManagerId = user["manager"] is JsonObject manager ? Str(manager, "id") : null,
                 OutsideAppScope = Bool(user, "outsideAppScope") ?? false,
             });

@@ -47,9 +47,12 @@ public sealed class DisplayTime
     public string Column(DateTimeOffset? t, string missing = "?") => t is { } v ? Local(v).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : missing;
 
     /// <summary>"Sunday 29 November 2026, 18:05 Europe/Berlin (UTC+1)", for mail and pages people read: the day in words, the zone named, its offset that day.</summary>
-    public string InWords(DateTimeOffset t)
+    /// <remarks>In another language the day is written its way: "Dienstag, 1. Dezember 2026, 16:19 Europe/Berlin (UTC+1)".</remarks>
+    public string InWords(DateTimeOffset t, CultureInfo? language = null)
     {
-        var words = Local(t).ToString("dddd d MMMM yyyy, HH:mm", CultureInfo.InvariantCulture);
+        var words = language is null || language.TwoLetterISOLanguageName is "en" or "iv"
+            ? Local(t).ToString("dddd d MMMM yyyy, HH:mm", CultureInfo.InvariantCulture)
+            : Local(t).ToString(language.DateTimeFormat.LongDatePattern + ", HH:mm", language);
         var offset = Zone.GetUtcOffset(t);
         if (offset == TimeSpan.Zero && ZoneName == "UTC")
         {

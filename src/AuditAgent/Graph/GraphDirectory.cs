@@ -9,12 +9,27 @@ namespace AuditAgent.Graph;
 public sealed record Mailbox(string Id, string Address, string? DisplayName);
 
 /// <summary>A person from the directory: a name to address them by and their mail address.</summary>
-public sealed record DirectoryPerson(string Name, string Address);
+/// <param name="Language">The directory's preferredLanguage ("de-DE"), when set: mail to this person is written in it where a template exists.</param>
+public sealed record DirectoryPerson(string Name, string Address, string? Language = null);
 
 /// <summary>Reads the tenant's verified domains, its users and their managers (User.Read.All, Domain.Read.All).</summary>
 public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOptions> options, TimeProvider time)
 {
     private readonly TransientRetry _retry = TransientRetry.From(options.Value, time);
+
+    /// <summary>A user's preferredLanguage ("de-DE") from the directory; null when not set or the user is not found (mail then goes in the organisation's language).</summary>
+    public async Task<string?> LanguageAsync(string userIdOrAddress, CancellationToken ct)
+    {
+        try
+        {
+            var user = await _retry.RunAsync(() => client.Users[userIdOrAddress].GetAsync(rc => rc.QueryParameters.Select = ["preferredLanguage"], ct), ct);
+            return user?.PreferredLanguage;
+        }
+        catch (ODataError e) when (e.ResponseStatusCode == 404)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The manager of a user (by id or address) from the directory, or null when there is none.</summary>
     public async Task<DirectoryPerson?> ManagerAsync(string userIdOrAddress, CancellationToken ct)
@@ -23,7 +38,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
         {
             var manager = await _retry.RunAsync(() => client.Users[userIdOrAddress].Manager.GetAsync(cancellationToken: ct), ct) as User;
             var address = manager?.Mail ?? manager?.UserPrincipalName;
-            return address is null ? null : new DirectoryPerson(manager!.DisplayName ?? address, address);
+            return address is null ? null : new DirectoryPerson(manager!.DisplayName ?? address, address, manager!.PreferredLanguage);
         }
         catch (ODataError e) when (e.ResponseStatusCode == 404)
         {

@@ -86,6 +86,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<OutboxService>();
         services.AddSingleton<EmailRenderer>();
+        // Read without the Notifications section's validation (which loads them too, and names every problem): the console uses them without mail.
+        services.AddSingleton(_ => MailTemplates.Load(
+            configuration[$"{NotificationOptions.Section}:{nameof(NotificationOptions.TemplatesFolder)}"], configuration[$"{NotificationOptions.Section}:{nameof(NotificationOptions.Language)}"]));
         services.AddSingleton<DigestQueries>();
         services.AddSingleton<DigestComposer>();
         services.AddSingleton<DigestService>();

@@ -52,7 +52,7 @@ public sealed class AnswerLinks(IDataProtectionProvider protection, ConsoleLinks
 
     /// <summary>A link per answer for this recipient, with its words; none without Web:PublicUrl.</summary>
     public IReadOnlyList<EscalationAnswer> For(long incidentId, IEnumerable<MailAnswer> answers, string recipient) =>
-        [.. answers.Select(a => (a, Url: For(incidentId, a, recipient))).Where(x => x.Url is not null).Select(x => new EscalationAnswer(x.a.Label(), x.Url!))];
+        [.. answers.Select(a => (a, Url: For(incidentId, a, recipient))).Where(x => x.Url is not null).Select(x => new EscalationAnswer(x.a.Name(), x.a.Label(), x.Url!))];
 
     public string Protect(AnswerToken token)
     {

@@ -112,7 +112,7 @@ public sealed class ApologySender(IncidentStore store, IncidentQueries queries, 
         ArgumentNullException.ThrowIfNull(draft);
         ArgumentNullException.ThrowIfNull(person);
         var name = SafeText.Clean(person.Name, 100) is { Length: > 0 } n && !n.Contains('@', StringComparison.Ordinal) ? n : null;
-        var text = draft.Body.Replace(ApologyDraft.NamePlaceholder, name ?? nameFallback, StringComparison.Ordinal);
+        var text = draft.Body.Replace(ApologyFacts.NamePlaceholder, name ?? nameFallback, StringComparison.Ordinal);
         var message = new MimeMessage { MessageId = row.MessageId.Trim('<', '>'), Subject = draft.Subject };
         message.From.Add(MailboxAddress.Parse(row.Mailbox));
         message.To.Add(new MailboxAddress(name, person.Address));

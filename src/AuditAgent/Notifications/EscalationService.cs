@@ -1,25 +1,30 @@
-using System.Globalization;
-using System.Text;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
 using AuditAgent.Graph;
 using AuditAgent.Formatting;
-using AuditAgent.Notifications.Templates;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Notifications;
 
+/// <summary>A plan step in an escalation mail; <paramref name="Owner"/> is "manager" (the recipient) or "sender".</summary>
 public sealed record EscalationStep(string Title, string Owner, string Why, string? Instructions, DateTimeOffset DueAt, bool Overdue);
 
+/// <summary>Up the line: who was asked to see to which step, by when.</summary>
+public sealed record EscalationAsked(string Name, string Address, string Step, DateTimeOffset DueAt);
+
+/// <summary>
+/// What an escalation template knows (escalation.liquid for a serious incident or a re-exposure, reminder.liquid
+/// for an overdue step or a mail up the line). Never an exposed person's address.
+/// </summary>
+/// <param name="Reason">severity, re-exposure, overdue (a step of the sender or manager is past due) or up (the level above is told).</param>
+/// <param name="Why">The reason in the organisation's words, for the footer (English).</param>
 public sealed record EscalationModel(
     long IncidentId,
     string Severity,
-    string? Detail,
+    string Reason,
     string Why,
-    string Headline,
-    string Subject,
     string ManagerName,
     string? SenderName,
     string SenderAddress,
@@ -31,21 +36,29 @@ public sealed record EscalationModel(
     DateTimeOffset NotifyBy,
     IReadOnlyList<EscalationStep> Steps,
     string? SecurityOwner,
-    string TimeZone,
-    string? Link = null)
+    string? Link)
 {
-    /// <summary>For a mail up the line: what was asked of whom, by when (null otherwise).</summary>
-    public string? AskedBelow { get; init; }
+    /// <summary>For overdue and up: the step's title.</summary>
+    public string? StepTitle { get; init; }
 
-    /// <summary>What the sender answered when asked (Notifications:AskSender), in words; null when they were not asked.</summary>
+    /// <summary>How many levels above the sender's manager the recipient is (0: the manager).</summary>
+    public int Level { get; init; }
+
+    /// <summary>For a mail up the line: what was asked of whom, by when.</summary>
+    public EscalationAsked? Asked { get; init; }
+
+    /// <summary>Whether the sender was asked what happened (Notifications:AskSender).</summary>
+    public bool SenderAsked { get; init; }
+
+    /// <summary>What the sender answered: mistake, recipients-agreed, not-me, no-answer; null while there is no answer.</summary>
     public string? SenderAnswer { get; init; }
 
     /// <summary>One-click answers for this recipient (each a signed, single-use link to a confirmation page); none without Web:PublicUrl.</summary>
     public IReadOnlyList<EscalationAnswer> Answers { get; init; } = [];
 }
 
-/// <summary>An answer link in an escalation mail.</summary>
-public sealed record EscalationAnswer(string Label, string Url);
+/// <summary>An answer link in a mail: the answer's key (for a template's own words), its label and the signed link.</summary>
+public sealed record EscalationAnswer(string Key, string Label, string Url);
 
 public sealed record EscalationRun(int Queued, int WithoutManager, DeliverySummary Delivery);
 
@@ -57,7 +70,7 @@ public sealed class EscalationService(
     EscalationQueries queries,
     OutboxStore outbox,
     OutboxService delivery,
-    EmailRenderer renderer,
+    MailTemplates templates,
     GraphDirectory directory,
     IOptions<NotificationOptions> options,
     DisplayTime display,
@@ -137,16 +150,15 @@ public sealed class EscalationService(
                 var model = Model(incident, senderNames.GetValueOrDefault(incident.Id), incidentSteps, due, person?.Name ?? "colleague", now) with
                 {
                     Answers = Answers(incident.Id, incidentSteps, to),
-                    SenderAnswer = MailAnswers.SenderAnswerWords(incident.SenderAskedAt is not null, incident.SenderAnswer),
-                    AskedBelow = due.Step is { } step && below is not null
-                        ? $"{below.Name} ({below.Address}) was asked to see to \"{step.Title}\" by {display.InWords(step.DueAt)}; it is still open."
-                        : null,
+                    SenderAsked = incident.SenderAskedAt is not null,
+                    SenderAnswer = incident.SenderAnswer,
+                    Asked = due.Step is { } step && below is not null ? new EscalationAsked(below.Name, below.Address, step.Title, step.DueAt) : null,
                 };
-                var html = await renderer.RenderAsync<EscalationEmail>(new Dictionary<string, object?> { [nameof(EscalationEmail.Model)] = model });
+                var mail = templates.Render(model.Reason is "overdue" or "up" ? MailTemplates.Reminder : MailTemplates.Escalation, person?.Language, model, display);
                 var who = person is null ? $"the fallback contact {to} (no manager in the directory)"
                     : due.Level == 0 ? $"{person.Name} <{to}>, the sender's manager" : $"{person.Name} <{to}>, {due.Level} level{(due.Level == 1 ? "" : "s")} above the sender's manager";
                 var id = await outbox.EnqueueAsync(
-                    new OutboxMessage("escalation", key, incident.Id, [to], model.Subject, html, Text(model), due.NotBefore,
+                    new OutboxMessage("escalation", key, incident.Id, [to], mail.Subject, mail.Html, mail.Text, due.NotBefore,
                         $"Escalated to {who} because {due.Why}" + (due.NotBefore > now ? $"; held for quiet hours until {due.NotBefore.UtcDateTime:yyyy-MM-dd HH:mm} UTC." : ".")),
                     now,
                     ct);
@@ -170,75 +182,18 @@ public sealed class EscalationService(
     {
         var theirs = steps
             .Where(s => s.IsTodo && s.Owner is "sender" or "manager")
-            .Select(s => new EscalationStep(s.Title, s.Owner == "manager" ? "you" : "the sender, with your support", s.Why, s.Instructions, s.DueAt, s.DueAt < now))
+            .Select(s => new EscalationStep(s.Title, s.Owner, s.Why, s.Instructions, s.DueAt, s.DueAt < now))
             .ToList();
-        // Named when someone owns it; otherwise the mail says the security team, once.
-        var owner = incident.Assignee ?? options.Value.SecurityContact;
-        var headline = due.Reason switch
-        {
-            _ when due.Level > 0 => "A privacy incident in your organisation is waiting for action",
-            "re-exposure" => "The same people were exposed again",
-            _ when due.Reason.StartsWith("overdue:", StringComparison.Ordinal) => "A step of a privacy incident on your team is overdue",
-            _ => "A privacy incident on your team needs your action",
-        };
-        // The header already names the severity; repeating it there reads "severity high · severity high".
-        var why = due.Reason.StartsWith("severity:", StringComparison.Ordinal) ? null : due.Why;
+        var reason = due.Level > 0 ? "up" : due.Reason.StartsWith("overdue:", StringComparison.Ordinal) ? "overdue" : due.Reason == "re-exposure" ? "re-exposure" : "severity";
         var name = Formatting.SafeText.Clean(senderName, 100) is { Length: > 0 } n && !n.Equals(incident.SenderAddress, StringComparison.OrdinalIgnoreCase) ? n : null;
+        // Named when someone owns it; otherwise the mail says the security team.
         return new EscalationModel(
-            incident.Id, incident.Severity, why, due.Why, headline, $"{headline}: incident #{incident.Id} ({incident.Severity})", managerName,
-            name, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount,
-            incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs, owner, display.Zone.Id, links.Incident(incident.Id));
+            incident.Id, incident.Severity, reason, due.Why, Formatting.SafeText.Clean(managerName, 100), name, incident.SenderAddress, Formatting.SafeText.Clean(incident.Subject),
+            incident.FirstSentAt, incident.ExposedCount, incident.PersonalCount, incident.ReExposed, NotificationClock.DueAt(incident.DetectedAt), theirs,
+            incident.Assignee ?? options.Value.SecurityContact, links.Incident(incident.Id))
+        {
+            StepTitle = due.Step?.Title ?? steps.FirstOrDefault(s => due.Reason == $"overdue:{s.StepKey}")?.Title,
+            Level = due.Level,
+        };
     }
-
-    private static string Text(EscalationModel m)
-    {
-        var times = Formatting.DisplayTime.In(m.TimeZone);
-        string T(DateTimeOffset t) => times.InWords(t);
-        var b = new StringBuilder();
-        var detail = m.Detail is null ? "." : $": {m.Detail}.";
-        b.AppendLine(m.Headline).AppendLine(CultureInfo.InvariantCulture, $"Incident #{m.IncidentId}, severity {m.Severity}{detail}");
-        if (m.Link is not null)
-        {
-            b.AppendLine(m.Link);
-        }
-
-        b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Hello {m.ManagerName},");
-        var personal = m.PersonalCount > 0 ? $", {m.PersonalCount} of them private people's own mailboxes." : ".";
-        b.AppendLine(CultureInfo.InvariantCulture,
-            $"On {T(m.SentAt)}, {Sender(m)} sent \"{Formatting.SafeText.ForTerminal(m.MessageSubject, 120)}\" to {m.ExposedCount} people outside the organisation with every address visible to all of them{personal}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"That is a disclosure of personal data; the supervisory authority may have to be notified by {T(m.NotifyBy)}.");
-        if (m.AskedBelow is { } asked)
-        {
-            b.AppendLine(asked);
-        }
-
-        if (m.SenderAnswer is { } said)
-        {
-            b.AppendLine(said);
-        }
-
-        b.AppendLine();
-        b.AppendLine("What we need from you:");
-        foreach (var s in m.Steps)
-        {
-            b.AppendLine(CultureInfo.InvariantCulture, $"- by {T(s.DueAt)}{(s.Overdue ? " (OVERDUE)" : "")}: {s.Title} ({s.Owner}). {s.Why}");
-        }
-
-        if (m.Answers.Count > 0)
-        {
-            b.AppendLine().AppendLine("Answer with one click (each link opens a page where you confirm; it works once, for you):");
-            foreach (var a in m.Answers)
-            {
-                b.AppendLine(CultureInfo.InvariantCulture, $"- {a.Label}: {a.Url}");
-            }
-        }
-
-        var questions = m.SecurityOwner is null ? "the security team." : $"{m.SecurityOwner}, who owns this incident in the security team.";
-        b.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Do not reply to the recipients or forward the original message. Questions go to {questions}");
-        return b.ToString();
-    }
-
-    private static string Sender(EscalationModel m) =>
-        m.SenderName is null ? Formatting.SafeText.ForTerminal(m.SenderAddress) : $"{Formatting.SafeText.ForTerminal(m.SenderName)} ({Formatting.SafeText.ForTerminal(m.SenderAddress)})";
 }

@@ -75,6 +75,12 @@ public sealed class NotificationOptions
     [Within(1, 90)]
     public int AnswerLinkDays { get; set; } = 14;
 
+    /// <summary>A folder of mail templates (escalation.liquid, escalation.de.liquid, ...) replacing or adding to the built-in ones; see the README.</summary>
+    public string? TemplatesFolder { get; set; }
+
+    /// <summary>The organisation's language: mail goes in it unless the recipient's directory entry names another with a template.</summary>
+    public string Language { get; set; } = "en";
+
     /// <summary>Send a short "nothing found, N mailboxes scanned" digest on quiet days, so silence never means a dead agent.</summary>
     public bool SendEmptyDigest { get; set; } = true;
 
@@ -162,6 +168,15 @@ internal sealed class NotificationTransportValidator : IValidateOptions<Notifica
             errors.Add(OptionsValidation.Missing(SmtpOptions.Section, nameof(o.Smtp.Host)));
         }
 
+
+        try
+        {
+            MailTemplates.Load(o.TemplatesFolder, o.Language);
+        }
+        catch (MailTemplateException ex)
+        {
+            errors.AddRange(ex.Problems.Select(p => "mail template " + p));
+        }
 
         if (o.Smtp.Security is not ("Auto" or "StartTls" or "SslOnConnect" or "None"))
         {

@@ -15,7 +15,11 @@ public sealed record DigestIncident(
     DateTimeOffset DetectedAt,
     string? NextStep,
     string? NextStepOwner,
-    DateTimeOffset? NextStepDue);
+    DateTimeOffset? NextStepDue)
+{
+    /// <summary>The incident's page in the console, when Web:PublicUrl is set.</summary>
+    public string? Link { get; init; }
+}
 
 public sealed record SeverityAge(string Severity, int Total, int UnderThreeDays, int ThreeToSevenDays, int OverSevenDays);
 
@@ -39,6 +43,9 @@ public sealed record MailAnswerLine(long IncidentId, string Recipient, string Te
 public sealed record TrendDay(DateOnly Day, int Low, int Medium, int High, int Critical)
 {
     public int Total => Low + Medium + High + Critical;
+
+    /// <summary>"Sun 29 Nov", for the text part's chart.</summary>
+    public string Label => Day.ToString("ddd dd MMM", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>Everything the daily digest shows, gathered before rendering.</summary>

@@ -142,7 +142,7 @@ public class NotificationTests
         var toManager = Assert.Single(mails, m => m.To.SequenceEqual(["mia@contoso.com"]));
         Assert.Contains("<strong>Ann</strong> (ann@contoso.com)", toManager.Html, StringComparison.Ordinal);
         Assert.Contains("Ann (ann@contoso.com) sent", toManager.Text, StringComparison.Ordinal);
-        Assert.Matches(@"Incident #\d+ &#xB7; severity high</div>", toManager.Html);
+        Assert.Matches(@"Incident #\d+ · severity high</p>", toManager.Html);
         Assert.DoesNotContain("the incident is high", toManager.Html + toManager.Text, StringComparison.Ordinal);
         Assert.Contains("Questions go to <strong>sam@contoso.com</strong>, who owns this incident in the security team.", toManager.Html, StringComparison.Ordinal);
         Assert.Contains("What we need from you", toManager.Html, StringComparison.Ordinal);

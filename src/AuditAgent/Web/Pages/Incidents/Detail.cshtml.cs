@@ -12,7 +12,7 @@ namespace AuditAgent.Web.Pages.Incidents;
 /// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
 /// the page showed, so an incident changed meanwhile is never overwritten unseen.
 /// </summary>
-public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, Notifications.MailTemplates templates, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long Id { get; set; }
@@ -229,8 +229,8 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         Sending = await store.ApologySendingAsync(Id, ct);
         // The mail settings' words for the apology, read without the mail transport's validation: the console works without mail.
         var n = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<Notifications.NotificationOptions>(configuration.GetSection(Notifications.NotificationOptions.Section)) ?? new();
-        ApologyDefault = ApologyDraft.Compose(new ApologyFacts(detail.Incident.FirstSentAt, detail.Incident.ExposedCount, detail.Incident.PersonalCount, detail.Incident.ReExposed,
-            "[YOUR NAME, ROLE]", n.Organisation, n.SecurityContact, n.ApologyOffer, n.BulkMailPlatform));
+        ApologyDefault = templates.RenderText(Notifications.MailTemplates.Apology, null, new ApologyFacts(detail.Incident.FirstSentAt, detail.Incident.ExposedCount, detail.Incident.PersonalCount, detail.Incident.ReExposed,
+            "[YOUR NAME, ROLE]", n.Organisation, n.SecurityContact, n.ApologyOffer, n.BulkMailPlatform), display);
         return true;
     }
 }
