@@ -3,16 +3,19 @@
 # grants admin consent, and writes a client secret to a file readable only by you.
 # Needs the Azure CLI, signed in (`az login`) as an administrator who may grant consent.
 #
-#   deploy/scripts/create-app-registration.sh [--name AuditAgent] [--no-send] [--secret-file ./client-secret]
+#   deploy/scripts/create-app-registration.sh [--name AuditAgent] [--no-send] [--time-zones] [--secret-file ./client-secret]
+#   --time-zones adds the optional MailboxSettings.Read (mail in each recipient's own time zone).
 set -euo pipefail
 
 name="AuditAgent"
 send=true
+zones=false
 secret_file="./client-secret"
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name="$2"; shift 2 ;;
     --no-send) send=false; shift ;;
+    --time-zones) zones=true; shift ;;
     --secret-file) secret_file="$2"; shift 2 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -21,6 +24,7 @@ done
 graph="00000003-0000-0000-c000-000000000000"
 roles=("Mail.ReadBasic.All" "User.Read.All" "Domain.Read.All")
 if [ "$send" = true ]; then roles+=("Mail.Send"); fi
+if [ "$zones" = true ]; then roles+=("MailboxSettings.Read"); fi
 
 app_id=$(az ad app create --display-name "$name" --sign-in-audience AzureADMyOrg --query appId -o tsv)
 echo "Application (client) id: $app_id"

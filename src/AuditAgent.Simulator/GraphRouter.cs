@@ -71,6 +71,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             ["users"] when get => OperateAsync("users", null, () => Users(request), false, ct),
             ["users", var id] when get => UserOperation("user", id, mail: false, u => SingleUser(u, request), ct),
             ["users", var id, "manager"] when get => UserOperation("manager", id, mail: false, Manager, ct),
+            ["users", var id, "mailboxSettings"] when get => UserOperation("mailboxSettings", id, mail: true, MailboxSettings, ct),
             ["users", var id, "sendMail"] when post => UserOperation("sendMail", id, mail: true, u => SendMail(u, request), ct),
             ["users", var id, "mailFolders", var folder, "messages", "delta" or "delta()"] when get && IsSentItems(folder) =>
                 UserOperation("delta", id, mail: true, u => Delta(u, request), ct),
@@ -89,6 +90,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             ["$batch"] => null,
             ["domains", ..] when !Has("Domain.Read.All", "Directory.Read.All", "Directory.ReadWrite.All") => DirectoryDenied(),
             ["users", _, "sendMail"] when post => Has("Mail.Send") ? null : MailDenied(),
+            ["users", _, "mailboxSettings", ..] => Has("MailboxSettings.Read", "MailboxSettings.ReadWrite") ? null : MailDenied(),
             ["users", _, "mailFolders", ..] => Has("Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite") ? null : MailDenied(),
             ["users", ..] when !Has("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") => DirectoryDenied(),
             _ => null,
@@ -290,6 +292,19 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             ? SimResponse.Json(404, GraphJson.Error("Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present."))
             : SimResponse.Json(200, GraphJson.Write(w => GraphJson.WriteUser(w, manager, null, withType: true)));
     }
+
+    /// <summary>The mailbox's settings (MailboxSettings.Read): its time zone, its purpose (user, shared, room, ...), its locale.</summary>
+    private static SimResponse MailboxSettings(SimUser user) => SimResponse.Json(200, GraphJson.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("@odata.context", $"https://graph.microsoft.com/v1.0/$metadata#users('{user.Id}')/mailboxSettings");
+        w.WriteString("timeZone", user.TimeZone ?? ""); // empty until the user first sets one (Outlook on the web asks at first sign-in)
+        w.WriteString("userPurpose", user.UserPurpose);
+        w.WriteStartObject("language");
+        w.WriteString("locale", user.PreferredLanguage ?? "en-US");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }));
 
     /// <summary>sendMail as JSON, or as base64 MIME (Content-Type text/plain), which is always saved to Sent Items.</summary>
     private SimResponse SendMail(SimUser user, SimRequest request)

@@ -115,6 +115,12 @@ public sealed class SimUser
 
     public string? JobTitle { get; init; }
 
+    /// <summary>mailboxSettings.timeZone (Windows or IANA name, as Exchange keeps it); served at /users/{id}/mailboxSettings with MailboxSettings.Read.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>mailboxSettings.userPurpose: user, shared, room, equipment, linked, others.</summary>
+    public string UserPurpose { get; init; } = "user";
+
     /// <summary>The directory's preferredLanguage (ISO 639-1 and country, e.g. "de-DE"); null when not set, as Graph answers for most users.</summary>
     public string? PreferredLanguage { get; init; }
 

@@ -63,6 +63,8 @@ public static class TenantFile
                 AccountEnabled = Bool(user, "accountEnabled") ?? true,
                 JobTitle = Str(user, "jobTitle"),
                 PreferredLanguage = Str(user, "preferredLanguage"),
+                TimeZone = user["mailboxSettings"] is JsonObject zoneSettings ? Str(zoneSettings, "timeZone") : null,
+                UserPurpose = (user["mailboxSettings"] is JsonObject purposeSettings ? Str(purposeSettings, "userPurpose") : null) ?? "user",
                 ManagerId = user["manager"] is JsonObject manager ? Str(manager, "id") : null,
                 OutsideAppScope = Bool(user, "outsideAppScope") ?? false,
             });

@@ -40,7 +40,7 @@ internal static class ConsentCommand
     {
         var tenant = graph.TenantId ?? "TENANT_ID";
         var app = graph.ClientId ?? "CLIENT_ID";
-        var sendsThroughGraph = mail.Transport == MailTransportKind.Graph;
+        var sendsThroughGraph = mail.Transport == MailTransportKind.Graph || mail.Apology.Mailbox is { Length: > 0 };
         var sender = mail.SenderMailbox ?? "<sender mailbox>";
         var w = new StringWriter();
         w.WriteLine($"AuditAgent, application {app}, tenant {tenant} ({graph.Cloud} cloud).");
@@ -53,8 +53,10 @@ internal static class ConsentCommand
 
         if (!sendsThroughGraph)
         {
-            w.WriteLine($"   (Mail.Send is not needed: Notifications:Transport is {mail.Transport}.)");
+            w.WriteLine($"   (Mail.Send is not needed: Notifications:Transport is {mail.Transport} and no Notifications:Apology:Mailbox is set.)");
         }
+
+        w.WriteLine($"   Optional: {Permissions.MailboxSettingsRead.Name,-20} to {Permissions.MailboxSettingsRead.Why["optional: ".Length..]}");
 
         w.WriteLine();
         w.WriteLine("2. A Global or Privileged Role Administrator opens this URL and accepts (admin consent):");
@@ -69,7 +71,8 @@ internal static class ConsentCommand
         w.WriteLine($"   New-ManagementRoleAssignment -App {app} -Role \"Application Mail.ReadBasic\" -CustomResourceScope \"AuditAgent scanned mailboxes\"");
         if (sendsThroughGraph)
         {
-            w.WriteLine($"   New-ManagementScope -Name \"AuditAgent sender\" -RecipientRestrictionFilter \"PrimarySmtpAddress -eq '{sender}'\"");
+            var senders = string.Join(" -or ", new[] { mail.Transport == MailTransportKind.Graph ? sender : null, mail.Apology.Mailbox }.Where(m => m is { Length: > 0 }).Select(m => $"PrimarySmtpAddress -eq '{m}'"));
+            w.WriteLine($"   New-ManagementScope -Name \"AuditAgent sender\" -RecipientRestrictionFilter \"{senders}\"");
             w.WriteLine($"   New-ManagementRoleAssignment -App {app} -Role \"Application Mail.Send\" -CustomResourceScope \"AuditAgent sender\"");
         }
 

@@ -31,6 +31,38 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
         }
     }
 
+    private int _noMailboxSettings;
+
+    /// <summary>
+    /// The time zone a person reads their mail in (mailboxSettings.timeZone, a Windows or IANA name), when the
+    /// optional MailboxSettings.Read is granted; null otherwise (mail then uses Schedule:TimeZone). A first 403
+    /// means the permission is not granted: it is not asked again while the agent runs.
+    /// </summary>
+    public async Task<TimeZoneInfo?> TimeZoneAsync(string userIdOrAddress, CancellationToken ct)
+    {
+        if (Volatile.Read(ref _noMailboxSettings) == 1)
+        {
+            return null;
+        }
+
+        try
+        {
+            var settings = await _retry.RunAsync(() => client.Users[userIdOrAddress].MailboxSettings.GetAsync(cancellationToken: ct), ct);
+            // Exchange mostly keeps Windows names ("W. Europe Standard Time"); mail names the IANA one people know.
+            var zone = settings?.TimeZone is { Length: > 0 } z && TimeZoneInfo.TryConvertWindowsIdToIanaId(z, out var iana) ? iana : settings?.TimeZone;
+            return zone is { Length: > 0 } && TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var found) ? found : null;
+        }
+        catch (ODataError e) when (e.ResponseStatusCode == 403)
+        {
+            Volatile.Write(ref _noMailboxSettings, 1);
+            return null;
+        }
+        catch (ODataError e) when (e.ResponseStatusCode == 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The manager of a user (by id or address) from the directory, or null when there is none.</summary>
     public async Task<DirectoryPerson?> ManagerAsync(string userIdOrAddress, CancellationToken ct)
     {

@@ -20,7 +20,11 @@ public static class Permissions
 
     public static readonly GraphRole MailSend = new(
         "Mail.Send",
-        "send the daily digest and the escalations from the sender mailbox (only when Notifications:Transport is Graph; scope it to that one mailbox)");
+        "send the daily digest and the escalations from the sender mailbox (when Notifications:Transport is Graph), and apologies from Notifications:Apology:Mailbox; scope it to those mailboxes");
+
+    public static readonly GraphRole MailboxSettingsRead = new(
+        "MailboxSettings.Read",
+        "optional: read each manager's and sender's mailbox time zone, so that mail gives times in theirs (without it, Schedule:TimeZone)");
 
     /// <summary>Granted permissions that give the agent more than it needs, with what to use instead.</summary>
     public static readonly IReadOnlyDictionary<string, string> Broader = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)

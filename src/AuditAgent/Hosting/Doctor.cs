@@ -56,7 +56,8 @@ public sealed class Doctor(IServiceProvider services)
 
         var graphOptions = services.GetRequiredService<IOptions<GraphOptions>>().Value;
         var token = await CheckTokenAsync(results, graphOptions, ct);
-        var roles = token is null ? null : CheckRoles(results, token, configured.Mail?.Transport == MailTransportKind.Graph);
+        var apologyMailbox = services.GetRequiredService<IOptions<ApologyOptions>>().Value.Mailbox is { Length: > 0 } a ? a : null;
+        var roles = token is null ? null : CheckRoles(results, token, configured.Mail?.Transport == MailTransportKind.Graph || apologyMailbox is not null);
         if (token is null)
         {
             results.Add(new CheckResult("Permissions", CheckStatus.Skip, "not checked: no token"));
@@ -111,6 +112,18 @@ public sealed class Doctor(IServiceProvider services)
         }
 
         await CheckSenderAsync(results, graph, configured.Mail, roles, ct);
+        if (apologyMailbox is not null)
+        {
+            await Probe(results, "Apology sender", async () =>
+            {
+                var user = await graph.Users[apologyMailbox].GetAsync(rc => rc.QueryParameters.Select = ["id", "mail"], ct);
+                return $"{user?.Mail ?? apologyMailbox} exists and Mail.Send is {(roles?.Contains("Mail.Send") == true ? "granted" : "NOT granted")}; not checked: whether Graph accepts mail from it, which cannot be tried without sending a message";
+            }, "set Notifications:Apology:Mailbox to an existing mailbox");
+        }
+
+        results.Add(roles?.Contains(Permissions.MailboxSettingsRead.Name) == true
+            ? new CheckResult("Time zones", CheckStatus.Pass, "MailboxSettings.Read is granted: mail gives times in each recipient's own time zone")
+            : new CheckResult("Time zones", CheckStatus.Skip, "optional MailboxSettings.Read is not granted: mail gives times in Schedule:TimeZone", "grant MailboxSettings.Read to use each recipient's own time zone"));
         return results;
     }
 

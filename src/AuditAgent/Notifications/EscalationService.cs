@@ -154,7 +154,9 @@ public sealed class EscalationService(
                     SenderAnswer = incident.SenderAnswer,
                     Asked = due.Step is { } step && below is not null ? new EscalationAsked(below.Name, below.Address, step.Title, step.DueAt) : null,
                 };
-                var mail = templates.Render(model.Reason is "overdue" or "up" ? MailTemplates.Reminder : MailTemplates.Escalation, person?.Language, model, display);
+                // In the recipient's language and time zone, where the directory says (the display zone otherwise).
+                var times = person is not null && await directory.TimeZoneAsync(person.Address, ct) is { } zone ? DisplayTime.In(zone) : display;
+                var mail = templates.Render(model.Reason is "overdue" or "up" ? MailTemplates.Reminder : MailTemplates.Escalation, person?.Language, model, times);
                 var who = person is null ? $"the fallback contact {to} (no manager in the directory)"
                     : due.Level == 0 ? $"{person.Name} <{to}>, the sender's manager" : $"{person.Name} <{to}>, {due.Level} level{(due.Level == 1 ? "" : "s")} above the sender's manager";
                 var id = await outbox.EnqueueAsync(

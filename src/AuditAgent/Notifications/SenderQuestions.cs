@@ -44,7 +44,8 @@ public sealed class SenderQuestions(IncidentStore store, OutboxStore outbox, Mai
             var model = new SenderQuestionModel(
                 incident.Id, name, SafeText.Clean(incident.Subject), incident.FirstSentAt, incident.ExposedCount,
                 o.BulkMailPlatform, incident.Assignee ?? o.SecurityContact, links.For(incident.Id, MailAnswers.FromSender, incident.SenderAddress));
-            var mail = templates.Render(MailTemplates.SenderQuestion, await directory.LanguageAsync(incident.SenderAddress, ct), model, display);
+            var times = await directory.TimeZoneAsync(incident.SenderAddress, ct) is { } zone ? DisplayTime.In(zone) : display;
+            var mail = templates.Render(MailTemplates.SenderQuestion, await directory.LanguageAsync(incident.SenderAddress, ct), model, times);
             await outbox.EnqueueAsync(
                 new OutboxMessage("sender-question", $"ask-sender:{incident.Id}", incident.Id, [incident.SenderAddress], mail.Subject, mail.Html, mail.Text, now,
                     "The sender was asked what happened (a mistake, recipients who agreed, or not sent by them)."),

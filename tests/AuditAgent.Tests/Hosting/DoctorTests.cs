@@ -57,6 +57,24 @@ public class DoctorTests
         }
 
         Assert.Contains("not checked: whether Graph accepts mail from it", output, StringComparison.Ordinal);
+        Assert.Equal("skip", Status(json, "Time zones"));
+        Assert.Contains("optional MailboxSettings.Read is not granted", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_WithAnApologyMailboxAndMailboxSettings_ChecksTheMailboxAndUsesRecipientsTimeZones()
+    {
+        var roles = new SimulatorOptions().Roles.Append("MailboxSettings.Read").ToList();
+        var (code, output, _, json) = await DoctorAsync(new SimulatorOptions { Roles = roles }, t => t.AddUser(new SimUser("id-apologies") { Mail = "apologies@contoso.com", UserPrincipalName = "apologies@contoso.com" }),
+            new() { ["Notifications:Apology:Mailbox"] = "apologies@contoso.com" });
+        var (_, missing, _, missingJson) = await DoctorAsync(new SimulatorOptions(), extra: new() { ["Notifications:Apology:Mailbox"] = "nobody@contoso.com" });
+
+        Assert.Equal(0, code);
+        Assert.Equal("pass", Status(json, "Apology sender"));
+        Assert.Contains("apologies@contoso.com exists and Mail.Send is granted", output, StringComparison.Ordinal);
+        Assert.Equal("pass", Status(json, "Time zones"));
+        Assert.Equal("fail", Status(missingJson, "Apology sender"));
+        Assert.Contains("set Notifications:Apology:Mailbox to an existing mailbox", missing, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -76,16 +76,18 @@ public sealed class MailTemplateTests
     }
 
     [Fact]
-    public async Task AManagerWhoseDirectoryEntrySaysGerman_GetsTheEscalationInGerman_AndAnEnglishOneGetsEnglish()
+    public async Task AManagerWhoseDirectoryEntrySaysGerman_GetsTheEscalationInGerman_AndOneInCalifornia_GetsHerTimes()
     {
         var t = new TenantBuilder();
         var chefin = new AuditAgent.Simulator.SimUser("id-chefin") { DisplayName = "Chefin", Mail = "chefin@contoso.com", UserPrincipalName = "chefin@contoso.com", PreferredLanguage = "de-DE" };
+        var mia = new AuditAgent.Simulator.SimUser("id-mia") { DisplayName = "Mia", Mail = "mia@contoso.com", UserPrincipalName = "mia@contoso.com", TimeZone = "Pacific Standard Time" };
         t.Tenant.AddUser(chefin);
-        var mia = t.User("mia");
+        t.Tenant.AddUser(mia);
         t.Send(t.User("jonas", chefin.Id), "Elternbrief", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
         t.Send(t.User("ann", mia.Id), "Spring newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(30, TenantBuilder.Companies));
         using var output = new TempFolder();
-        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: NotificationTests.Mail(new()
+        var roles = new AuditAgent.Simulator.SimulatorOptions().Roles.Append("MailboxSettings.Read").ToList();
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, new AuditAgent.Simulator.SimulatorOptions { Roles = roles }, NotificationTests.Mail(new()
         {
             ["Notifications:Transport"] = "None",
             ["Notifications:OutputFolder"] = output.Path,
@@ -103,6 +105,8 @@ public sealed class MailTemplateTests
         Assert.Matches(@"am (Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), \d+\. \w+ \d{4}, \d\d:\d\d Europe/Berlin \(UTC\+\d\) hat Jonas \(jonas@contoso\.com\) die Nachricht „Elternbrief“", german.TextBody);
         Assert.Contains("<html lang=\"de\">", german.HtmlBody, StringComparison.Ordinal);
         Assert.StartsWith("A privacy incident on your team needs your action", english.Subject, StringComparison.Ordinal);
+        Assert.Matches(@"On \w+ \d+ \w+ \d{4}, \d\d:\d\d America/Los_Angeles \(UTC-[78]\), Ann", english.TextBody); // her mailbox's zone, by its IANA name
+        Assert.Contains("Europe/Berlin (UTC+1)", german.TextBody, StringComparison.Ordinal); // no zone in her mailbox settings: the display zone
     }
 
     [Fact]
