@@ -26,6 +26,9 @@ public static class EventTypes
     /// <summary>An open incident's 72-hour notification clock has 24 hours left, then again at 6 hours.</summary>
     public const string NotificationDeadlineNear = "notification.deadline_near";
 
+    /// <summary>A privacy officer recorded or changed the breach decision (`details` has the risk and what is notified).</summary>
+    public const string BreachAssessed = "breach.assessed";
+
     /// <summary>A plan step still to do is past its due time (once per step and due time).</summary>
     public const string StepOverdue = "step.overdue";
 
@@ -39,7 +42,7 @@ public static class EventTypes
     public static readonly IReadOnlyList<string> All =
     [
         IncidentOpened, IncidentReExposed, IncidentSeverityRaised, IncidentAcknowledged, IncidentAssigned, StepDone, StepSkipped,
-        IncidentResolved, IncidentFalsePositive, IncidentReopened, ScanFailed, NotificationDeadlineNear, StepOverdue, MailboxFailing, AgentLost,
+        IncidentResolved, IncidentFalsePositive, IncidentReopened, ScanFailed, NotificationDeadlineNear, BreachAssessed, StepOverdue, MailboxFailing, AgentLost,
     ];
 
     /// <summary>The event of an incident's timeline entry (by its stored kind), or null for entries that are not one.</summary>

@@ -54,6 +54,9 @@ public enum TimelineKind
 
     /// <summary>The apology draft was edited or approved.</summary>
     Apology,
+
+    /// <summary>A privacy officer recorded (or changed) the breach decision: risk, notification, telling the people.</summary>
+    Assessment,
 }
 
 public static class TimelineKinds

@@ -9,6 +9,9 @@ namespace AuditAgent.Core.Playbooks;
 /// </summary>
 public static class DefaultPlaybook
 {
+    /// <summary>The step a recorded breach decision completes.</summary>
+    public const string AssessBreach = "assess-and-record-breach";
+
     public static Playbook Instance { get; } = new(
     [
         new PlaybookStep(
@@ -65,7 +68,7 @@ public static class DefaultPlaybook
             + "  New-DlpCompliancePolicy -Name \"Bulk external mail\" -ExchangeLocation All -Mode Enable\n"
             + "  New-DlpComplianceRule -Name \"Warn on 10+ recipients\" -Policy \"Bulk external mail\" -RecipientCountOver 10 -NotifyUser Owner -NotifyPolicyTipCustomText \"Use Bcc or the bulk-mail platform.\""),
         new PlaybookStep(
-            "assess-and-record-breach",
+            AssessBreach,
             "Assess and record the breach",
             "Under GDPR Art. 33 a personal-data breach is notified within 72 hours of becoming aware of it unless it is unlikely to result in a risk, and every breach is documented.",
             OwnerRole.PrivacyOfficer,

@@ -107,7 +107,7 @@ internal static class IncidentExport
     {
         var i = d.Incident;
         return new Document(
-            i.Id, i.Severity, i.Status, i.SenderAddress, SafeText.Clean(i.Subject), i.DetectedAt, NotificationClock.DueAt(i.DetectedAt), i.FirstSentAt,
+            i.Id, i.Severity, i.Status, i.SenderAddress, SafeText.Clean(i.Subject), i.DetectedAt, i.NotificationDueAt, i.FirstSentAt,
             i.ExposedCount, i.DomainCount, i.PersonalCount, i.ReExposed, i.RepeatSender, i.Assignee, d.Reasons,
             d.Messages.Select(m => new MessageDoc(m.SentAt, m.MailboxAddress, m.SenderAddress, SafeText.Clean(m.Subject), m.InternetMessageId, m.Role, m.VisibleExternalCount, m.ExternalDomainCount, m.BccCount)).ToList(),
             domains,

@@ -29,6 +29,7 @@ internal static class IncidentsCommand
         command.Subcommands.Add(Transition(terminal, "false-positive", "Mark an incident as a false positive, optionally allowlisting a domain or sender.", IncidentAction.MarkFalsePositive));
         command.Subcommands.Add(Transition(terminal, "reopen", "Reopen a resolved or false-positive incident.", IncidentAction.Reopen));
         command.Subcommands.Add(Step(terminal));
+        command.Subcommands.Add(AssessCommand.Create(terminal));
         command.Subcommands.Add(IncidentExport.Create(terminal));
         return command;
     }
@@ -167,9 +168,9 @@ internal static class IncidentsCommand
                 flags.Add("repeat sender");
             }
 
-            if (IncidentLifecycle.TryParse(r.Status, out var open) && open.IsOpen() && now > NotificationClock.DueAt(r.DetectedAt))
+            if (r.DecidedAt is null && r.Status != IncidentStatus.FalsePositive.Name() && now > r.NotificationDueAt)
             {
-                flags.Add("72h passed");
+                flags.Add("72h passed, no decision");
             }
 
             table.AddRow(

@@ -9,7 +9,10 @@ namespace AuditAgent.Cli;
 /// </summary>
 internal static class OutputFile
 {
-    public static async Task WriteAsync(string path, string content, bool force, CancellationToken ct)
+    public static Task WriteAsync(string path, string content, bool force, CancellationToken ct) =>
+        WriteAsync(path, new System.Text.UTF8Encoding(false).GetBytes(content), force, ct);
+
+    public static async Task WriteAsync(string path, byte[] content, bool force, CancellationToken ct)
     {
         var full = Path.GetFullPath(path);
         var existing = new FileInfo(full);
@@ -26,9 +29,8 @@ internal static class OutputFile
         var options = OwnerOnly.Write(force ? FileMode.Create : FileMode.CreateNew);
 
         await using (var stream = new FileStream(full, options))
-        await using (var writer = new StreamWriter(stream))
         {
-            await writer.WriteAsync(content.AsMemory(), ct);
+            await stream.WriteAsync(content, ct);
         }
 
         if (!OperatingSystem.IsWindows())

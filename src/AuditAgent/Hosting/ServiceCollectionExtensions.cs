@@ -78,6 +78,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<ConsoleQueries>();
+        services.AddSingleton<RegisterQueries>();
         services.AddSingleton<IncidentService>();
         services.AddSingleton<AllowlistPolicy>();
         services.AddSingleton<IncidentActions>();

@@ -1,3 +1,4 @@
+using AuditAgent.Core.Breach;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Notifications;
 using AuditAgent.Storage;
@@ -39,6 +40,24 @@ public sealed class IncidentActions(IncidentStore store, IncidentQueries queries
 
     public Task ApproveApologyAsync(long id, Actor by, CancellationToken ct) =>
         store.ApproveApologyAsync(id, by, time.GetUtcNow(), ct);
+
+    /// <summary>
+    /// A privacy officer's breach decision (GDPR Art. 33/34), refused with every reason when it does not meet
+    /// <see cref="BreachRules"/>: awareness defaults to detection, a late decision needs the reasons for the delay.
+    /// </summary>
+    public async Task RecordAssessmentAsync(long id, BreachAssessment assessment, Actor by, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        var incident = (await queries.GetAsync(id, ct))?.Incident ?? throw new NotFoundException($"there is no incident {id}.");
+        var now = time.GetUtcNow();
+        var problems = BreachRules.Problems(assessment, incident.DetectedAt, now);
+        if (problems.Count > 0)
+        {
+            throw new ActionRefusedException("the decision was not recorded: " + string.Join(" ", problems));
+        }
+
+        await store.RecordAssessmentAsync(id, assessment, by, now, ct);
+    }
 
     /// <summary>Has the agent send the approved apology from Notifications:Apology:Mailbox, one message per exposed person; returns how many.</summary>
     public Task<int> SendApologyAsync(long id, Actor by, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace AuditAgent.Storage;
 /// <summary>The console's incident list: every part optional, all of them in the page's URL.</summary>
 /// <param name="Status">A status name, "open" (the default) or "all".</param>
 /// <param name="Text">Words looked for in the sender and the subject.</param>
-/// <param name="ClockDueBefore">Open incidents whose 72-hour clock ends before this moment.</param>
+/// <param name="ClockDueBefore">Incidents without a breach decision whose 72 hours end before this moment (or have ended).</param>
 public sealed record ConsoleFilter(
     string? Status = "open",
     string? Severity = null,
@@ -72,11 +72,9 @@ public sealed class ConsoleQueries(Database database)
             FROM incidents WHERE {open} GROUP BY severity
             """,
             new { weekAgo, yes = true }, ct: ct))).ToList();
-        // The clock ends at detection + 72 h: ending within a day means detected between 72 h and 48 h ago.
-        var (windowStart, windowEnd) = (now - NotificationClock.Window, now.AddHours(24) - NotificationClock.Window);
+        // Every incident still waiting for its breach decision, the deadline nearest (or longest past) first.
         var soon = (await c.QueryAsync<IncidentRow>(database.Command(
-            $"SELECT * FROM incidents WHERE {open} AND detected_at > @windowStart AND detected_at <= @windowEnd ORDER BY detected_at, id",
-            new { windowStart, windowEnd }, ct: ct))).ToList();
+            $"SELECT * FROM incidents WHERE {SqlFragments.DecisionMissing()} ORDER BY {SqlFragments.Awareness()}, id LIMIT 50", ct: ct))).ToList();
         var overdue = (await c.QueryAsync<OverdueStepRow>(database.Command(
             $"""
             SELECT s.incident_id, i.severity, s.title, s.owner, s.due_at FROM plan_steps s JOIN incidents i ON i.id = s.incident_id
@@ -127,14 +125,13 @@ public sealed class ConsoleQueries(Database database)
         When(filter.ReExposed, "re_exposed = @yes");
         When(filter.RepeatSender, "repeat_sender = @yes");
         When(filter.Overdue, $"{SqlFragments.OpenIncident()} AND EXISTS (SELECT 1 FROM plan_steps s WHERE s.incident_id = incidents.id AND {SqlFragments.StepTodo("s.status")} AND s.due_at < @now)");
-        When(filter.ClockDueBefore is not null, $"{SqlFragments.OpenIncident()} AND detected_at > @clockFloor AND detected_at <= @clockCeiling");
+        When(filter.ClockDueBefore is not null, $"{SqlFragments.DecisionMissing()} AND {SqlFragments.Awareness()} <= @clockCeiling");
         When(filter.From is not null, "detected_at >= @From");
         When(filter.To is not null, "detected_at < @To");
         var parameters = new
         {
             filter.Status, filter.Severity, filter.Assignee, filter.From, filter.To, yes = true, now,
             SenderLike = Like(filter.Sender), TextLike = Like(filter.Text),
-            clockFloor = now - NotificationClock.Window,
             clockCeiling = (filter.ClockDueBefore ?? now) - NotificationClock.Window,
         };
         var condition = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);

@@ -21,6 +21,14 @@ public sealed record DigestIncident(
     public string? Link { get; init; }
 }
 
+/// <summary>An incident waiting for its breach decision: when it is due, and how many hours are left (negative: late).</summary>
+public sealed record DecisionDue(long IncidentId, string Severity, DateTimeOffset DueAt, double HoursLeft)
+{
+    public int WholeHoursLeft => (int)Math.Floor(HoursLeft);
+
+    public bool Urgent => HoursLeft < 24;
+}
+
 public sealed record SeverityAge(string Severity, int Total, int UnderThreeDays, int ThreeToSevenDays, int OverSevenDays);
 
 public sealed record OverdueStep(long IncidentId, string Severity, string Title, string Owner, DateTimeOffset DueAt);
@@ -66,6 +74,9 @@ public sealed record DigestModel(
 {
     /// <summary>What the recipients of escalations answered from the mail in the period.</summary>
     public IReadOnlyList<MailAnswerLine> Answers { get; init; } = [];
+
+    /// <summary>Incidents waiting for their breach decision (GDPR Art. 33: 72 hours from awareness), the nearest first.</summary>
+    public IReadOnlyList<DecisionDue> DecisionsDue { get; init; } = [];
 
     public bool IsQuiet => NewIncidents.Count == 0 && ReExposed.Count == 0 && Overdue.Count == 0 && Answers.Count == 0;
 

@@ -63,20 +63,22 @@ public sealed class EventStore(Database database)
             tx, ct));
     }
 
-    /// <summary>The time-based events: each open incident's 72-hour clock at 24 h and at 6 h left, and each plan step past due, once each.</summary>
+    /// <summary>The time-based events: the 72-hour clock of each incident without a breach decision at 24 h and at 6 h left (from awareness), and each plan step past due, once each.</summary>
     public async Task<int> AnnounceDeadlinesAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var open = SqlFragments.OpenIncident();
+        var undecided = SqlFragments.DecisionMissing();
         var due = new List<IncidentEvent>();
         foreach (var hours in new[] { 24, 6 })
         {
             var (from, until) = (now - Core.Incidents.NotificationClock.Window, now.AddHours(hours) - Core.Incidents.NotificationClock.Window);
-            var ids = await c.QueryAsync<(long Id, DateTimeOffset DetectedAt)>(database.Command(
-                $"SELECT id, detected_at FROM incidents WHERE {open} AND detected_at > @from AND detected_at <= @until", new { from, until }, tx, ct));
+            var ids = await c.QueryAsync<(long Id, DateTimeOffset DetectedAt, DateTimeOffset? AwareAt)>(database.Command(
+                $"SELECT id, detected_at, aware_at FROM incidents WHERE {undecided} AND {SqlFragments.Awareness()} > @from AND {SqlFragments.Awareness()} <= @until", new { from, until }, tx, ct));
+            // Once per clock: a decision that moves awareness starts a new one.
             due.AddRange(ids.Select(i => new IncidentEvent(i.Id, EventTypes.NotificationDeadlineNear,
-                new { hoursLeftAtMost = hours, dueAt = Core.Incidents.NotificationClock.DueAt(i.DetectedAt) }, $"deadline:{i.Id}:{hours}h")));
+                new { hoursLeftAtMost = hours, dueAt = Core.Incidents.NotificationClock.DueAt(i.AwareAt ?? i.DetectedAt) },
+                $"deadline:{i.Id}:{hours}h" + (i.AwareAt is { } aware ? $":{aware.UtcTicks}" : ""))));
         }
 
         var steps = await c.QueryAsync<(long IncidentId, string StepKey, string Title, string Owner, DateTimeOffset DueAt)>(database.Command(
@@ -200,7 +202,9 @@ public sealed class EventStore(Database database)
         repeatSender = i.RepeatSender,
         firstSentAt = i.FirstSentAt,
         detectedAt = i.DetectedAt,
-        notificationDueAt = Core.Incidents.NotificationClock.DueAt(i.DetectedAt),
+        awareAt = i.Awareness,
+        notificationDueAt = i.NotificationDueAt,
+        decidedAt = i.DecidedAt,
         reasons = JsonSerializer.Deserialize<string[]>(i.Reasons) ?? [],
         nextStep = next is null ? null : new { title = next.Title, owner = next.Owner, dueAt = next.DueAt },
     };

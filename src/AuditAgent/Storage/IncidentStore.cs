@@ -699,6 +699,18 @@ public sealed record IncidentRow
 
     /// <summary>The sender's answer (mistake, recipients-agreed, not-me) or no-answer.</summary>
     public string? SenderAnswer { get; init; }
+
+    /// <summary>When the organisation became aware, as a breach decision recorded it; null: at detection.</summary>
+    public DateTimeOffset? AwareAt { get; init; }
+
+    /// <summary>When the latest breach decision was recorded; null while none is.</summary>
+    public DateTimeOffset? DecidedAt { get; init; }
+
+    /// <summary>The moment the 72-hour clock runs from.</summary>
+    public DateTimeOffset Awareness => AwareAt ?? DetectedAt;
+
+    /// <summary>When the supervisory authority must have been notified (Art. 33(1)).</summary>
+    public DateTimeOffset NotificationDueAt => NotificationClock.DueAt(Awareness);
 }
 
 /// <summary>What an answer from mail did.</summary>

@@ -19,6 +19,12 @@ internal static class SqlFragments
     public static string SeverityRank(string column = "severity") =>
         "CASE " + column + string.Concat(SeverityOrder.MostSevereFirst.Select((s, i) => $" WHEN '{s.Name()}' THEN {i}")) + $" ELSE {SeverityOrder.MostSevereFirst.Count} END";
 
+    /// <summary>When the organisation became aware of the incident: as a breach decision recorded it, else at detection.</summary>
+    public static string Awareness(string table = "") => $"COALESCE({table}aware_at, {table}detected_at)";
+
+    /// <summary>An incident still waiting for its breach decision: none recorded, and not a false positive.</summary>
+    public static string DecisionMissing(string table = "") => $"{table}decided_at IS NULL AND {table}status <> '{IncidentStatus.FalsePositive.Name()}'";
+
     /// <summary>A plan step still to do.</summary>
     public static string StepTodo(string column = "status") => $"{column} = '{StepStatus.Todo.Name()}'";
 }

@@ -13,4 +13,14 @@ public static class Shots
             await page.ScreenshotAsync(new() { Path = RepoFiles.Path(Path.Combine("docs", name)), FullPage = true });
         }
     }
+
+    /// <summary>One part of a page (a form, a table), for a page too long to show whole.</summary>
+    public static async Task TakeAsync(ILocator part, string name)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        if (Environment.GetEnvironmentVariable("AUDITAGENT_SCREENSHOTS") == "1")
+        {
+            await part.ScreenshotAsync(new() { Path = RepoFiles.Path(Path.Combine("docs", name)) });
+        }
+    }
 }

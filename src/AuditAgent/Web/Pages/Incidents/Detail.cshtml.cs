@@ -41,6 +41,9 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
 
     public (string Subject, string Body) ApologyDefault { get; private set; }
 
+    /// <summary>The breach decisions on the incident, the first first (the last is the one that holds).</summary>
+    public IReadOnlyList<AssessmentRow> Decisions { get; private set; } = [];
+
     /// <summary>Where the agent's sending of the apology stands; null when it was not asked to send it.</summary>
     public ApologySending? Sending { get; private set; }
 
@@ -187,6 +190,41 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
             return "Apology approved: it goes to each person alone (the recipient list for the bulk-mail platform is below).";
         });
 
+    /// <summary>A moment as a datetime-local field shows it: in the console's time zone.</summary>
+    public string LocalInput(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, display.Zone).ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The breach decision, as `incidents assess` records it; a refusal names every rule it missed.</summary>
+    public Task<IActionResult> OnPostAssessAsync(
+        [FromForm] string? risk, [FromForm] string? reasons, [FromForm] string? notify, [FromForm] string? rationale, [FromForm] string? tell,
+        [FromForm] string? ground, [FromForm] string? groundDetail, [FromForm] string? aware, [FromForm] string? awareReason,
+        [FromForm] string? delay, [FromForm] string? notified, [FromForm] string? reference, CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Privacy, async by =>
+        {
+            var incident = (await queries.GetAsync(Id, ct))?.Incident ?? throw new NotFoundException($"there is no incident {Id}.");
+            var awareAt = FromInput(aware) ?? incident.Awareness;
+            // The field shows minutes: an unchanged one means the awareness as it was.
+            if (Math.Abs((awareAt - incident.Awareness).TotalMinutes) < 1)
+            {
+                awareAt = incident.Awareness;
+            }
+
+            var assessment = new AuditAgent.Core.Breach.BreachAssessment(
+                AuditAgent.Core.Breach.BreachRules.TryParseRisk(risk, out var level) ? level : throw new ActionRefusedException("choose the risk."),
+                reasons?.Trim() ?? "", notify != "no", Blank(rationale),
+                AuditAgent.Core.Breach.BreachRules.TryParseNotice(tell, out var notice) ? notice : throw new ActionRefusedException("choose whether the people are told."),
+                AuditAgent.Core.Breach.BreachRules.TryParseGround(ground, out var g) ? g : null, Blank(groundDetail),
+                awareAt, Blank(awareReason), Blank(delay), FromInput(notified), Blank(reference));
+            await actions.RecordAssessmentAsync(Id, assessment, by, ct);
+            return "Breach decision recorded: " + AuditAgent.Core.Breach.BreachRules.Summary(assessment);
+        });
+
+    private DateTimeOffset? FromInput(string? local) =>
+        DateTime.TryParseExact(local, "yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)
+            ? new DateTimeOffset(t, display.Zone.GetUtcOffset(t)).ToUniversalTime()
+            : null;
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
     public Task<IActionResult> OnPostSendApologyAsync(CancellationToken ct) =>
         ActAsync(ConsoleRoles.Policies.Privacy, async by =>
         {
@@ -227,6 +265,7 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         Domains = await queries.ExposedDomainsAsync(Id, ct);
         Apology = await store.ApologyAsync(Id, ct);
         Sending = await store.ApologySendingAsync(Id, ct);
+        Decisions = await store.AssessmentsAsync(Id, ct);
         // The mail settings' words for the apology, read without the mail transport's validation: the console works without mail.
         var n = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<Notifications.NotificationOptions>(configuration.GetSection(Notifications.NotificationOptions.Section)) ?? new();
         ApologyDefault = templates.RenderText(Notifications.MailTemplates.Apology, null, new ApologyFacts(detail.Incident.FirstSentAt, detail.Incident.ExposedCount, detail.Incident.PersonalCount, detail.Incident.ReExposed,
