@@ -30,6 +30,7 @@ internal static class IncidentsCommand
         command.Subcommands.Add(Transition(terminal, "reopen", "Reopen a resolved or false-positive incident.", IncidentAction.Reopen));
         command.Subcommands.Add(Step(terminal));
         command.Subcommands.Add(AssessCommand.Create(terminal));
+        command.Subcommands.Add(NoticeCommand.Create(terminal));
         command.Subcommands.Add(IncidentExport.Create(terminal));
         return command;
     }

@@ -34,6 +34,7 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<ClusterOptions, ClusterOptionsValidator>(configuration, ClusterOptions.Section);
         services.AddValidatedOptions<Events.EventsOptions, Events.EventsOptionsValidator>(configuration, Events.EventsOptions.Section)
             .AddSingleton<IValidateOptions<Events.EventsOptions>, Events.EventSinksValidator>();
+        services.AddValidatedOptions<Breach.BreachOptions>(configuration, Breach.BreachOptions.Section);
         services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
@@ -79,6 +80,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<ConsoleQueries>();
         services.AddSingleton<RegisterQueries>();
+        services.AddSingleton<Breach.Notices>();
         services.AddSingleton<IncidentService>();
         services.AddSingleton<AllowlistPolicy>();
         services.AddSingleton<IncidentActions>();

@@ -40,6 +40,7 @@ public sealed partial class MailTemplates
     public const string SenderQuestion = "sender-question";
     public const string Apology = "apology";
     public const string Digest = "digest";
+    public const string SubjectsNotice = "subjects-notice";
 
     /// <summary>Each mail and what its template may use (snake_case names of the model's properties).</summary>
     public static readonly IReadOnlyDictionary<string, Type> Models = new Dictionary<string, Type>(StringComparer.Ordinal)
@@ -49,6 +50,7 @@ public sealed partial class MailTemplates
         [SenderQuestion] = typeof(SenderQuestionModel),
         [Apology] = typeof(Core.Incidents.ApologyFacts),
         [Digest] = typeof(Storage.DigestModel),
+        [SubjectsNotice] = typeof(Breach.SubjectsNoticeFacts),
     };
 
     private static readonly FluidParser Parser = new();
@@ -63,7 +65,7 @@ public sealed partial class MailTemplates
         Language = language;
     }
 
-    /// <summary>The organisation's language (Notifications:Language): the one every mail has a template in.</summary>
+    /// <summary>The organisation's language (Notifications:Language): mail goes in it where its template exists.</summary>
     public string Language { get; }
 
     /// <summary>The languages some template is written in.</summary>
@@ -101,11 +103,6 @@ public sealed partial class MailTemplates
                     Add(Path.GetFileName(file), File.ReadAllText(file), file, defaultLanguage);
                 }
             }
-        }
-
-        foreach (var kind in Models.Keys.Where(k => !templates.ContainsKey((k, defaultLanguage))))
-        {
-            problems.Add($"no {kind} template in '{defaultLanguage}' ({NotificationOptions.Section}:Language): add {kind}.liquid to {NotificationOptions.Section}:TemplatesFolder.");
         }
 
         return problems.Count > 0 ? throw new MailTemplateException(problems) : new MailTemplates(templates, defaultLanguage);
@@ -157,11 +154,14 @@ public sealed partial class MailTemplates
         }
     }
 
-    /// <summary>The language of the templates for a person whose directory entry says <paramref name="preferred"/> ("de-DE"), or the organisation's.</summary>
+    /// <summary>
+    /// The language of the templates for a person whose directory entry says <paramref name="preferred"/> ("de-DE"):
+    /// theirs where a template exists in it, else the organisation's, else English (every mail is built in in English).
+    /// </summary>
     public string LanguageFor(string kind, string? preferred)
     {
         var wanted = preferred?.Split('-', '_')[0].Trim().ToLowerInvariant();
-        return wanted is { Length: > 0 } && _templates.ContainsKey((kind, wanted)) ? wanted : Language;
+        return wanted is { Length: > 0 } && _templates.ContainsKey((kind, wanted)) ? wanted : _templates.ContainsKey((kind, Language)) ? Language : "en";
     }
 
     /// <summary>A mail in the language for <paramref name="preferredLanguage"/>: its subject, its text part and its HTML part, both from one Markdown body.</summary>

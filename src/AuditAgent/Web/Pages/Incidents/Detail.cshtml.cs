@@ -12,7 +12,7 @@ namespace AuditAgent.Web.Pages.Incidents;
 /// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
 /// the page showed, so an incident changed meanwhile is never overwritten unseen.
 /// </summary>
-public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, Notifications.MailTemplates templates, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, AuditAgent.Breach.Notices notices, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, Notifications.MailTemplates templates, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long Id { get; set; }
@@ -188,6 +188,33 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         {
             await actions.ApproveApologyAsync(Id, by, ct);
             return "Apology approved: it goes to each person alone (the recipient list for the bulk-mail platform is below).";
+        });
+
+    /// <summary>The drafted notification to the supervisory authority (Art. 33(3)): Markdown, HTML or Word; never an address.</summary>
+    public async Task<IActionResult> OnGetNoticeAsync([FromQuery] string format, CancellationToken ct)
+    {
+        if (await notices.AuthorityAsync(Id, ct) is not { } notice)
+        {
+            return NotFound();
+        }
+
+        var name = $"incident-{Id}-notification";
+        return format switch
+        {
+            "docx" => File(notice.Docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", name + ".docx"),
+            "html" => File(System.Text.Encoding.UTF8.GetBytes(notice.Html()), "text/html; charset=utf-8", name + ".html"),
+            "md" => File(System.Text.Encoding.UTF8.GetBytes(notice.Markdown()), "text/markdown; charset=utf-8", name + ".md"),
+            _ => BadRequest("format is md, html or docx"),
+        };
+    }
+
+    /// <summary>When the decision says to tell the people: the notice to them (Art. 34(2)) becomes the apology draft, sent one person per message.</summary>
+    public Task<IActionResult> OnPostUseNoticeAsync(CancellationToken ct) =>
+        ActAsync(ConsoleRoles.Policies.Triage, async by =>
+        {
+            var (subject, text) = await notices.SubjectsAsync(Id, ct) ?? throw new NotFoundException($"there is no incident {Id}.");
+            await actions.SaveApologyAsync(Id, subject, text, by, ct);
+            return "The notice to the people (GDPR Art. 34(2)) is now the apology draft below: fill in what is in [BRACKETS]; a privacy officer approves it, then it goes to each person alone.";
         });
 
     /// <summary>A moment as a datetime-local field shows it: in the console's time zone.</summary>
