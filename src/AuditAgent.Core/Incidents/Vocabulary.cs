@@ -57,6 +57,9 @@ public enum TimelineKind
 
     /// <summary>A privacy officer recorded (or changed) the breach decision: risk, notification, telling the people.</summary>
     Assessment,
+
+    /// <summary>A data subject's request touched the incident (their address erased).</summary>
+    Subject,
 }
 
 public static class TimelineKinds

@@ -44,6 +44,7 @@ public static class RegisterExport
         new("art34_ground", e => e.Ground),
         new("art34_ground_detail", e => e.GroundDetail),
         new("data_subjects", e => e.ExposedCount),
+        new("data_subjects_in_other_incidents", e => e.ExposedElsewhere),
         new("personal_mailboxes", e => e.PersonalCount),
         new("domains", e => e.DomainCount),
         new("messages", e => e.BlastMessages),

@@ -61,6 +61,7 @@ public static class CommandLine
         root.Subcommands.Add(EscalateCommand.Create(terminal));
         root.Subcommands.Add(ApologiesCommand.Create(terminal));
         root.Subcommands.Add(RegisterCommand.Create(terminal));
+        root.Subcommands.Add(SubjectsCommand.Create(terminal));
         root.Subcommands.Add(SimulatorCommand.Create(terminal));
         root.Subcommands.Add(BenchCommand.Create(terminal));
         return root;

@@ -15,7 +15,7 @@ public sealed class ActionRefusedException(string message) : ExplainedException(
 /// transaction (IncidentStore). The CLI calls this today; the web console and mail links call the same
 /// methods, so no face can hold a rule of its own.
 /// </summary>
-public sealed class IncidentActions(IncidentStore store, IncidentQueries queries, AllowlistPolicy policy, IOptions<ApologyOptions> apology, TimeProvider time)
+public sealed class IncidentActions(IncidentStore store, IncidentQueries queries, AllowlistPolicy policy, IOptions<ApologyOptions> apology, Protection.RecipientProtector protector, TimeProvider time)
 {
     /// <summary>An answer from an escalation or sender mail (the link checked by the page), once per link.</summary>
     public Task<AnswerResult> AnswerFromMailAsync(long id, MailAnswer answer, string? detail, string recipient, string nonce, CancellationToken ct) =>
@@ -57,6 +57,35 @@ public sealed class IncidentActions(IncidentStore store, IncidentQueries queries
         }
 
         await store.RecordAssessmentAsync(id, assessment, by, now, ct);
+    }
+
+    /// <summary>A data subject's access request (Art. 15): the incidents where their address was exposed; the lookup is recorded, by keyed hash.</summary>
+    public async Task<IReadOnlyList<SubjectExposure>> FindSubjectAsync(string address, Actor by, string reason, CancellationToken ct)
+    {
+        var key = await SubjectKeyAsync(address, reason, ct);
+        return await store.FindSubjectAsync(key, by, reason.Trim(), time.GetUtcNow(), ct);
+    }
+
+    /// <summary>A data subject's erasure request (Art. 17): their sealed address and name go from closed incidents; the keyed hash stays.</summary>
+    public async Task<(IReadOnlyList<long> Erased, IReadOnlyList<long> LeftOpen)> EraseSubjectAsync(string address, Actor by, string reason, CancellationToken ct)
+    {
+        var key = await SubjectKeyAsync(address, reason, ct);
+        return await store.EraseSubjectAsync(key, by, reason.Trim(), time.GetUtcNow(), ct);
+    }
+
+    private async Task<string> SubjectKeyAsync(string address, string reason, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new ActionRefusedException("say why (the request's reference, for instance); it is recorded with the request.");
+        }
+
+        if (!address.Contains('@', StringComparison.Ordinal))
+        {
+            throw new ActionRefusedException($"'{Formatting.SafeText.ForTerminal(address)}' is not an email address.");
+        }
+
+        return (await protector.GetAsync(ct)).KeyOf(address);
     }
 
     /// <summary>Has the agent send the approved apology from Notifications:Apology:Mailbox, one message per exposed person; returns how many.</summary>

@@ -64,7 +64,7 @@ public sealed class RecipientProtector(
         var rows = await c.QueryAsync<(string KeyId, int Count)>(database.Command(
             """
             SELECT substr(sealed, 4, 8), CAST(COUNT(*) AS INTEGER) FROM (
-                SELECT sealed FROM exposed_recipients
+                SELECT sealed FROM exposed_recipients WHERE sealed <> ''
                 UNION ALL SELECT value FROM meta WHERE key = 'recipient_hash_key') s
             GROUP BY substr(sealed, 4, 8)
             """, ct: ct));
@@ -89,7 +89,7 @@ public sealed class RecipientProtector(
                 """
                 SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.recipient_key, r.sealed
                 FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id
-                WHERE r.sealed NOT LIKE @current LIMIT 1000
+                WHERE r.sealed NOT LIKE @current AND r.sealed <> '' LIMIT 1000
                 """,
                 new { current }, tx, ct))).ToList();
             if (batch.Count == 0)

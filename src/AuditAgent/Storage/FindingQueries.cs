@@ -80,7 +80,7 @@ public sealed class FindingQueries(Database database, Protection.RecipientProtec
         var cipher = await protector.GetAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Field, string Sealed)>(database.Command(
-            "SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id", ct: ct));
+            "SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id WHERE r.sealed <> ''", ct: ct));
         return rows.Select(r => IncidentQueries.Open(cipher, r.FindingId, r.MailboxId, r.MessageId, r.Field, r.Sealed))
             .OrderByDescending(r => r.Field, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToLookup(r => r.FindingId);

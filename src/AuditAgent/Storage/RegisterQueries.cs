@@ -14,7 +14,8 @@ public sealed class RegisterQueries(Database database)
                    i.decided_at, i.closed_at, i.exposed_count, i.personal_count, i.domain_count, i.blast_messages, i.re_exposed,
                    a.risk, a.reasons, a.notify_authority, a.no_notify_rationale, a.tell_subjects, a.ground, a.ground_detail,
                    a.delay_reasons, a.notified_at, a.notification_reference, a.decided_by,
-                   (SELECT COUNT(*) FROM breach_assessments x WHERE x.incident_id = i.id) AS decisions
+                   (SELECT COUNT(*) FROM breach_assessments x WHERE x.incident_id = i.id) AS decisions,
+                   {SqlFragments.ExposedElsewhere("i.id")} AS exposed_elsewhere
             FROM incidents i
             LEFT JOIN breach_assessments a ON a.id = (SELECT MAX(b.id) FROM breach_assessments b WHERE b.incident_id = i.id)
             WHERE i.status <> 'false-positive'
@@ -78,6 +79,9 @@ public sealed record RegisterEntry
     public string? DecidedBy { get; init; }
 
     public int Decisions { get; init; }
+
+    /// <summary>How many of its people were exposed in another incident too (by keyed address).</summary>
+    public int ExposedElsewhere { get; init; }
 
     public DateTimeOffset NotificationDueAt => Core.Incidents.NotificationClock.DueAt(AwareAt);
 

@@ -38,7 +38,7 @@ public sealed class MigrationTests
         var error = await Assert.ThrowsAsync<DatabaseTooNewException>(() => target.NewDatabase().MigrateAsync(CancellationToken.None));
 
         Assert.Contains("its schema has migration 0099_future", error.Message, StringComparison.Ordinal);
-        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0017_breach_assessments" : "knows up to migration 0014_breach_assessments", error.Message, StringComparison.Ordinal);
+        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0018_subject_requests" : "knows up to migration 0015_subject_requests", error.Message, StringComparison.Ordinal);
     }
 
     [SkippableTheory]

@@ -41,6 +41,9 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
 
     public (string Subject, string Body) ApologyDefault { get; private set; }
 
+    /// <summary>How many of the incident's people were exposed in another incident too.</summary>
+    public int ExposedElsewhere { get; private set; }
+
     /// <summary>The breach decisions on the incident, the first first (the last is the one that holds).</summary>
     public IReadOnlyList<AssessmentRow> Decisions { get; private set; } = [];
 
@@ -293,6 +296,7 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         Apology = await store.ApologyAsync(Id, ct);
         Sending = await store.ApologySendingAsync(Id, ct);
         Decisions = await store.AssessmentsAsync(Id, ct);
+        ExposedElsewhere = await store.ExposedElsewhereAsync(Id, ct);
         // The mail settings' words for the apology, read without the mail transport's validation: the console works without mail.
         var n = Microsoft.Extensions.Configuration.ConfigurationBinder.Get<Notifications.NotificationOptions>(configuration.GetSection(Notifications.NotificationOptions.Section)) ?? new();
         ApologyDefault = templates.RenderText(Notifications.MailTemplates.Apology, null, new ApologyFacts(detail.Incident.FirstSentAt, detail.Incident.ExposedCount, detail.Incident.PersonalCount, detail.Incident.ReExposed,
