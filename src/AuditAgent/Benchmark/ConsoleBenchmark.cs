@@ -135,10 +135,8 @@ public sealed partial class ConsoleBenchmark(ConsoleBenchSettings settings, Text
                 "INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, condition, due_at, added_at) VALUES (@id, @key, @position, @title, 'Stop the spread.', @owner, 'always', @due, @detected)",
                 Enumerable.Range(0, 4).Select(s => new { id, key = $"step-{s}", position = s, title = $"Step {s + 1}", owner = s % 2 == 0 ? "sender" : "security", due = detected.AddHours(8 * (s + 1)), detected }),
                 tx, ct));
-            await c.ExecuteAsync(database.Command(
-                "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@id, @detected, 'agent', @kind, @text)",
-                new[] { ("detected", "Detected."), ("plan", "Plan added."), ("severity", "Severity set.") }.Select(e => new { id, detected, kind = e.Item1, text = e.Item2 }),
-                tx, ct));
+            await TimelineChain.AppendAsync(c, tx, database,
+                new[] { ("detected", "Detected."), ("plan", "Plan added."), ("severity", "Severity set.") }.Select(e => new TimelineAppend(id, detected, "agent", e.Item1, e.Item2)), ct);
         }
 
         await tx.CommitAsync(ct);

@@ -31,6 +31,7 @@ internal static class IncidentsCommand
         command.Subcommands.Add(Step(terminal));
         command.Subcommands.Add(AssessCommand.Create(terminal));
         command.Subcommands.Add(NoticeCommand.Create(terminal));
+        command.Subcommands.Add(VerifyCommand.Create(terminal));
         command.Subcommands.Add(IncidentExport.Create(terminal));
         return command;
     }

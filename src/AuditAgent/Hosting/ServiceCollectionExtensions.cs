@@ -61,6 +61,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Protection.KeyRingSource>();
         services.AddSingleton<Protection.RecipientProtector>();
         services.AddSingleton<Protection.RecipientUpgrade>();
+        services.AddSingleton<TimelineChainUpgrade>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddSingleton(AgentInstance.Current);
         services.AddSingleton<ScanStore>();

@@ -215,9 +215,7 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         await c.ExecuteAsync(database.Command(
             "UPDATE bcc_messages SET processed_at = @Now, incident_id = @IncidentId WHERE id = @Id",
             result.BccMessages.Select(b => new { Now = now, IncidentId = Id(b.IncidentKey), Id = b.BccMessageId }), tx, ct));
-        await c.ExecuteAsync(database.Command(
-            "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@IncidentId, @At, @Actor, @Kind, @Text)",
-            result.Timeline.Select(e => new { IncidentId = Id(e.IncidentKey), e.At, e.Actor, e.Kind, e.Text }), tx, ct));
+        await TimelineChain.AppendAsync(c, tx, database, result.Timeline.Select(e => new TimelineAppend(Id(e.IncidentKey)!.Value, e.At, e.Actor, e.Kind, e.Text)), ct);
         await c.ExecuteAsync(database.Command(
             """
             INSERT INTO plan_steps (incident_id, step_key, position, title, why, owner, instructions, condition, due_at, added_at)
@@ -533,10 +531,8 @@ public sealed partial class IncidentStore(Database database, EventStore events)
     private Task PublishAsync(DbConnection c, DbTransaction tx, long id, string? type, DateTimeOffset at, CancellationToken ct) =>
         type is null ? Task.CompletedTask : events.AppendIncidentEventsAsync(c, tx, [(id, type)], at, ct);
 
-    private async Task AddEventAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset at, string actor, string kind, string text, CancellationToken ct) =>
-        await c.ExecuteAsync(database.Command(
-            "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@id, @at, @actor, @kind, @text)",
-            new { id, at, actor, kind, text }, tx, ct));
+    private Task AddEventAsync(DbConnection c, DbTransaction tx, long id, DateTimeOffset at, string actor, string kind, string text, CancellationToken ct) =>
+        TimelineChain.AppendAsync(c, tx, database, [new TimelineAppend(id, at, actor, kind, text)], ct);
 
     internal static string? RoleName(FindingRole? role) => role switch
     {

@@ -68,9 +68,7 @@ public sealed class OutboxStore(Database database)
             }, tx, ct));
         if (id is not null && message.IncidentId is { } incident && message.TimelineText is { } text)
         {
-            await c.ExecuteAsync(database.Command(
-                "INSERT INTO incident_events (incident_id, at, actor, kind, text) VALUES (@incident, @now, 'AuditAgent', 'escalation', @text)",
-                new { incident, now, text }, tx, ct));
+            await TimelineChain.AppendAsync(c, tx, database, [new TimelineAppend(incident, now, "AuditAgent", "escalation", text)], ct);
         }
 
         await tx.CommitAsync(ct);
