@@ -63,6 +63,14 @@ public sealed partial class ConsoleBenchmark(ConsoleBenchSettings settings, Text
             var seeding = Stopwatch.StartNew();
             var sampleId = await SeedAsync(app.Services.GetRequiredService<Database>(), ct);
             await log.WriteLineAsync($"Seeded {settings.Incidents} incidents and {settings.Incidents * settings.FindingsPerIncident} findings in {seeding.Elapsed.TotalSeconds:0.0} s.");
+            // The evidence check on the same database: every timeline against its hash chain.
+            var verifying = Stopwatch.StartNew();
+            var verdicts = await app.Services.GetRequiredService<IncidentStore>().VerifyAsync([], ct);
+            verifying.Stop();
+            var entries = verdicts.Sum(v => v.Entries);
+            await log.WriteLineAsync(
+                $"incidents verify --all: {verdicts.Count} incidents, {entries} entries in {verifying.Elapsed.TotalSeconds:0.00} s "
+                + $"({verdicts.Count / verifying.Elapsed.TotalSeconds:0} incidents/s, {entries / verifying.Elapsed.TotalSeconds:0} entries/s), {verdicts.Count(v => v.Problem is not null)} broken.");
             await app.StartAsync(ct);
             var baseUrl = Web.ConsoleStart.Bound(app)[0].TrimEnd('/');
             using var client = await SignInAsync(baseUrl, ct);

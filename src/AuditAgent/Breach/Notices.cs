@@ -113,6 +113,10 @@ public sealed class Notices(IncidentQueries queries, IncidentStore store, Notifi
                 new NoticeBlock($"Decided {T(decision.DecidedAt)} by {decision.DecidedBy}; the notification was due {T(i.NotificationDueAt)}."
                     + (decision.DelayReasons is { Length: > 0 } delay ? $" Reasons for the delay (Art. 33(1)): {delay}" : "")),
             ]));
+        sections.Add(new NoticeSection("Record",
+        [
+            new NoticeBlock($"The incident's timeline in AuditAgent is a hash chain; its head when this draft was made: {i.ChainHead ?? "(none)"}. `auditagent incidents verify {i.Id}` shows that no entry was changed, removed or reordered since."),
+        ]));
         sections.Add(new NoticeSection("Information in phases (Art. 33(4))",
         [
             new NoticeBlock("Where information is not yet available, it will follow without undue delay: [TO FILL: what is still being established]."),

@@ -62,6 +62,7 @@ public static class CommandLine
         root.Subcommands.Add(ApologiesCommand.Create(terminal));
         root.Subcommands.Add(RegisterCommand.Create(terminal));
         root.Subcommands.Add(SubjectsCommand.Create(terminal));
+        root.Subcommands.Add(EvidenceCommand.Create(terminal));
         root.Subcommands.Add(SimulatorCommand.Create(terminal));
         root.Subcommands.Add(BenchCommand.Create(terminal));
         return root;

@@ -38,12 +38,12 @@ internal static class IncidentExport
             var exposed = parse.GetValue(recipients) ? await queries.ExposedRecipientsAsync(incidentId, ct) : null;
             var document = ToDocument(detail, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), domains, exposed, host.Services.GetRequiredService<DisplayTime>())
                 with { ConsoleLink = host.Services.GetRequiredService<ConsoleLinks>().Incident(incidentId) };
-            var text = parse.GetValue(format) switch
+            var text = await host.Services.GetRequiredService<Breach.EvidenceSeal>().SealAsync(parse.GetValue(format) switch
             {
                 "json" => JsonSerializer.Serialize(document, IncidentsCommand.Json),
                 "html" => Html(document),
                 _ => Markdown(document),
-            };
+            }, parse.GetValue(format) == "json", ct);
             if (parse.GetValue(output) is { } file)
             {
                 await OutputFile.WriteAsync(file, text, parse.GetValue(force), ct);
@@ -69,7 +69,8 @@ internal static class IncidentExport
 
     public sealed record StepDoc(string Key, string Title, string Why, string Owner, string? Instructions, string Condition, DateTimeOffset DueAt, string Status, string? StatusBy, DateTimeOffset? StatusAt, string? Note, bool Overdue);
 
-    public sealed record EventDoc(DateTimeOffset At, string Actor, string Kind, string Text);
+    /// <summary>A timeline entry with its place in the chain: the hash before it and its own.</summary>
+    public sealed record EventDoc(DateTimeOffset At, string Actor, string Kind, string Text, string? PrevHash, string? Hash);
 
     public sealed record RecipientDoc(string Address, string? Name, string Field);
 
@@ -96,7 +97,9 @@ internal static class IncidentExport
         IReadOnlyList<RecipientDoc>? Recipients,
         DateTimeOffset GeneratedAt,
         string TimeZone,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConsoleLink = null)
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConsoleLink = null,
+        string? ChainHead = null,
+        string Seal = "")
     {
         /// <summary>How the text, Markdown and HTML forms show times; the JSON keeps them UTC and names the zone.</summary>
         [JsonIgnore]
@@ -112,10 +115,11 @@ internal static class IncidentExport
             d.Messages.Select(m => new MessageDoc(m.SentAt, m.MailboxAddress, m.SenderAddress, SafeText.Clean(m.Subject), m.InternetMessageId, m.Role, m.VisibleExternalCount, m.ExternalDomainCount, m.BccCount)).ToList(),
             domains,
             d.Steps.Select(s => new StepDoc(s.StepKey, s.Title, s.Why, s.Owner, s.Instructions, s.Condition, s.DueAt, s.Status, s.StatusBy, s.StatusAt, s.Note, s.IsOverdue(now))).ToList(),
-            d.Timeline.Select(e => new EventDoc(e.At, e.Actor, e.Kind, e.Text)).ToList(),
+            d.Timeline.Select(e => new EventDoc(e.At, e.Actor, e.Kind, e.Text, e.PrevHash, e.Hash)).ToList(),
             recipients?.Select(r => new RecipientDoc(r.Address, r.Name, r.Field)).ToList(),
             now,
-            times.Zone.Id);
+            times.Zone.Id,
+            ChainHead: i.ChainHead);
     }
 
     private static string Deadline(Document d) =>
@@ -258,9 +262,11 @@ internal static class IncidentExport
 
         b.AppendLine();
         b.AppendLine("## Timeline");
+        b.AppendLine(CultureInfo.InvariantCulture, $"Each entry's hash covers the one before it; the chain head is `{d.ChainHead}` (`auditagent incidents verify {d.Id}` checks the database, `auditagent evidence verify FILE` this file).");
+        b.AppendLine();
         foreach (var e in d.Timeline)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"- {d.Times.Minute(e.At)}, {Md(e.Actor)}, {e.Kind}: {Md(e.Text)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"- {d.Times.Minute(e.At)}, {Md(e.Actor)}, {e.Kind}: {Md(e.Text)} `{e.Hash?[..12]}`");
         }
 
         if (d.Recipients is not null)
@@ -346,10 +352,10 @@ internal static class IncidentExport
             b.AppendLine(CultureInfo.InvariantCulture, $"<tr><td {Cell}>{H(s.Title)}</td><td {Cell}>{H(s.Why)}</td><td {Cell}>{H(s.Owner)}</td><td {Cell}>{H(d.Times.Minute(s.DueAt))}</td><td {Cell}>{status}</td></tr>");
         }
 
-        b.AppendLine("</table><h2>Timeline</h2><ul>");
+        b.AppendLine(CultureInfo.InvariantCulture, $"</table><h2>Timeline</h2><p>Each entry's hash covers the one before it; the chain head is <code>{WebUtility.HtmlEncode(d.ChainHead)}</code>.</p><ul>");
         foreach (var e in d.Timeline)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"<li>{H(d.Times.Minute(e.At))}, {H(e.Actor)}, {H(e.Kind)}: {H(e.Text)}</li>");
+            b.AppendLine(CultureInfo.InvariantCulture, $"<li>{H(d.Times.Minute(e.At))}, {H(e.Actor)}, {H(e.Kind)}: {H(e.Text)} <code title=\"{WebUtility.HtmlEncode(e.Hash)}\">{WebUtility.HtmlEncode(e.Hash?[..12])}</code></li>");
         }
 
         b.AppendLine("</ul>");

@@ -82,6 +82,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ConsoleQueries>();
         services.AddSingleton<RegisterQueries>();
         services.AddSingleton<Breach.Notices>();
+        services.AddSingleton<Breach.EvidenceSeal>();
         services.AddSingleton<IncidentService>();
         services.AddSingleton<AllowlistPolicy>();
         services.AddSingleton<IncidentActions>();

@@ -17,6 +17,16 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
 
     public KeyRing Ring => ring;
 
+    /// <summary>
+    /// HMAC-SHA256 of exported evidence, under a key derived from the hash key for that one use: whoever holds
+    /// this agent's database and key ring can check an export was not changed by a single byte.
+    /// </summary>
+    public byte[] SealEvidence(ReadOnlySpan<byte> content)
+    {
+        var key = System.Security.Cryptography.HMACSHA256.HashData(hashKey, "auditagent evidence seal v1"u8);
+        return System.Security.Cryptography.HMACSHA256.HashData(key, content);
+    }
+
     public void Dispose() => _hmac.Dispose();
 
     /// <summary>"{first 128 bits of HMAC-SHA256 of the lower-cased address, base64url}@{domain}".</summary>

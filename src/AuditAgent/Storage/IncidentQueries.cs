@@ -52,6 +52,12 @@ public sealed record EventRow
     public string Kind { get; init; } = "";
 
     public string Text { get; init; } = "";
+
+    /// <summary>The hash of the entry before it, as it was written (null for the first).</summary>
+    public string? PrevHash { get; init; }
+
+    /// <summary>SHA-256 over <see cref="PrevHash"/> and this entry (Storage/TimelineChain).</summary>
+    public string? Hash { get; init; }
 }
 
 public sealed record IncidentMessageRow

@@ -696,6 +696,9 @@ public sealed record IncidentRow
     /// <summary>The sender's answer (mistake, recipients-agreed, not-me) or no-answer.</summary>
     public string? SenderAnswer { get; init; }
 
+    /// <summary>The hash of the newest timeline entry: the head of the incident's chain.</summary>
+    public string? ChainHead { get; init; }
+
     /// <summary>When the organisation became aware, as a breach decision recorded it; null: at detection.</summary>
     public DateTimeOffset? AwareAt { get; init; }
 

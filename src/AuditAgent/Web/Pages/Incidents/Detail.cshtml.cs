@@ -12,7 +12,7 @@ namespace AuditAgent.Web.Pages.Incidents;
 /// they act on. Every action goes through <see cref="IncidentActions"/> (as the CLI's do) with the version
 /// the page showed, so an incident changed meanwhile is never overwritten unseen.
 /// </summary>
-public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, AuditAgent.Breach.Notices notices, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, Notifications.MailTemplates templates, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
+public sealed class DetailModel(IncidentQueries queries, IncidentActions actions, IncidentStore store, AuditAgent.Breach.Notices notices, AuditAgent.Breach.EvidenceSeal seal, Microsoft.Extensions.Configuration.IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Notifications.ApologyOptions> apologyOptions, Notifications.MailTemplates templates, DisplayTime display, ConsoleLinks links, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long Id { get; set; }
@@ -79,12 +79,13 @@ public sealed class DetailModel(IncidentQueries queries, IncidentActions actions
         }
 
         var document = Cli.IncidentExport.ToDocument(Detail, Now, Cli.IncidentExport.DomainCounts(Domains), null, display) with { ConsoleLink = links.Incident(Id) };
-        return format switch
+        var (text, type, extension) = format switch
         {
-            "json" => File(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(document, Cli.IncidentsCommand.Json)), "application/json", $"incident-{Id}.json"),
-            "html" => File(System.Text.Encoding.UTF8.GetBytes(Cli.IncidentExport.Html(document)), "text/html; charset=utf-8", $"incident-{Id}.html"),
-            _ => File(System.Text.Encoding.UTF8.GetBytes(Cli.IncidentExport.Markdown(document)), "text/markdown; charset=utf-8", $"incident-{Id}.md"),
+            "json" => (System.Text.Json.JsonSerializer.Serialize(document, Cli.IncidentsCommand.Json), "application/json", "json"),
+            "html" => (Cli.IncidentExport.Html(document), "text/html; charset=utf-8", "html"),
+            _ => (Cli.IncidentExport.Markdown(document), "text/markdown; charset=utf-8", "md"),
         };
+        return File(System.Text.Encoding.UTF8.GetBytes(await seal.SealAsync(text, extension == "json", ct)), type, $"incident-{Id}.{extension}");
     }
 
     public Task<IActionResult> OnPostAcknowledgeAsync(CancellationToken ct) =>
