@@ -24,8 +24,7 @@ public sealed class BreachDecisionTests
         var id = Assert.Single(await agent.IncidentsAsync()).Id;
         var n = id.ToString(CultureInfo.InvariantCulture);
         using var folder = new TempFolder();
-        var config = await folder.WriteSettingsAsync(agent.Settings.Where(s => s.Key.StartsWith("Storage:", StringComparison.Ordinal) || s.Key.StartsWith("Protection:", StringComparison.Ordinal))
-            .ToDictionary(s => s.Key, s => s.Value));
+        var config = await agent.WriteStorageSettingsAsync(folder);
         string[] Assess(params string[] more) => ["incidents", "assess", n, "--config", config, .. more];
 
         var refused = await RunAsync(Assess("--risk", "risk", "--reasons", "30 customers' addresses", "--notify-authority", "no", "--tell-subjects", "no", "--by", "dpo@contoso.com"));

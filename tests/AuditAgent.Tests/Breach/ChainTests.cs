@@ -28,8 +28,7 @@ public sealed class ChainTests
         await agent.ScanAndProcessAsync();
         var ids = (await agent.IncidentsAsync()).Select(i => i.Id).Order().ToList();
         using var folder = new TempFolder();
-        var config = await folder.WriteSettingsAsync(agent.Settings.Where(s => s.Key.StartsWith("Storage:", StringComparison.Ordinal) || s.Key.StartsWith("Protection:", StringComparison.Ordinal))
-            .ToDictionary(s => s.Key, s => s.Value));
+        var config = await agent.WriteStorageSettingsAsync(folder);
         foreach (var id in ids)
         {
             var n = id.ToString(CultureInfo.InvariantCulture);

@@ -23,8 +23,7 @@ public sealed class SubjectTests
         await agent.ScanAndProcessAsync();
         var incidents = (await agent.IncidentsAsync()).ToDictionary(i => i.Subject!, i => i.Id);
         using var folder = new TempFolder();
-        var config = await folder.WriteSettingsAsync(agent.Settings.Where(s => s.Key.StartsWith("Storage:", StringComparison.Ordinal) || s.Key.StartsWith("Protection:", StringComparison.Ordinal))
-            .ToDictionary(s => s.Key, s => s.Value));
+        var config = await agent.WriteStorageSettingsAsync(folder);
         var closed = incidents["Spring newsletter"].ToString(CultureInfo.InvariantCulture);
         await RunAsync("incidents", "resolve", closed, "--by", "sam@contoso.com", "--note", "handled", "--config", config);
 

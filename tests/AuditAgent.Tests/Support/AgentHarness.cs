@@ -81,6 +81,14 @@ public sealed class AgentHarness : IAsyncDisposable
     /// <summary>The configuration the agent runs with (for tests that start it as a separate process).</summary>
     public IReadOnlyDictionary<string, string?> Settings => _settings;
 
+    /// <summary>A settings file for commands run against this agent's database (either backend) and key ring, nothing else.</summary>
+    public Task<string> WriteStorageSettingsAsync(TempFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        return folder.WriteSettingsAsync(_settings.Where(s => s.Key.StartsWith("Storage:", StringComparison.Ordinal) || s.Key.StartsWith("Protection:", StringComparison.Ordinal))
+            .ToDictionary(s => s.Key, s => s.Value));
+    }
+
     public async Task<ScanSummary> ScanAsync(CancellationToken ct = default)
     {
         await _services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
