@@ -91,9 +91,14 @@ public sealed class IncidentActions(IncidentStore store, IncidentQueries queries
     /// <summary>Has the agent send the approved apology from Notifications:Apology:Mailbox, one message per exposed person; returns how many.</summary>
     public Task<int> SendApologyAsync(long id, Actor by, CancellationToken ct)
     {
-        if (apology.Value.Mailbox is not { Length: > 0 } mailbox)
+        if (apology.Value.Mailbox?.Trim() is not { Length: > 0 } mailbox)
         {
             throw new ActionRefusedException("the agent sends apologies only from a mailbox set in Notifications:Apology:Mailbox (with Mail.Send scoped to it); without one, download the recipient list for the bulk-mail platform.");
+        }
+
+        if (!MimeKit.MailboxAddress.TryParse(mailbox, out var parsed) || parsed.Address != mailbox || !mailbox.Contains('@', StringComparison.Ordinal))
+        {
+            throw new ActionRefusedException($"Notifications:Apology:Mailbox '{Formatting.SafeText.ForTerminal(mailbox)}' is not a mail address; nothing was queued.");
         }
 
         return store.StartApologySendAsync(id, mailbox, key => ApologySender.MessageIdOf(id, key, mailbox), by, time.GetUtcNow(), ct);

@@ -63,6 +63,8 @@ public sealed class ApologySendTests
 
         var queued = await actions.SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None);
         var again = await Assert.ThrowsAsync<InvalidTransitionException>(() => actions.SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None));
+        var misnamed = await Assert.ThrowsAsync<AuditAgent.Incidents.ActionRefusedException>(() => ActivatorUtilities.CreateInstance<IncidentActions>(agent.Services,
+            Microsoft.Extensions.Options.Options.Create(new ApologyOptions { Mailbox = "apologies at contoso" })).SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None));
         var edit = await Assert.ThrowsAsync<InvalidTransitionException>(() => actions.SaveApologyAsync(id, "Oops", "Dear {name}, sorry.", new Actor("ana@contoso.com"), CancellationToken.None));
         agent.Simulator.Counters.Reset();
         // Ten messages a second: the same sliding-window limiter as Exchange's 30 a minute, on a scale a test can wait for.
@@ -78,6 +80,7 @@ public sealed class ApologySendTests
         Assert.Equal(30, queued);
         Assert.Contains("cannot be sent a second time", again.Message, StringComparison.Ordinal);
         Assert.Contains("cannot be changed", edit.Message, StringComparison.Ordinal);
+        Assert.Contains("Notifications:Apology:Mailbox 'apologies at contoso' is not a mail address", misnamed.Message, StringComparison.Ordinal);
         Assert.Equal((30, 0, 0), (first.Sent, first.Failed, first.Recovered));
         Assert.Equal(0, second.Sent);
         Assert.Equal(people.Order(StringComparer.OrdinalIgnoreCase), apologies.Select(m => m.To.Single()).Order(StringComparer.OrdinalIgnoreCase));
