@@ -56,8 +56,8 @@ public sealed class Notices(IncidentQueries queries, IncidentStore store, Notifi
         ArgumentNullException.ThrowIfNull(display);
         var i = detail.Incident;
         string T(DateTimeOffset t) => display.InWords(t);
-        var fill = "[TO FILL: {0}]";
-        string Or(string? value, string what) => value is { Length: > 0 } v ? v : string.Format(System.Globalization.CultureInfo.InvariantCulture, fill, what);
+        static string Fill(string what) => $"[TO FILL: {what}]";
+        static string Or(string? value, string what) => value is { Length: > 0 } v ? v : Fill(what);
         var blasts = detail.Messages.Count(m => m.Role is "blast" or null);
         var sections = new List<NoticeSection>
         {
@@ -79,9 +79,9 @@ public sealed class Notices(IncidentQueries queries, IncidentStore store, Notifi
                 [
                     $"Subject of the message: “{SafeText.Clean(i.Subject)}”",
                     $"Data subjects concerned: {i.ExposedCount} people, at {domains} organisations; {i.PersonalCount} of the addresses are private people's own mailboxes",
-                    $"Categories of data subjects: {string.Format(System.Globalization.CultureInfo.InvariantCulture, fill, "e.g. customers, patients, members, applicants")}",
+                    $"Categories of data subjects: {Fill("e.g. customers, patients, members, applicants")}",
                     $"Personal data records concerned: about {i.ExposedCount} email addresses, with the display names the message carried",
-                    $"Special categories (Art. 9) revealed by being on the list: {string.Format(System.Globalization.CultureInfo.InvariantCulture, fill, "e.g. health, beliefs; or none")}",
+                    $"Special categories (Art. 9) revealed by being on the list: {Fill("e.g. health, beliefs; or none")}",
                     $"When it happened: {T(i.FirstSentAt)}; detected by AuditAgent: {T(i.DetectedAt)}; the organisation became aware: {T(i.Awareness)}"
                         + (decision?.AwareChangeReason is { Length: > 0 } moved ? $" ({moved})" : ""),
                 ]),
@@ -90,7 +90,7 @@ public sealed class Notices(IncidentQueries queries, IncidentStore store, Notifi
             [
                 new NoticeBlock("Each recipient now holds the others' email addresses and names. Likely consequences: unsolicited mail and phishing that uses the shared context, "
                     + "and the disclosure that each person has a relationship with the organisation" + (i.PersonalCount > 0 ? "; private addresses reach people they were never given to" : "") + "."),
-                new NoticeBlock(string.Format(System.Globalization.CultureInfo.InvariantCulture, fill, "anything the list itself reveals, e.g. that everyone on it is a patient of a clinic")),
+                new NoticeBlock(Fill("anything the list itself reveals, e.g. that everyone on it is a patient of a clinic")),
             ]),
         };
 
@@ -107,7 +107,7 @@ public sealed class Notices(IncidentQueries queries, IncidentStore store, Notifi
             new NoticeBlock("Proposed:", proposed.Count > 0 ? proposed : ["none outstanding"]),
         ]));
         sections.Add(new NoticeSection("Assessment", decision is null
-            ? [new NoticeBlock("[TO FILL: the breach decision has not been recorded; record it in AuditAgent (incidents assess) before sending this notification.]")]
+            ? [new NoticeBlock(Fill("the breach decision has not been recorded; record it in AuditAgent (incidents assess) before sending this notification."))]
             : [
                 new NoticeBlock(Capitalised(BreachRules.Summary(decision.ToAssessment()))),
                 new NoticeBlock($"Decided {T(decision.DecidedAt)} by {decision.DecidedBy}; the notification was due {T(i.NotificationDueAt)}."
@@ -119,7 +119,7 @@ public sealed class Notices(IncidentQueries queries, IncidentStore store, Notifi
         ]));
         sections.Add(new NoticeSection("Information in phases (Art. 33(4))",
         [
-            new NoticeBlock("Where information is not yet available, it will follow without undue delay: [TO FILL: what is still being established]."),
+            new NoticeBlock($"Where information is not yet available, it will follow without undue delay: {Fill("what is still being established")}."),
         ]));
         return new NoticeDocument(
             "Notification of a personal data breach (GDPR Art. 33)",

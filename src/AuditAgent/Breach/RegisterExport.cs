@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using AuditAgent.Storage;
-using CsvHelper;
-using CsvHelper.Configuration;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
@@ -56,25 +54,7 @@ public static class RegisterExport
     {
         ArgumentNullException.ThrowIfNull(entries);
         using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var csv = new CsvWriter(text, new CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape }))
-        {
-            foreach (var column in Columns)
-            {
-                csv.WriteField(column.Name);
-            }
-
-            csv.NextRecord();
-            foreach (var entry in entries)
-            {
-                foreach (var column in Columns)
-                {
-                    csv.WriteField(Text(column.Value(entry)));
-                }
-
-                csv.NextRecord();
-            }
-        }
-
+        Cli.Csv.Write(text, Columns.Select(c => c.Name), entries.Select(e => Columns.Select(c => Text(c.Value(e)))));
         return text.ToString();
     }
 

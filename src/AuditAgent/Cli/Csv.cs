@@ -11,10 +11,26 @@ namespace AuditAgent.Cli;
 /// </summary>
 internal static class Csv
 {
+    private static readonly CsvConfiguration Configuration = new(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape };
+
     public static void Write<T>(TextWriter output, IEnumerable<T> records)
     {
-        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape };
-        using var csv = new CsvWriter(output, configuration, leaveOpen: true);
+        using var csv = new CsvWriter(output, Configuration, leaveOpen: true);
         csv.WriteRecords(records);
+    }
+
+    /// <summary>Rows of text under a header, for tables whose columns are chosen at run time.</summary>
+    public static void Write(TextWriter output, IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows)
+    {
+        using var csv = new CsvWriter(output, Configuration, leaveOpen: true);
+        foreach (var row in rows.Prepend(header))
+        {
+            foreach (var field in row)
+            {
+                csv.WriteField(field);
+            }
+
+            csv.NextRecord();
+        }
     }
 }

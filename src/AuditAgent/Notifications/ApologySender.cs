@@ -57,10 +57,17 @@ public sealed class ApologySender(IncidentStore store, IncidentQueries queries, 
 
         var limitReached = false;
         var drafts = new Dictionary<long, ApologyRow?>();
+        // What each mailbox sent in the last 24 hours: read once per pass, counted on as this pass sends.
+        var sentToday = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         var due = (await store.ApologySendsAsync("pending", ct)).Concat((await store.ApologySendsAsync("failed", ct)).Where(r => r.Attempts < IncidentStore.MaxApologyAttempts));
         foreach (var row in due)
         {
-            if (await store.ApologiesSentSinceAsync(row.Mailbox, time.GetUtcNow().AddDays(-1), ct) >= o.RecipientsPerDay)
+            if (!sentToday.TryGetValue(row.Mailbox, out var today))
+            {
+                sentToday[row.Mailbox] = today = await store.ApologiesSentSinceAsync(row.Mailbox, time.GetUtcNow().AddDays(-1), ct);
+            }
+
+            if (today >= o.RecipientsPerDay)
             {
                 logger.LogWarning("Apologies from {Mailbox} stopped for today: {Limit} went out in the last 24 hours (Notifications:Apology:RecipientsPerDay)", row.Mailbox, o.RecipientsPerDay);
                 limitReached = true;
@@ -90,6 +97,7 @@ public sealed class ApologySender(IncidentStore store, IncidentQueries queries, 
             {
                 await graph.SendAsync(row.Mailbox, Compose(row, draft, person, o.NameFallback), ct);
                 await store.SetApologySendAsync(row, "sent", null, time.GetUtcNow(), ct);
+                sentToday[row.Mailbox]++;
                 sent++;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -94,6 +94,7 @@ public sealed class EscalationService(
         }
 
         var managers = new Dictionary<string, DirectoryPerson?>(StringComparer.OrdinalIgnoreCase);
+        var zones = new Dictionary<string, DisplayTime>(StringComparer.OrdinalIgnoreCase); // one mailbox-settings read per person and run
         int queued = 0, withoutManager = 0;
         foreach (var incident in incidents)
         {
@@ -155,7 +156,12 @@ public sealed class EscalationService(
                     Asked = due.Step is { } step && below is not null ? new EscalationAsked(below.Name, below.Address, step.Title, step.DueAt) : null,
                 };
                 // In the recipient's language and time zone, where the directory says (the display zone otherwise).
-                var times = person is not null && await directory.TimeZoneAsync(person.Address, ct) is { } zone ? DisplayTime.In(zone) : display;
+                var times = display;
+                if (person is not null && !zones.TryGetValue(person.Address, out times))
+                {
+                    zones[person.Address] = times = await directory.TimeZoneAsync(person.Address, ct) is { } zone ? DisplayTime.In(zone) : display;
+                }
+
                 var mail = templates.Render(model.Reason is "overdue" or "up" ? MailTemplates.Reminder : MailTemplates.Escalation, person?.Language, model, times);
                 var who = person is null ? $"the fallback contact {to} (no manager in the directory)"
                     : due.Level == 0 ? $"{person.Name} <{to}>, the sender's manager" : $"{person.Name} <{to}>, {due.Level} level{(due.Level == 1 ? "" : "s")} above the sender's manager";

@@ -53,6 +53,21 @@ public sealed partial class MailTemplates
         [SubjectsNotice] = typeof(Breach.SubjectsNoticeFacts),
     };
 
+    /// <summary>The filters the agent adds to Liquid's own, by name: registered with Fluid and named in a refusal, from this one list.</summary>
+    private static readonly Dictionary<string, FilterDelegate> CustomFilters = new(StringComparer.Ordinal)
+    {
+        // "Tuesday 1 December 2026, 16:19 Europe/Berlin (UTC+1)", in the mail's language and the recipient's zone.
+        ["in_words"] = (input, _, context) =>
+            new StringValue(input.ToObjectValue() is DateTimeOffset t ? Zone(context).InWords(t, context.CultureInfo) : input.ToStringValue()),
+        // "2026-11-29 18:05 Europe/Berlin", for lists.
+        ["minute"] = (input, _, context) => new StringValue(input.ToObjectValue() is DateTimeOffset t ? Zone(context).Minute(t) : input.ToStringValue()),
+        ["ljust"] = (input, arguments, _) => new StringValue(input.ToStringValue().PadRight((int)arguments.At(0).ToNumberValue())),
+        ["rjust"] = (input, arguments, _) => new StringValue(input.ToStringValue().PadLeft((int)arguments.At(0).ToNumberValue())),
+        ["repeat"] = (input, arguments, _) =>
+            new StringValue(string.Concat(Enumerable.Repeat(input.ToStringValue(), Math.Clamp((int)arguments.At(0).ToNumberValue(), 0, 200)))),
+    };
+
+    // After the lists it is built from: static fields initialise in the order they are written.
     private static readonly FluidParser Parser = new();
     private static readonly TemplateOptions Options = CreateOptions();
     private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().DisableHtml().UseGenericAttributes().Build();
@@ -71,13 +86,16 @@ public sealed partial class MailTemplates
     /// <summary>The languages some template is written in.</summary>
     public IReadOnlyList<string> Languages => _templates.Keys.Select(k => k.Language).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>Where a mail's template came from (a file of the folder, or built in).</summary>
-    public string SourceOf(string kind, string language) => _templates.TryGetValue((kind, language), out var t) ? t.File : "(none)";
-
     private sealed record MailTemplate(string File, IFluidTemplate Subject, IFluidTemplate Body);
 
     /// <summary>The built-in templates, then the folder's; throws <see cref="MailTemplateException"/> naming every problem.</summary>
-    public static MailTemplates Load(string? folder, string? language)
+    public static MailTemplates Load(string? folder, string? language) =>
+        // The options' validation and the service both ask at start-up: the files are read and parsed once (a failure is remembered too).
+        Loaded.GetOrAdd((folder?.Trim() ?? "", language?.Trim().ToLowerInvariant() ?? ""), key => new Lazy<MailTemplates>(() => Read(folder, language))).Value;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), Lazy<MailTemplates>> Loaded = new();
+
+    private static MailTemplates Read(string? folder, string? language)
     {
         var problems = new List<string>();
         var templates = new Dictionary<(string, string), MailTemplate>();
@@ -147,7 +165,7 @@ public sealed partial class MailTemplates
             {
                 problems.Add($"{file}, line {LineOf(source, name) + firstLine - 1}: unknown {what} '{name}'" + (what == "field"
                     ? $" (this mail knows: {string.Join(", ", FieldCheck.Fields(model).Keys.Order(StringComparer.Ordinal))})"
-                    : $" (the filters are Liquid's own and {string.Join(", ", CustomFilters)})"));
+                    : $" (the filters are Liquid's own and {string.Join(", ", CustomFilters.Keys)})"));
             }
 
             return check.Unknown.Count == 0 ? template : null;
@@ -269,8 +287,6 @@ public sealed partial class MailTemplates
         return 1;
     }
 
-    private static readonly string[] CustomFilters = ["in_words", "minute", "ljust", "rjust", "repeat"];
-
     private static TemplateOptions CreateOptions()
     {
         // Names are checked before use (FieldCheck); at render a null field is empty, as Liquid has it.
@@ -282,20 +298,15 @@ public sealed partial class MailTemplates
         }
 
         options.ValueConverters.Add(v => v is DateOnly d ? new StringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) : null);
-        // "Tuesday 1 December 2026, 16:19 Europe/Berlin (UTC+1)", in the mail's language and the recipient's zone.
-        options.Filters.AddFilter("in_words", (input, _, context) =>
-            new StringValue(input.ToObjectValue() is DateTimeOffset t ? Zone(context).InWords(t, context.CultureInfo) : input.ToStringValue()));
-        // "2026-11-29 18:05 Europe/Berlin", for lists.
-        options.Filters.AddFilter("minute", (input, _, context) =>
-            new StringValue(input.ToObjectValue() is DateTimeOffset t ? Zone(context).Minute(t) : input.ToStringValue()));
-        options.Filters.AddFilter("ljust", (input, arguments, _) => new StringValue(input.ToStringValue().PadRight((int)arguments.At(0).ToNumberValue())));
-        options.Filters.AddFilter("rjust", (input, arguments, _) => new StringValue(input.ToStringValue().PadLeft((int)arguments.At(0).ToNumberValue())));
-        options.Filters.AddFilter("repeat", (input, arguments, _) =>
-            new StringValue(string.Concat(Enumerable.Repeat(input.ToStringValue(), Math.Clamp((int)arguments.At(0).ToNumberValue(), 0, 200)))));
-        return options;
+        foreach (var (name, filter) in CustomFilters)
+        {
+            options.Filters.AddFilter(name, filter);
+        }
 
-        static DisplayTime Zone(TemplateContext context) => context.AmbientValues.TryGetValue("zone", out var z) && z is DisplayTime d ? d : DisplayTime.Utc;
+        return options;
     }
+
+    private static DisplayTime Zone(TemplateContext context) => context.AmbientValues.TryGetValue("zone", out var z) && z is DisplayTime d ? d : DisplayTime.Utc;
 
     /// <summary>
     /// Walks a template before it is used: every field it reads must be a property of its mail's model (or of a

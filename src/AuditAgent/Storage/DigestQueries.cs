@@ -116,9 +116,10 @@ public sealed class DigestQueries(Database database, StatusQueries status)
             $"SELECT incident_id, text, at FROM incident_events WHERE kind = '{TimelineKind.Answer.Name()}' AND actor = 'AuditAgent' AND at >= @periodStart AND at <= @now",
             new { periodStart, now }, ct: ct))).Select(a => new MailAnswerLine(a.IncidentId, "AuditAgent", a.Text, a.At)));
         answers.Sort((a, b) => a.At.CompareTo(b.At));
-        var decisions = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset DetectedAt, DateTimeOffset? AwareAt)>(database.Command(
-            $"SELECT id, severity, detected_at, aware_at FROM incidents WHERE {SqlFragments.DecisionMissing()} ORDER BY {SqlFragments.Awareness()}, id LIMIT 50", ct: ct)))
-            .Select(d => new DecisionDue(d.Id, d.Severity, NotificationClock.DueAt(d.AwareAt ?? d.DetectedAt), (NotificationClock.DueAt(d.AwareAt ?? d.DetectedAt) - now).TotalHours))
+        var decisions = (await c.QueryAsync<(long Id, string Severity, DateTimeOffset AwareAt)>(database.Command(
+            $"SELECT id, severity, {SqlFragments.Awareness()} FROM incidents WHERE {SqlFragments.DecisionMissing()} ORDER BY {SqlFragments.Awareness()}, id LIMIT 50", ct: ct)))
+            .Select(d => (d.Id, d.Severity, Due: NotificationClock.DueAt(d.AwareAt)))
+            .Select(d => new DecisionDue(d.Id, d.Severity, d.Due, (d.Due - now).TotalHours))
             .ToList();
         return new DigestModel(today, zone.Id, periodStart, now, fresh, reExposed, bySeverity, overdue, repeat, suppressed, health, trend) { Answers = answers, DecisionsDue = decisions };
     }

@@ -157,11 +157,9 @@ public sealed partial class IncidentStore
             await AddEventAsync(c, tx, id, now, "AuditAgent", TimelineKind.Apology.Name(), sent == total
                 ? $"The apology went to {counted} more {people}: all {total} have had theirs, each alone in one message."
                 : $"The apology went to {counted} more {people} ({sent} of {total} so far), each alone in one message.", ct);
-            var stepKey = MailAnswer.ApologySent.Step()!;
-            if (sent == total && current.IsOpen() && await c.QuerySingleOrDefaultAsync<string?>(database.Command(
-                "SELECT status FROM plan_steps WHERE incident_id = @id AND step_key = @stepKey", new { id, stepKey }, tx, ct)) == StepStatus.Todo.Name())
+            if (sent == total)
             {
-                await MarkStepAsync(c, tx, id, current, stepKey, StepStatus.Done.Name(), "AuditAgent", $"Step done: the agent sent the apology to all {total} people, one message each.", null, now, ct);
+                await CompleteStepIfTodoAsync(c, tx, id, current, MailAnswer.ApologySent.Step()!, "AuditAgent", $"Step done: the agent sent the apology to all {total} people, one message each.", now, ct);
             }
 
             await c.ExecuteAsync(database.Command("UPDATE incidents SET updated_at = @now WHERE id = @id", new { now, id }, tx, ct));

@@ -8,7 +8,6 @@ namespace AuditAgent.Storage;
 /// <summary>The breach decision on an incident (GDPR Art. 33/34): every decision kept, the latest on the incident.</summary>
 public sealed partial class IncidentStore
 {
-    private const string AssessStep = Core.Playbooks.DefaultPlaybook.AssessBreach;
 
     /// <summary>
     /// Records a privacy officer's decision (checked by <see cref="BreachRules"/> before): a new row beside the
@@ -44,11 +43,7 @@ public sealed partial class IncidentStore
             + (a.DelayReasons is { Length: > 0 } delay ? $" Reasons for the delay: {delay}." : "");
         await AddEventAsync(c, tx, id, now, by.Name, TimelineKind.Assessment.Name(), text, ct);
         // The plan's "assess and record the breach" step is what this decision does.
-        if (current.IsOpen() && await c.QuerySingleOrDefaultAsync<string?>(database.Command(
-            "SELECT status FROM plan_steps WHERE incident_id = @id AND step_key = @AssessStep", new { id, AssessStep }, tx, ct)) == StepStatus.Todo.Name())
-        {
-            await MarkStepAsync(c, tx, id, current, AssessStep, StepStatus.Done.Name(), by.Name, $"Step done: {by.Name} recorded the breach decision.", null, now, ct);
-        }
+        await CompleteStepIfTodoAsync(c, tx, id, current, Core.Playbooks.DefaultPlaybook.AssessBreach, by.Name, $"Step done: {by.Name} recorded the breach decision.", now, ct);
 
         await events.AppendIncidentEventsAsync(c, tx, [new IncidentEvent(id, EventTypes.BreachAssessed, new
         {

@@ -462,6 +462,16 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>What the agent's own action did for the plan: the step marked done when the incident is open and the step still to do (someone may have marked it already).</summary>
+    private async Task CompleteStepIfTodoAsync(DbConnection c, DbTransaction tx, long id, IncidentStatus current, string stepKey, string by, string text, DateTimeOffset now, CancellationToken ct)
+    {
+        if (current.IsOpen() && await c.QuerySingleOrDefaultAsync<string?>(database.Command(
+            "SELECT status FROM plan_steps WHERE incident_id = @id AND step_key = @stepKey", new { id, stepKey }, tx, ct)) == StepStatus.Todo.Name())
+        {
+            await MarkStepAsync(c, tx, id, current, stepKey, StepStatus.Done.Name(), by, text, null, now, ct);
+        }
+    }
+
     /// <summary>A step marked, its timeline entry, remediation started when it was the first, and the step's event.</summary>
     private async Task MarkStepAsync(DbConnection c, DbTransaction tx, long id, IncidentStatus current, string stepKey, string status, string by, string text, string? note, DateTimeOffset now, CancellationToken ct)
     {

@@ -97,13 +97,21 @@ public sealed class BreachDecisionTests
 
         clock.Advance(TimeSpan.FromHours(49));
         await events.AnnounceDeadlinesAsync(clock.GetUtcNow(), CancellationToken.None); // 23 hours left: the 24-hour warning
+        var composer = agent.Services.GetRequiredService<AuditAgent.Notifications.DigestComposer>();
+        var undecided = await composer.RenderAsync(CancellationToken.None);
         await actions.RecordAssessmentAsync(id, new AuditAgent.Core.Breach.BreachAssessment(
             AuditAgent.Core.Breach.RiskLevel.Risk, "customers' addresses", true, null, AuditAgent.Core.Breach.SubjectNotice.No, null, null,
             detected, null, null, null, null), new AuditAgent.Core.Incidents.Actor("dpo@contoso.com"), CancellationToken.None);
         clock.Advance(TimeSpan.FromHours(18));
         await events.AnnounceDeadlinesAsync(clock.GetUtcNow(), CancellationToken.None); // 5 hours left, but decided: no 6-hour warning
 
+        var decided = await composer.RenderAsync(CancellationToken.None);
+
         var near = (await EventsAsync(agent)).Where(e => e.Type == EventTypes.NotificationDeadlineNear).ToList();
+        Assert.Contains("Breach decisions due (GDPR Art. 33: 72 hours from awareness):", undecided.Text, StringComparison.Ordinal);
+        Assert.Matches($@"  #{id} \(medium\) due \d{{4}}-\d\d-\d\d \d\d:\d\d UTC, 2[23] hours left", undecided.Text);
+        Assert.Contains("color:#b00020;font-weight:bold;", undecided.Html, StringComparison.Ordinal); // under 24 hours: red
+        Assert.DoesNotContain("Breach decisions due", decided.Text + decided.Html, StringComparison.Ordinal);
         var register = await agent.Services.GetRequiredService<RegisterQueries>().ListAsync(CancellationToken.None);
         Assert.Single(near);
         Assert.Equal(24, near[0].Data.GetProperty("details").GetProperty("hoursLeftAtMost").GetInt32());

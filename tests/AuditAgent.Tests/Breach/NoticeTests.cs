@@ -51,6 +51,7 @@ public sealed class NoticeTests
         var text = document.MainDocumentPart!.Document.Body!.InnerText;
         Assert.Contains("Likely consequences (Art. 33(3)(c))", text, StringComparison.Ordinal);
         Assert.Contains("Autumn price list", text, StringComparison.Ordinal);
+        Assert.Contains($"its head when this draft was made: {(await agent.IncidentAsync(id)).Incident.ChainHead}", text, StringComparison.Ordinal); // the Word draft carries the chain
         Assert.StartsWith("Subject: What happened to your email address, and what we have done\n\nDear {name},\n\nOn ", subjects.Output, StringComparison.Ordinal);
         Assert.Contains("Contoso Ltd sent an email that showed your email address, and your name where it was shown, to 29 other people", subjects.Output, StringComparison.Ordinal);
         Assert.Contains("- Stop the spread\n", subjects.Output, StringComparison.Ordinal);

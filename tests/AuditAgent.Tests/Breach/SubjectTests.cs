@@ -52,5 +52,12 @@ public sealed class SubjectTests
         var timeline = (await agent.IncidentAsync(incidents["Spring newsletter"])).Timeline;
         Assert.Contains(timeline, e => e.Kind == "subject" && e.Text.Contains("erasure request SAR-18", StringComparison.Ordinal) && e.Actor == "dpo@contoso.com");
         Assert.DoesNotContain(shared[0], string.Join("\n", timeline.Select(e => e.Text)), StringComparison.OrdinalIgnoreCase);
+        await using var c = await agent.Services.GetRequiredService<AuditAgent.Storage.Database>().OpenAsync(CancellationToken.None);
+        var requests = (await Dapper.SqlMapper.QueryAsync<(string Kind, string By, string Reason, string Key, long Incidents)>(c,
+            "SELECT kind, requested_by, reason, subject_key, incidents FROM subject_requests ORDER BY id")).ToList();
+        Assert.Equal([("find", "dpo@contoso.com", "access request SAR-17", 2L), ("erase", "dpo@contoso.com", "erasure request SAR-18", 1L), ("find", "dpo@contoso.com", "check after SAR-18", 2L), ("find", "dpo@contoso.com", "SAR-19", 0L)],
+            requests.Select(r => (r.Kind, r.By, r.Reason, r.Incidents)));
+        Assert.All(requests, r => Assert.DoesNotContain(shared[0].Split('@')[0], r.Key, StringComparison.OrdinalIgnoreCase)); // the person only by keyed hash (and domain)
+        Assert.Single(requests.Take(3).Select(r => r.Key).Distinct()); // the same person each time
     }
 }

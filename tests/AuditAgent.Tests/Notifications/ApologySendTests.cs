@@ -107,6 +107,30 @@ public sealed class ApologySendTests
         Assert.Equal(("done", "AuditAgent"), (step.Status, step.StatusBy));
     }
 
+    [Fact]
+    public async Task TheDaysLimit_StopsTheSending_AndTheRestWaits()
+    {
+        var (tenant, _) = TenantBuilder.OneExposure();
+        tenant.AddUser(new SimUser("id-apologies") { DisplayName = "Apologies", Mail = Mailbox, UserPrincipalName = Mailbox });
+        await using var agent = await AgentHarness.StartAsync(tenant, settings: Settings(new() { ["Notifications:Apology:RecipientsPerDay"] = "12" }));
+        await agent.ScanAndProcessAsync();
+        var id = Assert.Single(await agent.IncidentsAsync()).Id;
+        await ApproveAsync(agent.Services, id);
+        await agent.Services.GetRequiredService<IncidentActions>().SendApologyAsync(id, new Actor("piet@contoso.com"), CancellationToken.None);
+        var sender = agent.Services.GetRequiredService<ApologySender>();
+
+        var first = await sender.SendAsync(CancellationToken.None);
+        var again = await sender.SendAsync(CancellationToken.None); // the same day: nothing more
+
+        var sending = await agent.Store.ApologySendingAsync(id, CancellationToken.None);
+        Assert.Equal((12, true), (first.Sent, first.DailyLimitReached));
+        Assert.Equal((0, true), (again.Sent, again.DailyLimitReached));
+        Assert.Equal((30, 12), (sending!.Total, sending.Sent));
+        Assert.Equal(12, agent.Simulator.Tenant.SentMail.Count(m => m.UserId == "id-apologies"));
+        Assert.Contains((await agent.IncidentAsync(id)).Timeline, t => t.Text == "The apology went to 12 more people (12 of 30 so far), each alone in one message.");
+        Assert.Equal("todo", (await agent.IncidentAsync(id)).Steps.Single(s => s.StepKey == MailAnswer.ApologySent.Step()).Status);
+    }
+
     private static IEnumerable<string> Recipients(SimSentMail m) =>
         m.Mime is { } mime ? mime.To.Mailboxes.Concat(mime.Cc.Mailboxes).Concat(mime.Bcc.Mailboxes).Select(a => a.Address) : m.To;
 }
