@@ -20,6 +20,7 @@ public static class ExposureDetector
 
         var unresolvable = 0;
         var visible = new Dictionary<string, ExposedRecipient>(StringComparer.Ordinal);
+        var visibleSeen = new HashSet<string>(StringComparer.Ordinal);
         Collect(message.To, RecipientField.To);
         Collect(message.Cc, RecipientField.Cc);
 
@@ -37,14 +38,14 @@ public static class ExposureDetector
             }
         }
 
-        var sender = message.From ?? message.Sender;
-        string SenderAddress() => EmailAddress.TryParse(sender?.Address, out var parsed) ? parsed.Value : message.MailboxAddress.Trim().ToLowerInvariant();
+        var counts = Counts(visible, externalBcc, bcc, visibleSeen);
+        var (person, sentAs) = Attribution(message);
         if (visible.Count < rules.VisibleExternalThreshold)
         {
             var bulk = externalBcc.Count >= rules.VisibleExternalThreshold
-                ? new BccMessage(message.MailboxId, message.GraphMessageId, SenderAddress(), message.SentDateTime, externalBcc)
+                ? new BccMessage(message.MailboxId, message.GraphMessageId, person, message.SentDateTime, externalBcc)
                 : null;
-            return new DetectionResult(null, unresolvable, bulk);
+            return new DetectionResult(null, unresolvable, bulk) { Counts = counts };
         }
 
         var exposed = visible.Values.ToList();
@@ -55,13 +56,14 @@ public static class ExposureDetector
             message.ConversationId,
             message.Subject,
             message.SentDateTime,
-            SenderAddress(),
-            sender?.Name,
+            person,
+            PersonName(message, person),
             exposed.Count,
-            exposed.Select(r => r.Domain).Distinct(StringComparer.Ordinal).Count(),
+            counts.ExternalDomains,
             bcc.Count,
-            exposed);
-        return new DetectionResult(finding, unresolvable);
+            exposed,
+            sentAs);
+        return new DetectionResult(finding, unresolvable) { Counts = counts };
 
         void Collect(IReadOnlyList<Recipient> recipients, RecipientField field)
         {
@@ -73,6 +75,7 @@ public static class ExposureDetector
                     continue;
                 }
 
+                visibleSeen.Add(address.Value);
                 if (own.Contains(address.Value) || internalDomains.Contains(address.Domain))
                 {
                     continue;
@@ -93,6 +96,69 @@ public static class ExposureDetector
                 visible.Add(address.Value, new ExposedRecipient(address.Value, name, field));
             }
         }
+    }
+
+    /// <summary>
+    /// Who sent the message and as whom. <c>from</c> is the address it went out as, <c>sender</c> who sent it
+    /// (they differ for send on behalf). A send-as copy in a delegate's Sent Items has <c>from</c> = <c>sender</c> =
+    /// the shared mailbox: the person is then the mailbox's owner.
+    /// </summary>
+    public static (string Person, string? SentAs) Attribution(SentMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var mailbox = EmailAddress.TryParse(message.MailboxAddress, out var m) ? m.Value : message.MailboxAddress.Trim().ToLowerInvariant();
+        var from = EmailAddress.TryParse((message.From ?? message.Sender)?.Address, out var f) ? f.Value : null;
+        var sender = EmailAddress.TryParse((message.Sender ?? message.From)?.Address, out var s) ? s.Value : null;
+        if (from is null)
+        {
+            return (sender ?? mailbox, null);
+        }
+
+        var person = sender != from && sender is not null ? sender : mailbox;
+        return (person, person == from ? null : from);
+    }
+
+    private static string? PersonName(SentMessage message, string person)
+    {
+        foreach (var r in new[] { message.Sender, message.From })
+        {
+            if (r is not null && EmailAddress.TryParse(r.Address, out var a) && a.Value == person && !string.IsNullOrWhiteSpace(r.Name))
+            {
+                return r.Name.Trim();
+            }
+        }
+
+        return null;
+    }
+
+    private static MessageCounts Counts(Dictionary<string, ExposedRecipient> visible, List<string> externalBcc, HashSet<string> bcc, HashSet<string> visibleAll)
+    {
+        var domains = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in visible.Values)
+        {
+            domains.Add(r.Domain);
+        }
+
+        var external = visible.Count;
+        foreach (var address in externalBcc)
+        {
+            if (!visible.ContainsKey(address))
+            {
+                external++;
+                domains.Add(address[(address.LastIndexOf('@') + 1)..]);
+            }
+        }
+
+        var all = visibleAll.Count;
+        foreach (var address in bcc)
+        {
+            if (!visibleAll.Contains(address))
+            {
+                all++;
+            }
+        }
+
+        return new MessageCounts(visible.Count, external, all, domains.Count, bcc.Count);
     }
 
     private static void AddIfValid(HashSet<string> set, string? raw)

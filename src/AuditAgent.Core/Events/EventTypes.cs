@@ -38,11 +38,14 @@ public static class EventTypes
     /// <summary>A clustered agent stopped checking in (`details.agent`, `lastSeenAt`); its mailboxes went to the others.</summary>
     public const string AgentLost = "agent.lost";
 
+    /// <summary>A recipient (or a colleague) replied to all, exposing the incident's list again (`details.replies`, the count so far).</summary>
+    public const string IncidentReplyAll = "incident.reply_all";
+
     /// <summary>Every type, in the order docs/events.md lists them.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         IncidentOpened, IncidentReExposed, IncidentSeverityRaised, IncidentAcknowledged, IncidentAssigned, StepDone, StepSkipped,
-        IncidentResolved, IncidentFalsePositive, IncidentReopened, ScanFailed, NotificationDeadlineNear, BreachAssessed, StepOverdue, MailboxFailing, AgentLost,
+        IncidentResolved, IncidentFalsePositive, IncidentReopened, ScanFailed, NotificationDeadlineNear, BreachAssessed, StepOverdue, MailboxFailing, AgentLost, IncidentReplyAll,
     ];
 
     /// <summary>The event of an incident's timeline entry (by its stored kind), or null for entries that are not one.</summary>
@@ -58,6 +61,7 @@ public static class EventTypes
         _ when kind == TimelineKind.Resolved.Name() => IncidentResolved,
         _ when kind == TimelineKind.FalsePositive.Name() => IncidentFalsePositive,
         _ when kind == TimelineKind.Reopened.Name() => IncidentReopened,
+        _ when kind == TimelineKind.ReplyAll.Name() => IncidentReplyAll,
         _ => null,
     };
 }

@@ -14,6 +14,9 @@ public enum FindingRole
 
     /// <summary>A later message that exposed the incident's recipients again.</summary>
     ReExposure,
+
+    /// <summary>A colleague's reply to all in the incident's conversation, from their own mailbox.</summary>
+    ReplyAll,
 }
 
 /// <summary>A finding as the incident engine sees it.</summary>
@@ -25,7 +28,15 @@ public sealed record ExposureInput(
     string? Subject,
     DateTimeOffset SentAt,
     DateTimeOffset DetectedAt,
-    IReadOnlyList<ExposedRecipient> Recipients);
+    IReadOnlyList<ExposedRecipient> Recipients,
+    string? SentAs = null,
+    string? ConversationId = null,
+    IReadOnlyList<SensitiveMatch>? Sensitive = null);
+
+/// <summary>A reply to all from outside, found in the sender's mailbox by the reply watch: <paramref name="Reached"/> of the incident's exposed people saw it.</summary>
+public sealed record ReplyAllInput(long Id, long IncidentKey, string ReplierDomain, DateTimeOffset SentAt, int Reached);
+
+public sealed record ReplyAllOutcome(long ReplyId, long? IncidentKey);
 
 /// <summary>A message sent properly, with its many external recipients in Bcc.</summary>
 public sealed record BccMessageInput(long Id, string SenderAddress, DateTimeOffset SentAt, IReadOnlyCollection<string> BccRecipients);
@@ -41,7 +52,11 @@ public sealed class IncidentState
 {
     public required long Key { get; init; }
 
-    public required string SenderAddress { get; init; }
+    /// <summary>The person who sent it (never a shared mailbox when a copy names the person).</summary>
+    public required string SenderAddress { get; set; }
+
+    /// <summary>The address it went out as when that was not the person (a shared mailbox, send-as).</summary>
+    public string? SentAs { get; set; }
 
     public required string SubjectKey { get; init; }
 
@@ -72,6 +87,15 @@ public sealed class IncidentState
 
     public HashSet<string> StepKeys { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>Why the list is sensitive, one reason per category.</summary>
+    public SortedDictionary<SensitiveCategory, string> Sensitive { get; init; } = [];
+
+    /// <summary>Replies to all that put the list in front of everyone again.</summary>
+    public int ReplyAllCount { get; set; }
+
+    /// <summary>The conversations of the incident's messages: a colleague's reply to all in one joins the incident.</summary>
+    public HashSet<string> ConversationIds { get; init; } = new(StringComparer.Ordinal);
+
     // Computed by the engine.
     public int PersonalCount { get; set; }
 
@@ -95,7 +119,10 @@ public sealed record IncidentRunResult(
     IReadOnlyList<IncidentState> Changed,
     IReadOnlyList<TimelineEntry> Timeline,
     IReadOnlyList<PlanStepAdded> Steps,
-    IReadOnlyList<BccOutcome> BccMessages);
+    IReadOnlyList<BccOutcome> BccMessages)
+{
+    public IReadOnlyList<ReplyAllOutcome> ReplyAlls { get; init; } = [];
+}
 
 /// <summary>
 /// Turns findings into incidents: suppression, one incident per blast, copies of one message counted
@@ -111,18 +138,22 @@ public static class IncidentEngine
         IReadOnlyDictionary<string, KnownMessage> knownMessages,
         IReadOnlyList<ExposureInput> findings,
         IReadOnlyList<BccMessageInput> bccMessages,
-        IncidentContext context)
+        IncidentContext context,
+        IReadOnlyList<ReplyAllInput>? replyAlls = null)
     {
         ArgumentNullException.ThrowIfNull(incidents);
         ArgumentNullException.ThrowIfNull(knownMessages);
         ArgumentNullException.ThrowIfNull(findings);
         ArgumentNullException.ThrowIfNull(bccMessages);
         ArgumentNullException.ThrowIfNull(context);
-        return new Pass(incidents, knownMessages, context).Process(findings, bccMessages);
+        return new Pass(incidents, knownMessages, context).Process(findings, bccMessages, replyAlls ?? []);
     }
 
-    /// <summary>Severity from the facts: the size band, one up for many personal mailboxes, one up for a re-exposure.</summary>
-    public static Severity SeverityOf(int exposed, int personal, bool reExposed, IncidentRules rules)
+    /// <summary>
+    /// Severity from the facts: the size band, one up for many personal mailboxes, at least high for a sensitive
+    /// list, one up for a re-exposure and one up for replies to all.
+    /// </summary>
+    public static Severity SeverityOf(int exposed, int personal, bool reExposed, IncidentRules rules, bool sensitive = false, bool repliedToAll = false)
     {
         ArgumentNullException.ThrowIfNull(rules);
         var severity = rules.SeverityFor(exposed);
@@ -131,7 +162,13 @@ public static class IncidentEngine
             severity = severity.Raise();
         }
 
-        return reExposed ? severity.Raise() : severity;
+        if (sensitive && severity < Severity.High)
+        {
+            severity = Severity.High;
+        }
+
+        severity = reExposed ? severity.Raise() : severity;
+        return repliedToAll ? severity.Raise() : severity;
     }
 
     private static bool PersonalRaises(int exposed, int personal, IncidentRules rules) =>
@@ -146,9 +183,10 @@ public static class IncidentEngine
         private readonly List<TimelineEntry> _timeline = [];
         private readonly List<PlanStepAdded> _steps = [];
         private readonly List<BccOutcome> _bcc = [];
+        private readonly List<ReplyAllOutcome> _replyAlls = [];
         private readonly IncidentRules _rules = context.Rules;
 
-        public IncidentRunResult Process(IReadOnlyList<ExposureInput> findings, IReadOnlyList<BccMessageInput> bccMessages)
+        public IncidentRunResult Process(IReadOnlyList<ExposureInput> findings, IReadOnlyList<BccMessageInput> bccMessages, IReadOnlyList<ReplyAllInput> replyAlls)
         {
             // The same message in several mailboxes: the copy in the sender's own mailbox is the blast,
             // whichever mailbox the scan happened to store first.
@@ -165,8 +203,31 @@ public static class IncidentEngine
                 RecordBccFollowUp(message);
             }
 
-            return new IncidentRunResult(_outcomes, [.. _changed], _timeline, _steps, _bcc);
+            foreach (var reply in replyAlls.OrderBy(r => r.SentAt).ThenBy(r => r.Id))
+            {
+                RecordReplyAll(reply);
+            }
+
+            return new IncidentRunResult(_outcomes, [.. _changed], _timeline, _steps, _bcc) { ReplyAlls = _replyAlls };
         }
+
+        private void RecordReplyAll(ReplyAllInput reply)
+        {
+            var incident = _incidents.FirstOrDefault(i => i.Key == reply.IncidentKey && i.Status.IsOpen());
+            _replyAlls.Add(new ReplyAllOutcome(reply.Id, incident?.Key));
+            if (incident is null)
+            {
+                return;
+            }
+
+            incident.ReplyAllCount++;
+            Event(incident, TimelineKind.ReplyAll,
+                $"A recipient at {reply.ReplierDomain} replied to all {Time(reply.SentAt)}: {reply.Reached} of the {incident.Exposed.Count} exposed addresses saw the list again ({RepliedToAll(incident.ReplyAllCount)}).");
+            Recompute(incident, context.Now);
+        }
+
+        private static string RepliedToAll(int count) =>
+            count == 1 ? "1 reply to all so far" : $"{count} replies to all so far";
 
         private void Place(ExposureInput f)
         {
@@ -185,9 +246,35 @@ public static class IncidentEngine
                 {
                     copyOf.Copies++;
                     Event(copyOf, TimelineKind.Copy, $"The same message is also in the mailbox {f.MailboxAddress}; it is one exposure, not two.");
+                    if (f.SentAs is not null && copyOf.SenderAddress == f.SentAs && f.SenderAddress != f.SentAs)
+                    {
+                        // The first copy was the shared mailbox's own: this one names the person who sent it.
+                        copyOf.SenderAddress = f.SenderAddress;
+                        copyOf.SentAs = f.SentAs;
+                        Event(copyOf, TimelineKind.Copy, $"That copy shows who sent it: {f.SenderAddress}, as {f.SentAs}.");
+                    }
+
+                    AddFacts(copyOf, f);
                     Recompute(copyOf, f.DetectedAt);
                 }
 
+                return;
+            }
+
+            var thread = f.ConversationId is { } conversation
+                ? _incidents.FirstOrDefault(i => i.Status != IncidentStatus.FalsePositive && i.SenderAddress != f.SenderAddress
+                    && f.SentAt >= i.FirstSentAt && i.ConversationIds.Contains(conversation))
+                : null;
+            if (thread is not null)
+            {
+                var before = thread.Exposed.Count;
+                var overlap = f.Recipients.Count(r => thread.Exposed.ContainsKey(r.Address));
+                var added = AddRecipients(thread, f.Recipients);
+                thread.ReplyAllCount++;
+                Event(thread, TimelineKind.ReplyAll,
+                    $"A colleague, {f.SenderAddress}, replied to all from their own mailbox {Time(f.SentAt)}: {overlap} of the {before} addresses visible again"
+                    + (added > 0 ? $", and {added} more" : "") + $" ({RepliedToAll(thread.ReplyAllCount)}). Their copy is part of this incident, not a new one.");
+                Attach(f, thread, FindingRole.ReplyAll);
                 return;
             }
 
@@ -209,6 +296,7 @@ public static class IncidentEngine
             if (blast is not null)
             {
                 var added = AddRecipients(blast, f.Recipients);
+                AddFacts(blast, f);
                 blast.BlastMessages++;
                 blast.FirstSentAt = f.SentAt < blast.FirstSentAt ? f.SentAt : blast.FirstSentAt;
                 blast.LastBlastAt = f.SentAt > blast.LastBlastAt ? f.SentAt : blast.LastBlastAt;
@@ -246,6 +334,7 @@ public static class IncidentEngine
             {
                 Key = -1 - _incidents.Count(i => i.IsNew),
                 SenderAddress = f.SenderAddress,
+                SentAs = f.SentAs,
                 SubjectKey = subjectKey,
                 Subject = f.Subject,
                 FirstSentAt = f.SentAt,
@@ -253,6 +342,7 @@ public static class IncidentEngine
                 DetectedAt = f.DetectedAt,
             };
             AddRecipients(incident, f.Recipients);
+            AddFacts(incident, f);
             var previous = _incidents
                 .Where(i => i.SenderAddress == f.SenderAddress && i.Status != IncidentStatus.FalsePositive
                     && i.FirstSentAt < f.SentAt && f.SentAt - i.FirstSentAt <= _rules.RepeatSenderWindow)
@@ -339,6 +429,20 @@ public static class IncidentEngine
             }
         }
 
+        /// <summary>What a message of the incident adds besides its recipients: its conversation and why its list is sensitive.</summary>
+        private static void AddFacts(IncidentState incident, ExposureInput f)
+        {
+            if (f.ConversationId is { Length: > 0 } conversation)
+            {
+                incident.ConversationIds.Add(conversation);
+            }
+
+            foreach (var match in f.Sensitive ?? [])
+            {
+                incident.Sensitive.TryAdd(match.Category, match.Reason);
+            }
+        }
+
         private static int AddRecipients(IncidentState incident, IReadOnlyList<ExposedRecipient> recipients)
         {
             var added = 0;
@@ -359,7 +463,8 @@ public static class IncidentEngine
             var exposed = incident.Exposed.Count;
             var personal = incident.Exposed.Values.Where(r => context.Consumers.Contains(r.Domain)).ToList();
             var domains = incident.Exposed.Values.Select(r => r.Domain).Distinct(StringComparer.Ordinal).Count();
-            var severity = SeverityOf(exposed, personal.Count, incident.ReExposed, _rules);
+            var sensitive = incident.Sensitive.Count > 0;
+            var severity = SeverityOf(exposed, personal.Count, incident.ReExposed, _rules, sensitive, incident.ReplyAllCount > 0);
             if (!opening && severity > incident.Severity)
             {
                 Event(incident, TimelineKind.Severity, $"Severity raised from {incident.Severity.Name()} to {severity.Name()}.");
@@ -396,16 +501,31 @@ public static class IncidentEngine
                 reasons.Add($"the same message is in {incident.Copies + 1} mailboxes (counted once)");
             }
 
+            if (sensitive)
+            {
+                reasons.AddRange(incident.Sensitive.Values.Select(reason => $"at least high: {reason}"));
+            }
+
+            if (incident.SentAs is not null)
+            {
+                reasons.Add($"sent by {incident.SenderAddress} as {incident.SentAs}");
+            }
+
             if (incident.ReExposed)
             {
                 reasons.Add("raised one level for the re-exposure");
+            }
+
+            if (incident.ReplyAllCount > 0)
+            {
+                reasons.Add($"raised one level: {incident.ReplyAllCount} {(incident.ReplyAllCount == 1 ? "reply" : "replies")} to all exposed the list again");
             }
 
             reasons.AddRange(incident.Notes);
             incident.Reasons = reasons;
             _changed.Add(incident);
 
-            var facts = new PlanFacts(incident.Severity, incident.PersonalCount, incident.ReExposed);
+            var facts = new PlanFacts(incident.Severity, incident.PersonalCount, incident.ReExposed, incident.ReplyAllCount, sensitive);
             var steps = context.Playbook.Steps;
             for (var position = 0; position < steps.Count; position++)
             {

@@ -60,6 +60,9 @@ public enum TimelineKind
 
     /// <summary>A data subject's request touched the incident (their address erased).</summary>
     Subject,
+
+    /// <summary>Someone replied to all, putting the exposed list in front of everyone again.</summary>
+    ReplyAll,
 }
 
 public static class TimelineKinds
@@ -68,6 +71,7 @@ public static class TimelineKinds
     {
         TimelineKind.ReExposure => "re-exposure",
         TimelineKind.FalsePositive => "false-positive",
+        TimelineKind.ReplyAll => "reply-all",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

@@ -84,5 +84,14 @@ public static class DefaultPlaybook
             TimeSpan.FromHours(24),
             new StepCondition(ReExposed: true),
             "The follow-up repeated the disclosure. Escalate to the sender's manager, take over all further contact with these recipients, and check that nothing else is queued to the list."),
+        new PlaybookStep(
+            "ask-repliers-to-delete",
+            "Ask those who replied to all to delete the messages",
+            "Each reply to all put every address in front of everyone again, often with the replier's own details.",
+            OwnerRole.Security,
+            TimeSpan.FromHours(24),
+            new StepCondition(RepliedToAll: true),
+            "Write to each person who replied to all (individually, never to the list): ask them to delete the original and their reply, and not to reply to all again. "
+            + "Colleagues who replied to all from their own mailbox: ask them to delete their copy in Sent Items too."),
     ]);
 }

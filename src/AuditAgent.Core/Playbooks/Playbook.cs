@@ -13,14 +13,16 @@ public enum OwnerRole
 }
 
 /// <summary>When a step applies. Every condition given must hold.</summary>
-public sealed record StepCondition(Severity? MinSeverity = null, bool? PersonalMailboxes = null, bool? ReExposed = null)
+public sealed record StepCondition(Severity? MinSeverity = null, bool? PersonalMailboxes = null, bool? ReExposed = null, bool? RepliedToAll = null, bool? Sensitive = null)
 {
     public static StepCondition Always { get; } = new();
 
     public bool Holds(PlanFacts facts) =>
         (MinSeverity is null || facts.Severity >= MinSeverity)
         && (PersonalMailboxes is null || (facts.PersonalCount > 0) == PersonalMailboxes)
-        && (ReExposed is null || facts.ReExposed == ReExposed);
+        && (ReExposed is null || facts.ReExposed == ReExposed)
+        && (RepliedToAll is null || (facts.ReplyAllCount > 0) == RepliedToAll)
+        && (Sensitive is null || facts.Sensitive == Sensitive);
 
     public string Describe()
     {
@@ -38,6 +40,16 @@ public sealed record StepCondition(Severity? MinSeverity = null, bool? PersonalM
         if (ReExposed is { } r)
         {
             parts.Add(r ? "the recipients were exposed again" : "no re-exposure");
+        }
+
+        if (RepliedToAll is { } a)
+        {
+            parts.Add(a ? "someone replied to all" : "nobody replied to all");
+        }
+
+        if (Sensitive is { } sens)
+        {
+            parts.Add(sens ? "the list is sensitive" : "the list is not sensitive");
         }
 
         return parts.Count == 0 ? "always" : "when " + string.Join(" and ", parts);
@@ -58,7 +70,7 @@ public sealed record PlaybookStep(
     string? Instructions = null);
 
 /// <summary>What a playbook's conditions look at.</summary>
-public sealed record PlanFacts(Severity Severity, int PersonalCount, bool ReExposed);
+public sealed record PlanFacts(Severity Severity, int PersonalCount, bool ReExposed, int ReplyAllCount = 0, bool Sensitive = false);
 
 /// <summary>An ordered list of steps; an incident's plan holds those whose condition holds.</summary>
 public sealed record Playbook(IReadOnlyList<PlaybookStep> Steps)

@@ -25,14 +25,14 @@ public sealed class PlaybookException(string source, long line, string reason)
 ///     why: Legal tracks every disclosure.
 ///     owner: dpo           # sender, manager, security, dpo, communications
 ///     due: 24h             # 30m, 24h, 3d, 2w
-///     when: { minSeverity: medium, personalMailboxes: true, reExposed: true }
+///     when: { minSeverity: medium, personalMailboxes: true, reExposed: true, repliedToAll: true, sensitive: true }
 ///     instructions: ...
 /// </code>
 /// </summary>
 public static partial class PlaybookParser
 {
     private static readonly string[] StepFields = ["key", "title", "why", "owner", "due", "when", "instructions"];
-    private static readonly string[] WhenFields = ["minSeverity", "personalMailboxes", "reExposed"];
+    private static readonly string[] WhenFields = ["minSeverity", "personalMailboxes", "reExposed", "repliedToAll", "sensitive"];
 
     /// <param name="source">The file name, for messages.</param>
     /// <param name="basePlaybook">The playbook that "mode: extend" extends.</param>
@@ -118,7 +118,7 @@ public static partial class PlaybookParser
         {
             if (whenNode is not YamlMappingNode whenMap)
             {
-                throw new PlaybookException(source, whenNode.Start.Line, "when must be a mapping (minSeverity, personalMailboxes, reExposed).");
+                throw new PlaybookException(source, whenNode.Start.Line, "when must be a mapping (minSeverity, personalMailboxes, reExposed, repliedToAll, sensitive).");
             }
 
             Unknown(source, whenMap, WhenFields);
@@ -133,7 +133,7 @@ public static partial class PlaybookParser
                 minSeverity = parsed;
             }
 
-            when = new StepCondition(minSeverity, Bool(source, whenMap, "personalMailboxes"), Bool(source, whenMap, "reExposed"));
+            when = new StepCondition(minSeverity, Bool(source, whenMap, "personalMailboxes"), Bool(source, whenMap, "reExposed"), Bool(source, whenMap, "repliedToAll"), Bool(source, whenMap, "sensitive"));
         }
 
         return new PlaybookStep(

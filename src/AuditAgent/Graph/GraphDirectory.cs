@@ -5,8 +5,9 @@ using Microsoft.Graph.Models.ODataErrors;
 
 namespace AuditAgent.Graph;
 
-/// <summary>A mailbox the agent may scan: an enabled user with a mail address.</summary>
-public sealed record Mailbox(string Id, string Address, string? DisplayName);
+/// <summary>A mailbox the agent may scan: a user with a mail address, sign-in enabled or not (shared mailboxes and leavers' are blocked).</summary>
+/// <param name="Department">The directory's department of the mailbox's owner, for sensitive lists (HR, a clinic).</param>
+public sealed record Mailbox(string Id, string Address, string? DisplayName, bool AccountEnabled = true, string? Department = null);
 
 /// <summary>A person from the directory: a name to address them by and their mail address.</summary>
 /// <param name="Language">The directory's preferredLanguage ("de-DE"), when set: mail to this person is written in it where a template exists.</param>
@@ -32,6 +33,9 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
     }
 
     private int _noMailboxSettings;
+
+    /// <summary>A request for mailbox settings was refused with 403: MailboxSettings.Read is not granted.</summary>
+    public bool MailboxSettingsDenied => Volatile.Read(ref _noMailboxSettings) == 1;
 
     /// <summary>
     /// The time zone a person reads their mail in (mailboxSettings.timeZone, a Windows or IANA name), when the
@@ -88,7 +92,36 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
             .ToList();
     }
 
-    /// <summary>Every enabled user with a mail address, paged through @odata.nextLink.</summary>
+    /// <summary>
+    /// mailboxSettings.userPurpose (user, shared, room, equipment, linked, others) of each mailbox, read 20 to a
+    /// $batch. Null when MailboxSettings.Read is not granted (the first 403 says so; not asked again while the
+    /// agent runs). A mailbox missing from the answer could not be read this time.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>?> PurposesAsync(IReadOnlyList<string> mailboxIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(mailboxIds);
+        if (Volatile.Read(ref _noMailboxSettings) == 1)
+        {
+            return null;
+        }
+
+        var answers = await new GraphBatch(client, _retry, options.Value.MaxRetryAfterSeconds).GetAsync(
+            mailboxIds.Select(id => (id, (Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, $"/users/{Uri.EscapeDataString(id)}/mailboxSettings?$select=userPurpose")))).ToList(),
+            (_, root) => root.TryGetProperty("userPurpose", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString()! : "",
+            parallelBatches: 4,
+            maxAttempts: 5,
+            ct);
+        if (answers.Values.Any(a => a.Error?.ResponseStatusCode == 403) && !answers.Values.Any(a => a.Error is null))
+        {
+            Volatile.Write(ref _noMailboxSettings, 1);
+            return null;
+        }
+
+        return answers.Where(a => a.Value.Error is null && a.Value.Value is { Length: > 0 })
+            .ToDictionary(a => a.Key, a => a.Value.Value!.ToLowerInvariant(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Every user with a mail address (sign-in enabled or not), paged through @odata.nextLink.</summary>
     public async Task<IReadOnlyList<Mailbox>> GetMailboxesAsync(CancellationToken ct)
     {
         var result = new List<Mailbox>();
@@ -96,7 +129,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
             () => client.Users.GetAsync(
                 rc =>
                 {
-                    rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName"];
+                    rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName", "department"];
                     rc.QueryParameters.Top = 999;
                 },
                 ct),
@@ -106,9 +139,10 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
         {
             foreach (var user in page.Value ?? [])
             {
-                if (user.AccountEnabled == true && !string.IsNullOrWhiteSpace(user.Mail) && !string.IsNullOrEmpty(user.Id))
+                // A blocked sign-in does not undo a disclosure: shared mailboxes and leavers' mailboxes are read too.
+                if (!string.IsNullOrWhiteSpace(user.Mail) && !string.IsNullOrEmpty(user.Id))
                 {
-                    result.Add(new Mailbox(user.Id, user.Mail.Trim(), user.DisplayName));
+                    result.Add(new Mailbox(user.Id, user.Mail.Trim(), user.DisplayName, user.AccountEnabled != false, string.IsNullOrWhiteSpace(user.Department) ? null : user.Department.Trim()));
                 }
             }
 
@@ -132,6 +166,14 @@ public sealed class EndlessPagingException(string message) : ExplainedException(
 /// <summary>Turns Graph failures into the facts the scanner acts on, without message content.</summary>
 public static class GraphErrors
 {
+    /// <summary>
+    /// The user has no Exchange Online mailbox (unlicensed, on-premises, soft-deleted): 404
+    /// MailboxNotEnabledForRESTAPI or ResourceNotFound. Not a failure of the scan.
+    /// </summary>
+    public static bool IsNoMailbox(Exception ex) => ex is Microsoft.Graph.Models.ODataErrors.ODataError { ResponseStatusCode: 404 } o
+        && o.Error?.Code is { } code
+        && (code.Equals("MailboxNotEnabledForRESTAPI", StringComparison.OrdinalIgnoreCase) || code.Equals("ResourceNotFound", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Graph lost the sync state: the only cure is a new full sync (410 Gone, SyncStateNotFound, resyncRequired).</summary>
     public static bool IsResyncRequired(Exception ex) => ex switch
     {

@@ -27,7 +27,7 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock, TransientRetry retry, int pageSize, int maxRetryAfterSeconds)
 {
     /// <summary>Graph's limit of requests in one $batch.</summary>
-    public const int BatchLimit = 20;
+    public const int BatchLimit = GraphBatch.Limit;
 
     internal static readonly string[] Properties =
     [
@@ -35,7 +35,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
     ];
 
-    private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new()
+    internal static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new()
     {
         ["XXX"] = ODataError.CreateFromDiscriminatorValue,
     };
@@ -65,103 +65,26 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     }
 
     /// <summary>
-    /// Reads the stored delta links of many mailboxes through $batch, 20 to a request: a mailbox with no
-    /// new mail costs a twentieth of a request. Graph throttles each part on its own and the SDK does not
-    /// retry a 429 (or 503/504) inside a batch response, so those parts are sent again after their
-    /// Retry-After; a mailbox missing from the result is read on its own.
+    /// Reads the stored delta links of many mailboxes through $batch (<see cref="GraphBatch"/>): a mailbox with no
+    /// new mail costs a twentieth of a request. A mailbox missing from the result is read on its own.
     /// </summary>
     /// <returns>Per mailbox id: the page, or the error Graph answered (a 410 is an <see cref="ODataError"/>).</returns>
     public async Task<IReadOnlyDictionary<string, BatchedRead>> ReadManyAsync(IReadOnlyList<(Mailbox Mailbox, string Link)> reads, int parallelBatches, int maxAttempts, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(reads);
-        var results = new System.Collections.Concurrent.ConcurrentDictionary<string, BatchedRead>(StringComparer.Ordinal);
-        var pending = reads.ToList();
-        for (var attempt = 1; pending.Count > 0; attempt++)
-        {
-            var throttled = new System.Collections.Concurrent.ConcurrentBag<((Mailbox Mailbox, string Link) Read, TimeSpan RetryAfter)>();
-            await Parallel.ForEachAsync(pending.Chunk(BatchLimit), new ParallelOptions { MaxDegreeOfParallelism = parallelBatches, CancellationToken = ct }, async (chunk, token) =>
+        var byId = reads.ToDictionary(r => r.Mailbox.Id, r => r.Mailbox, StringComparer.Ordinal);
+        var answers = await new GraphBatch(client, retry, maxRetryAfterSeconds).GetAsync(
+            reads.Select(r => (r.Mailbox.Id, (Func<HttpRequestMessage>)(() =>
             {
-                var batch = new BatchRequestContentCollection(client, BatchLimit);
-                var byStep = new Dictionary<string, (Mailbox Mailbox, string Link)>(StringComparer.Ordinal);
-                foreach (var read in chunk)
-                {
-                    var request = new HttpRequestMessage(HttpMethod.Get, read.Link);
-                    request.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}");
-                    var id = (byStep.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    batch.AddBatchRequestStep(new BatchRequestStep(id, request));
-                    byStep[id] = read;
-                }
-
-                try
-                {
-                    var response = await client.Batch.PostAsync(batch, token);
-                    foreach (var (id, read) in byStep)
-                    {
-                        using var part = await response.GetResponseByIdAsync(id);
-                        var status = (int)part.StatusCode;
-                        if (status is 429 or 503 or 504)
-                        {
-                            // Retried in a later batch; after the last attempt (or when Graph asks for a
-                            // longer wait than allowed) the mailbox is read on its own, where the SDK's
-                            // retry handler takes over.
-                            if (attempt < maxAttempts && RetryAfter(part) is { } wait)
-                            {
-                                throttled.Add((read, wait));
-                            }
-
-                            continue;
-                        }
-
-                        if (status is 500 or 502)
-                        {
-                            // A passing back-end error: the mailbox is read on its own, with retries.
-                            continue;
-                        }
-
-                        await using var body = await part.Content.ReadAsStreamAsync(token);
-                        using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
-                        results[read.Mailbox.Id] = part.IsSuccessStatusCode
-                            ? new BatchedRead(Parse(read.Mailbox, document.RootElement, clock.Now), null)
-                            : new BatchedRead(null, ToError(document.RootElement, status));
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
-                {
-                    // The batch failed (refused, timed out, cut off, too large): the mailboxes it did not
-                    // answer are read one by one instead.
-                }
-            });
-
-            pending = throttled.Select(t => t.Read).ToList();
-            if (pending.Count > 0)
-            {
-                await Task.Delay(throttled.Max(t => t.RetryAfter), retry.Time, ct);
-            }
-        }
-
-        return results;
-    }
-
-    /// <summary>How long a throttled $batch part waits, or null when Graph asks for longer than Graph:MaxRetryAfterSeconds.</summary>
-    private TimeSpan? RetryAfter(HttpResponseMessage part) =>
-        Graph.RetryAfter.Read(part.Headers, retry.Time.GetUtcNow()) is { } delay
-            ? delay.TotalSeconds > maxRetryAfterSeconds ? null : delay
-            : TimeSpan.FromSeconds(1);
-
-    private static ODataError ToError(JsonElement root, int status)
-    {
-        ODataError error;
-        try
-        {
-            error = new JsonParseNode(root).GetObjectValue(ODataError.CreateFromDiscriminatorValue) ?? new ODataError();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or JsonException or FormatException)
-        {
-            error = new ODataError();
-        }
-
-        error.ResponseStatusCode = status;
-        return error;
+                var request = new HttpRequestMessage(HttpMethod.Get, r.Link);
+                request.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}");
+                return request;
+            }))).ToList(),
+            (id, root) => Parse(byId[id], root, clock.Now),
+            parallelBatches,
+            maxAttempts,
+            ct);
+        return answers.ToDictionary(a => a.Key, a => new BatchedRead(a.Value.Value, a.Value.Error), StringComparer.Ordinal);
     }
 
     /// <summary>A delta page from its JSON: each message read on its own, malformed ones counted.</summary>

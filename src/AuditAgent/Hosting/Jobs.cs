@@ -140,7 +140,7 @@ public sealed class PurgeExpiredDataJob(JobRunner runner, OperationsStore store,
         {
             var now = time.GetUtcNow();
             var r = retention.Value;
-            var result = await store.PurgeAsync(now.AddDays(-r.ClosedIncidentRecipientsDays), now.AddDays(-r.BccMessageRecipientsDays), now.AddDays(-r.SentMailDays), ct);
+            var result = await store.PurgeAsync(now.AddDays(-r.ClosedIncidentRecipientsDays), now.AddDays(-r.BccMessageRecipientsDays), now.AddDays(-r.SentMailDays), now.AddDays(-r.MessageStatsDays), ct);
             return OperationsStore.Describe(result);
         }, cancellationToken);
 }

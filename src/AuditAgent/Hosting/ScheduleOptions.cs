@@ -46,6 +46,10 @@ public sealed class RetentionOptions
     /// <summary>Sent digests and escalations (their bodies) are kept this long.</summary>
     [Within(1, 3650)]
     public int SentMailDays { get; set; } = 90;
+
+    /// <summary>Count-only rows of scanned messages (no address, no subject), for auditagent backtest, are kept this long.</summary>
+    [Within(1, 3650)]
+    public int MessageStatsDays { get; set; } = 90;
 }
 
 internal sealed class ScheduleOptionsValidator : IValidateOptions<ScheduleOptions>

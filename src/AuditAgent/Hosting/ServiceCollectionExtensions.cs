@@ -24,7 +24,8 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<GraphOptions, GraphOptionsValidator>(configuration, GraphOptions.Section)
             .AddSingleton<IValidateOptions<GraphOptions>, GraphCredentialValidator>();
         services.AddValidatedOptions<ScanOptions, ScanOptionsValidator>(configuration, ScanOptions.Section);
-        services.AddValidatedOptions<DetectionOptions, DetectionOptionsValidator>(configuration, DetectionOptions.Section);
+        services.AddValidatedOptions<DetectionOptions, DetectionOptionsValidator>(configuration, DetectionOptions.Section)
+            .AddSingleton<IValidateOptions<DetectionOptions>, SensitivityValidator>();
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section)
             .AddSingleton<IValidateOptions<StorageOptions>, StorageProviderValidator>();
         services.AddValidatedOptions<IncidentOptions, IncidentOptionsValidator>(configuration, IncidentOptions.Section)

@@ -27,6 +27,10 @@ public sealed class IncidentOptions
     [Within(1, 3650)]
     public int RepeatSenderWindowDays { get; set; } = 90;
 
+    /// <summary>Open incidents younger than this are watched for replies to all in their conversation (0 turns the watch off).</summary>
+    [Within(0, 365)]
+    public int ReplyWatchDays { get; set; } = 14;
+
     public bool SuppressSingleOrganisation { get; set; } = true;
 
     /// <summary>A YAML or JSON playbook that extends or replaces the default one.</summary>

@@ -27,7 +27,8 @@ public sealed class IncidentService(IncidentStore store, IOptions<IncidentOption
                 inputs.KnownMessages,
                 inputs.Findings,
                 inputs.BccMessages,
-                new IncidentContext(rules, new Allowlist(inputs.Allowlist, now), _consumers.Value, _playbook.Value, now)),
+                new IncidentContext(rules, new Allowlist(inputs.Allowlist, now), _consumers.Value, _playbook.Value, now),
+                inputs.ReplyAlls),
             lookBehind,
             now,
             ct);

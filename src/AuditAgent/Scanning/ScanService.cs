@@ -87,7 +87,8 @@ public sealed class ScanService(
                 var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(token)).Concat(options.InternalDomains));
                 var mailboxes = Select(await directory.GetMailboxesAsync(token), options);
                 var now = time.GetUtcNow();
-                var (cycle, opened) = await cluster.OpenOrJoinAsync(mailboxes, internalDomains.All, now.AddDays(-options.LookbackDays), now, token);
+                var purposes = await ReadPurposesAsync(mailboxes, now, token);
+                var (cycle, opened) = await cluster.OpenOrJoinAsync(mailboxes, internalDomains.All, now.AddDays(-options.LookbackDays), now, purposes, token);
                 if (logger.IsEnabled(LogLevel.Information))
                 {
                     logger.LogInformation(
@@ -102,6 +103,22 @@ public sealed class ScanService(
         {
             _oneAtATime.Release();
         }
+    }
+
+    /// <summary>
+    /// mailboxSettings.userPurpose of the mailboxes not read in the last day (all of them the first time), 20 to a
+    /// $batch; null when MailboxSettings.Read is not granted. Rooms and equipment are then not scanned.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>?> ReadPurposesAsync(IReadOnlyList<Mailbox> mailboxes, DateTimeOffset now, CancellationToken ct)
+    {
+        if (directory.MailboxSettingsDenied)
+        {
+            return null;
+        }
+
+        var known = await store.PurposeKnownSinceAsync(now - ClusterStore.NoMailboxRetry, ct);
+        var stale = mailboxes.Where(m => !known.Contains(m.Id)).Select(m => m.Id).ToList();
+        return stale.Count == 0 ? null : await directory.PurposesAsync(stale, ct);
     }
 
     /// <summary>
@@ -168,6 +185,7 @@ public sealed class ScanService(
         var reader = new SentItemsReader(graph, graphClock, TransientRetry.From(g, time), g.PageSize, g.MaxRetryAfterSeconds);
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
+        var sensitivity = detectionOptions.Value.LoadSensitivity();
         var lease = new MailboxLease(cycle.Id, cluster.Owner);
         var cipher = await protector.GetAsync(ct);
         await cluster.CheckInAsync(time.GetUtcNow(), ct);
@@ -177,7 +195,7 @@ public sealed class ScanService(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queue = Channel.CreateBounded<QueueItem>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
-        var context = new CycleContext(cycle.Since, reader, internalDomains, rules, cipher, queue.Writer, stats);
+        var context = new CycleContext(cycle.Since, reader, internalDomains, rules, sensitivity, cipher, queue.Writer, stats);
         var writer = WriteAsync(queue.Reader, lease, stats, stop);
         var renewing = RenewAsync(cycle.Id, leaseTime, stop.Token);
         try
@@ -327,7 +345,7 @@ public sealed class ScanService(
     /// <param name="firstRead">The first page, already read in a $batch, or null to read it here.</param>
     private async Task ScanMailboxAsync(Mailbox mailbox, string? link, BatchedRead? firstRead, CycleContext context, CancellationToken ct)
     {
-        var (since, reader, internalDomains, rules, cipher, queue, stats) = context;
+        var (since, reader, internalDomains, rules, sensitivity, cipher, queue, stats) = context;
         var clock = Stopwatch.StartNew();
         var startedOver = false;
         var messages = 0;
@@ -376,6 +394,7 @@ public sealed class ScanService(
                 // Recipients are sealed and hashed here, in parallel, so the single writer only writes.
                 var findings = new List<FindingWrite>();
                 var bccMessages = new List<BccWrite>();
+                var counts = new List<StatsWrite>(page.Messages.Count);
                 var conflicting = 0;
                 foreach (var message in page.Messages)
                 {
@@ -389,9 +408,12 @@ public sealed class ScanService(
                     seen[message.GraphMessageId] = recipients;
                     var result = ExposureDetector.Detect(message, internalDomains, rules);
                     Interlocked.Add(ref stats.UnresolvableCount, result.UnresolvableRecipients);
+                    counts.Add(new StatsWrite(StatsWrite.KeyOf(message.GraphMessageId), message.SentDateTime ?? time.GetUtcNow(), result.Counts));
                     if (result.Finding is not null)
                     {
-                        findings.Add(new FindingWrite(result.Finding, cipher.Protect(result.Finding)));
+                        // What the list reveals is judged here: recipients' names are sealed once stored.
+                        var finding = result.Finding with { Sensitive = sensitivity.Assess(message, mailbox.DisplayName, mailbox.Department) };
+                        findings.Add(new FindingWrite(finding, cipher.Protect(finding)));
                     }
                     else if (result.BccMessage is not null)
                     {
@@ -412,7 +434,7 @@ public sealed class ScanService(
                     logger.LogWarning("Skipped {Conflicting} messages in {Mailbox} whose Graph id came twice with different recipients", conflicting, mailbox.Address);
                 }
 
-                await queue.WriteAsync(new PageItem(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver, page.Malformed + conflicting)), ct);
+                await queue.WriteAsync(new PageItem(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver, page.Malformed + conflicting) { Stats = counts }), ct);
                 startedOver = false;
                 link = page.NextLink;
                 if (page.RoundComplete)
@@ -425,6 +447,12 @@ public sealed class ScanService(
             {
                 logger.LogInformation("Scanned {Mailbox}: {Messages} new messages in {ElapsedMs} ms", mailbox.Address, messages, clock.ElapsedMilliseconds);
             }
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && GraphErrors.IsNoMailbox(ex))
+        {
+            // A user without an Exchange Online mailbox (unlicensed, on-premises): recorded, tried again in a day.
+            logger.LogInformation("{Mailbox} has no Exchange Online mailbox; it is tried again in a day", mailbox.Address);
+            await queue.WriteAsync(new FailureItem(new MailboxFailure(mailbox.Id, GraphErrors.Describe(ex), NoMailbox: true)), ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
@@ -512,6 +540,7 @@ public sealed class ScanService(
         SentItemsReader Reader,
         InternalDomains InternalDomains,
         DetectionRules Rules,
+        SensitivityRules Sensitivity,
         Protection.RecipientCipher Cipher,
         ChannelWriter<QueueItem> Queue,
         Stats Stats);

@@ -36,7 +36,11 @@ public sealed record LeasedMailbox
 
     public bool RoundComplete { get; init; }
 
-    public Mailbox ToMailbox() => new(Id, Address, DisplayName);
+    public bool AccountEnabled { get; init; } = true;
+
+    public string? Department { get; init; }
+
+    public Mailbox ToMailbox() => new(Id, Address, DisplayName, AccountEnabled, Department);
 }
 
 /// <summary>The lease a page write is made under: a write from an agent that lost its lease is dropped.</summary>
@@ -59,8 +63,19 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
 
     public string Owner => instance.Id;
 
-    /// <summary>Joins the open cycle when it still has mailboxes to cover, else opens a new one over <paramref name="mailboxes"/>.</summary>
-    public async Task<(ScanCycle Cycle, bool Opened)> OpenOrJoinAsync(IReadOnlyList<Mailbox> mailboxes, IEnumerable<string> internalDomains, DateTimeOffset since, DateTimeOffset now, CancellationToken ct)
+    /// <summary>How long a user whose mailbox Graph says does not exist waits before it is tried again.</summary>
+    public static readonly TimeSpan NoMailboxRetry = TimeSpan.FromDays(1);
+
+    /// <summary>Mailbox purposes that are never scanned: a room's or a piece of equipment's calendar mailbox sends no lists.</summary>
+    public const string NotScannedPurposes = "'room', 'equipment'";
+
+    /// <summary>
+    /// Joins the open cycle when it still has mailboxes to cover, else opens a new one over <paramref name="mailboxes"/>.
+    /// Room and equipment mailboxes, and users found without a mailbox in the last day, are covered at once, unread.
+    /// </summary>
+    /// <param name="purposes">mailboxSettings.userPurpose read now, by mailbox id (the others keep what was read before).</param>
+    public async Task<(ScanCycle Cycle, bool Opened)> OpenOrJoinAsync(IReadOnlyList<Mailbox> mailboxes, IEnumerable<string> internalDomains, DateTimeOffset since, DateTimeOffset now,
+        IReadOnlyDictionary<string, string>? purposes, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
@@ -90,16 +105,32 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             ct));
         await c.ExecuteAsync(database.Command(
             """
-            INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle)
-            VALUES (@Id, @Address, @DisplayName, @Now, @Cycle)
+            INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle, account_enabled, department, purpose, purpose_checked_at)
+            VALUES (@Id, @Address, @DisplayName, @Now, @Cycle, @AccountEnabled, @Department, @Purpose, @PurposeCheckedAt)
             ON CONFLICT (id) DO UPDATE SET address = excluded.address, display_name = excluded.display_name,
+                account_enabled = excluded.account_enabled, department = excluded.department,
+                purpose = COALESCE(excluded.purpose, mailboxes.purpose),
+                purpose_checked_at = COALESCE(excluded.purpose_checked_at, mailboxes.purpose_checked_at),
                 due_cycle = excluded.due_cycle, lease_owner = NULL, lease_expires_at = NULL
             """,
-            mailboxes.Select(m => new { m.Id, m.Address, m.DisplayName, Now = now, Cycle = id }),
+            mailboxes.Select(m =>
+            {
+                var purpose = purposes?.GetValueOrDefault(m.Id);
+                return new { m.Id, m.Address, m.DisplayName, Now = now, Cycle = id, m.AccountEnabled, m.Department, Purpose = purpose, PurposeCheckedAt = purpose is null ? (DateTimeOffset?)null : now };
+            }),
             tx,
             ct));
+        // Not read this cycle: rooms and equipment, and users Graph said have no mailbox less than a day ago.
+        await c.ExecuteAsync(database.Command(
+            $"""
+            UPDATE mailboxes SET done_cycle = due_cycle
+            WHERE due_cycle = @Cycle AND (purpose IN ({NotScannedPurposes}) OR no_mailbox_at > @retryAfter)
+            """,
+            new { Cycle = id, retryAfter = now - NoMailboxRetry }, tx, ct));
+        var toScan = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered}", new { Cycle = id }, tx, ct));
+        await c.ExecuteAsync(database.Command("UPDATE scan_cycles SET mailboxes = @toScan WHERE id = @id", new { toScan, id }, tx, ct));
         await tx.CommitAsync(ct);
-        return (new ScanCycle { Id = id, StartedAt = now, StartedBy = Owner, Since = since, InternalDomains = domains, Mailboxes = mailboxes.Count }, true);
+        return (new ScanCycle { Id = id, StartedAt = now, StartedBy = Owner, Since = since, InternalDomains = domains, Mailboxes = toScan }, true);
     }
 
     /// <summary>The tenant's internal domains as the latest scan cycle read them (verified domains and Scan:InternalDomains).</summary>
@@ -137,7 +168,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             WHERE id IN (SELECT id FROM mailboxes
                          WHERE {Uncovered} AND (lease_owner IS NULL OR lease_expires_at < @Now)
                          ORDER BY id LIMIT @Count {database.SkipLocked})
-            RETURNING id, address, display_name, delta_link, round_complete
+            RETURNING id, address, display_name, delta_link, round_complete, account_enabled, department
             """,
             new { Owner, Expires = now + lease, Now = now, Cycle = cycle, Count = count },
             null,

@@ -195,7 +195,7 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
             """
             SELECT r.domain, CAST(COUNT(DISTINCT r.recipient_key) AS INTEGER)
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure')
+            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure', 'reply-all')
             GROUP BY r.domain
             """,
             new { incidentId }, ct: ct));
@@ -211,7 +211,7 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
             """
             SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.recipient_key, r.field, r.sealed
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure') AND r.sealed <> ''
+            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure', 'reply-all') AND r.sealed <> ''
             ORDER BY f.sent_at, f.id
             """,
             new { incidentId }, ct: ct));
@@ -228,7 +228,7 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
             """
             SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @incidentId AND r.recipient_key = @recipientKey AND f.role IN ('blast', 're-exposure') AND r.sealed <> ''
+            WHERE f.incident_id = @incidentId AND r.recipient_key = @recipientKey AND f.role IN ('blast', 're-exposure', 'reply-all') AND r.sealed <> ''
             ORDER BY f.sent_at, f.id LIMIT 1
             """,
             new { incidentId, recipientKey }, ct: ct));

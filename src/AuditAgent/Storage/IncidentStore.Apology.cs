@@ -84,7 +84,7 @@ public sealed partial class IncidentStore
             """
             SELECT DISTINCT r.recipient_key
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @id AND f.role IN ('blast', 're-exposure')
+            WHERE f.incident_id = @id AND f.role IN ('blast', 're-exposure', 'reply-all')
             """,
             new { id }, tx, ct))).ToList();
         if (keys.Count == 0)

@@ -14,7 +14,11 @@ public sealed record IncidentInputs(
     IReadOnlyDictionary<string, KnownMessage> KnownMessages,
     IReadOnlyList<ExposureInput> Findings,
     IReadOnlyList<BccMessageInput> BccMessages,
-    IReadOnlyList<AllowlistEntry> Allowlist);
+    IReadOnlyList<AllowlistEntry> Allowlist)
+{
+    /// <summary>Replies to all from outside that the reply watch recorded and no pass has processed yet.</summary>
+    public IReadOnlyList<ReplyAllInput> ReplyAlls { get; init; } = [];
+}
 
 /// <summary>Incidents, their plans and timelines, and the allowlist.</summary>
 public sealed partial class IncidentStore(Database database, EventStore events)
@@ -35,7 +39,7 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         // Two agents must not turn the same findings into incidents twice.
         await database.LockAsync(connection, tx, LockKeys.IncidentProcessing, ct);
         var inputs = await LoadAsync(connection, tx, lookBehind, ct);
-        if (inputs.Findings.Count == 0 && inputs.BccMessages.Count == 0)
+        if (inputs.Findings.Count == 0 && inputs.BccMessages.Count == 0 && inputs.ReplyAlls.Count == 0)
         {
             return null;
         }
@@ -49,7 +53,8 @@ public sealed partial class IncidentStore(Database database, EventStore events)
     private async Task<IncidentInputs> LoadAsync(DbConnection c, DbTransaction tx, TimeSpan lookBehind, CancellationToken ct)
     {
         var findings = (await c.QueryAsync<FindingInputRow>(database.Command("""
-            SELECT f.id, m.address AS mailbox_address, f.internet_message_id, f.sender_address, f.subject, f.sent_at, f.detected_at
+            SELECT f.id, m.address AS mailbox_address, f.internet_message_id, f.sender_address, f.subject, f.sent_at, f.detected_at,
+                   f.sent_as, f.conversation_id, f.sensitive
             FROM findings f JOIN mailboxes m ON m.id = f.mailbox_id
             WHERE f.processed_at IS NULL
             """, tx: tx, ct: ct))).ToList();
@@ -59,6 +64,9 @@ public sealed partial class IncidentStore(Database database, EventStore events)
             WHERE f.processed_at IS NULL
             """, tx: tx, ct: ct))).ToLookup(r => r.FindingId);
         var bcc = (await c.QueryAsync<BccRow>(database.Command("SELECT id, sender_address, sent_at, recipients FROM bcc_messages WHERE processed_at IS NULL", tx: tx, ct: ct))).ToList();
+        var replies = (await c.QueryAsync<ReplyRow>(database.Command(
+            "SELECT id, incident_id, replier_domain, sent_at, reached FROM reply_all_messages WHERE processed_at IS NULL", tx: tx, ct: ct)))
+            .Select(r => new ReplyAllInput(r.Id, r.IncidentId, r.ReplierDomain, r.SentAt, r.Reached)).ToList();
 
         // Times that cannot be true (stored by older versions) are kept out of the windows: the engine
         // sets those findings aside, and one of them must not stretch (or break) the horizon.
@@ -84,9 +92,13 @@ public sealed partial class IncidentStore(Database database, EventStore events)
             known,
             findings.Select(f => new ExposureInput(
                 f.Id, f.MailboxAddress, f.InternetMessageId, f.SenderAddress, f.Subject, f.SentAt ?? f.DetectedAt, f.DetectedAt,
-                recipients[f.Id].Select(r => new ExposedRecipient(r.Address, r.Name, Enum.Parse<RecipientField>(r.Field))).ToList())).ToList(),
+                recipients[f.Id].Select(r => new ExposedRecipient(r.Address, r.Name, Enum.Parse<RecipientField>(r.Field))).ToList(),
+                f.SentAs, f.ConversationId, SensitiveMatch.ParseStored(f.Sensitive))).ToList(),
             bcc.Select(b => new BccMessageInput(b.Id, b.SenderAddress, b.SentAt, b.Recipients.Split('\n', StringSplitOptions.RemoveEmptyEntries))).ToList(),
-            allowlist);
+            allowlist)
+        {
+            ReplyAlls = replies,
+        };
     }
 
     /// <summary>Incidents that new findings may join, re-expose or repeat: those active since <paramref name="horizon"/>.</summary>
@@ -103,13 +115,17 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         var ids = rows.Select(r => r.Id).ToList();
         var exposed = new List<IncidentRecipientRow>();
         var steps = new List<(long IncidentId, string StepKey)>();
+        var conversations = new List<(long IncidentId, string ConversationId)>();
         foreach (var chunk in ids.Chunk(500))
         {
+            conversations.AddRange(await c.QueryAsync<(long, string)>(database.Command(
+                $"SELECT DISTINCT incident_id, conversation_id FROM findings WHERE {database.InList("incident_id", "chunk")} AND conversation_id IS NOT NULL AND role IN ('blast', 'copy')",
+                new { chunk }, tx, ct)));
             exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(database.Command(
                 $"""
                 SELECT f.incident_id, r.recipient_key AS address, NULL AS name, r.field
                 FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-                WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure')
+                WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure', 'reply-all')
                 ORDER BY f.sent_at, f.id
                 """,
                 new { chunk }, tx, ct)));
@@ -120,6 +136,7 @@ public sealed partial class IncidentStore(Database database, EventStore events)
 
         var byIncident = exposed.ToLookup(r => r.IncidentId);
         var stepKeys = steps.ToLookup(s => s.IncidentId, s => s.StepKey);
+        var conversationIds = conversations.ToLookup(x => x.IncidentId, x => x.ConversationId);
         return rows.Select(r =>
         {
             var state = new IncidentState
@@ -139,6 +156,10 @@ public sealed partial class IncidentStore(Database database, EventStore events)
                 Copies = r.Copies,
                 Notes = JsonSerializer.Deserialize<List<string>>(r.Notes, Json) ?? [],
                 StepKeys = stepKeys[r.Id].ToHashSet(StringComparer.Ordinal),
+                SentAs = r.SentAs,
+                ReplyAllCount = r.ReplyAllCount,
+                ConversationIds = conversationIds[r.Id].ToHashSet(StringComparer.Ordinal),
+                Sensitive = new SortedDictionary<SensitiveCategory, string>(SensitiveMatch.ParseStored(r.Sensitive).ToDictionary(m => m.Category, m => m.Reason)),
             };
             foreach (var x in byIncident[r.Id])
             {
@@ -171,6 +192,9 @@ public sealed partial class IncidentStore(Database database, EventStore events)
                 incident.Copies,
                 incident.ReExposed,
                 incident.RepeatSender,
+                incident.SentAs,
+                incident.ReplyAllCount,
+                Sensitive = incident.Sensitive.Count == 0 ? null : string.Join('\n', incident.Sensitive.Select(x => new SensitiveMatch(x.Key, x.Value).Stored)),
                 Reasons = JsonSerializer.Serialize(incident.Reasons, Json),
                 Notes = JsonSerializer.Serialize(incident.Notes, Json),
                 Now = now,
@@ -182,10 +206,10 @@ public sealed partial class IncidentStore(Database database, EventStore events)
                     """
                     INSERT INTO incidents (status, severity, sender_address, subject, subject_key, first_sent_at, last_blast_at, detected_at,
                                            exposed_count, domain_count, personal_count, blast_messages, copies, re_exposed, repeat_sender,
-                                           reasons, notes, updated_at)
+                                           reasons, notes, updated_at, sent_as, reply_all_count, sensitive)
                     VALUES (@Status, @Severity, @SenderAddress, @Subject, @SubjectKey, @FirstSentAt, @LastBlastAt, @DetectedAt,
                             @ExposedCount, @DomainCount, @PersonalCount, @BlastMessages, @Copies, @ReExposed, @RepeatSender,
-                            @Reasons, @Notes, @Now)
+                            @Reasons, @Notes, @Now, @SentAs, @ReplyAllCount, @Sensitive)
                     RETURNING id
                     """,
                     values, tx, ct));
@@ -200,6 +224,7 @@ public sealed partial class IncidentStore(Database database, EventStore events)
                         exposed_count = @ExposedCount, domain_count = @DomainCount, personal_count = @PersonalCount,
                         blast_messages = @BlastMessages, copies = @Copies, re_exposed = @ReExposed, repeat_sender = @RepeatSender,
                         reasons = @Reasons, notes = @Notes, updated_at = @Now,
+                        sender_address = @SenderAddress, sent_as = @SentAs, reply_all_count = @ReplyAllCount, sensitive = @Sensitive,
                         closed_at = CASE WHEN {SqlFragments.ClosedIncident("@Status")} THEN closed_at ELSE NULL END
                     WHERE id = @Id
                     """,
@@ -215,6 +240,9 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         await c.ExecuteAsync(database.Command(
             "UPDATE bcc_messages SET processed_at = @Now, incident_id = @IncidentId WHERE id = @Id",
             result.BccMessages.Select(b => new { Now = now, IncidentId = Id(b.IncidentKey), Id = b.BccMessageId }), tx, ct));
+        await c.ExecuteAsync(database.Command(
+            "UPDATE reply_all_messages SET processed_at = @Now WHERE id = @Id",
+            result.ReplyAlls.Select(r => new { Now = now, Id = r.ReplyId }), tx, ct));
         await TimelineChain.AppendAsync(c, tx, database, result.Timeline.Select(e => new TimelineAppend(Id(e.IncidentKey)!.Value, e.At, e.Actor, e.Kind, e.Text)), ct);
         await c.ExecuteAsync(database.Command(
             """
@@ -549,6 +577,7 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         FindingRole.Blast => "blast",
         FindingRole.Copy => "copy",
         FindingRole.ReExposure => "re-exposure",
+        FindingRole.ReplyAll => "reply-all",
         _ => null,
     };
 
@@ -586,6 +615,25 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         public DateTimeOffset? SentAt { get; init; }
 
         public DateTimeOffset DetectedAt { get; init; }
+
+        public string? SentAs { get; init; }
+
+        public string? ConversationId { get; init; }
+
+        public string? Sensitive { get; init; }
+    }
+
+    private sealed record ReplyRow
+    {
+        public long Id { get; init; }
+
+        public long IncidentId { get; init; }
+
+        public string ReplierDomain { get; init; } = "";
+
+        public DateTimeOffset SentAt { get; init; }
+
+        public int Reached { get; init; }
     }
 
     private sealed record BccRow
@@ -686,6 +734,18 @@ public sealed record IncidentRow
     public bool ReExposed { get; init; }
 
     public bool RepeatSender { get; init; }
+
+    /// <summary>The address it went out as, when that was not the person (a shared mailbox, send-as).</summary>
+    public string? SentAs { get; init; }
+
+    /// <summary>Why the list is sensitive: "category&lt;TAB&gt;reason" per line, or null.</summary>
+    public string? Sensitive { get; init; }
+
+    /// <summary>The sensitive categories' keys ("health"), for events and the register.</summary>
+    public IReadOnlyList<string> SensitiveCategories => SensitiveMatch.ParseStored(Sensitive).Select(m => m.Category.Key()).ToList();
+
+    /// <summary>Replies to all that exposed the list again.</summary>
+    public int ReplyAllCount { get; init; }
 
     public string Reasons { get; init; } = "[]";
 

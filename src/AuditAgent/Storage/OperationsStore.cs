@@ -23,7 +23,10 @@ public sealed record JobRunRow
     public string? Error { get; init; }
 }
 
-public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies, int Events);
+public sealed record PurgeResult(int IncidentRecipients, int SuppressedRecipients, int BccRecipients, int MailBodies, int Events)
+{
+    public int MessageStats { get; init; }
+}
 
 /// <summary>Job runs and data retention: the agent's own housekeeping.</summary>
 public sealed class OperationsStore(Database database, AgentInstance instance)
@@ -74,7 +77,7 @@ public sealed class OperationsStore(Database database, AgentInstance instance)
     /// of old suppressed findings (counts and domains stay on the findings), Bcc recipient lists, and
     /// the bodies of sent mail.
     /// </summary>
-    public async Task<PurgeResult> PurgeAsync(DateTimeOffset closedBefore, DateTimeOffset bccBefore, DateTimeOffset mailBefore, CancellationToken ct)
+    public async Task<PurgeResult> PurgeAsync(DateTimeOffset closedBefore, DateTimeOffset bccBefore, DateTimeOffset mailBefore, DateTimeOffset statsBefore, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
@@ -107,10 +110,11 @@ public sealed class OperationsStore(Database database, AgentInstance instance)
             new { closedBefore }, tx, ct));
         await c.ExecuteAsync(database.Command(
             "DELETE FROM event_dead_letters WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = event_dead_letters.event_id)", tx: tx, ct: ct));
+        var stats = await c.ExecuteAsync(database.Command("DELETE FROM message_stats WHERE sent_at < @statsBefore", new { statsBefore }, tx, ct));
         await tx.CommitAsync(ct);
-        return new PurgeResult(incidents, suppressed, bcc, mail, events);
+        return new PurgeResult(incidents, suppressed, bcc, mail, events) { MessageStats = stats };
     }
 
     public static string Describe(PurgeResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, the Bcc lists of {r.BccRecipients} messages, {r.Events} events; emptied {r.MailBodies} sent mail bodies");
+        $"deleted {r.IncidentRecipients} recipients of closed incidents, {r.SuppressedRecipients} of suppressed findings, the Bcc lists of {r.BccRecipients} messages, {r.Events} events, {r.MessageStats} message count rows; emptied {r.MailBodies} sent mail bodies");
 }

@@ -12,12 +12,25 @@ public sealed record FindingWrite(Finding Finding, IReadOnlyList<Protection.Stor
 /// <summary>A Bcc mailing with its recipients' keyed hashes, one per line.</summary>
 public sealed record BccWrite(BccMessage Message, string RecipientKeys);
 
+/// <summary>One scanned message's counts (no address, no subject), keyed by a hash of its Graph id.</summary>
+public readonly record struct StatsWrite(long MessageKey, DateTimeOffset SentAt, MessageCounts Counts)
+{
+    /// <summary>A 64-bit key for a Graph message id: the first 8 bytes of its SHA-256.</summary>
+    public static long KeyOf(string graphMessageId) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(graphMessageId)));
+}
+
 /// <summary>What one delta page produced, written with the link that follows it.</summary>
 /// <param name="Skipped">Messages of the page that could not be used (malformed, or a repeated id with other recipients).</param>
-public sealed record PageWrite(string MailboxId, IReadOnlyList<FindingWrite> Findings, IReadOnlyList<BccWrite> BccMessages, string Link, bool RoundComplete, bool StartedOver, int Skipped = 0);
+public sealed record PageWrite(string MailboxId, IReadOnlyList<FindingWrite> Findings, IReadOnlyList<BccWrite> BccMessages, string Link, bool RoundComplete, bool StartedOver, int Skipped = 0)
+{
+    /// <summary>Every message of the page, reduced to counts (backtest).</summary>
+    public IReadOnlyList<StatsWrite> Stats { get; init; } = [];
+}
 
 /// <summary>A mailbox that could not be scanned this time, and why (no message content).</summary>
-public sealed record MailboxFailure(string MailboxId, string Reason);
+/// <param name="NoMailbox">Graph says the user has no Exchange Online mailbox: not a failure; tried again a day later.</param>
+public sealed record MailboxFailure(string MailboxId, string Reason, bool NoMailbox = false);
 
 /// <summary>Everything the scanner writes. Findings and the delta link that covers them commit together.</summary>
 public sealed class ScanStore(Database database, EventStore events)
@@ -54,6 +67,7 @@ public sealed class ScanStore(Database database, EventStore events)
                 last_synced_at = CASE WHEN @RoundComplete THEN @Now ELSE last_synced_at END,
                 last_error = NULL,
                 last_error_at = NULL,
+                no_mailbox_at = NULL,
                 resyncs = resyncs + CASE WHEN @StartedOver THEN 1 ELSE 0 END,
                 skipped_messages = skipped_messages + @Skipped,
                 done_cycle = CASE WHEN @RoundComplete THEN @CycleId ELSE done_cycle END,
@@ -70,9 +84,11 @@ public sealed class ScanStore(Database database, EventStore events)
                 var id = await connection.ExecuteScalarAsync<long?>(database.Command(
                     """
                     INSERT INTO findings (mailbox_id, graph_message_id, internet_message_id, conversation_id, subject, sent_at,
-                                          sender_address, sender_name, visible_external_count, external_domain_count, bcc_count, detected_at)
+                                          sender_address, sender_name, visible_external_count, external_domain_count, bcc_count, detected_at,
+                                          sent_as, sensitive)
                     VALUES (@MailboxId, @GraphMessageId, @InternetMessageId, @ConversationId, @Subject, @SentDateTime,
-                            @SenderAddress, @SenderName, @VisibleExternalCount, @ExternalDomainCount, @BccCount, @Now)
+                            @SenderAddress, @SenderName, @VisibleExternalCount, @ExternalDomainCount, @BccCount, @Now,
+                            @SentAs, @Sensitive)
                     ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
                     RETURNING id
                     """,
@@ -80,6 +96,7 @@ public sealed class ScanStore(Database database, EventStore events)
                     {
                         f.MailboxId, f.GraphMessageId, f.InternetMessageId, f.ConversationId, f.Subject, f.SentDateTime,
                         f.SenderAddress, f.SenderName, f.VisibleExternalCount, f.ExternalDomainCount, f.BccCount, Now = now,
+                        f.SentAs, Sensitive = f.Sensitive.Count == 0 ? null : string.Join('\n', f.Sensitive.Select(m => m.Stored)),
                     }, tx, ct));
                 if (id is null)
                 {
@@ -112,7 +129,19 @@ public sealed class ScanStore(Database database, EventStore events)
             }
         }
 
-        foreach (var failure in failures)
+        await SaveStatsAsync(connection, tx, kept, ct);
+        foreach (var failure in failures.Where(f => f.NoMailbox))
+        {
+            await connection.ExecuteAsync(database.Command(
+                """
+                UPDATE mailboxes
+                SET no_mailbox_at = @Now, last_error = NULL, last_error_at = NULL, done_cycle = @CycleId, scanned_by = @Owner, lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = @MailboxId AND lease_owner = @Owner
+                """,
+                new { failure.MailboxId, Now = now, lease.CycleId, lease.Owner }, tx, ct));
+        }
+
+        foreach (var failure in failures.Where(f => !f.NoMailbox))
         {
             await connection.ExecuteAsync(database.Command(
                 """
@@ -125,6 +154,48 @@ public sealed class ScanStore(Database database, EventStore events)
 
         await tx.CommitAsync(ct);
         return (inserted, dropped);
+    }
+
+    /// <summary>
+    /// The pages' count rows in one statement per page (a JSON array unpacked by the database), so a first scan
+    /// of a large tenant does not pay a round trip per message; a replayed page adds nothing.
+    /// </summary>
+    private async Task SaveStatsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, IReadOnlyList<PageWrite> pages, CancellationToken ct)
+    {
+        var rows = database.IsPostgreSql
+            ? """
+              SELECT @MailboxId, (r->>0)::bigint, r->>1, (r->>2)::int, (r->>3)::int, (r->>4)::int, (r->>5)::int, (r->>6)::int
+              FROM jsonb_array_elements(CAST(@Rows AS jsonb)) AS r
+              """
+            : """
+              SELECT @MailboxId, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+                     json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]')
+              FROM json_each(@Rows) WHERE true
+              """;
+        foreach (var page in pages.Where(p => p.Stats.Count > 0))
+        {
+            var json = System.Text.Json.JsonSerializer.Serialize(page.Stats.Select(x => new object[]
+            {
+                // As the database's DateTimeOffset handler writes them, so times compare as text.
+                x.MessageKey, x.SentAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
+                x.Counts.VisibleExternal, x.Counts.External, x.Counts.All, x.Counts.ExternalDomains, x.Counts.Bcc,
+            }));
+            await connection.ExecuteAsync(database.Command(
+                $"""
+                INSERT INTO message_stats (mailbox_id, message_key, sent_at, visible_external, external_count, all_recipients, external_domains, bcc_count)
+                {rows}
+                ON CONFLICT (mailbox_id, message_key) DO NOTHING
+                """,
+                new { page.MailboxId, Rows = json }, tx, ct));
+        }
+    }
+
+    /// <summary>The mailboxes whose purpose was read since <paramref name="since"/> (not read again until a day has passed).</summary>
+    public async Task<HashSet<string>> PurposeKnownSinceAsync(DateTimeOffset since, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<string>(database.Command("SELECT id FROM mailboxes WHERE purpose_checked_at > @since", new { since }, ct: ct)))
+            .ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)

@@ -28,9 +28,9 @@ internal static class SqlFragments
     /// <summary>How many distinct people of the incident <paramref name="incident"/> names were exposed in another incident too (not a false positive), as a scalar subquery.</summary>
     public static string ExposedElsewhere(string incident) =>
         "(SELECT COUNT(DISTINCT r.recipient_key) FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id"
-        + $" WHERE f.incident_id = {incident} AND f.role IN ('blast', 're-exposure') AND EXISTS ("
+        + $" WHERE f.incident_id = {incident} AND f.role IN ('blast', 're-exposure', 'reply-all') AND EXISTS ("
         + " SELECT 1 FROM exposed_recipients o JOIN findings g ON g.id = o.finding_id JOIN incidents j ON j.id = g.incident_id"
-        + $" WHERE o.recipient_key = r.recipient_key AND g.incident_id <> {incident} AND g.role IN ('blast', 're-exposure')"
+        + $" WHERE o.recipient_key = r.recipient_key AND g.incident_id <> {incident} AND g.role IN ('blast', 're-exposure', 'reply-all')"
         + $" AND j.status <> '{IncidentStatus.FalsePositive.Name()}'))";
 
     /// <summary>A plan step still to do.</summary>

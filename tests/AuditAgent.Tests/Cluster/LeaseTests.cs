@@ -53,7 +53,7 @@ public sealed class LeaseTests
         var first = agent.Services.GetRequiredService<ClusterStore>();
         var second = other.GetRequiredService<ClusterStore>();
         var lease = TimeSpan.FromSeconds(60);
-        var (cycle, opened) = await first.OpenOrJoinAsync([new Mailbox(alice.Id, alice.Mail!, null), new Mailbox(bob.Id, bob.Mail!, null)], ["contoso.com"], time.GetUtcNow().AddDays(-30), time.GetUtcNow(), default);
+        var (cycle, opened) = await first.OpenOrJoinAsync([new Mailbox(alice.Id, alice.Mail!, null), new Mailbox(bob.Id, bob.Mail!, null)], ["contoso.com"], time.GetUtcNow().AddDays(-30), time.GetUtcNow(), null, default);
         Assert.True(opened);
 
         Assert.Equal(2, (await first.ClaimAsync(cycle.Id, 20, time.GetUtcNow(), lease, default)).Count);

@@ -38,7 +38,7 @@ public sealed class MigrationTests
         var error = await Assert.ThrowsAsync<DatabaseTooNewException>(() => target.NewDatabase().MigrateAsync(CancellationToken.None));
 
         Assert.Contains("its schema has migration 0099_future", error.Message, StringComparison.Ordinal);
-        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0019_timeline_chain" : "knows up to migration 0016_timeline_chain", error.Message, StringComparison.Ordinal);
+        Assert.Contains(backend == Backend.Sqlite ? "knows up to migration 0020_detection_context" : "knows up to migration 0017_detection_context", error.Message, StringComparison.Ordinal);
     }
 
     [SkippableTheory]

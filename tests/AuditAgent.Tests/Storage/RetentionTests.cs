@@ -34,7 +34,7 @@ public class RetentionTests
         await events.AppendAsync(AuditAgent.Core.Events.EventTypes.ScanFailed, new { error = "recent" }, now.AddDays(-1), null, CancellationToken.None);
         var before = await events.ListAsync(0, 1000, false, CancellationToken.None);
 
-        var result = await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), CancellationToken.None);
+        var result = await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), now.AddDays(-90), CancellationToken.None);
 
         Assert.Equal(20, result.IncidentRecipients);
         var after = await events.ListAsync(0, 1000, false, CancellationToken.None);
@@ -53,6 +53,6 @@ public class RetentionTests
         Assert.Equal(20, finding.VisibleExternalCount);
         await using var c = await agent.Services.GetRequiredService<Database>().OpenAsync(CancellationToken.None);
         Assert.Equal("", await c.ExecuteScalarAsync<string>("SELECT recipients FROM bcc_messages"));
-        Assert.Equal(new PurgeResult(0, 0, 0, 0, 0), await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), CancellationToken.None));
+        Assert.Equal(new PurgeResult(0, 0, 0, 0, 0), await store.PurgeAsync(now.AddDays(-180), now.AddDays(1), now.AddDays(-90), now.AddDays(-90), CancellationToken.None));
     }
 }
