@@ -129,6 +129,11 @@ internal static class GraphJson
             w.WriteBoolean("accountEnabled", u.AccountEnabled);
         }
 
+        if (Want("department"))
+        {
+            w.WriteString("department", u.Department);
+        }
+
         w.WriteEndObject();
     }
 

@@ -77,6 +77,10 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
                 UserOperation("delta", id, mail: true, u => Delta(u, request), ct),
             ["users", var id, "mailFolders", var folder, "messages"] when get && IsSentItems(folder) =>
                 UserOperation("messages", id, mail: true, u => List(u, request), ct),
+            ["users", var id, "mailFolders", var folder, "messages"] when get && folder.Equals("inbox", StringComparison.OrdinalIgnoreCase) =>
+                UserOperation("inbox", id, mail: true, u => Messages(u, request, u.InboxItems, "mailFolders('inbox')/messages"), ct),
+            ["users", var id, "messages"] when get =>
+                UserOperation("conversation", id, mail: true, u => Messages(u, request, [.. u.SentItemsRange(0, u.SentItemCount), .. u.InboxItems], "messages"), ct),
             _ => Task.FromResult(SimResponse.Json(400, GraphJson.Error("BadRequest", $"Resource not found for the segment '{segments.LastOrDefault()}'."))),
         };
     }
@@ -91,7 +95,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
             ["domains", ..] when !Has("Domain.Read.All", "Directory.Read.All", "Directory.ReadWrite.All") => DirectoryDenied(),
             ["users", _, "sendMail"] when post => Has("Mail.Send") ? null : MailDenied(),
             ["users", _, "mailboxSettings", ..] => Has("MailboxSettings.Read", "MailboxSettings.ReadWrite") ? null : MailDenied(),
-            ["users", _, "mailFolders", ..] => Has("Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite") ? null : MailDenied(),
+            ["users", _, "mailFolders", ..] or ["users", _, "messages", ..] => Has("Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite") ? null : MailDenied(),
             ["users", ..] when !Has("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") => DirectoryDenied(),
             _ => null,
         };
@@ -144,7 +148,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
                 return SimResponse.Json(403, GraphJson.Error("ErrorAccessDenied", "Access to OData is disabled."));
             }
 
-            if (mail && user.Mail is null)
+            if (mail && (user.Mail is null || !user.HasMailbox))
             {
                 return SimResponse.Json(404, GraphJson.Error("MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise."));
             }
@@ -479,6 +483,43 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
                 w.WriteString("@odata.nextLink", $"{request.BaseUrl}/users/{Uri.EscapeDataString(user.Id)}/mailFolders/sentitems/messages?$top={top}{selectPart}&$skip={skip + top}");
             }
 
+            w.WriteStartArray("value");
+            foreach (var message in page)
+            {
+                GraphJson.WriteMessage(w, message, select);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+    }
+
+    /// <summary>
+    /// A list of messages across folders, as <c>/messages</c> and <c>/mailFolders/inbox/messages</c> serve them: with
+    /// <c>$filter=conversationId eq '...'</c> (the one filter the agent uses there), <c>$select</c> and <c>$top</c>.
+    /// </summary>
+    private SimResponse Messages(SimUser user, SimRequest request, IReadOnlyList<SimMessage> messages, string path)
+    {
+        IEnumerable<SimMessage> found = messages;
+        if (request.Query.TryGetValue("$filter", out var filter))
+        {
+            const string Prefix = "conversationId eq '";
+            if (!filter.StartsWith(Prefix, StringComparison.Ordinal) || !filter.EndsWith('\''))
+            {
+                return SimResponse.Json(400, GraphJson.Error("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."));
+            }
+
+            var wanted = filter[Prefix.Length..^1].Replace("''", "'", StringComparison.Ordinal);
+            found = messages.Where(m => m.ConversationOf == wanted);
+        }
+
+        var page = found.Take(Math.Clamp(IntQuery(request, "$top") ?? 10, 1, 1000)).ToList();
+        var select = Select(request);
+        counters.CountMessages(page.Count);
+        return SimResponse.Json(200, GraphJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("@odata.context", $"https://graph.microsoft.com/v1.0/$metadata#users('{user.Id}')/{path}");
             w.WriteStartArray("value");
             foreach (var message in page)
             {

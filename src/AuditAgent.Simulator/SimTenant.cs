@@ -124,6 +124,35 @@ public sealed class SimUser
     /// <summary>The directory's preferredLanguage (ISO 639-1 and country, e.g. "de-DE"); null when not set, as Graph answers for most users.</summary>
     public string? PreferredLanguage { get; init; }
 
+    /// <summary>The directory's department ("Human Resources").</summary>
+    public string? Department { get; init; }
+
+    /// <summary>False for a user without an Exchange Online mailbox (unlicensed, on-premises): mail requests get 404 MailboxNotEnabledForRESTAPI.</summary>
+    public bool HasMailbox { get; set; } = true;
+
+    private readonly List<SimMessage> _inbox = [];
+
+    /// <summary>Messages received (the Inbox), served under /mailFolders/inbox/messages and, with Sent Items, under /messages.</summary>
+    public IReadOnlyList<SimMessage> InboxItems
+    {
+        get
+        {
+            lock (_inbox)
+            {
+                return _inbox.ToList();
+            }
+        }
+    }
+
+    /// <summary>Adds a message to the Inbox, as if it had just arrived.</summary>
+    public void AddInboxItem(SimMessage message)
+    {
+        lock (_inbox)
+        {
+            _inbox.Add(message);
+        }
+    }
+
     /// <summary>The app may not read this mailbox (outside an Exchange RBAC scope): mail requests get 403.</summary>
     public bool OutsideAppScope { get; set; }
 
@@ -208,6 +237,9 @@ public sealed class SimMessage
     public string? InternetMessageId { get; init; }
 
     public string? ConversationId { get; init; }
+
+    /// <summary>The conversation, from the typed property or the raw JSON.</summary>
+    public string? ConversationOf => ConversationId ?? (Raw?["conversationId"] is JsonValue v && v.TryGetValue<string>(out var c) ? c : null);
 
     public string? Subject { get; init; }
 

@@ -5,7 +5,9 @@ namespace AuditAgent.Simulator;
 
 /// <summary>
 /// Loads a tenant from one JSON object with Graph's own property names:
-/// <c>{"domains": [domain...], "users": [user + "manager": {"id"} + "sentItems": [message...]]}</c>.
+/// <c>{"domains": [domain...], "users": [user + "manager": {"id"} + "sentItems": [message...] + "inboxItems": [message...]]}</c>;
+/// a user may also carry <c>"accountEnabled": false</c>, <c>"department"</c>, <c>"mailboxSettings": {"userPurpose", "timeZone"}</c>
+/// and <c>"hasMailbox": false</c> (no Exchange Online mailbox: mail requests get 404 MailboxNotEnabledForRESTAPI).
 /// Messages are kept as the JSON they are, so odd or malformed data reaches the agent unchanged.
 /// </summary>
 public static class TenantFile
@@ -55,7 +57,7 @@ public static class TenantFile
                 .OfType<JsonObject>()
                 .Select(m => SimMessage.FromJson((JsonObject)m.DeepClone()))
                 .ToList();
-            tenant.AddUser(new SimUser(id, messages)
+            var simUser = new SimUser(id, messages)
             {
                 DisplayName = Str(user, "displayName"),
                 Mail = Str(user, "mail"),
@@ -67,7 +69,15 @@ public static class TenantFile
                 UserPurpose = (user["mailboxSettings"] is JsonObject purposeSettings ? Str(purposeSettings, "userPurpose") : null) ?? "user",
                 ManagerId = user["manager"] is JsonObject manager ? Str(manager, "id") : null,
                 OutsideAppScope = Bool(user, "outsideAppScope") ?? false,
-            });
+                Department = Str(user, "department"),
+                HasMailbox = Bool(user, "hasMailbox") ?? true,
+            };
+            foreach (var received in (user["inboxItems"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                simUser.AddInboxItem(SimMessage.FromJson((JsonObject)received.DeepClone()));
+            }
+
+            tenant.AddUser(simUser);
         }
 
         return tenant;

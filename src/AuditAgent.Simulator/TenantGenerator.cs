@@ -39,7 +39,7 @@ public sealed record ExpectedExposure(
 
 public sealed record GeneratedTenant(SimTenant Tenant, IReadOnlyList<ExpectedExposure> Exposures, GeneratorSettings Settings)
 {
-    /// <summary>The exposures an agent scanning enabled mailboxes with a look-back of <paramref name="lookbackDays"/> must find.</summary>
+    /// <summary>The exposures an agent scanning every mailbox with a look-back of <paramref name="lookbackDays"/> must find.</summary>
     public IReadOnlyList<ExpectedExposure> ExpectedFindings(int lookbackDays) =>
         Exposures.Where(e => e.MailboxScanned && e.SentSince(Settings.Now.AddDays(-lookbackDays))).ToList();
 }
@@ -102,7 +102,7 @@ public static class TenantGenerator
                 SentAt(settings, p.UserIndex, p.MessageIndex),
                 p.Visible,
                 p.Recipients.Select(r => r.Domain).Distinct().Count(),
-                people[p.UserIndex].Enabled && people[p.UserIndex].HasMail))
+                people[p.UserIndex].HasMail))
             .Concat(stories)
             .ToList();
         return new GeneratedTenant(tenant, exposures, settings);
@@ -119,29 +119,34 @@ public static class TenantGenerator
         var rng = new Random(s.Seed ^ 0x5eed);
         var expected = new List<ExpectedExposure>();
         var n = 0;
-        string Story(int user, string subject, DateTimeOffset at, IEnumerable<External> to, IEnumerable<External>? bcc = null, string? internetMessageId = null, int? from = null)
+        string Story(int user, string subject, DateTimeOffset at, IEnumerable<External> to, IEnumerable<External>? bcc = null, string? internetMessageId = null, int? from = null, int? by = null, string? conversation = null) =>
+            Sent(tenant.Users[user], Who(people[from ?? user]), Who(people[by ?? user]), subject, at, to, bcc, internetMessageId, conversation);
+
+        static SimRecipient Who(Person p) => new(p.Address, p.DisplayName);
+
+        // A message in a mailbox's Sent Items: from the address it went out as, sent by the person (they differ for send on behalf).
+        string Sent(SimUser mailbox, SimRecipient from, SimRecipient sender, string subject, DateTimeOffset at, IEnumerable<External> to, IEnumerable<External>? bcc = null, string? internetMessageId = null, string? conversation = null)
         {
             var id = string.Create(CultureInfo.InvariantCulture, $"AAMkADstory{(uint)s.Seed:x8}{++n:x4}AAA=");
-            var sender = people[from ?? user];
             var visible = to.ToList();
             var imid = internetMessageId ?? $"<STORY{(uint)s.Seed:X8}{n:X4}@AM0PR01MB1234.eurprd01.prod.outlook.com>";
-            tenant.Users[user].AddSentItem(new SimMessage
+            mailbox.AddSentItem(new SimMessage
             {
                 Id = id,
                 InternetMessageId = imid,
-                ConversationId = "AAQkADstory" + n.ToString(CultureInfo.InvariantCulture),
+                ConversationId = conversation ?? "AAQkADstory" + n.ToString(CultureInfo.InvariantCulture),
                 Subject = subject,
                 SentDateTime = at,
                 ReceivedDateTime = at,
-                From = new SimRecipient(sender.Address, sender.DisplayName),
-                Sender = new SimRecipient(people[user].Address, people[user].DisplayName),
-                To = visible.Count == 0 ? [new SimRecipient(sender.Address, sender.DisplayName)] : visible.Select(e => new SimRecipient(e.Address, e.Name)).ToList(),
+                From = from,
+                Sender = sender,
+                To = visible.Count == 0 ? [from] : visible.Select(e => new SimRecipient(e.Address, e.Name)).ToList(),
                 Bcc = (bcc ?? []).Select(e => new SimRecipient(e.Address, e.Name)).ToList(),
             });
             if (visible.Count >= s.ExposureThreshold)
             {
-                expected.Add(new ExpectedExposure(people[user].Id, people[user].Address, id, imid, at, visible.Count,
-                    visible.Select(e => e.Domain).Distinct().Count(), MailboxScanned: true) { SenderAddress = sender.Address });
+                expected.Add(new ExpectedExposure(mailbox.Id, mailbox.Mail!, id, imid, at, visible.Count,
+                    visible.Select(e => e.Domain).Distinct().Count(), MailboxScanned: true) { SenderAddress = sender.Address! });
             }
 
             return imid;
@@ -156,7 +161,7 @@ public static class TenantGenerator
 
         var invited = PickExternals(rng, 28, 7101);
         var shared = Story(5, "Customer day invitation", s.Now.AddDays(-8), invited, from: 6);
-        Story(6, "Customer day invitation", s.Now.AddDays(-8), invited, internetMessageId: shared);
+        Story(6, "Customer day invitation", s.Now.AddDays(-8), invited, internetMessageId: shared, from: 6, by: 5);
         Story(5, "Update on the customer day", s.Now.AddDays(-7), [], bcc: invited, from: 6);
 
         var partner = Enumerable.Range(0, 16)
@@ -167,7 +172,66 @@ public static class TenantGenerator
 
         Story(8, "Quarterly newsletter", s.Now.AddDays(-25), PickExternals(rng, 12, 7201));
         Story(8, "Survey: tell us what you think", s.Now.AddDays(-4), PickExternals(rng, 14, 7301));
+
+        // A shared mailbox (sign-in blocked) sends the newsletter, on behalf of the person who wrote it.
+        var newsletter = Extra(tenant, s, 1, "Contoso Newsletter", "newsletter", enabled: false, purpose: "shared", department: "Marketing");
+        Sent(newsletter, new SimRecipient(newsletter.Mail, newsletter.DisplayName), Who(people[4]), "Contoso news: November", s.Now.AddDays(-5), PickExternals(rng, 30, 7401));
+
+        // A room's mailbox answers meeting requests; it is not read (mailboxSettings.userPurpose room) when the agent may ask.
+        var room = Extra(tenant, s, 2, "Boardroom 1", "boardroom1", enabled: false, purpose: "room", department: null);
+        Sent(room, new SimRecipient(room.Mail, room.DisplayName), new SimRecipient(room.Mail, room.DisplayName), "Accepted: Partner workshop", s.Now.AddDays(-3), PickExternals(rng, 3, 7501));
+
+        // A licence-less kiosk account: a mail address, but no Exchange Online mailbox (Graph answers 404).
+        var kiosk = Extra(tenant, s, 3, "Reception kiosk", "kiosk", enabled: true, purpose: "user", department: "Facilities");
+        kiosk.HasMailbox = false;
+
+        // A clinic's patient list: who is on it reveals their health (GDPR Art. 9).
+        Story(9, "Invitation: HIV peer support group, 14 March", s.Now.AddDays(-2), PickExternals(rng, 14, 7601));
+
+        // Parents of a class in To; two of them reply to all from outside, one only to the sender, and a colleague
+        // replies to all from their own mailbox: the list goes round again three times.
+        var parents = PickExternals(rng, 22, 7701).Select(e => e with { Name = "Parent of " + e.Name.Split(' ')[0] }).ToList();
+        const string Thread = "AAQkADcascade4b";
+        var teacher = people[10];
+        Story(10, "Class 4B trip on Friday", s.Now.AddDays(-3), parents, conversation: Thread);
+        Story(11, "RE: Class 4B trip on Friday", s.Now.AddDays(-3).AddHours(2), parents, conversation: Thread);
+        for (var k = 0; k < 3; k++)
+        {
+            var replier = parents[k];
+            var everyone = parents.Where(p => p != replier).Select(p => new SimRecipient(p.Address, p.Name)).ToList();
+            tenant.Users[10].AddInboxItem(new SimMessage
+            {
+                Id = string.Create(CultureInfo.InvariantCulture, $"AAMkADinbox{(uint)s.Seed:x8}{k:x4}AAA="),
+                InternetMessageId = $"<REPLY{k}@{replier.Domain}>",
+                ConversationId = Thread,
+                Subject = "RE: Class 4B trip on Friday",
+                SentDateTime = s.Now.AddDays(-3).AddHours(3 + k),
+                ReceivedDateTime = s.Now.AddDays(-3).AddHours(3 + k),
+                From = new SimRecipient(replier.Address, replier.Name),
+                Sender = new SimRecipient(replier.Address, replier.Name),
+                // The last one is a plain reply to the teacher: not a cascade.
+                To = [new SimRecipient(teacher.Address, teacher.DisplayName)],
+                Cc = k < 2 ? everyone : [],
+            });
+        }
+
         return expected;
+    }
+
+    /// <summary>A mailbox beside the generated people (their indices, and so every other story, stay as they were).</summary>
+    private static SimUser Extra(SimTenant tenant, GeneratorSettings s, int n, string name, string local, bool enabled, string purpose, string? department)
+    {
+        var user = new SimUser(new Guid((uint)s.Seed, 0xffff, (ushort)n, 0x5a, 0x4e, 0x3c, 0x2b, 0x1a, 0x09, 0x08, 0x07).ToString())
+        {
+            DisplayName = name,
+            Mail = $"{local}@{PrimaryDomain}",
+            UserPrincipalName = $"{local}@{PrimaryDomain}",
+            AccountEnabled = enabled,
+            UserPurpose = purpose,
+            Department = department,
+        };
+        tenant.AddUser(user);
+        return user;
     }
 
     /// <summary>Builds one exposure in the style of the generator (for tests that add mail after a scan).</summary>
@@ -220,7 +284,7 @@ public static class TenantGenerator
         var last = LastNames[((i * 5) + (i / LastNames.Length) + ((seed / 3) & int.MaxValue)) % LastNames.Length];
         var local = $"{first}.{last}{i}".ToLowerInvariant();
         var id = new Guid((uint)seed, (ushort)(i >> 16), (ushort)i, 0x8a, 0x1b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81).ToString();
-        // A disabled account and an account without a mailbox: neither is scanned.
+        // A leaver's mailbox (sign-in blocked, still scanned) and an account without a mail address (not a mailbox).
         var enabled = i != 1;
         var hasMail = i != 2;
         return new Person(id, $"{first} {last}", $"{local}@{PrimaryDomain}", hasMail ? $"{local}@{PrimaryDomain}" : $"svc-{i}@contoso.onmicrosoft.com", enabled, hasMail);
@@ -233,7 +297,7 @@ public static class TenantGenerator
         var plan = new List<PlannedExposure>();
         for (var k = 0; k < count && taken.Count < s.Mailboxes * s.MessagesPerMailbox; k++)
         {
-            // The disabled mailbox gets one on purpose: it must not be reported.
+            // The leaver's mailbox gets one on purpose: a blocked sign-in does not undo a disclosure.
             var user = k == 0 && people.Count > 1 ? 1 : rng.Next(people.Count);
             if (!people[user].HasMail)
             {

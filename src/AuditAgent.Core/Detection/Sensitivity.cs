@@ -160,9 +160,9 @@ public sealed class SensitiveTerms
 
             var prefix = line.EndsWith('*');
             var words = Words(prefix ? line[..^1] : line).Select(w => w.Normalized).ToArray();
-            if (words.Length == 0 || (prefix && words[^1].Length < 3))
+            if (words.Length == 0 || (prefix && words.Length == 1 && words[0].Length < 3))
             {
-                throw new FormatException($"{source} line {number}: '{line}' has no word to match{(prefix ? " (a prefix needs at least three letters)" : "")}.");
+                throw new FormatException($"{source} line {number}: '{line}' has no word to match{(prefix ? " (a one-word prefix needs at least three letters)" : "")}.");
             }
 
             terms.Add(new Term(category.Value, words, prefix));

@@ -38,7 +38,7 @@ public static class EventTypes
     /// <summary>A clustered agent stopped checking in (`details.agent`, `lastSeenAt`); its mailboxes went to the others.</summary>
     public const string AgentLost = "agent.lost";
 
-    /// <summary>A recipient (or a colleague) replied to all, exposing the incident's list again (`details.replies`, the count so far).</summary>
+    /// <summary>A recipient (or a colleague) replied to all, exposing the incident's list again (`incident.repliesToAll` counts them).</summary>
     public const string IncidentReplyAll = "incident.reply_all";
 
     /// <summary>Every type, in the order docs/events.md lists them.</summary>

@@ -24,6 +24,7 @@ public static class RegisterExport
         new("severity", e => e.Severity),
         new("status", e => e.Status),
         new("sender", e => e.SenderAddress),
+        new("sent_as", e => e.SentAs),
         new("sent_at", e => e.FirstSentAt),
         new("detected_at", e => e.DetectedAt),
         new("aware_at", e => e.AwareAt),
@@ -44,9 +45,11 @@ public static class RegisterExport
         new("data_subjects", e => e.ExposedCount),
         new("data_subjects_in_other_incidents", e => e.ExposedElsewhere),
         new("personal_mailboxes", e => e.PersonalCount),
+        new("sensitive_categories", e => e.SensitiveCategories),
         new("domains", e => e.DomainCount),
         new("messages", e => e.BlastMessages),
         new("re_exposed", e => e.ReExposed),
+        new("replies_to_all", e => e.ReplyAllCount),
         new("closed_at", e => e.ClosedAt),
     ];
 

@@ -31,7 +31,9 @@ internal static class DemoCommand
         {
             var now = TimeProvider.System.GetUtcNow();
             var (simTenant, generated) = tenant.Create(parse, now);
-            await using var simulator = await SimulatorServer.StartAsync(simTenant, new SimulatorOptions(), ct);
+            // The demo grants the optional MailboxSettings.Read too, so rooms are recognised and skipped.
+            var roles = new SimulatorOptions().Roles.Append("MailboxSettings.Read").ToList();
+            await using var simulator = await SimulatorServer.StartAsync(simTenant, new SimulatorOptions { Roles = roles }, ct);
             var path = Path.GetFullPath(parse.GetValue(CommandLine.DbOption) ?? "auditagent-demo.db");
             await ReplaceDemoDatabaseAsync(path, ct);
 
@@ -59,7 +61,7 @@ internal static class DemoCommand
                 var expected = generated.ExpectedFindings(lookback);
                 var found = expected.Count(e => rows.Any(r => r.MailboxId == e.MailboxId && r.GraphMessageId == e.GraphMessageId));
                 await terminal.Output.WriteLineAsync(
-                    $"The simulated tenant holds {expected.Count} exposures in enabled mailboxes within the {lookback}-day look-back; AuditAgent found {found} of them and {rows.Count - found} other findings.");
+                    $"The simulated tenant holds {expected.Count} exposures in its mailboxes (shared and blocked ones included) within the {lookback}-day look-back; AuditAgent found {found} of them and {rows.Count - found} other findings.");
             }
 
             if (incidents.Count > 0)

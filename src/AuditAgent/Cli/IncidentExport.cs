@@ -110,7 +110,8 @@ internal static class IncidentExport
     {
         var i = d.Incident;
         return new Document(
-            i.Id, i.Severity, i.Status, i.SenderAddress, SafeText.Clean(i.Subject), i.DetectedAt, i.NotificationDueAt, i.FirstSentAt,
+            // A shared mailbox's mail names both: the person, and the address it went out as.
+            i.Id, i.Severity, i.Status, i.SentAs is null ? i.SenderAddress : $"{i.SenderAddress} (as {i.SentAs})", SafeText.Clean(i.Subject), i.DetectedAt, i.NotificationDueAt, i.FirstSentAt,
             i.ExposedCount, i.DomainCount, i.PersonalCount, i.ReExposed, i.RepeatSender, i.Assignee, d.Reasons,
             d.Messages.Select(m => new MessageDoc(m.SentAt, m.MailboxAddress, m.SenderAddress, SafeText.Clean(m.Subject), m.InternetMessageId, m.Role, m.VisibleExternalCount, m.ExternalDomainCount, m.BccCount)).ToList(),
             domains,
@@ -139,7 +140,8 @@ internal static class IncidentExport
         b.AppendLine(CultureInfo.InvariantCulture, $"Sender:   {SafeText.ForTerminal(d.Sender)}");
         b.AppendLine(CultureInfo.InvariantCulture, $"Subject:  {SafeText.ForTerminal(d.Subject, 120)}");
         b.AppendLine(CultureInfo.InvariantCulture, $"Detected: {d.Times.Minute(d.DetectedAt)} (awareness); {Deadline(d)}");
-        var flags = (d.ReExposed ? "; RE-EXPOSED" : "") + (d.RepeatSender ? "; repeat sender" : "");
+        var flags = (d.ReExposed ? "; RE-EXPOSED" : "") + (d.RepeatSender ? "; repeat sender" : "") + (detail.Incident.ReplyAllCount > 0 ? $"; {detail.Incident.ReplyAllCount} REPLIES TO ALL" : "")
+            + (detail.Incident.SensitiveCategories.Count > 0 ? $"; SENSITIVE ({string.Join(", ", detail.Incident.SensitiveCategories)})" : "");
         b.AppendLine(CultureInfo.InvariantCulture, $"Exposed:  {d.ExposedCount} external addresses across {d.DomainCount} domains, {d.PersonalCount} personal mailboxes{flags}");
         b.AppendLine();
         b.AppendLine("Why:");

@@ -77,7 +77,7 @@ internal static class StatusCommand
                 };
             }).ToList();
             var failing = status.Mailboxes.Where(m => m.LastError is not null).ToList();
-            var lagging = status.Mailboxes
+            var lagging = status.Mailboxes.Where(m => !m.NotScanned)
                 .Select(m => new { m.Address, LagHours = m.LastSyncedAt is { } t ? Math.Round((now - t).TotalHours, 1) : (double?)null, m.LastSyncedAt })
                 .OrderByDescending(m => m.LagHours ?? double.MaxValue)
                 .ToList();
@@ -100,6 +100,7 @@ internal static class StatusCommand
                         NeverSynced = lagging.Count(l => l.LagHours is null),
                         Lag = lagging,
                         Skipping = status.Mailboxes.Where(m => m.SkippedMessages > 0).Select(m => new { m.Address, m.SkippedMessages }),
+                        NotPersonal = status.Mailboxes.Where(m => m.Kind is not "user").Select(m => new { m.Address, m.Kind, m.Purpose, m.AccountEnabled, m.NoMailboxAt }),
                     },
                     status.OpenIncidents,
                     Jobs = jobs,
@@ -130,6 +131,17 @@ internal static class StatusCommand
             foreach (var f in failing.Take(20))
             {
                 await o.WriteLineAsync($"  {SafeText.ForTerminal(f.Address)}: {SafeText.ForTerminal(f.LastError, 200)} ({T(f.LastErrorAt)})");
+            }
+
+            // Mailboxes that are not a person's own: where mass mail often starts, or what the scan leaves out, and why.
+            var special = status.Mailboxes.Where(m => m.Kind is not "user").ToList();
+            if (special.Count > 0)
+            {
+                await o.WriteLineAsync("Mailboxes that are not a person's: " + string.Join(", ", special.GroupBy(m => m.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}")) + ".");
+                foreach (var m in special.Take(20))
+                {
+                    await o.WriteLineAsync($"  {SafeText.ForTerminal(m.Address)}: {m.Kind}");
+                }
             }
 
             var skipping = status.Mailboxes.Where(m => m.SkippedMessages > 0).OrderByDescending(m => m.SkippedMessages).ToList();

@@ -21,6 +21,10 @@ public sealed class GraphBatch(GraphServiceClient client, TransientRetry retry, 
     /// <summary>Graph's limit of requests in one $batch.</summary>
     public const int Limit = 20;
 
+    /// <summary>A GET of a path under the client's base URL ("/users/{id}/mailboxSettings").</summary>
+    public HttpRequestMessage Get(string pathAndQuery) =>
+        new(HttpMethod.Get, new Uri(client.RequestAdapter.BaseUrl!.TrimEnd('/') + pathAndQuery));
+
     /// <param name="requests">Each request's key (unique) and how to build it (a retried part is built again).</param>
     /// <param name="read">Reads a successful part's JSON; an exception leaves the part unanswered.</param>
     public async Task<IReadOnlyDictionary<string, BatchAnswer<T>>> GetAsync<T>(

@@ -105,8 +105,9 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
             return null;
         }
 
-        var answers = await new GraphBatch(client, _retry, options.Value.MaxRetryAfterSeconds).GetAsync(
-            mailboxIds.Select(id => (id, (Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, $"/users/{Uri.EscapeDataString(id)}/mailboxSettings?$select=userPurpose")))).ToList(),
+        var batch = new GraphBatch(client, _retry, options.Value.MaxRetryAfterSeconds);
+        var answers = await batch.GetAsync(
+            mailboxIds.Select(id => (id, (Func<HttpRequestMessage>)(() => batch.Get($"/users/{Uri.EscapeDataString(id)}/mailboxSettings?$select=userPurpose")))).ToList(),
             (_, root) => root.TryGetProperty("userPurpose", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString()! : "",
             parallelBatches: 4,
             maxAttempts: 5,

@@ -85,6 +85,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Breach.Notices>();
         services.AddSingleton<Breach.EvidenceSeal>();
         services.AddSingleton<IncidentService>();
+        services.AddSingleton<ReplyWatch>();
         services.AddSingleton<AllowlistPolicy>();
         services.AddSingleton<IncidentActions>();
         services.AddSingleton<OperationsStore>();

@@ -6,7 +6,21 @@ using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Incidents;
 
-public sealed record IncidentRunSummary(int Opened, int Updated, int Suppressed, int ReExposures, int BccFollowUps);
+public sealed record IncidentRunSummary(int Opened, int Updated, int Suppressed, int ReExposures, int BccFollowUps)
+{
+    /// <summary>Replies to all (from outside, found by the reply watch, or a colleague's from their own mailbox) put on incidents.</summary>
+    public int RepliesToAll { get; init; }
+
+    /// <summary>Two passes of one scan as one: incidents updated in both are counted in each.</summary>
+    public IncidentRunSummary Plus(IncidentRunSummary other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new IncidentRunSummary(Opened + other.Opened, Updated + other.Updated, Suppressed + other.Suppressed, ReExposures + other.ReExposures, BccFollowUps + other.BccFollowUps)
+        {
+            RepliesToAll = RepliesToAll + other.RepliesToAll,
+        };
+    }
+}
 
 /// <summary>Runs the pure incident engine over new findings and stores its decisions in one transaction.</summary>
 public sealed class IncidentService(IncidentStore store, IOptions<IncidentOptions> options, TimeProvider time, ILogger<IncidentService> logger)
@@ -42,10 +56,13 @@ public sealed class IncidentService(IncidentStore store, IOptions<IncidentOption
             result.Changed.Count(i => !i.IsNew),
             result.Findings.Count(f => f.SuppressionReason is not null && f.IncidentKey is null),
             result.Findings.Count(f => f.Role == FindingRole.ReExposure),
-            result.BccMessages.Count(b => b.IncidentKey is not null));
+            result.BccMessages.Count(b => b.IncidentKey is not null))
+        {
+            RepliesToAll = result.Findings.Count(f => f.Role == FindingRole.ReplyAll) + result.ReplyAlls.Count(r => r.IncidentKey is not null),
+        };
         logger.LogInformation(
-            "Incidents: {Opened} opened, {Updated} updated, {Suppressed} findings suppressed, {ReExposures} re-exposures, {FollowUps} Bcc follow-ups",
-            summary.Opened, summary.Updated, summary.Suppressed, summary.ReExposures, summary.BccFollowUps);
+            "Incidents: {Opened} opened, {Updated} updated, {Suppressed} findings suppressed, {ReExposures} re-exposures, {FollowUps} Bcc follow-ups, {Replies} replies to all",
+            summary.Opened, summary.Updated, summary.Suppressed, summary.ReExposures, summary.BccFollowUps, summary.RepliesToAll);
         return summary;
     }
 }

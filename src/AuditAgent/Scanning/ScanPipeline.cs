@@ -17,7 +17,7 @@ public sealed class IncidentProcessingException(string message, Exception inner)
 /// the one place they are put together (the scheduled job, a cluster agent joining a cycle, the scan and
 /// demo commands), so that incident processing failing is a failed scan wherever scans are reported.
 /// </summary>
-public sealed class ScanPipeline(ScanService scan, IncidentService incidents, ScanStore store, ILogger<ScanPipeline> logger)
+public sealed class ScanPipeline(ScanService scan, IncidentService incidents, ReplyWatch replies, ScanStore store, ILogger<ScanPipeline> logger)
 {
     public async Task<ScanResult> RunAsync(IProgress<ScanProgress>? progress, CancellationToken ct)
     {
@@ -27,7 +27,25 @@ public sealed class ScanPipeline(ScanService scan, IncidentService incidents, Sc
             logger.LogWarning("The scan covered 0 mailboxes: check Scan:IncludeMailboxes and Scan:ExcludeMailboxes, and that the app can list users");
         }
 
-        return await ProcessAsync(summary, ct);
+        var result = await ProcessAsync(summary, ct);
+
+        // Open incidents (those this pass opened too) are then watched for replies to all; what it finds goes on
+        // their timelines in a second pass.
+        return await WatchRepliesAsync(ct) > 0 ? result with { Incidents = result.Incidents.Plus((await ProcessAsync(summary, ct)).Incidents) } : result;
+    }
+
+    /// <summary>The reply watch is a second look: when it cannot run, the scan still counts, and the next cycle tries again.</summary>
+    private async Task<int> WatchRepliesAsync(CancellationToken ct)
+    {
+        try
+        {
+            return (await replies.RunAsync(ct)).NewReplies;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("The reply watch did not run: {Reason}", GraphErrors.Describe(ex));
+            return 0;
+        }
     }
 
     /// <summary>Helps with another agent's cycle; null when there was nothing to do.</summary>

@@ -127,10 +127,8 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             WHERE due_cycle = @Cycle AND (purpose IN ({NotScannedPurposes}) OR no_mailbox_at > @retryAfter)
             """,
             new { Cycle = id, retryAfter = now - NoMailboxRetry }, tx, ct));
-        var toScan = await c.ExecuteScalarAsync<int>(database.Command($"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE {Uncovered}", new { Cycle = id }, tx, ct));
-        await c.ExecuteAsync(database.Command("UPDATE scan_cycles SET mailboxes = @toScan WHERE id = @id", new { toScan, id }, tx, ct));
         await tx.CommitAsync(ct);
-        return (new ScanCycle { Id = id, StartedAt = now, StartedBy = Owner, Since = since, InternalDomains = domains, Mailboxes = toScan }, true);
+        return (new ScanCycle { Id = id, StartedAt = now, StartedBy = Owner, Since = since, InternalDomains = domains, Mailboxes = mailboxes.Count }, true);
     }
 
     /// <summary>The tenant's internal domains as the latest scan cycle read them (verified domains and Scan:InternalDomains).</summary>

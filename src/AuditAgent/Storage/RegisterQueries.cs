@@ -12,6 +12,7 @@ public sealed class RegisterQueries(Database database)
             $"""
             SELECT i.id, i.severity, i.status, i.sender_address, i.first_sent_at, i.detected_at, {SqlFragments.Awareness("i.")} AS aware_at,
                    i.decided_at, i.closed_at, i.exposed_count, i.personal_count, i.domain_count, i.blast_messages, i.re_exposed,
+                   i.sent_as, i.sensitive, i.reply_all_count,
                    a.risk, a.reasons, a.notify_authority, a.no_notify_rationale, a.tell_subjects, a.ground, a.ground_detail,
                    a.delay_reasons, a.notified_at, a.notification_reference, a.decided_by,
                    (SELECT COUNT(*) FROM breach_assessments x WHERE x.incident_id = i.id) AS decisions,
@@ -55,6 +56,17 @@ public sealed record RegisterEntry
     public int BlastMessages { get; init; }
 
     public bool ReExposed { get; init; }
+
+    /// <summary>The address it went out as when that was not the person (a shared mailbox).</summary>
+    public string? SentAs { get; init; }
+
+    /// <summary>Why the list is sensitive ("category&lt;TAB&gt;reason" per line), or null.</summary>
+    public string? Sensitive { get; init; }
+
+    /// <summary>Special (Art. 9) and other sensitive categories the list suggests, by key ("health; children").</summary>
+    public string SensitiveCategories => string.Join("; ", Core.Detection.SensitiveMatch.ParseStored(Sensitive).Select(m => Core.Detection.SensitiveCategories.Key(m.Category)));
+
+    public int ReplyAllCount { get; init; }
 
     public string? Risk { get; init; }
 

@@ -38,6 +38,24 @@ public sealed record MailboxStatusRow
 
     /// <summary>Messages the scan could not use (malformed, impossible dates, a repeated id with other recipients).</summary>
     public long SkippedMessages { get; init; }
+
+    /// <summary>False for a mailbox whose sign-in is blocked (shared mailboxes, leavers): scanned all the same.</summary>
+    public bool AccountEnabled { get; init; } = true;
+
+    /// <summary>mailboxSettings.userPurpose (user, shared, room, equipment, ...), or null while not read (MailboxSettings.Read not granted).</summary>
+    public string? Purpose { get; init; }
+
+    /// <summary>When Graph last said the user has no Exchange Online mailbox (tried again a day later), or null.</summary>
+    public DateTimeOffset? NoMailboxAt { get; init; }
+
+    /// <summary>Never read by the scan: a room's or equipment's mailbox, or a user without a mailbox.</summary>
+    public bool NotScanned => Purpose is "room" or "equipment" || NoMailboxAt is not null;
+
+    /// <summary>What the mailbox is, in a word or two: "shared", "room (not scanned)", "no mailbox", "sign-in blocked".</summary>
+    public string Kind => NoMailboxAt is not null ? "no Exchange Online mailbox (tried again daily)"
+        : Purpose is "room" or "equipment" ? $"{Purpose} (not scanned)"
+        : Purpose is { Length: > 0 } p && p != "user" ? p
+        : AccountEnabled ? Purpose ?? "user" : "sign-in blocked";
 }
 
 public sealed record AgentInstanceRow
@@ -105,7 +123,7 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
     {
         await using var c = await database.OpenAsync(ct);
         var lastScan = await c.QuerySingleOrDefaultAsync<ScanRunRow>(database.Command("SELECT * FROM scan_runs ORDER BY id DESC LIMIT 1", ct: ct));
-        var mailboxes = (await c.QueryAsync<MailboxStatusRow>(database.Command("SELECT address, last_synced_at, last_error, last_error_at, resyncs, skipped_messages FROM mailboxes ORDER BY address", ct: ct))).ToList();
+        var mailboxes = (await c.QueryAsync<MailboxStatusRow>(database.Command("SELECT address, last_synced_at, last_error, last_error_at, resyncs, skipped_messages, account_enabled, purpose, no_mailbox_at FROM mailboxes ORDER BY address", ct: ct))).ToList();
         var open = (await c.QueryAsync<(string Severity, int Count)>(database.Command(
             $"SELECT severity, CAST(COUNT(*) AS INTEGER) FROM incidents WHERE {SqlFragments.OpenIncident()} GROUP BY severity", ct: ct))).ToDictionary(x => x.Severity, x => x.Count);
         var outbox = (await c.QueryAsync<(string Status, int Count)>(database.Command("SELECT status, CAST(COUNT(*) AS INTEGER) FROM outbox GROUP BY status", ct: ct))).ToDictionary(x => x.Status, x => x.Count);
