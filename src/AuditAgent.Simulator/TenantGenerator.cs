@@ -39,6 +39,12 @@ public sealed record ExpectedExposure(
 
 public sealed record GeneratedTenant(SimTenant Tenant, IReadOnlyList<ExpectedExposure> Exposures, GeneratorSettings Settings)
 {
+    /// <summary>The users the directory lists with a mail address: the mailboxes a scan cycle covers (sign-in blocked or not).</summary>
+    public IReadOnlyList<SimUser> Mailboxes => Tenant.Users.Where(u => u.Mail is not null).ToList();
+
+    /// <summary>The mailboxes whose Sent Items are read: those with an Exchange Online mailbox (a room too, unless the agent may read its purpose).</summary>
+    public IReadOnlyList<SimUser> ReadableMailboxes => Tenant.Users.Where(u => u.Mail is not null && u.HasMailbox).ToList();
+
     /// <summary>The exposures an agent scanning every mailbox with a look-back of <paramref name="lookbackDays"/> must find.</summary>
     public IReadOnlyList<ExpectedExposure> ExpectedFindings(int lookbackDays) =>
         Exposures.Where(e => e.MailboxScanned && e.SentSince(Settings.Now.AddDays(-lookbackDays))).ToList();

@@ -59,7 +59,7 @@ public static class ExposureDetector
             person,
             PersonName(message, person),
             exposed.Count,
-            counts.ExternalDomains,
+            exposed.Select(r => r.Domain).Distinct(StringComparer.Ordinal).Count(),
             bcc.Count,
             exposed,
             sentAs);

@@ -79,7 +79,8 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
             async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
 
         // The baseline reads the same (first) mailboxes; its findings are compared with the agent's for those.
-        var directoryRequests = 1 + ((mailboxes + 998) / 999);
+        // Domains, the users' pages, and one $batch asking for mailbox purposes (refused here: MailboxSettings.Read is optional).
+        var directoryRequests = 2 + ((mailboxes + 998) / 999);
         var pagesPerMailbox = (int)Math.Ceiling(Math.Max(1, settings.MessagesPerMailbox) / 1000.0);
         var fewest = directoryRequests + (mailboxes * pagesPerMailbox);
         var boundSeconds = ((directoryRequests + ((double)mailboxes * pagesPerMailbox / settings.Parallel)) * settings.LatencyMs) / 1000.0;

@@ -106,20 +106,37 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
         }
 
         var batch = new GraphBatch(client, _retry, options.Value.MaxRetryAfterSeconds);
-        var answers = await batch.GetAsync(
-            mailboxIds.Select(id => (id, (Func<HttpRequestMessage>)(() => batch.Get($"/users/{Uri.EscapeDataString(id)}/mailboxSettings?$select=userPurpose")))).ToList(),
-            (_, root) => root.TryGetProperty("userPurpose", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString()! : "",
-            parallelBatches: 4,
-            maxAttempts: 5,
-            ct);
-        if (answers.Values.Any(a => a.Error?.ResponseStatusCode == 403) && !answers.Values.Any(a => a.Error is null))
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        // The first $batch alone: when it is refused (403), the permission is not granted and the rest is not sent.
+        foreach (var part in new[] { mailboxIds.Take(GraphBatch.Limit).ToList(), mailboxIds.Skip(GraphBatch.Limit).ToList() })
         {
-            Volatile.Write(ref _noMailboxSettings, 1);
-            return null;
+            if (part.Count == 0)
+            {
+                continue;
+            }
+
+            var answers = await batch.GetAsync(
+                part.Select(id => (id, (Func<HttpRequestMessage>)(() => batch.Get($"/users/{Uri.EscapeDataString(id)}/mailboxSettings?$select=userPurpose")))).ToList(),
+                (_, root) => root.TryGetProperty("userPurpose", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString()! : "",
+                parallelBatches: 4,
+                maxAttempts: 5,
+                ct);
+            if (answers.Values.Any(a => a.Error?.ResponseStatusCode == 403) && !answers.Values.Any(a => a.Error is null))
+            {
+                Volatile.Write(ref _noMailboxSettings, 1);
+                return null;
+            }
+
+            foreach (var (id, answer) in answers)
+            {
+                if (answer.Error is null && answer.Value is { Length: > 0 } purpose)
+                {
+                    result[id] = purpose.ToLowerInvariant();
+                }
+            }
         }
 
-        return answers.Where(a => a.Value.Error is null && a.Value.Value is { Length: > 0 })
-            .ToDictionary(a => a.Key, a => a.Value.Value!.ToLowerInvariant(), StringComparer.Ordinal);
+        return result;
     }
 
     /// <summary>Every user with a mail address (sign-in enabled or not), paged through @odata.nextLink.</summary>

@@ -64,7 +64,7 @@ public sealed class BreachDecisionTests
 
         var header = csv.Output.Split('\n')[0];
         var row = csv.Output.Split('\n')[1];
-        Assert.StartsWith("incident,severity,status,sender,sent_at,detected_at,aware_at,notification_due_at,decided_at,decided_by,decisions,risk,", header, StringComparison.Ordinal);
+        Assert.StartsWith("incident,severity,status,sender,sent_as,sent_at,detected_at,aware_at,notification_due_at,decided_at,decided_by,decisions,risk,", header, StringComparison.Ordinal);
         Assert.Contains(",dpo2@contoso.com,2,risk,one exhibitor complained of spam,yes,,2026-12-01T10:00:00Z,ICO-4711,", row, StringComparison.Ordinal);
         var register = JsonDocument.Parse(json.Output).RootElement.GetProperty("register");
         Assert.Equal(30, register[0].GetProperty("data_subjects").GetInt32());

@@ -26,10 +26,10 @@ public sealed class LeaseTests
 
         var runs = await Task.WhenAll(agent.ScanAsync(), other.GetRequiredService<ScanService>().RunAsync(null, default));
 
-        var mailboxes = tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null);
+        var mailboxes = tenant.Mailboxes.Count;
         Assert.Equal(mailboxes, runs.Sum(r => r.Mailboxes));
         var starts = agent.Simulator.Counters.RoundStartsByMailbox;
-        Assert.Equal(mailboxes, starts.Count);
+        Assert.Equal(tenant.ReadableMailboxes.Count, starts.Count);
         Assert.All(starts, s => Assert.Equal(1, s.Value));
         Assert.Equal(Tenants.Keys(tenant.ExpectedFindings(30)), Tenants.Keys(await agent.FindingsAsync()));
         var status = await agent.Services.GetRequiredService<StatusQueries>().GetAsync(default);
@@ -108,7 +108,7 @@ public sealed class LeaseTests
         var status = await other.GetRequiredService<StatusQueries>().GetAsync(default);
         Assert.Equal(midway.Cluster.Cycle.Id, status.Cluster.Cycle!.Id);
         Assert.NotNull(status.Cluster.Cycle.FinishedAt);
-        Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), status.Cluster.Covered);
+        Assert.Equal(tenant.Mailboxes.Count, status.Cluster.Covered);
         Assert.Equal(Tenants.Keys(tenant.ExpectedFindings(30)), Tenants.Keys(await agent.FindingsAsync()));
     }
 

@@ -35,7 +35,7 @@ public sealed class ChaosSuite(ITestOutputHelper output)
         figures.Run();
         var tenant = Tenant(mailboxes: 24, messages: 60, seed: seed);
         var injected = 0;
-        var mailboxes = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
+        var mailboxes = tenant.ReadableMailboxes.ToList();
         var (forbidden, deleted, expiring, endless, throttled) = (mailboxes[1], mailboxes[2], mailboxes[3], mailboxes[4], mailboxes[6]);
         var random = new Random(seed);
         SimFault? Fault(string kind, SimFault fault)

@@ -36,7 +36,7 @@ public class ChaosTests
 
         static (string, string) scannedNewMail(GeneratedTenant tenant)
         {
-            var user = tenant.Tenant.Users.First(u => u.AccountEnabled && u.Mail is not null);
+            var user = tenant.Tenant.Users.First(u => u.Mail is not null && u.HasMailbox);
             user.AddSentItem(TenantGenerator.Exposure(user, "after-chaos", DateTimeOffset.UtcNow, visible: 12, seed: 1));
             return (user.Id, "after-chaos");
         }
@@ -46,7 +46,7 @@ public class ChaosTests
     public async Task Scan_MailboxDeletedAfterListing_FailsAloneWithTheReason()
     {
         var tenant = Tenant(mailboxes: 20, messages: 20, seed: 9);
-        var gone = tenant.Tenant.Users.First(u => u.AccountEnabled && u.Mail is not null && u.Id != tenant.Tenant.Users[0].Id);
+        var gone = tenant.Tenant.Users.First(u => u.Mail is not null && u.HasMailbox && u.Id != tenant.Tenant.Users[0].Id);
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions
         {
             Interceptor = op => op.Kind == "delta" && op.MailboxId == gone.Id ? new SimFault(404, "ErrorInvalidUser", $"The requested user '{gone.Id}' is invalid.") : null,
@@ -64,7 +64,7 @@ public class ChaosTests
     public async Task Scan_DeltaStateLostMidRound_StartsTheMailboxOverWithoutDuplicates()
     {
         var tenant = Tenant(mailboxes: 12, messages: 40, seed: 4);
-        var target = tenant.Tenant.Users.First(u => u.AccountEnabled && u.Mail is not null);
+        var target = tenant.Tenant.Users.First(u => u.Mail is not null && u.HasMailbox);
         SimFault? Intercept(SimOperation op)
         {
             // Graph loses the sync state while the agent is paging through this mailbox's first round.

@@ -1,4 +1,6 @@
 using AuditAgent.Simulator;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using AuditAgent.Storage;
 using AuditAgent.Tests.Support;
 using static AuditAgent.Tests.Support.Tenants;
@@ -37,20 +39,40 @@ public class ScanTests
 
     [SkippableTheory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
-    public async Task Scan_SeededTenant_SkipsDisabledAndMailboxlessUsersAndOldMail(Backend backend)
+    public async Task Scan_SeededTenant_ReadsBlockedAndSharedMailboxes_SkipsUsersWithoutAMailboxAndOldMail(Backend backend)
     {
         var tenant = Tenant();
-        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend, time: clock);
 
         var summary = await agent.ScanAsync();
 
         var findings = Keys(await agent.FindingsAsync());
-        Assert.Equal(tenant.Tenant.Users.Count(u => u.AccountEnabled && u.Mail is not null), summary.Mailboxes);
+        Assert.Equal(tenant.Mailboxes.Count, summary.Mailboxes);
+        Assert.Empty(summary.Failures); // a user without an Exchange Online mailbox is not a failure
+        var leaver = tenant.Tenant.Users[1];
+        var shared = tenant.Tenant.Users.Single(u => u.UserPurpose == "shared");
+        Assert.False(leaver.AccountEnabled);
+        Assert.Contains(findings, f => f.Item1 == leaver.Id); // a blocked sign-in does not undo a disclosure
+        Assert.Contains(findings, f => f.Item1 == shared.Id);
         var notExpected = tenant.Exposures.Except(tenant.ExpectedFindings(30)).ToList();
-        Assert.Contains(notExpected, e => !e.MailboxScanned);
-        Assert.Contains(notExpected, e => e.MailboxScanned);
+        Assert.Contains(notExpected, e => e.MailboxScanned); // sent before the look-back window
         Assert.DoesNotContain(findings, f => Keys(notExpected).Contains(f));
-        Assert.Equal(0, agent.Simulator.Counters.MailboxOperations("delta", tenant.Tenant.Users[1].Id));
+        Assert.Equal(0, agent.Simulator.Counters.MailboxOperations("delta", tenant.Tenant.Users[2].Id)); // no mail address: not a mailbox
+
+        var kiosk = tenant.Tenant.Users.Single(u => !u.HasMailbox);
+        var mailboxes = (await agent.Services.GetRequiredService<StatusQueries>().GetAsync(default)).Mailboxes;
+        Assert.Equal("no Exchange Online mailbox (tried again daily)", mailboxes.Single(m => m.Address == kiosk.Mail).Kind);
+        Assert.Equal("sign-in blocked", mailboxes.Single(m => m.Address == leaver.Mail).Kind);
+        Assert.Null(mailboxes.Single(m => m.Address == kiosk.Mail).LastError);
+
+        // The next cycle does not ask for it again; a day later it does.
+        agent.Simulator.Counters.Reset();
+        await agent.ScanAsync();
+        Assert.Equal(0, agent.Simulator.Counters.MailboxOperations(kiosk.Id));
+        clock.Advance(TimeSpan.FromHours(25));
+        await agent.ScanAsync();
+        Assert.Equal(1, agent.Simulator.Counters.MailboxOperations(kiosk.Id));
     }
 
     [SkippableTheory]
@@ -69,11 +91,13 @@ public class ScanTests
         Assert.Equal(0, second.Messages);
         Assert.Equal(before, Keys(await agent.FindingsAsync()));
         Assert.Equal(0, agent.Simulator.Counters.MessagesServed);
-        var scanned = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
+        var scanned = tenant.ReadableMailboxes.ToList();
         foreach (var user in scanned)
         {
             Assert.Equal(1, agent.Simulator.Counters.MailboxOperations(user.Id));
         }
+
+        Assert.Equal(0, agent.Simulator.Counters.MailboxOperations(tenant.Tenant.Users.Single(u => !u.HasMailbox).Id)); // tried again only a day later
 
         // Delta links go 20 to a $batch: users, domains and one HTTP request per 20 mailboxes.
         Assert.Equal(2 + ((scanned.Count + 19) / 20), agent.Simulator.Counters.HttpRequests);
@@ -87,7 +111,7 @@ public class ScanTests
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant, new SimulatorOptions { FaultRate = 0.2, FaultSeed = 77 }, backend: backend);
         await agent.ScanAsync();
         var expected = Keys(tenant.ExpectedFindings(30));
-        var scanned = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).ToList();
+        var scanned = tenant.ReadableMailboxes.ToList();
         for (var i = 0; i < 3; i++)
         {
             scanned[i * 10].AddSentItem(TenantGenerator.Exposure(scanned[i * 10], $"later-{i}", DateTimeOffset.UtcNow, visible: 12, seed: i));
@@ -147,7 +171,7 @@ public class ScanTests
         await using var agent = await AgentHarness.StartAsync(tenant.Tenant, backend: backend);
         await agent.ScanAsync();
         var expected = Keys(tenant.ExpectedFindings(30));
-        var lost = tenant.Tenant.Users.Where(u => u.AccountEnabled && u.Mail is not null).Take(5).ToList();
+        var lost = tenant.ReadableMailboxes.Take(5).ToList();
         foreach (var user in lost)
         {
             user.InvalidateDeltaTokens();
