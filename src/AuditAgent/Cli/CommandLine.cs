@@ -63,6 +63,7 @@ public static class CommandLine
         root.Subcommands.Add(RegisterCommand.Create(terminal));
         root.Subcommands.Add(SubjectsCommand.Create(terminal));
         root.Subcommands.Add(EvidenceCommand.Create(terminal));
+        root.Subcommands.Add(BacktestCommand.Create(terminal));
         root.Subcommands.Add(SimulatorCommand.Create(terminal));
         root.Subcommands.Add(BenchCommand.Create(terminal));
         return root;

@@ -82,6 +82,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IncidentQueries>();
         services.AddSingleton<ConsoleQueries>();
         services.AddSingleton<RegisterQueries>();
+        services.AddSingleton<BacktestQueries>();
+        services.AddSingleton<Backtest.BacktestReport>();
         services.AddSingleton<Breach.Notices>();
         services.AddSingleton<Breach.EvidenceSeal>();
         services.AddSingleton<IncidentService>();
