@@ -24,7 +24,7 @@ public static class Permissions
 
     public static readonly GraphRole MailboxSettingsRead = new(
         "MailboxSettings.Read",
-        "optional: read each manager's and sender's mailbox time zone, so that mail gives times in theirs (without it, Schedule:TimeZone)");
+        "optional: read each mailbox's purpose (user, shared, room, equipment), so that rooms and equipment are not scanned and status shows shared mailboxes, and each manager's and sender's time zone, so that mail gives times in theirs (without it, every mailbox with an address is scanned and times are in Schedule:TimeZone)");
 
     /// <summary>Granted permissions that give the agent more than it needs, with what to use instead.</summary>
     public static readonly IReadOnlyDictionary<string, string> Broader = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)

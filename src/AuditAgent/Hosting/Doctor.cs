@@ -122,8 +122,8 @@ public sealed class Doctor(IServiceProvider services)
         }
 
         results.Add(roles?.Contains(Permissions.MailboxSettingsRead.Name) == true
-            ? new CheckResult("Time zones", CheckStatus.Pass, "MailboxSettings.Read is granted: mail gives times in each recipient's own time zone")
-            : new CheckResult("Time zones", CheckStatus.Skip, "optional MailboxSettings.Read is not granted: mail gives times in Schedule:TimeZone", "grant MailboxSettings.Read to use each recipient's own time zone"));
+            ? new CheckResult("Time zones", CheckStatus.Pass, "MailboxSettings.Read is granted: rooms and equipment are recognised and not scanned, and mail gives times in each recipient's own time zone")
+            : new CheckResult("Time zones", CheckStatus.Skip, "optional MailboxSettings.Read is not granted: rooms and equipment are scanned like people's mailboxes, and mail gives times in Schedule:TimeZone", "grant MailboxSettings.Read to skip rooms and equipment and use each recipient's own time zone"));
         return results;
     }
 

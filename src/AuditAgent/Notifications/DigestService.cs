@@ -13,17 +13,39 @@ public sealed record RenderedDigest(DigestModel Model, string Subject, string Ht
 public sealed record DigestRun(bool Enqueued, string Reason, DeliverySummary Delivery);
 
 /// <summary>Gathers and renders the digest (HTML and plain text); needs no mail settings, so previews work anywhere.</summary>
-public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, EmailRenderer renderer, MailTemplates templates, DisplayTime display, ConsoleLinks links, TimeProvider time)
+public sealed class DigestComposer(DigestQueries queries, OutboxStore outbox, EmailRenderer renderer, MailTemplates templates, DisplayTime display, ConsoleLinks links, Backtest.BacktestReport backtest, TimeProvider time)
 {
+    /// <summary>The weekly edition is Monday's: it carries the prevention rule recommendation.</summary>
+    public const DayOfWeek WeeklyEdition = DayOfWeek.Monday;
+
     /// <summary>The digest for the period since the last one (or the last 24 hours).</summary>
     public async Task<RenderedDigest> RenderAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var periodStart = await outbox.LastDigestAsync(ct) ?? now.AddDays(-1);
         var model = Safe(await queries.BuildAsync(periodStart, now, display.Zone, ct)) with { ConsoleUrl = links.Root };
+        if (model.Day.DayOfWeek == WeeklyEdition)
+        {
+            model = model with { Prevention = await PreventionAsync(ct) };
+        }
+
         var html = await renderer.RenderAsync<DigestEmail>(new Dictionary<string, object?> { [nameof(DigestEmail.Model)] = model });
         var (subject, text) = templates.RenderText(MailTemplates.Digest, null, model, display);
         return new RenderedDigest(model, subject, html, text);
+    }
+
+    /// <summary>The last 30 days replayed (as `auditagent backtest` does by default); null without an incident to catch.</summary>
+    private async Task<DigestPrevention?> PreventionAsync(CancellationToken ct)
+    {
+        var result = await backtest.RunAsync(new Backtest.BacktestRequest(), ct);
+        if (result.Best is not { } best)
+        {
+            return null;
+        }
+
+        var mailTips = result.Rules[0];
+        return new DigestPrevention(result.Request.Days, result.IncidentCount, best.Over, best.Interruptions,
+            best.PerWeek.ToString("0.#", CultureInfo.InvariantCulture), best.PerWeekPer100Users.ToString("0.##", CultureInfo.InvariantCulture), mailTips.IncidentsMissed.Count);
     }
 
     /// <summary>Names and subjects from mailboxes, cut and without control characters, for both parts of the mail; each incident's console link.</summary>

@@ -57,6 +57,13 @@ public sealed record TrendDay(DateOnly Day, int Low, int Medium, int High, int C
 }
 
 /// <summary>Everything the daily digest shows, gathered before rendering.</summary>
+/// <summary>
+/// What `auditagent backtest` recommends, for the digest's weekly edition: a prompt before sending above
+/// <paramref name="Over"/> visible external recipients would have caught all <paramref name="Incidents"/> incidents of the last
+/// <paramref name="Days"/> days; rates are already formatted.
+/// </summary>
+public sealed record DigestPrevention(int Days, int Incidents, int Over, long Interruptions, string PerWeek, string PerWeekPerHundredUsers, int MailTipsMissed);
+
 public sealed record DigestModel(
     DateOnly Day,
     string TimeZone,
@@ -77,6 +84,9 @@ public sealed record DigestModel(
 
     /// <summary>Incidents waiting for their breach decision (GDPR Art. 33: 72 hours from awareness), the nearest first.</summary>
     public IReadOnlyList<DecisionDue> DecisionsDue { get; init; } = [];
+
+    /// <summary>The weekly edition's recommendation (Mondays): the prompt-before-send threshold that would have caught every recent incident.</summary>
+    public DigestPrevention? Prevention { get; init; }
 
     public bool IsQuiet => NewIncidents.Count == 0 && ReExposed.Count == 0 && Overdue.Count == 0 && Answers.Count == 0;
 

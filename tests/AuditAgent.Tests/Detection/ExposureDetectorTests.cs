@@ -149,4 +149,32 @@ public class ExposureDetectorTests
     {
         Assert.Equal(new DetectionResult(null, 0), ExposureDetector.Detect(Message(), Contoso, Rules));
     }
+
+    [Theory]
+    [InlineData("sales@contoso.com", "sales@contoso.com", "sales@contoso.com", "sales@contoso.com", null)] // the owner's own mail
+    [InlineData("bob@contoso.com", "events@contoso.com", "bob@contoso.com", "bob@contoso.com", "events@contoso.com")] // on behalf, copy in the delegate's mailbox
+    [InlineData("events@contoso.com", "events@contoso.com", "bob@contoso.com", "bob@contoso.com", "events@contoso.com")] // on behalf, copy in the shared mailbox
+    [InlineData("bob@contoso.com", "events@contoso.com", "events@contoso.com", "bob@contoso.com", "events@contoso.com")] // send-as, copy in the delegate's mailbox
+    [InlineData("events@contoso.com", "events@contoso.com", "events@contoso.com", "events@contoso.com", null)] // send-as, the shared mailbox's own copy: nobody else is named
+    public void Attribution_NamesThePersonAndTheAddressItWentOutAs(string mailbox, string from, string sender, string person, string? sentAs)
+    {
+        var message = new SentMessage("mbx", mailbox, "m", null, null, "x", null, new Recipient(from, null), new Recipient(sender, null), Externals(10), [], []);
+
+        var finding = ExposureDetector.Detect(message, Contoso, Rules).Finding!;
+
+        Assert.Equal((person, sentAs), (finding.SenderAddress, finding.SentAs));
+    }
+
+    [Fact]
+    public void Counts_EveryMessage_WithoutAddresses()
+    {
+        var to = Externals(4).Append(new Recipient("colleague@contoso.com", null)).Append(new Recipient("CUSTOMER0@fabrikam.com", null)).ToList();
+        var bcc = Externals(3, "adatum.com").Append(new Recipient("customer1@fabrikam.com", null)).Append(new Recipient("boss@contoso.com", null)).ToList();
+
+        var result = ExposureDetector.Detect(Message(to: to, bcc: bcc), Contoso, Rules);
+
+        Assert.Null(result.Finding);
+        // visible external 4; external 4 + 3 in Bcc (one Bcc is also in To); all 5 visible + 4 new in Bcc; 2 external domains; 5 in Bcc
+        Assert.Equal(new MessageCounts(VisibleExternal: 4, External: 7, All: 9, ExternalDomains: 2, Bcc: 5), result.Counts);
+    }
 }

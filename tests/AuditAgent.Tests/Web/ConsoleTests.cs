@@ -358,6 +358,25 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
     }
 
     [Fact]
+    public async Task Backtest_ShowsTheRecommendationAChartAndEachRule_AndReplaysOtherThresholds()
+    {
+        await using var seeded = await SiteWithIncidentAsync();
+        var (site, id, _) = seeded;
+        var page = await browser.NewPageAsync();
+        await site.SignInAsync(page, "Piet Privacy", "/backtest");
+
+        await Assertions.Expect(page.Locator(".recommendation")).ToContainTextAsync("prompt before sending above 29 visible external recipients");
+        await Assertions.Expect(page.GetByRole(AriaRole.Img)).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { Name = "MailTips large audience: warn above 25 recipients" })).ToContainTextAsync("1");
+        await page.GetByLabel("Warn above").FillAsync("40");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
+
+        var mailTips = page.GetByRole(AriaRole.Row, new() { Name = "MailTips large audience: warn above 40 recipients" });
+        await Assertions.Expect(mailTips.GetByRole(AriaRole.Link, new() { Name = $"#{id}" })).ToBeVisibleAsync(); // missed at 40
+        await Shots.TakeAsync(page, "console-backtest");
+    }
+
+    [Fact]
     public async Task EveryPage_HasNoSeriousOrCriticalAccessibilityViolation()
     {
         await using var seeded = await SiteWithIncidentAsync();
@@ -365,7 +384,7 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         var page = await browser.NewPageAsync();
         await site.SignInAsync(page, "Piet Privacy");
         var problems = new List<string>();
-        foreach (var path in new[] { "/", "/incidents", $"/incidents/{id}", "/incidents?status=all&sort=exposed&desc=true", "/findings", "/allowlist", "/agents" })
+        foreach (var path in new[] { "/", "/incidents", $"/incidents/{id}", "/incidents?status=all&sort=exposed&desc=true", "/findings", "/allowlist", "/agents", "/register", "/backtest" })
         {
             await page.GotoAsync(site.BaseUrl + path);
             var result = await page.RunAxe();
