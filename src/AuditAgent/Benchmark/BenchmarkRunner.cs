@@ -36,7 +36,15 @@ public sealed record BenchPhase(
     public double MessagesPerSecond => Seconds > 0 ? Messages / Seconds : 0;
 }
 
-public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, IReadOnlyList<BenchPhase> Phases, string LowerBound, double LowerBoundSeconds, long LowerBoundRequests, bool FindingsEqual, string Machine);
+public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, IReadOnlyList<BenchPhase> Phases, string LowerBound, double LowerBoundSeconds, long LowerBoundRequests, bool FindingsEqual, string Machine)
+{
+    /// <summary>Count-only rows kept for backtest after the first scan (one per message read), and their bytes on disk with indexes (SQLite).</summary>
+    public long CountRows { get; init; }
+
+    public long CountRowBytes { get; init; }
+
+    public double CountRowBytesPerThousandMessages => CountRows > 0 ? CountRowBytes * 1000.0 / CountRows : 0;
+}
 
 /// <summary>
 /// Measures the agent against the tenant simulator (in its own process, so only the agent's memory is
@@ -73,6 +81,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         ScanSummary? first = null;
         phases.Add(await MeasureAsync("agent: first scan", http, async () => (first = await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
         var mailboxes = first!.Mailboxes;
+        var (countRows, countBytes) = await services.GetRequiredService<Database>().TableSizeAsync("message_stats", ct);
         phases.Add(await MeasureAsync("agent: rescan, no new mail", http, async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
         var added = await (await http.PostAsync(new Uri($"/_simulator/add-mail?share=0.05&seed={settings.Seed}", UriKind.Relative), null, ct)).Content.ReadFromJsonAsync<JsonElement>(ct);
         phases.Add(await MeasureAsync($"agent: rescan after 5% new mail ({added.GetProperty("added").GetInt32()} messages)", http,
@@ -87,7 +96,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         var bound = $"{fewest} requests; {boundSeconds:0.00} s = ({directoryRequests} directory requests + {mailboxes} mailboxes x {pagesPerMailbox} page / {settings.Parallel} in parallel) x {settings.LatencyMs} ms";
         if (settings.BaselineMailboxes <= 0)
         {
-            return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, true, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
+            return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, true, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}") { CountRows = countRows, CountRowBytes = countBytes };
         }
 
         var graph = services.GetRequiredService<GraphServiceClient>();
@@ -149,7 +158,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
 
         // The fewest requests the data allows (computed above): the directory, then one delta page per
         // mailbox when a page can hold all of its window (the simulator serves up to 1000 per page).
-        return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, equal, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
+        return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, equal, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}") { CountRows = countRows, CountRowBytes = countBytes };
 
         static Core.Detection.Recipient? R(Microsoft.Graph.Models.Recipient? r) => r?.EmailAddress is null ? null : new(r.EmailAddress.Address, r.EmailAddress.Name);
 

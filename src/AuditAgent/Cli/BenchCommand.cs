@@ -132,5 +132,7 @@ internal static class BenchCommand
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"First scan: {versusBaseline}{first.Seconds / r.LowerBoundSeconds:0.00}x the lower bound, {(double)first.HttpRequests / r.LowerBoundRequests:0.00}x the fewest requests; CPU {first.AgentCpuSeconds + first.SimulatorCpuSeconds:0.0} s on {Environment.ProcessorCount} cores in {first.Seconds:0.0} s."));
         terminal.Output.WriteLine(r.FindingsEqual ? "Findings: the agent and the baseline found the same exposures." : "Findings DIFFER between the agent and the baseline.");
+        terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Count rows for backtest after the first scan: {r.CountRows:N0} rows, {r.CountRowBytes / 1024.0:N0} KB with their indexes, {r.CountRowBytesPerThousandMessages / 1024:0.0} KB per 1,000 messages (SQLite)."));
     }
 }

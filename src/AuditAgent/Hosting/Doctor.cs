@@ -96,7 +96,8 @@ public sealed class Doctor(IServiceProvider services)
         {
             var all = await directory.GetMailboxesAsync(ct);
             mailboxes = Scanning.ScanService.Select(all, services.GetRequiredService<IOptions<ScanOptions>>().Value);
-            return $"{all.Count} enabled users with a mailbox, {mailboxes.Count} of them scanned";
+            var blocked = all.Count(m => !m.AccountEnabled);
+            return $"{all.Count} users with a mail address ({blocked} with sign-in blocked: shared mailboxes, rooms, leavers; scanned too), {mailboxes.Count} of them in scope";
         }, "grant User.Read.All and admin consent (auditagent consent)");
 
         var target = mailbox is null

@@ -28,11 +28,12 @@ public sealed class BacktestQueries(Database database)
     public async Task<BacktestHistory> LoadAsync(DateTimeOffset since, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
+        var sinceUnix = since.ToUnixTimeSeconds();
         var histograms = new Dictionary<RuleMetric, Dictionary<int, long>>();
         foreach (var (metric, column) in Metrics)
         {
             histograms[metric] = (await c.QueryAsync<(int Count, long Messages)>(database.Command(
-                $"SELECT {column}, COUNT(*) FROM message_stats WHERE sent_at >= @since GROUP BY {column}", new { since }, ct: ct)))
+                $"SELECT {column}, COUNT(*) FROM message_stats WHERE sent_unix >= @sinceUnix GROUP BY {column}", new { sinceUnix }, ct: ct)))
                 .ToDictionary(r => r.Count, r => r.Messages);
         }
 
@@ -50,8 +51,8 @@ public sealed class BacktestQueries(Database database)
         foreach (var chunk in keys.Chunk(500))
         {
             foreach (var r in await c.QueryAsync<(string MailboxId, long Key, int Visible, int External, int All)>(database.Command(
-                $"SELECT mailbox_id, message_key, visible_external, external_count, all_recipients FROM message_stats WHERE {database.InList("message_key", "chunk")} AND sent_at >= @since",
-                new { chunk, since }, ct: ct)))
+                $"SELECT mailbox_id, message_key, visible_external, external_count, all_recipients FROM message_stats WHERE {database.InList("message_key", "chunk")} AND sent_unix >= @sinceUnix",
+                new { chunk, sinceUnix }, ct: ct)))
             {
                 rows[(r.MailboxId, r.Key)] = (r.Visible, r.External, r.All);
             }
@@ -79,8 +80,9 @@ public sealed class BacktestQueries(Database database)
             }
         }
 
-        var first = await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command("SELECT MIN(sent_at) FROM message_stats WHERE sent_at >= @since", new { since }, ct: ct));
-        var total = await c.ExecuteScalarAsync<long>(database.Command("SELECT COUNT(*) FROM message_stats WHERE sent_at >= @since", new { since }, ct: ct));
+        var (firstUnix, total) = await c.QuerySingleAsync<(long? First, long Total)>(database.Command(
+            "SELECT MIN(sent_unix), COUNT(*) FROM message_stats WHERE sent_unix >= @sinceUnix", new { sinceUnix }, ct: ct));
+        DateTimeOffset? first = firstUnix is { } u ? DateTimeOffset.FromUnixTimeSeconds(u) : null;
         var users = await c.ExecuteScalarAsync<int>(database.Command(
             "SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE no_mailbox_at IS NULL AND (purpose IS NULL OR purpose NOT IN ('room', 'equipment'))", ct: ct));
         var from = first is { } f && f > since ? f : since;

@@ -288,6 +288,44 @@ public sealed class Database
     /// What is wrong with the stored data, or null: SQLite's integrity_check over every page and index;
     /// on PostgreSQL (whose server checks its own pages) a read of every table of ours.
     /// </summary>
+    /// <summary>
+    /// Rows of a table and the bytes they take on disk with the table's indexes. PostgreSQL says
+    /// (pg_total_relation_size); for SQLite, whose bundled build has no dbstat table, the database is copied
+    /// (VACUUM INTO), every other table dropped from the copy, and the compacted copy's size taken, less its
+    /// first page (the schema).
+    /// </summary>
+    public async Task<(long Rows, long Bytes)> TableSizeAsync(string table, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.ExecuteScalarAsync<long>(Command($"SELECT COUNT(*) FROM {table}", ct: ct));
+        if (IsPostgreSql)
+        {
+            return (rows, await c.ExecuteScalarAsync<long>(Command("SELECT pg_total_relation_size(CAST(@table AS regclass))", new { table }, ct: ct)));
+        }
+
+        var copy = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"auditagent-size-{Guid.NewGuid():N}.db");
+        try
+        {
+            await c.ExecuteAsync(Command("VACUUM INTO @copy", new { copy }, ct: ct));
+            await using (var only = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Pooling = false, ForeignKeys = false }.ToString()))
+            {
+                await only.OpenAsync(ct);
+                foreach (var other in (await only.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> @table AND name NOT LIKE 'sqlite_%'", new { table })).ToList())
+                {
+                    await only.ExecuteAsync($"DROP TABLE \"{other}\"");
+                }
+
+                await only.ExecuteAsync("VACUUM");
+                var (pages, size) = (await only.ExecuteScalarAsync<long>("PRAGMA page_count"), await only.ExecuteScalarAsync<long>("PRAGMA page_size"));
+                return (rows, (pages - 1) * size);
+            }
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
     public async Task<string?> IntegrityProblemAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);

@@ -110,7 +110,7 @@ public sealed class OperationsStore(Database database, AgentInstance instance)
             new { closedBefore }, tx, ct));
         await c.ExecuteAsync(database.Command(
             "DELETE FROM event_dead_letters WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = event_dead_letters.event_id)", tx: tx, ct: ct));
-        var stats = await c.ExecuteAsync(database.Command("DELETE FROM message_stats WHERE sent_at < @statsBefore", new { statsBefore }, tx, ct));
+        var stats = await c.ExecuteAsync(database.Command("DELETE FROM message_stats WHERE sent_unix < @before", new { before = statsBefore.ToUnixTimeSeconds() }, tx, ct));
         await tx.CommitAsync(ct);
         return new PurgeResult(incidents, suppressed, bcc, mail, events) { MessageStats = stats };
     }

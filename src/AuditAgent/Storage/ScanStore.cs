@@ -164,7 +164,7 @@ public sealed class ScanStore(Database database, EventStore events)
     {
         var rows = database.IsPostgreSql
             ? """
-              SELECT @MailboxId, (r->>0)::bigint, r->>1, (r->>2)::int, (r->>3)::int, (r->>4)::int, (r->>5)::int, (r->>6)::int
+              SELECT @MailboxId, (r->>0)::bigint, (r->>1)::bigint, (r->>2)::int, (r->>3)::int, (r->>4)::int, (r->>5)::int, (r->>6)::int
               FROM jsonb_array_elements(CAST(@Rows AS jsonb)) AS r
               """
             : """
@@ -176,13 +176,12 @@ public sealed class ScanStore(Database database, EventStore events)
         {
             var json = System.Text.Json.JsonSerializer.Serialize(page.Stats.Select(x => new object[]
             {
-                // As the database's DateTimeOffset handler writes them, so times compare as text.
-                x.MessageKey, x.SentAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
+                x.MessageKey, x.SentAt.ToUnixTimeSeconds(),
                 x.Counts.VisibleExternal, x.Counts.External, x.Counts.All, x.Counts.ExternalDomains, x.Counts.Bcc,
             }));
             await connection.ExecuteAsync(database.Command(
                 $"""
-                INSERT INTO message_stats (mailbox_id, message_key, sent_at, visible_external, external_count, all_recipients, external_domains, bcc_count)
+                INSERT INTO message_stats (mailbox_id, message_key, sent_unix, visible_external, external_count, all_recipients, external_domains, bcc_count)
                 {rows}
                 ON CONFLICT (mailbox_id, message_key) DO NOTHING
                 """,

@@ -34,16 +34,17 @@ CREATE TABLE reply_all_messages (
 CREATE INDEX ix_reply_all_unprocessed ON reply_all_messages (processed_at);
 
 -- One row of counts per scanned message, for replaying prevention rules (backtest): no address, no subject.
--- message_key is a 64-bit hash of the Graph message id (a replayed page adds nothing).
+-- message_key is a 64-bit hash of the Graph message id (a replayed page adds nothing). Kept small, as there is a
+-- row per message: the sent time in Unix seconds, no index besides the primary key (backtest and the daily purge
+-- read the whole table), and WITHOUT ROWID, so the primary key is the table rather than a second copy of it.
 CREATE TABLE message_stats (
     mailbox_id        TEXT NOT NULL,
     message_key       INTEGER NOT NULL,
-    sent_at           TEXT NOT NULL,
+    sent_unix         INTEGER NOT NULL,
     visible_external  INTEGER NOT NULL,
     external_count    INTEGER NOT NULL,
     all_recipients    INTEGER NOT NULL,
     external_domains  INTEGER NOT NULL,
     bcc_count         INTEGER NOT NULL,
     PRIMARY KEY (mailbox_id, message_key)
-);
-CREATE INDEX ix_message_stats_sent ON message_stats (sent_at);
+) WITHOUT ROWID;

@@ -27,7 +27,7 @@ CREATE INDEX ix_reply_all_unprocessed ON reply_all_messages (processed_at);
 CREATE TABLE message_stats (
     mailbox_id        TEXT NOT NULL,
     message_key       BIGINT NOT NULL,
-    sent_at           TEXT NOT NULL,
+    sent_unix         BIGINT NOT NULL,
     visible_external  INTEGER NOT NULL,
     external_count    INTEGER NOT NULL,
     all_recipients    INTEGER NOT NULL,
@@ -35,4 +35,3 @@ CREATE TABLE message_stats (
     bcc_count         INTEGER NOT NULL,
     PRIMARY KEY (mailbox_id, message_key)
 );
-CREATE INDEX ix_message_stats_sent ON message_stats (sent_at);
