@@ -91,7 +91,7 @@ public sealed class TeamsSinkOptions : SinkOptions
     /// <summary>What a channel gets by default: what someone should look at now.</summary>
     public static readonly IReadOnlyList<string> Defaults =
     [
-        Core.Events.EventTypes.IncidentOpened, Core.Events.EventTypes.IncidentReExposed, Core.Events.EventTypes.IncidentSeverityRaised,
+        Core.Events.EventTypes.IncidentOpened, Core.Events.EventTypes.IncidentReExposed, Core.Events.EventTypes.IncidentReplyAll, Core.Events.EventTypes.IncidentSeverityRaised,
         Core.Events.EventTypes.NotificationDeadlineNear, Core.Events.EventTypes.ScanFailed, Core.Events.EventTypes.AgentLost,
     ];
 
@@ -148,7 +148,7 @@ public sealed class ServiceNowSinkOptions : SinkOptions
     /// <summary>What a ServiceNow record follows by default: every incident event (not scan.failed or agent.lost, which have no incident).</summary>
     public static readonly IReadOnlyList<string> Defaults =
     [
-        Core.Events.EventTypes.IncidentOpened, Core.Events.EventTypes.IncidentReExposed, Core.Events.EventTypes.IncidentSeverityRaised,
+        Core.Events.EventTypes.IncidentOpened, Core.Events.EventTypes.IncidentReExposed, Core.Events.EventTypes.IncidentReplyAll, Core.Events.EventTypes.IncidentSeverityRaised,
         Core.Events.EventTypes.IncidentAcknowledged, Core.Events.EventTypes.IncidentAssigned, Core.Events.EventTypes.StepDone,
         Core.Events.EventTypes.StepSkipped, Core.Events.EventTypes.StepOverdue, Core.Events.EventTypes.NotificationDeadlineNear,
         Core.Events.EventTypes.IncidentResolved, Core.Events.EventTypes.IncidentFalsePositive, Core.Events.EventTypes.IncidentReopened,

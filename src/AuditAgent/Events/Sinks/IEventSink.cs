@@ -88,6 +88,7 @@ public static class EventFacts
         {
             EventTypes.IncidentOpened => $"Privacy incident #{id} opened",
             EventTypes.IncidentReExposed => $"Incident #{id}: the same people were exposed again",
+            EventTypes.IncidentReplyAll => $"Incident #{id}: someone replied to all, exposing the list again",
             EventTypes.IncidentSeverityRaised => $"Incident #{id}: severity raised",
             EventTypes.IncidentAcknowledged => $"Incident #{id} acknowledged",
             EventTypes.IncidentAssigned => $"Incident #{id} assigned",

@@ -111,6 +111,7 @@ public sealed class ServiceNowSink(ServiceNowSinkOptions options, HttpClient htt
         {
             case EventTypes.IncidentSeverityRaised:
             case EventTypes.IncidentReExposed:
+            case EventTypes.IncidentReplyAll:
                 var (impact, urgency) = ImpactAndUrgency(e.Severity());
                 update["impact"] = impact.ToString(CultureInfo.InvariantCulture);
                 update["urgency"] = urgency.ToString(CultureInfo.InvariantCulture);
