@@ -157,6 +157,33 @@ public class NotificationTests
         Assert.DoesNotContain((await agent.IncidentAsync(incidents["Small list"].Id)).Timeline, e => e.Kind == "escalation");
     }
 
+    [Fact]
+    public async Task Escalation_OfMailSentOnBehalfOfASharedMailbox_GoesToThePersonsManager()
+    {
+        var t = new TenantBuilder();
+        t.User("auditagent");
+        var mia = t.User("mia");
+        var ann = t.User("ann", managerId: mia.Id);
+        var events = new AuditAgent.Simulator.SimUser("id-events") { DisplayName = "Events", Mail = "events@contoso.com", AccountEnabled = false, UserPurpose = "shared" };
+        t.Tenant.AddUser(events);
+        // The shared mailbox's copy: from the shared mailbox, sent by ann on its behalf.
+        events.AddSentItem(new AuditAgent.Simulator.SimMessage
+        {
+            Id = "s1", InternetMessageId = "<s1@contoso.com>", Subject = "Customer day", SentDateTime = Now.AddDays(-1), ReceivedDateTime = Now.AddDays(-1),
+            From = new AuditAgent.Simulator.SimRecipient(events.Mail, "Events"), Sender = new AuditAgent.Simulator.SimRecipient(ann.Mail, "Ann"),
+            To = People(120, Companies).Select(a => new AuditAgent.Simulator.SimRecipient(a, null)).ToList(),
+        });
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: Mail());
+        await agent.ScanAndProcessAsync();
+
+        await agent.Services.GetRequiredService<EscalationService>().RunAsync(CancellationToken.None);
+
+        var incident = Assert.Single(await agent.IncidentsAsync());
+        Assert.Equal(("ann@contoso.com", "events@contoso.com"), (incident.SenderAddress, (await agent.IncidentAsync(incident.Id)).Incident.SentAs));
+        Assert.Single(agent.Simulator.Tenant.SentMail, m => m.To.SequenceEqual(["mia@contoso.com"]));
+        Assert.DoesNotContain(agent.Simulator.Tenant.SentMail, m => m.To.Contains("privacy@contoso.com"));
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task Escalation_QuietHoursHoldAllButCritical_AndOverdueStepsEscalateOnce(Backend backend)
