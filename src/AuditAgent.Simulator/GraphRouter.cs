@@ -503,51 +503,44 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
         IEnumerable<SimMessage> found = messages;
         if (request.Query.TryGetValue("$filter", out var filter))
         {
-            const string Prefix = "conversationId eq '";
-            if (!filter.StartsWith(Prefix, StringComparison.Ordinal) || !filter.EndsWith('\''))
+            if (FilterValue(filter, "conversationId") is not { } wanted)
             {
-                return SimResponse.Json(400, GraphJson.Error("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."));
+                return InvalidFilter();
             }
 
-            var wanted = filter[Prefix.Length..^1].Replace("''", "'", StringComparison.Ordinal);
             found = messages.Where(m => m.ConversationOf == wanted);
         }
 
-        var page = found.Take(Math.Clamp(IntQuery(request, "$top") ?? 10, 1, 1000)).ToList();
-        var select = Select(request);
+        return MessagePage($"users('{user.Id}')/{path}", [.. found.Take(Math.Clamp(IntQuery(request, "$top") ?? 10, 1, 1000))], Select(request));
+    }
+
+    /// <summary><c>$filter=internetMessageId eq '&lt;id&gt;'</c>, the one filter on a folder's messages the agent uses (to find a sent apology).</summary>
+    private SimResponse FilterByInternetMessageId(SimUser user, string filter, HashSet<string>? select) =>
+        FilterValue(filter, "internetMessageId") is { } wanted
+            ? MessagePage($"users('{user.Id}')/mailFolders('sentitems')/messages", [.. user.SentItemsRange(0, user.SentItemCount).Where(m => m.InternetMessageId == wanted)], select)
+            : InvalidFilter();
+
+    /// <summary>The value of <c>property eq 'value'</c> (quotes doubled inside, as OData writes them), or null for any other filter.</summary>
+    private static string? FilterValue(string filter, string property)
+    {
+        var prefix = $"{property} eq '";
+        return filter.StartsWith(prefix, StringComparison.Ordinal) && filter.EndsWith('\'') && filter.Length > prefix.Length
+            ? filter[prefix.Length..^1].Replace("''", "'", StringComparison.Ordinal)
+            : null;
+    }
+
+    private static SimResponse InvalidFilter() =>
+        SimResponse.Json(400, GraphJson.Error("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."));
+
+    private SimResponse MessagePage(string context, IReadOnlyList<SimMessage> page, HashSet<string>? select)
+    {
         counters.CountMessages(page.Count);
         return SimResponse.Json(200, GraphJson.Write(w =>
         {
             w.WriteStartObject();
-            w.WriteString("@odata.context", $"https://graph.microsoft.com/v1.0/$metadata#users('{user.Id}')/{path}");
+            w.WriteString("@odata.context", $"https://graph.microsoft.com/v1.0/$metadata#{context}");
             w.WriteStartArray("value");
             foreach (var message in page)
-            {
-                GraphJson.WriteMessage(w, message, select);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }));
-    }
-
-    /// <summary><c>$filter=internetMessageId eq '&lt;id&gt;'</c>, the one filter on a folder's messages the agent uses (to find a sent apology).</summary>
-    private SimResponse FilterByInternetMessageId(SimUser user, string filter, HashSet<string>? select)
-    {
-        const string Prefix = "internetMessageId eq '";
-        if (!filter.StartsWith(Prefix, StringComparison.Ordinal) || !filter.EndsWith('\''))
-        {
-            return SimResponse.Json(400, GraphJson.Error("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."));
-        }
-
-        var wanted = filter[Prefix.Length..^1].Replace("''", "'", StringComparison.Ordinal);
-        var found = user.SentItemsRange(0, user.SentItemCount).Where(m => m.InternetMessageId == wanted).ToList();
-        counters.CountMessages(found.Count);
-        return SimResponse.Json(200, GraphJson.Write(w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("value");
-            foreach (var message in found)
             {
                 GraphJson.WriteMessage(w, message, select);
             }
