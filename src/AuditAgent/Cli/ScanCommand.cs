@@ -121,7 +121,7 @@ internal static class ScanCommand
         }
 
         terminal.Output.WriteLine(
-            $"Incidents: {incidents.Opened} opened, {incidents.Updated} updated, {incidents.ReExposures} re-exposures, {incidents.BccFollowUps} follow-ups sent properly in Bcc; {incidents.Suppressed} findings suppressed.");
+            $"Incidents: {incidents.Opened} opened, {incidents.Updated} updated, {incidents.ReExposures} re-exposures, {incidents.BccFollowUps} follow-ups sent properly in Bcc, {incidents.RepliesToAll} replies to all; {incidents.Suppressed} findings suppressed.");
         foreach (var failure in summary.Failures)
         {
             terminal.Output.WriteLine($"Mailbox {failure.MailboxId} failed: {failure.Reason}");
