@@ -157,35 +157,62 @@ public sealed class ScanStore(Database database, EventStore events)
     }
 
     /// <summary>
-    /// The pages' count rows in one statement per page (a JSON array unpacked by the database), so a first scan
-    /// of a large tenant does not pay a round trip per message; a replayed page adds nothing.
+    /// The pages' count rows, a row per message, so this is the scan's hottest write: on PostgreSQL one statement
+    /// per page (the columns as arrays, unnested by the server); on SQLite, where a statement costs no round trip,
+    /// one prepared statement run per row. A replayed page adds nothing.
     /// </summary>
+    private static readonly string[] StatsParameters = ["$m", "$k", "$s", "$v", "$e", "$a", "$d", "$b"];
+
     private async Task SaveStatsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, IReadOnlyList<PageWrite> pages, CancellationToken ct)
     {
-        var rows = database.IsPostgreSql
-            ? """
-              SELECT @MailboxId, (r->>0)::bigint, (r->>1)::bigint, (r->>2)::int, (r->>3)::int, (r->>4)::int, (r->>5)::int, (r->>6)::int
-              FROM jsonb_array_elements(CAST(@Rows AS jsonb)) AS r
-              """
-            : """
-              SELECT @MailboxId, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
-                     json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]')
-              FROM json_each(@Rows) WHERE true
-              """;
-        foreach (var page in pages.Where(p => p.Stats.Count > 0))
+        const string Insert = "INSERT INTO message_stats (mailbox_id, message_key, sent_unix, visible_external, external_count, all_recipients, external_domains, bcc_count)";
+        if (database.IsPostgreSql)
         {
-            var json = System.Text.Json.JsonSerializer.Serialize(page.Stats.Select(x => new object[]
+            foreach (var page in pages.Where(p => p.Stats.Count > 0))
             {
-                x.MessageKey, x.SentAt.ToUnixTimeSeconds(),
-                x.Counts.VisibleExternal, x.Counts.External, x.Counts.All, x.Counts.ExternalDomains, x.Counts.Bcc,
-            }));
-            await connection.ExecuteAsync(database.Command(
-                $"""
-                INSERT INTO message_stats (mailbox_id, message_key, sent_unix, visible_external, external_count, all_recipients, external_domains, bcc_count)
-                {rows}
-                ON CONFLICT (mailbox_id, message_key) DO NOTHING
-                """,
-                new { page.MailboxId, Rows = json }, tx, ct));
+                var rows = page.Stats;
+                await connection.ExecuteAsync(database.Command(
+                    $"""
+                    {Insert}
+                    SELECT @MailboxId, * FROM unnest(@Keys, @Sent, @Visible, @External, @All, @Domains, @Bcc)
+                    ON CONFLICT (mailbox_id, message_key) DO NOTHING
+                    """,
+                    new
+                    {
+                        page.MailboxId,
+                        Keys = rows.Select(r => r.MessageKey).ToArray(),
+                        Sent = rows.Select(r => r.SentAt.ToUnixTimeSeconds()).ToArray(),
+                        Visible = rows.Select(r => r.Counts.VisibleExternal).ToArray(),
+                        External = rows.Select(r => r.Counts.External).ToArray(),
+                        All = rows.Select(r => r.Counts.All).ToArray(),
+                        Domains = rows.Select(r => r.Counts.ExternalDomains).ToArray(),
+                        Bcc = rows.Select(r => r.Counts.Bcc).ToArray(),
+                    }, tx, ct));
+            }
+
+            return;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"{Insert} VALUES ($m, $k, $s, $v, $e, $a, $d, $b) ON CONFLICT (mailbox_id, message_key) DO NOTHING";
+        var parameters = StatsParameters.Select(name =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        await command.PrepareAsync(ct);
+        foreach (var page in pages)
+        {
+            parameters[0].Value = page.MailboxId;
+            foreach (var row in page.Stats)
+            {
+                (parameters[1].Value, parameters[2].Value, parameters[3].Value, parameters[4].Value, parameters[5].Value, parameters[6].Value, parameters[7].Value) =
+                    (row.MessageKey, row.SentAt.ToUnixTimeSeconds(), row.Counts.VisibleExternal, row.Counts.External, row.Counts.All, row.Counts.ExternalDomains, row.Counts.Bcc);
+                await command.ExecuteNonQueryAsync(ct);
+            }
         }
     }
 
