@@ -84,7 +84,7 @@ public sealed class BacktestQueries(Database database)
             "SELECT MIN(sent_unix), COUNT(*) FROM message_stats WHERE sent_unix >= @sinceUnix", new { sinceUnix }, ct: ct));
         DateTimeOffset? first = firstUnix is { } u ? DateTimeOffset.FromUnixTimeSeconds(u) : null;
         var users = await c.ExecuteScalarAsync<int>(database.Command(
-            "SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE no_mailbox_at IS NULL AND (purpose IS NULL OR purpose NOT IN ('room', 'equipment'))", ct: ct));
+            $"SELECT CAST(COUNT(*) AS INTEGER) FROM mailboxes WHERE no_mailbox_at IS NULL AND (purpose IS NULL OR purpose NOT IN ({ClusterStore.NotScannedPurposes}))", ct: ct));
         var from = first is { } f && f > since ? f : since;
         var weeks = Math.Max(1.0 / 7, (now - from).TotalDays / 7);
         return new BacktestHistory(

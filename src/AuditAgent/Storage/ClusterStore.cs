@@ -66,6 +66,9 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
     /// <summary>How long a user whose mailbox Graph says does not exist waits before it is tried again.</summary>
     public static readonly TimeSpan NoMailboxRetry = TimeSpan.FromDays(1);
 
+    /// <summary>How long a mailbox's purpose (mailboxSettings.userPurpose) is trusted before it is read again.</summary>
+    public static readonly TimeSpan PurposeRefresh = TimeSpan.FromDays(1);
+
     /// <summary>Mailbox purposes that are never scanned: a room's or a piece of equipment's calendar mailbox sends no lists.</summary>
     public const string NotScannedPurposes = "'room', 'equipment'";
 

@@ -165,6 +165,11 @@ public sealed class ScanStore(Database database, EventStore events)
 
     private async Task SaveStatsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, IReadOnlyList<PageWrite> pages, CancellationToken ct)
     {
+        if (pages.All(p => p.Stats.Count == 0))
+        {
+            return;
+        }
+
         const string Insert = "INSERT INTO message_stats (mailbox_id, message_key, sent_unix, visible_external, external_count, all_recipients, external_domains, bcc_count)";
         if (database.IsPostgreSql)
         {
