@@ -31,7 +31,7 @@ public static class WorkerExtensions
                 q.UsePersistentStore(store =>
                 {
                     // The tables come from the agent's own migrations (Storage/Migrations/PostgreSql).
-                    store.UsePostgres(Npgsql.NpgsqlFactory.Instance, storage.ConnectionString!);
+                    store.UsePostgres(Npgsql.NpgsqlFactory.Instance, storage.EffectiveConnectionString()!);
                     store.UseClustering(c =>
                     {
                         c.CheckinInterval = TimeSpan.FromSeconds(10);

@@ -54,7 +54,7 @@ public sealed class Database
         IsPostgreSql = _options.Provider == StorageProvider.PostgreSql;
         if (IsPostgreSql)
         {
-            _connectionString = _options.ConnectionString!;
+            _connectionString = _options.EffectiveConnectionString()!;
             _postgres = new Lazy<Npgsql.NpgsqlDataSource>(() => Npgsql.NpgsqlDataSource.Create(_connectionString));
             var builder = new Npgsql.NpgsqlConnectionStringBuilder(_connectionString);
             Path = $"PostgreSQL database {builder.Database} on {builder.Host}:{builder.Port}";

@@ -24,8 +24,22 @@ public sealed class StorageOptions
     /// <summary>The SQLite database file, created (readable by its owner only) when missing.</summary>
     public string SqlitePath { get; set; } = "auditagent.db";
 
-    /// <summary>For PostgreSql: an Npgsql connection string (keep the password in the environment).</summary>
+    /// <summary>For PostgreSql: an Npgsql connection string (keep the password out of it: Storage:PasswordFile).</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>For PostgreSql: a file holding the database password (a Docker or Kubernetes secret), used instead of one in the connection string.</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>The connection string with the password from <see cref="PasswordFile"/>, when one is named.</summary>
+    public string? EffectiveConnectionString()
+    {
+        if (ConnectionString is null || PasswordFile is not { Length: > 0 } file)
+        {
+            return ConnectionString;
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Password = File.ReadAllText(file).Trim() }.ToString();
+    }
 
     [Within(1, 3600)]
     public int CommandTimeoutSeconds { get; set; } = 30;
@@ -67,6 +81,11 @@ internal sealed class StorageProviderValidator : IValidateOptions<StorageOptions
                 {
                     errors.Add($"{StorageOptions.Section}:ConnectionString is not a valid Npgsql connection string: {ex.Message}");
                 }
+            }
+
+            if (o.PasswordFile is { Length: > 0 } file && !File.Exists(file))
+            {
+                errors.Add($"{StorageOptions.Section}:PasswordFile names {Path.GetFullPath(file)}, which does not exist.");
             }
         }
 

@@ -72,17 +72,59 @@ public partial class DeploymentTests
         Assert.Equal("PostgreSql", ((YamlScalarNode)At(agent, "environment", "AUDITAGENT__STORAGE__PROVIDER")).Value);
         Assert.Equal("postgres", ((YamlMappingNode)At(agent, "depends_on")).Children.Keys.OfType<YamlScalarNode>().Single().Value);
         Assert.Equal("postgres:16", ((YamlScalarNode)At(compose, "services", "postgres", "image")).Value);
-        foreach (var (name, _) in (YamlMappingNode)At(agent, "environment"))
+        foreach (var (name, value) in (YamlMappingNode)At(agent, "environment"))
         {
             AssertIsASetting(((YamlScalarNode)name).Value!);
+            Assert.DoesNotContain("Password=", ((YamlScalarNode)value).Value!, StringComparison.OrdinalIgnoreCase); // the password only in a secret file
         }
+
+        Assert.Equal("/run/secrets/postgres-password", ((YamlScalarNode)At(agent, "environment", "AUDITAGENT__STORAGE__PASSWORDFILE")).Value);
+        Assert.Contains("postgres-password", ((YamlSequenceNode)At(agent, "secrets")).Children.Select(c => ((YamlScalarNode)c).Value));
+        Assert.Contains("/healthz", string.Join(' ', ((YamlSequenceNode)At(agent, "healthcheck", "test")).Children.Select(c => ((YamlScalarNode)c).Value)), StringComparison.Ordinal);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions AsWritten = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The compose file's and the image's health check, run as written against a real console (its port put in for 5080).</summary>
+    [Fact]
+    public async Task HealthCheck_AsWritten_PassesOnAServingConsoleAndFailsWithoutOne()
+    {
+        var compose = Yaml("deploy/compose.yaml").Single();
+        var test = ((YamlSequenceNode)At(compose, "services", "agent", "healthcheck", "test")).Children.Select(c => ((YamlScalarNode)c).Value!).ToList();
+        var dockerfile = await File.ReadAllTextAsync(RepoFiles.Path("deploy/Dockerfile"));
+        Assert.Equal(["CMD", "bash", "-c"], test[..3]);
+        var asJson = System.Text.Json.JsonSerializer.Serialize(test[3], AsWritten);
+        Assert.Contains(asJson, dockerfile, StringComparison.Ordinal); // the same command in both
+        var (tenant, _) = TenantBuilder.OneExposure();
+        await using var agent = await AgentHarness.StartAsync(tenant);
+        await using var site = await ConsoleSite.StartAsync(agent);
+        var port = new Uri(site.BaseUrl).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var serving = await RunAsync("bash", "-c", test[3].Replace("5080", port, StringComparison.Ordinal));
+        await site.DisposeAsync();
+        var stopped = await RunAsync("bash", "-c", test[3].Replace("5080", port, StringComparison.Ordinal));
+
+        Assert.Equal((0, true), (serving, stopped != 0));
+    }
+
+    private static async Task<int> RunAsync(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
     }
 
     [Fact]
     public void KubernetesCluster_RunsReplicasOnPostgreSqlWithTheKeyRingFromASecret_WithSettingsThatExist()
     {
         var documents = Yaml("deploy/kubernetes/auditagent-cluster.yaml");
-        Assert.Equal(["Namespace", "ServiceAccount", "ConfigMap", "Deployment"], documents.Select(d => ((YamlScalarNode)At(d, "kind")).Value));
+        Assert.Equal(["Namespace", "ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget"], documents.Select(d => ((YamlScalarNode)At(d, "kind")).Value));
         var deployment = documents.Single(d => ((YamlScalarNode)At(d, "kind")).Value == "Deployment");
         Assert.True(int.Parse(((YamlScalarNode)At(deployment, "spec", "replicas")).Value!, System.Globalization.CultureInfo.InvariantCulture) > 1);
         var container = At(deployment, "spec", "template", "spec", "containers", "0");
@@ -91,11 +133,43 @@ public partial class DeploymentTests
         Assert.Equal("PostgreSql", settings["AUDITAGENT__STORAGE__PROVIDER"]);
         var keyMount = ((YamlSequenceNode)At(container, "volumeMounts")).Children.Single(m => ((YamlScalarNode)At(m, "name")).Value == "keys");
         Assert.StartsWith(((YamlScalarNode)At(keyMount, "mountPath")).Value!, settings["AUDITAGENT__PROTECTION__KEYFILE"], StringComparison.Ordinal);
-        var env = ((YamlSequenceNode)At(container, "env")).Children.Select(e => ((YamlScalarNode)At(e, "name")).Value!).ToList();
-        Assert.Contains("AUDITAGENT__STORAGE__CONNECTIONSTRING", env);
-        foreach (var name in settings.Keys.Concat(env))
+        Assert.DoesNotContain("Password", settings["AUDITAGENT__STORAGE__CONNECTIONSTRING"], StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith(((YamlScalarNode)At(keyMount, "mountPath")).Value!, settings["AUDITAGENT__STORAGE__PASSWORDFILE"], StringComparison.Ordinal);
+        foreach (var name in settings.Keys)
         {
             AssertIsASetting(name);
+        }
+
+        var budget = documents.Single(d => ((YamlScalarNode)At(d, "kind")).Value == "PodDisruptionBudget");
+        Assert.Equal("auditagent", ((YamlScalarNode)At(budget, "spec", "selector", "matchLabels", "app")).Value);
+    }
+
+    [Theory]
+    [InlineData("deploy/kubernetes/auditagent.yaml")]
+    [InlineData("deploy/kubernetes/auditagent-cluster.yaml")]
+    public void Kubernetes_TheAgentUserCanReadEveryMountedSecret_AndIsProbedOverHttp(string manifest)
+    {
+        var deployment = Yaml(manifest).Single(d => ((YamlScalarNode)At(d, "kind")).Value == "Deployment");
+        var pod = (YamlMappingNode)At(deployment, "spec", "template", "spec");
+        var security = (YamlMappingNode)At(pod, "securityContext");
+        long? Number(YamlMappingNode map, string key) => map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? long.Parse(((YamlScalarNode)v).Value!, System.Globalization.CultureInfo.InvariantCulture) : null;
+        var user = Number(security, "runAsUser");
+        var group = Number(security, "fsGroup");
+        Assert.NotNull(user);
+        foreach (var volume in ((YamlSequenceNode)At(pod, "volumes")).Children.Cast<YamlMappingNode>().Where(v => v.Children.ContainsKey(new YamlScalarNode("secret"))))
+        {
+            var secret = (YamlMappingNode)At(volume, "secret");
+            // A Secret's files are root's; mode 0644 unless defaultMode says otherwise (YAML reads 0440 as octal).
+            var text = secret.Children.TryGetValue(new YamlScalarNode("defaultMode"), out var m) ? ((YamlScalarNode)m).Value! : "0644";
+            var mode = Convert.ToInt32(text, text.StartsWith('0') ? 8 : 10);
+            var readable = user == 0 || (mode & 0b100) != 0 || (group is not null && (mode & 0b100_000) != 0);
+            Assert.True(readable, $"{manifest}: user {user} (fsGroup {group?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}) cannot read the secret volume {((YamlScalarNode)At(volume, "name")).Value} (mode {text})");
+        }
+
+        var container = At(pod, "containers", "0");
+        foreach (var (probe, path) in new[] { ("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz") })
+        {
+            Assert.Equal(path, ((YamlScalarNode)At(container, probe, "httpGet", "path")).Value);
         }
     }
 
@@ -109,9 +183,7 @@ public partial class DeploymentTests
         var pod = At(deployment, "spec", "template", "spec");
         var container = At(pod, "containers", "0");
         Assert.Equal("true", ((YamlScalarNode)At(deployment, "spec", "template", "metadata", "labels", "azure.workload.identity/use")).Value);
-        Assert.Equal(
-            ["dotnet", "auditagent.dll", "status", "--check", "--max-age", "45"],
-            ((YamlSequenceNode)At(container, "livenessProbe", "exec", "command")).Children.Select(c => ((YamlScalarNode)c).Value));
+        Assert.Equal("http", ((YamlScalarNode)At(container, "livenessProbe", "httpGet", "port")).Value);
         Assert.Equal("true", ((YamlScalarNode)At(pod, "securityContext", "runAsNonRoot")).Value);
         Assert.NotNull(At(container, "resources", "requests", "memory"));
         var config = documents.Single(d => ((YamlScalarNode)At(d, "kind")).Value == "ConfigMap");
@@ -143,12 +215,75 @@ public partial class DeploymentTests
     {
         var bicep = File.ReadAllText(RepoFiles.Path("deploy/azure/containerapp.bicep"));
 
-        Assert.Contains("type: 'SystemAssigned'", bicep, StringComparison.Ordinal);
+        Assert.Contains("type: 'UserAssigned'", bicep, StringComparison.Ordinal);
         Assert.Contains("{ name: 'AUDITAGENT__GRAPH__CREDENTIAL', value: 'ManagedIdentity' }", bicep, StringComparison.Ordinal);
         foreach (var variable in BicepVariable().Matches(bicep).Select(m => m.Groups["name"].Value))
         {
             AssertIsASetting(variable);
         }
+    }
+
+    /// <summary>Every template, compiled by the real Bicep compiler (the Azure.Bicep.CommandLine.linux-x64 package) without a warning.</summary>
+    [Theory]
+    [InlineData("deploy/azure/containerapp.bicep")]
+    [InlineData("deploy/azure/sentinel.bicep")]
+    public async Task Bicep_CompilesWithoutAWarning(string template)
+    {
+        var (code, json, errors) = await BicepAsync(template);
+
+        Assert.True(code == 0 && errors.Length == 0, errors);
+        Assert.Contains("\"$schema\"", json, StringComparison.Ordinal);
+    }
+
+    /// <summary>A restart of the container app loses nothing: no data on EmptyDir, PostgreSQL for the database, the key ring in Key Vault, HTTP probes.</summary>
+    [Fact]
+    public async Task Bicep_ContainerApp_KeepsNothingInTheContainer()
+    {
+        var (code, json, errors) = await BicepAsync("deploy/azure/containerapp.bicep");
+        Assert.True(code == 0, errors);
+        var resources = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("resources").EnumerateArray().ToList();
+        var types = resources.Select(r => r.GetProperty("type").GetString()).ToList();
+        var app = resources.Single(r => r.GetProperty("type").GetString() == "Microsoft.App/containerApps");
+        var template = app.GetProperty("properties").GetProperty("template");
+        var container = template.GetProperty("containers")[0];
+        var env = container.GetProperty("env").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("value").GetString());
+
+        Assert.DoesNotContain("EmptyDir", json, StringComparison.Ordinal);
+        Assert.All(template.GetProperty("volumes").EnumerateArray(), v => Assert.Equal("Secret", v.GetProperty("storageType").GetString()));
+        Assert.Contains("Microsoft.DBforPostgreSQL/flexibleServers", types);
+        Assert.Contains("Microsoft.KeyVault/vaults", types);
+        Assert.Equal("PostgreSql", env["AUDITAGENT__STORAGE__PROVIDER"]);
+        Assert.Equal("/run/secrets/postgres-password", env["AUDITAGENT__STORAGE__PASSWORDFILE"]);
+        Assert.True(env.ContainsKey("AUDITAGENT__PROTECTION__KEYVAULTURI"));
+        Assert.DoesNotContain(env.Keys, k => k == "AUDITAGENT__STORAGE__SQLITEPATH");
+        Assert.Equal(["/healthz", "/healthz", "/readyz"], container.GetProperty("probes").EnumerateArray().Select(p => p.GetProperty("httpGet").GetProperty("path").GetString()));
+    }
+
+    /// <summary>Runs `bicep build --stdout` from the NuGet package (its execute bit is not kept by NuGet: a copy gets one).</summary>
+    private static async Task<(int Code, string Json, string Errors)> BicepAsync(string template)
+    {
+        var package = typeof(DeploymentTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPackage").Value!;
+        using var folder = new TempFolder();
+        var bicep = Path.Combine(folder.Path, "bicep");
+        File.Copy(Path.Combine(package, "tools", "bicep"), bicep);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(bicep, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        }
+
+        var start = new ProcessStartInfo(bicep) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "build", RepoFiles.Path(template), "--stdout" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, (await errors).Trim());
     }
 
     [Fact]
