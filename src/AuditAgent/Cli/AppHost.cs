@@ -96,20 +96,48 @@ internal static class AppHost
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(logLevel);
-        // Logs go to stderr so that stdout carries only results (tables, JSON, CSV).
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-            o.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        ConfigureLogging(builder, logLevel);
         builder.Services.AddAuditAgent(builder.Configuration);
         services?.Invoke(builder.Services, builder.Configuration);
+    }
+
+    /// <summary>
+    /// Logs go to stderr, so that stdout carries only results (tables, JSON, CSV): one line each, `simple` (the
+    /// default) or `json` (Logging:Format; the built-in JSON formatter, UTC timestamps with their date, the EventId
+    /// of each message in docs/operations.md). The command's level applies unless the Logging section sets one
+    /// (Logging:LogLevel:Default, or per category as in any .NET service).
+    /// </summary>
+    private static void ConfigureLogging(IHostApplicationBuilder builder, LogLevel logLevel)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        var section = builder.Configuration.GetSection("Logging");
+        builder.Logging.AddConfiguration(section);
+        switch (section["Format"]?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "simple":
+                builder.Logging.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                    o.ColorBehavior = LoggerColorBehavior.Disabled;
+                });
+                break;
+            case "json":
+                builder.Logging.AddJsonConsole(o =>
+                {
+                    o.UseUtcTimestamp = true;
+                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                    o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+                });
+                break;
+            default:
+                throw new CliException($"Logging:Format is '{section["Format"]}'; use simple or json.");
+        }
+
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 
     /// <summary>A JSON file of settings; a syntax error names the file, the line and the position.</summary>

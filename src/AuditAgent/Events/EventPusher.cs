@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using System.Diagnostics.CodeAnalysis;
 using AuditAgent.Events.Sinks;
 using AuditAgent.Storage;
@@ -87,7 +88,7 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
                 attempts++;
                 if (attempts >= options.Value.MaxAttempts)
                 {
-                    logger.LogError("Sink {Sink}: events {First} to {Last} set aside after {Attempts} attempts: {Error}", name, batch[0].Id, batch[^1].Id, attempts, delivery.Error);
+                    logger.SinkDeadLettered(name, batch[0].Id, batch[^1].Id, attempts, delivery.Error);
                     await store.DeadLetterAsync(name, batch.Select(e => e.Id).ToList(), batch[^1].Id, delivery.Error!, time.GetUtcNow(), ct);
                     attempts = 0;
                     continue;
@@ -99,7 +100,7 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
                     delay = asked;
                 }
 
-                logger.LogWarning("Sink {Sink}: event {Event} failed ({Error}); attempt {Attempt} of {Max}, next in {Delay}", name, batch[0].Id, delivery.Error, attempts, options.Value.MaxAttempts, delay);
+                logger.SinkAttemptFailed(name, batch[0].Id, delivery.Error, attempts, options.Value.MaxAttempts, delay);
                 await store.FailAsync(name, delivery.Error!, time.GetUtcNow() + delay, ct);
                 return sent;
             }
@@ -119,7 +120,7 @@ public sealed class EventPusher(EventFeed feed, SinkStore store, SinkCatalog cat
             var delivery = await pipeline.ExecuteAsync(async token => await sink.SendAsync([e], token), ct);
             if (!delivery.Ok)
             {
-                logger.LogWarning("Sink {Sink}: redelivering event {Event} failed ({Error}); it stays a dead letter, asked for again", sink.Options.Name, e.Id, delivery.Error);
+                logger.SinkRedeliveryFailed(sink.Options.Name, e.Id, delivery.Error);
                 break;
             }
 
@@ -179,7 +180,7 @@ internal sealed class EventPushService(EventPusher pusher, EventStore events, IO
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError("Pushing events failed: {Error}", ex.Message);
+                logger.PushFailed(ex.Message);
             }
 
             try

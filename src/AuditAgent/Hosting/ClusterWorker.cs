@@ -45,7 +45,7 @@ public sealed class ClusterWorker(
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Cluster check-in failed: {Reason}", ex.Message);
+                logger.CheckInFailed(ex.Message);
             }
         }
         while (await WaitAsync(timer, stoppingToken));
@@ -60,7 +60,7 @@ public sealed class ClusterWorker(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning("Could not record this agent's stop: {Reason}", ex.Message);
+            logger.StopNotRecorded(ex.Message);
         }
     }
 

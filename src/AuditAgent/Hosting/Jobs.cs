@@ -41,7 +41,7 @@ public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApp
         {
             var reason = GraphErrors.Describe(ex);
             await store.FinishJobAsync(id, ScanOutcome.Failed.Name(), null, reason, time.GetUtcNow());
-            logger.LogError(ex, "Job {Job} failed: {Reason}", job, reason);
+            logger.JobFailed(ex, job, reason);
             throw new JobExecutionException(reason, ex);
         }
     }

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
 using AuditAgent.Storage;
@@ -60,9 +61,7 @@ public sealed class IncidentService(IncidentStore store, IOptions<IncidentOption
         {
             RepliesToAll = result.Findings.Count(f => f.Role == FindingRole.ReplyAll) + result.ReplyAlls.Count(r => r.IncidentKey is not null),
         };
-        logger.LogInformation(
-            "Incidents: {Opened} opened, {Updated} updated, {Suppressed} findings suppressed, {ReExposures} re-exposures, {FollowUps} Bcc follow-ups, {Replies} replies to all",
-            summary.Opened, summary.Updated, summary.Suppressed, summary.ReExposures, summary.BccFollowUps, summary.RepliesToAll);
+        logger.IncidentsProcessed(summary.Opened, summary.Updated, summary.Suppressed, summary.ReExposures, summary.BccFollowUps, summary.RepliesToAll);
         return summary;
     }
 }

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using System.Text.Json;
 using AuditAgent.Core.Detection;
 using AuditAgent.Graph;
@@ -59,14 +60,14 @@ public sealed class ReplyWatch(
             ct);
         foreach (var failed in answers.Where(a => a.Value.Error is not null))
         {
-            logger.LogWarning("The reply watch could not read the conversation of incident {Incident}: {Reason}", failed.Key, GraphErrors.Describe(failed.Value.Error!));
+            logger.ReplyWatchConversationFailed(failed.Key, GraphErrors.Describe(failed.Value.Error!));
         }
 
         var seen = answers.Values.Where(a => a.Value is not null).SelectMany(a => a.Value!).ToList();
         var added = await store.RecordReplyAllsAsync(seen, now, ct);
         if (added > 0)
         {
-            logger.LogInformation("The reply watch found {Replies} new replies to all across {Incidents} open incidents", added, targets.Count);
+            logger.RepliesFound(added, targets.Count);
         }
 
         return new ReplyWatchSummary(targets.Count, (targets.Count + GraphBatch.Limit - 1) / GraphBatch.Limit, added);

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using System.Net;
 using System.Threading.RateLimiting;
 using AuditAgent.Core.Incidents;
@@ -69,7 +70,7 @@ public sealed class ApologySender(IncidentStore store, IncidentQueries queries, 
 
             if (today >= o.RecipientsPerDay)
             {
-                logger.LogWarning("Apologies from {Mailbox} stopped for today: {Limit} went out in the last 24 hours (Notifications:Apology:RecipientsPerDay)", row.Mailbox, o.RecipientsPerDay);
+                logger.ApologyDayLimit(row.Mailbox, o.RecipientsPerDay);
                 limitReached = true;
                 break;
             }
@@ -104,7 +105,7 @@ public sealed class ApologySender(IncidentStore store, IncidentQueries queries, 
             {
                 var reason = GraphErrors.Describe(ex);
                 await store.SetApologySendAsync(row, "failed", reason, null, CancellationToken.None);
-                logger.LogError("Could not send the apology of incident {Incident} to one person (attempt {Attempt}): {Reason}", row.IncidentId, row.Attempts + 1, reason);
+                logger.ApologyFailed(row.IncidentId, row.Attempts + 1, reason);
                 failed++;
             }
         }

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
 using AuditAgent.Graph;
@@ -143,7 +144,7 @@ public sealed class EscalationService(
                 var to = person?.Address ?? o.FallbackEscalationContact ?? o.SecurityContact;
                 if (to is null)
                 {
-                    logger.LogWarning("Incident {Incident}: the sender has no manager in the directory and no Notifications:FallbackEscalationContact is set", incident.Id);
+                    logger.NoEscalationContact(incident.Id);
                     withoutManager++;
                     continue;
                 }

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using AuditAgent.Graph;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,7 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
             else
             {
                 await store.SetStatusAsync(row.Id, "unknown", $"interrupted while sending over {transport.Name}; check the recipients' mailboxes before sending it again", null, ct);
-                logger.LogWarning("Outbox message {Reference} may or may not have been delivered ({Transport} cannot tell); left for a person", row.Reference, transport.Name);
+                logger.MailDeliveryUnknown(row.Reference, transport.Name);
                 unknown++;
             }
         }
@@ -58,7 +59,7 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
                 // Recorded and retried by the next fire; the job reports the failure.
                 var reason = GraphErrors.Describe(ex);
                 await store.SetStatusAsync(row.Id, "failed", reason, null, CancellationToken.None);
-                logger.LogError("Could not send {Kind} {Reference}: {Reason}", row.Kind, row.Reference, reason);
+                logger.MailFailed(row.Kind, row.Reference, reason);
                 failed++;
             }
         }

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using AuditAgent.Graph;
 using AuditAgent.Storage;
 using Azure.Security.KeyVault.Secrets;
@@ -66,7 +67,7 @@ public sealed class KeyRingSource(Database database, IOptions<ProtectionOptions>
             try
             {
                 File.Move(temporary, path, overwrite: false);
-                logger.LogWarning("Created the key file {Path}; keep a copy apart from the database (without it the stored addresses cannot be read)", path);
+                logger.KeyFileCreated(path);
             }
             catch (IOException) when (File.Exists(path))
             {

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using AuditAgent.Incidents;
@@ -24,7 +25,7 @@ public sealed class ScanPipeline(ScanService scan, IncidentService incidents, Re
         var summary = await scan.RunAsync(progress, ct);
         if (summary.Mailboxes == 0 && summary.Outcome == ScanOutcome.Succeeded)
         {
-            logger.LogWarning("The scan covered 0 mailboxes: check Scan:IncludeMailboxes and Scan:ExcludeMailboxes, and that the app can list users");
+            logger.NoMailboxesScanned();
         }
 
         var result = await ProcessAsync(summary, ct);
@@ -43,7 +44,7 @@ public sealed class ScanPipeline(ScanService scan, IncidentService incidents, Re
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            logger.LogWarning("The reply watch did not run: {Reason}", GraphErrors.Describe(ex));
+            logger.ReplyWatchFailed(GraphErrors.Describe(ex));
             return 0;
         }
     }

@@ -1,3 +1,4 @@
+using AuditAgent.Hosting;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -91,9 +92,7 @@ public sealed class ScanService(
                 var (cycle, opened) = await cluster.OpenOrJoinAsync(mailboxes, internalDomains.All, now.AddDays(-options.LookbackDays), now, purposes, token);
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    logger.LogInformation(
-                        "{Action} scan cycle {Cycle} over {Mailboxes} mailboxes; internal domains: {Domains}",
-                        opened ? "Opened" : "Joined", cycle.Id, cycle.Mailboxes, string.Join(", ", internalDomains.All));
+                    logger.ScanCycle(opened ? "Opened" : "Joined", cycle.Id, cycle.Mailboxes, string.Join(", ", internalDomains.All));
                 }
 
                 await TakePartAsync(cycle, progress, stats, token);
@@ -261,7 +260,7 @@ public sealed class ScanService(
         }
         catch (System.Data.Common.DbException ex)
         {
-            logger.LogWarning("Could not give back this agent's mailbox leases ({Reason}); they expire on their own", ex.Message);
+            logger.LeaseReleaseFailed(ex.Message);
         }
     }
 
@@ -322,7 +321,7 @@ public sealed class ScanService(
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // A lease that lapses is taken over by another agent; this agent's late pages are then dropped.
-                    logger.LogWarning("Could not renew mailbox leases: {Reason}", ex.Message);
+                    logger.LeaseRenewalFailed(ex.Message);
                 }
             }
         }
@@ -377,7 +376,7 @@ public sealed class ScanService(
                 }
                 catch (Exception ex) when (link is not null && GraphErrors.IsResyncRequired(ex))
                 {
-                    logger.LogWarning("Graph lost the sync state of {Mailbox}; starting a new sync of the look-back window", mailbox.Address);
+                    logger.SyncStateLost(mailbox.Address);
                     link = null;
                     links.Clear();
                     seen.Clear();
@@ -426,12 +425,12 @@ public sealed class ScanService(
                 Interlocked.Add(ref stats.MalformedCount, page.Malformed + conflicting);
                 if (page.Malformed > 0)
                 {
-                    logger.LogWarning("Skipped {Malformed} malformed messages in {Mailbox}", page.Malformed, mailbox.Address);
+                    logger.MalformedSkipped(page.Malformed, mailbox.Address);
                 }
 
                 if (conflicting > 0)
                 {
-                    logger.LogWarning("Skipped {Conflicting} messages in {Mailbox} whose Graph id came twice with different recipients", conflicting, mailbox.Address);
+                    logger.ConflictingSkipped(conflicting, mailbox.Address);
                 }
 
                 await queue.WriteAsync(new PageItem(new PageWrite(mailbox.Id, findings, bccMessages, page.NextLink, page.RoundComplete, startedOver, page.Malformed + conflicting) { Stats = counts }), ct);
@@ -443,15 +442,12 @@ public sealed class ScanService(
                 }
             }
 
-            if (logger.IsEnabled(LogLevel.Information))
-            {
-                logger.LogInformation("Scanned {Mailbox}: {Messages} new messages in {ElapsedMs} ms", mailbox.Address, messages, clock.ElapsedMilliseconds);
-            }
+            logger.MailboxScanned(mailbox.Address, messages, clock.ElapsedMilliseconds);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && GraphErrors.IsNoMailbox(ex))
         {
             // A user without an Exchange Online mailbox (unlicensed, on-premises): recorded, tried again in a day.
-            logger.LogInformation("{Mailbox} has no Exchange Online mailbox; it is tried again in a day", mailbox.Address);
+            logger.NoMailbox(mailbox.Address);
             await queue.WriteAsync(new FailureItem(new MailboxFailure(mailbox.Id, GraphErrors.Describe(ex), NoMailbox: true)), ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -459,7 +455,7 @@ public sealed class ScanService(
             // One mailbox failing (403 outside the app's scope, a deleted user, retries exhausted)
             // must not stop the others; the failure is recorded on the mailbox and in the run.
             var reason = GraphErrors.Describe(ex);
-            logger.LogWarning("Mailbox {Mailbox} failed: {Reason}", mailbox.Address, reason);
+            logger.MailboxFailed(mailbox.Address, reason);
             var failure = new MailboxFailure(mailbox.Id, reason);
             lock (stats.Failures)
             {
@@ -515,7 +511,7 @@ public sealed class ScanService(
                 Interlocked.Add(ref stats.FindingCount, inserted);
                 if (dropped > 0)
                 {
-                    logger.LogWarning("Dropped {Pages} pages of mailboxes whose lease another agent took over; that agent reads them again", dropped);
+                    logger.PagesDropped(dropped);
                 }
             }
         }
