@@ -44,6 +44,7 @@ internal static class AppHost
         Configure(builder, configFile, overrides, logLevel, embeddedOnly, (s, configuration) =>
         {
             s.AddConsole(configuration);
+            s.AddHostedService<SystemdWatchdog>();
             services?.Invoke(s, configuration);
         });
         builder.WebHost.UseUrls((builder.Configuration[$"{WebOptions.Section}:{nameof(WebOptions.Urls)}"] is { Length: > 0 } urls ? urls : new WebOptions().Urls)
@@ -96,6 +97,10 @@ internal static class AppHost
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
+        // Under systemd (Type=notify) or as a Windows service the host says when it is ready and stopping; elsewhere
+        // both are no-ops. Registered before the logging so that Logging:Format, not their formatter, decides.
+        builder.Services.AddSystemd();
+        builder.Services.AddWindowsService(o => o.ServiceName = "AuditAgent");
         ConfigureLogging(builder, logLevel);
         builder.Services.AddAuditAgent(builder.Configuration);
         services?.Invoke(builder.Services, builder.Configuration);

@@ -193,13 +193,24 @@ public partial class DeploymentTests
         }
     }
 
+    [Theory]
+    [InlineData("120000000", null, 60.0)] // WatchdogSec=120: a ping a minute
+    [InlineData("120000000", "42", 60.0)] // for this process
+    [InlineData("120000000", "43", null)] // for another process
+    [InlineData(null, null, null)] // no watchdog asked for
+    [InlineData("0", null, null)]
+    public void SystemdWatchdog_PingsAtHalfTheIntervalSystemdAsksFor(string? usec, string? pid, double? seconds)
+    {
+        Assert.Equal(seconds, SystemdWatchdog.Interval(usec, pid, 42)?.TotalSeconds);
+    }
+
     [Fact]
     public void SystemdUnit_RunsHardened()
     {
         var unit = File.ReadAllText(RepoFiles.Path("deploy/systemd/auditagent.service"));
 
         Assert.Contains("ExecStart=/usr/bin/dotnet /opt/auditagent/auditagent.dll run --config /etc/auditagent/appsettings.json", unit, StringComparison.Ordinal);
-        foreach (var line in new[] { "User=auditagent", "ProtectSystem=strict", "PrivateTmp=true", "NoNewPrivileges=true", "Restart=on-failure" })
+        foreach (var line in new[] { "User=auditagent", "ProtectSystem=strict", "PrivateTmp=true", "NoNewPrivileges=true", "Restart=on-failure", "Type=notify", "WatchdogSec=120" })
         {
             Assert.Contains(line, unit.Split('\n'));
         }
