@@ -244,7 +244,8 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            start.ArgumentList.Add(typeof(BenchmarkRunner).Assembly.Location);
+            // Run as `dotnet auditagent.dll`: the same dll (a single-file build is its own executable and never gets here).
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(BenchmarkRunner).Assembly.GetName().Name + ".dll"));
         }
 
         foreach (var arg in new[]
