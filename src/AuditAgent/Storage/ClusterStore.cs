@@ -106,23 +106,7 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             new { now, Owner, since, domains, mailboxes.Count },
             tx,
             ct));
-        await c.ExecuteAsync(database.Command(
-            """
-            INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle, account_enabled, department, purpose, purpose_checked_at)
-            VALUES (@Id, @Address, @DisplayName, @Now, @Cycle, @AccountEnabled, @Department, @Purpose, @PurposeCheckedAt)
-            ON CONFLICT (id) DO UPDATE SET address = excluded.address, display_name = excluded.display_name,
-                account_enabled = excluded.account_enabled, department = excluded.department,
-                purpose = COALESCE(excluded.purpose, mailboxes.purpose),
-                purpose_checked_at = COALESCE(excluded.purpose_checked_at, mailboxes.purpose_checked_at),
-                due_cycle = excluded.due_cycle, lease_owner = NULL, lease_expires_at = NULL
-            """,
-            mailboxes.Select(m =>
-            {
-                var purpose = purposes?.GetValueOrDefault(m.Id);
-                return new { m.Id, m.Address, m.DisplayName, Now = now, Cycle = id, m.AccountEnabled, m.Department, Purpose = purpose, PurposeCheckedAt = purpose is null ? (DateTimeOffset?)null : now };
-            }),
-            tx,
-            ct));
+        await UpsertMailboxesAsync(c, tx, mailboxes, purposes, id, now, ct);
         // Not read this cycle: rooms and equipment, and users Graph said have no mailbox less than a day ago.
         await c.ExecuteAsync(database.Command(
             $"""
@@ -133,6 +117,73 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
         await tx.CommitAsync(ct);
         return (new ScanCycle { Id = id, StartedAt = now, StartedBy = Owner, Since = since, InternalDomains = domains, Mailboxes = mailboxes.Count }, true);
     }
+
+    private const string UpsertMailbox = """
+        ON CONFLICT (id) DO UPDATE SET address = excluded.address, display_name = excluded.display_name,
+            account_enabled = excluded.account_enabled, department = excluded.department,
+            purpose = COALESCE(excluded.purpose, mailboxes.purpose),
+            purpose_checked_at = COALESCE(excluded.purpose_checked_at, mailboxes.purpose_checked_at),
+            due_cycle = excluded.due_cycle, lease_owner = NULL, lease_expires_at = NULL
+        """;
+
+    /// <summary>
+    /// Every mailbox of the directory into the new cycle, a row each: on PostgreSQL one statement (the columns as
+    /// arrays, unnested by the server), on SQLite one prepared statement run per row; not a statement built per row.
+    /// </summary>
+    private async Task UpsertMailboxesAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, IReadOnlyList<Mailbox> mailboxes,
+        IReadOnlyDictionary<string, string>? purposes, long cycle, DateTimeOffset now, CancellationToken ct)
+    {
+        string? Purpose(Mailbox m) => purposes?.GetValueOrDefault(m.Id);
+        if (database.IsPostgreSql)
+        {
+            await c.ExecuteAsync(database.Command(
+                $"""
+                INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle, account_enabled, department, purpose, purpose_checked_at)
+                SELECT m.id, m.address, m.display_name, @now, @cycle, m.enabled, m.department, m.purpose, CASE WHEN m.purpose IS NULL THEN NULL ELSE @now END
+                FROM unnest(@Ids, @Addresses, @Names, @Enabled, @Departments, @Purposes) AS m(id, address, display_name, enabled, department, purpose)
+                {UpsertMailbox}
+                """,
+                new
+                {
+                    now, cycle,
+                    Ids = mailboxes.Select(m => m.Id).ToArray(),
+                    Addresses = mailboxes.Select(m => m.Address).ToArray(),
+                    Names = mailboxes.Select(m => m.DisplayName).ToArray(),
+                    Enabled = mailboxes.Select(m => m.AccountEnabled).ToArray(),
+                    Departments = mailboxes.Select(m => m.Department).ToArray(),
+                    Purposes = mailboxes.Select(Purpose).ToArray(),
+                }, tx, ct));
+            return;
+        }
+
+        await using var command = c.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"""
+            INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle, account_enabled, department, purpose, purpose_checked_at)
+            VALUES ($id, $address, $name, $now, $cycle, $enabled, $department, $purpose, $checked)
+            {UpsertMailbox}
+            """;
+        var p = MailboxParameters.Select(name =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        // Times as the database's DateTimeOffset handler writes them, so they compare as text.
+        var nowText = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        (p[3].Value, p[4].Value) = (nowText, cycle);
+        await command.PrepareAsync(ct);
+        foreach (var m in mailboxes)
+        {
+            var purpose = Purpose(m);
+            (p[0].Value, p[1].Value, p[2].Value, p[5].Value, p[6].Value, p[7].Value, p[8].Value) =
+                (m.Id, m.Address, (object?)m.DisplayName ?? DBNull.Value, m.AccountEnabled, (object?)m.Department ?? DBNull.Value, (object?)purpose ?? DBNull.Value, purpose is null ? DBNull.Value : nowText);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static readonly string[] MailboxParameters = ["$id", "$address", "$name", "$now", "$cycle", "$enabled", "$department", "$purpose", "$checked"];
 
     /// <summary>The tenant's internal domains as the latest scan cycle read them (verified domains and Scan:InternalDomains).</summary>
     public async Task<IReadOnlyList<string>> LatestInternalDomainsAsync(CancellationToken ct)
