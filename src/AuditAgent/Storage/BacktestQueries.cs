@@ -1,3 +1,4 @@
+using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Backtest;
 using Dapper;
 
@@ -40,10 +41,10 @@ public sealed class BacktestQueries(Database database)
         // The incidents' messages, found by the key their count rows were written under; each is taken out of the
         // legitimate counts, and an incident counts with its largest message.
         var messages = (await c.QueryAsync<(long IncidentId, string MailboxId, string GraphMessageId, int Visible)>(database.Command(
-            """
+            $"""
             SELECT f.incident_id, f.mailbox_id, f.graph_message_id, f.visible_external_count
             FROM findings f JOIN incidents i ON i.id = f.incident_id
-            WHERE f.role IN ('blast', 're-exposure', 'reply-all') AND f.sent_at >= @since AND i.status <> 'false-positive'
+            WHERE {SqlFragments.ExposingRole("f.role")} AND f.sent_at >= @since AND i.status <> '{IncidentStatus.FalsePositive.Name()}'
             """,
             new { since }, ct: ct))).ToList();
         var keys = messages.Select(m => StatsWrite.KeyOf(m.GraphMessageId)).Distinct().ToList();

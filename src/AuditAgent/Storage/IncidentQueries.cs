@@ -192,10 +192,10 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
     {
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<(string Domain, int Count)>(database.Command(
-            """
+            $"""
             SELECT r.domain, CAST(COUNT(DISTINCT r.recipient_key) AS INTEGER)
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure', 'reply-all')
+            WHERE f.incident_id = @incidentId AND {SqlFragments.ExposingRole("f.role")}
             GROUP BY r.domain
             """,
             new { incidentId }, ct: ct));
@@ -208,10 +208,10 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
         var cipher = await protector.GetAsync(ct);
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<(long FindingId, string MailboxId, string MessageId, string Key, string Field, string Sealed)>(database.Command(
-            """
+            $"""
             SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.recipient_key, r.field, r.sealed
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @incidentId AND f.role IN ('blast', 're-exposure', 'reply-all') AND r.sealed <> ''
+            WHERE f.incident_id = @incidentId AND {SqlFragments.ExposingRole("f.role")} AND r.sealed <> ''
             ORDER BY f.sent_at, f.id
             """,
             new { incidentId }, ct: ct));
@@ -225,10 +225,10 @@ public sealed class IncidentQueries(Database database, Protection.RecipientProte
         var cipher = await protector.GetAsync(ct);
         await using var c = await database.OpenAsync(ct);
         var row = await c.QueryFirstOrDefaultAsync<(long FindingId, string MailboxId, string MessageId, string Field, string Sealed)?>(database.Command(
-            """
+            $"""
             SELECT r.finding_id, f.mailbox_id, f.graph_message_id, r.field, r.sealed
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @incidentId AND r.recipient_key = @recipientKey AND f.role IN ('blast', 're-exposure', 'reply-all') AND r.sealed <> ''
+            WHERE f.incident_id = @incidentId AND r.recipient_key = @recipientKey AND {SqlFragments.ExposingRole("f.role")} AND r.sealed <> ''
             ORDER BY f.sent_at, f.id LIMIT 1
             """,
             new { incidentId, recipientKey }, ct: ct));

@@ -81,10 +81,10 @@ public sealed partial class IncidentStore
 
         await RefuseOnceSendingAsync(c, tx, id, "sent a second time", ct);
         var keys = (await c.QueryAsync<string>(database.Command(
-            """
+            $"""
             SELECT DISTINCT r.recipient_key
             FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-            WHERE f.incident_id = @id AND f.role IN ('blast', 're-exposure', 'reply-all')
+            WHERE f.incident_id = @id AND {SqlFragments.ExposingRole("f.role")}
             """,
             new { id }, tx, ct))).ToList();
         if (keys.Count == 0)

@@ -23,7 +23,7 @@ public sealed partial class IncidentStore
             SELECT f.incident_id, f.mailbox_id, f.conversation_id, CASE WHEN m.address = i.sender_address THEN 1 ELSE 0 END
             FROM findings f JOIN incidents i ON i.id = f.incident_id JOIN mailboxes m ON m.id = f.mailbox_id
             WHERE {SqlFragments.OpenIncident("i.status")} AND i.detected_at >= @detectedSince
-              AND f.role IN ('blast', 'copy') AND f.conversation_id IS NOT NULL AND f.conversation_id <> ''
+              AND {SqlFragments.BlastOrCopy("f.role")} AND f.conversation_id IS NOT NULL AND f.conversation_id <> ''
             ORDER BY f.incident_id, f.sent_at, f.id
             """,
             new { detectedSince }, null, ct))).ToList();
@@ -34,7 +34,7 @@ public sealed partial class IncidentStore
             keys.AddRange(await c.QueryAsync<(long, string)>(database.Command(
                 $"""
                 SELECT DISTINCT f.incident_id, r.recipient_key FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-                WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure', 'reply-all')
+                WHERE {database.InList("f.incident_id", "chunk")} AND {SqlFragments.ExposingRole("f.role")}
                 """,
                 new { chunk }, null, ct)));
         }

@@ -68,7 +68,7 @@ public sealed partial class IncidentStore
             WITH exposures AS (
                 SELECT DISTINCT r.recipient_key, f.incident_id, i.detected_at
                 FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id JOIN incidents i ON i.id = f.incident_id
-                WHERE f.role IN ('blast', 're-exposure', 'reply-all') AND i.status <> '{IncidentStatus.FalsePositive.Name()}')
+                WHERE {SqlFragments.ExposingRole("f.role")} AND i.status <> '{IncidentStatus.FalsePositive.Name()}')
             SELECT CAST(COUNT(DISTINCT recipient_key) AS INTEGER) AS total,
                    CAST(COUNT(DISTINCT CASE WHEN detected_at >= @quarterStart THEN recipient_key END) AS INTEGER) AS this_quarter,
                    CAST((SELECT COUNT(*) FROM (SELECT recipient_key FROM exposures GROUP BY recipient_key HAVING COUNT(DISTINCT incident_id) > 1) repeated) AS INTEGER) AS more_than_once

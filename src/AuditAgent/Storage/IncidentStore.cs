@@ -119,13 +119,13 @@ public sealed partial class IncidentStore(Database database, EventStore events)
         foreach (var chunk in ids.Chunk(500))
         {
             conversations.AddRange(await c.QueryAsync<(long, string)>(database.Command(
-                $"SELECT DISTINCT incident_id, conversation_id FROM findings WHERE {database.InList("incident_id", "chunk")} AND conversation_id IS NOT NULL AND role IN ('blast', 'copy')",
+                $"SELECT DISTINCT incident_id, conversation_id FROM findings WHERE {database.InList("incident_id", "chunk")} AND conversation_id IS NOT NULL AND {SqlFragments.BlastOrCopy()}",
                 new { chunk }, tx, ct)));
             exposed.AddRange(await c.QueryAsync<IncidentRecipientRow>(database.Command(
                 $"""
                 SELECT f.incident_id, r.recipient_key AS address, NULL AS name, r.field
                 FROM findings f JOIN exposed_recipients r ON r.finding_id = f.id
-                WHERE {database.InList("f.incident_id", "chunk")} AND f.role IN ('blast', 're-exposure', 'reply-all')
+                WHERE {database.InList("f.incident_id", "chunk")} AND {SqlFragments.ExposingRole("f.role")}
                 ORDER BY f.sent_at, f.id
                 """,
                 new { chunk }, tx, ct)));

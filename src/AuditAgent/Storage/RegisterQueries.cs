@@ -1,3 +1,4 @@
+using AuditAgent.Core.Incidents;
 using Dapper;
 
 namespace AuditAgent.Storage;
@@ -19,7 +20,7 @@ public sealed class RegisterQueries(Database database)
                    {SqlFragments.ExposedElsewhere("i.id")} AS exposed_elsewhere
             FROM incidents i
             LEFT JOIN breach_assessments a ON a.id = (SELECT MAX(b.id) FROM breach_assessments b WHERE b.incident_id = i.id)
-            WHERE i.status <> 'false-positive'
+            WHERE i.status <> '{IncidentStatus.FalsePositive.Name()}'
             ORDER BY i.detected_at, i.id
             """,
             ct: ct))).ToList();

@@ -10,6 +10,18 @@ internal static class SqlFragments
 {
     private static readonly string ClosedList = string.Join(", ", IncidentStatuses.Closed.Select(s => $"'{s.Name()}'"));
 
+    private static string Roles(params FindingRole[] roles) => string.Join(", ", roles.Select(r => $"'{IncidentStore.RoleName(r)}'"));
+
+    private static readonly string ExposingRoles = Roles(FindingRole.Blast, FindingRole.ReExposure, FindingRole.ReplyAll);
+
+    private static readonly string BlastOrCopyRoles = Roles(FindingRole.Blast, FindingRole.Copy);
+
+    /// <summary>The finding (its role column) exposed the incident's people: its blast, a re-exposure, or a colleague's reply to all. A copy exposes no one new.</summary>
+    public static string ExposingRole(string column = "role") => $"{column} IN ({ExposingRoles})";
+
+    /// <summary>The finding is a message of the incident's blast, in the sender's or another mailbox (where its conversation is found).</summary>
+    public static string BlastOrCopy(string column = "role") => $"{column} IN ({BlastOrCopyRoles})";
+
     /// <summary>The incident (its status column) is open: not resolved, not a false positive.</summary>
     public static string OpenIncident(string column = "status") => $"{column} NOT IN ({ClosedList})";
 
@@ -28,9 +40,9 @@ internal static class SqlFragments
     /// <summary>How many distinct people of the incident <paramref name="incident"/> names were exposed in another incident too (not a false positive), as a scalar subquery.</summary>
     public static string ExposedElsewhere(string incident) =>
         "(SELECT COUNT(DISTINCT r.recipient_key) FROM exposed_recipients r JOIN findings f ON f.id = r.finding_id"
-        + $" WHERE f.incident_id = {incident} AND f.role IN ('blast', 're-exposure', 'reply-all') AND EXISTS ("
+        + $" WHERE f.incident_id = {incident} AND {ExposingRole("f.role")} AND EXISTS ("
         + " SELECT 1 FROM exposed_recipients o JOIN findings g ON g.id = o.finding_id JOIN incidents j ON j.id = g.incident_id"
-        + $" WHERE o.recipient_key = r.recipient_key AND g.incident_id <> {incident} AND g.role IN ('blast', 're-exposure', 'reply-all')"
+        + $" WHERE o.recipient_key = r.recipient_key AND g.incident_id <> {incident} AND {ExposingRole("g.role")}"
         + $" AND j.status <> '{IncidentStatus.FalsePositive.Name()}'))";
 
     /// <summary>A plan step still to do.</summary>
