@@ -13,14 +13,15 @@ public sealed partial class IncidentStore
 {
     /// <summary>
     /// Open incidents detected since <paramref name="detectedSince"/> with a conversation to watch: each with the
-    /// mailbox of its first message (the sender's own copy when there is one) and its exposed people's keys.
+    /// mailbox of its first message (the sender's own copy when there is one: the directory may spell the mailbox's
+    /// address in capitals, a sender address is stored in lower case) and its exposed people's keys.
     /// </summary>
     public async Task<IReadOnlyList<ReplyWatchTarget>> ReplyWatchTargetsAsync(DateTimeOffset detectedSince, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         var rows = (await c.QueryAsync<(long IncidentId, string MailboxId, string ConversationId, int OwnMailbox)>(database.Command(
             $"""
-            SELECT f.incident_id, f.mailbox_id, f.conversation_id, CASE WHEN m.address = i.sender_address THEN 1 ELSE 0 END
+            SELECT f.incident_id, f.mailbox_id, f.conversation_id, CASE WHEN LOWER(m.address) = i.sender_address THEN 1 ELSE 0 END
             FROM findings f JOIN incidents i ON i.id = f.incident_id JOIN mailboxes m ON m.id = f.mailbox_id
             WHERE {SqlFragments.OpenIncident("i.status")} AND i.detected_at >= @detectedSince
               AND {SqlFragments.BlastOrCopy("f.role")} AND f.conversation_id IS NOT NULL AND f.conversation_id <> ''

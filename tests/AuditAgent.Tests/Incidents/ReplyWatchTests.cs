@@ -58,6 +58,42 @@ public sealed class ReplyWatchTests
         Assert.Equal(2, (await agent.IncidentAsync(incident.Id)).Incident.ReplyAllCount);
     }
 
+    /// <summary>
+    /// Mail sent on behalf of a shared mailbox has a copy in both mailboxes; replies come back to the person. The
+    /// person's own copy is watched even when the directory spells their address in capitals and the shared
+    /// mailbox's copy was stored first (one mailbox at a time, the shared one listed first).
+    /// </summary>
+    [Fact]
+    public async Task Watch_ReadsTheSendersOwnMailbox_WhicheverCopyWasStoredFirst()
+    {
+        var t = new TenantBuilder();
+        var zoe = new SimUser("id-zoe") { DisplayName = "Zoe", Mail = "Zoe@Contoso.com", UserPrincipalName = "zoe@contoso.com" };
+        var events = new SimUser("id-aaron-events") { DisplayName = "Events", Mail = "events@contoso.com", AccountEnabled = false, UserPurpose = "shared" };
+        t.Tenant.AddUser(events);
+        t.Tenant.AddUser(zoe);
+        var people = TenantBuilder.People(20, TenantBuilder.Companies);
+        var at = TenantBuilder.Now.AddDays(-1);
+        foreach (var (mailbox, id) in new[] { (events, "e1"), (zoe, "z1") })
+        {
+            mailbox.AddSentItem(new SimMessage
+            {
+                Id = id, InternetMessageId = "<same@contoso.com>", ConversationId = "thread", Subject = "Open day", SentDateTime = at, ReceivedDateTime = at,
+                From = new SimRecipient(events.Mail, "Events"), Sender = new SimRecipient(zoe.Mail, "Zoe"),
+                To = [.. people.Select(a => new SimRecipient(a, null))],
+            });
+        }
+
+        zoe.AddInboxItem(Reply("r1", "thread", people[0], zoe.Mail!, people.Skip(1), at.AddHours(1)));
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, settings: new Dictionary<string, string?> { ["Scan:MaxParallelMailboxes"] = "1" });
+
+        var run = await agent.ScanPipelineAsync();
+        var copies = (await agent.FindingsAsync()).OrderBy(f => f.Id).Select(f => (f.MailboxId, f.Role)).ToList();
+        Assert.Equal([(events.Id, "copy"), (zoe.Id, "blast")], copies); // the shared mailbox's copy was stored first
+
+        Assert.Equal(1, run.Incidents.RepliesToAll);
+        Assert.Equal(1, agent.Simulator.Counters.MailboxOperations("conversation", zoe.Id));
+    }
+
     [Fact]
     public async Task Watch_IsOneRequestPerTwentyOpenIncidents_AndStopsAfterReplyWatchDays()
     {
