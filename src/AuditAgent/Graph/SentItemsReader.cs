@@ -35,7 +35,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
     ];
 
-    internal static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new()
+    private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new()
     {
         ["XXX"] = ODataError.CreateFromDiscriminatorValue,
     };

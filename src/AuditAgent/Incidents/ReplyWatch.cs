@@ -54,7 +54,7 @@ public sealed class ReplyWatch(
         var batch = new GraphBatch(graph, TransientRetry.From(g, time), g.MaxRetryAfterSeconds);
         var answers = await batch.GetAsync(
             byKey.Select(x => (x.Key, (Func<HttpRequestMessage>)(() => batch.Get(RequestPath(x.Value))))).ToList(),
-            (key, root) => Replies(byKey[key], root, internalDomains, cipher),
+            (key, root) => Replies(byKey[key], root, internalDomains, cipher, now),
             parallelBatches: 4,
             maxAttempts: 5,
             ct);
@@ -78,7 +78,8 @@ public sealed class ReplyWatch(
         + $"&$select={string.Join(',', Properties)}&$top=100";
 
     /// <summary>The conversation's messages from outside that reached half or more of the exposed people again.</summary>
-    internal static List<ReplyAllSeen> Replies(ReplyWatchTarget target, JsonElement root, InternalDomains internalDomains, Protection.RecipientCipher cipher)
+    /// <param name="now">The sent time of a reply that carries none.</param>
+    internal static List<ReplyAllSeen> Replies(ReplyWatchTarget target, JsonElement root, InternalDomains internalDomains, Protection.RecipientCipher cipher, DateTimeOffset now)
     {
         var result = new List<ReplyAllSeen>();
         if (!root.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Array)
@@ -115,7 +116,7 @@ public sealed class ReplyWatch(
             var others = target.ExposedKeys.Count - (target.ExposedKeys.Contains(cipher.KeyOf(sender.Value)) ? 1 : 0);
             if (others > 0 && reached.Count * 2 >= others)
             {
-                var sent = DateTimeOffset.TryParse(Text(m, "sentDateTime"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.UtcNow;
+                var sent = DateTimeOffset.TryParse(Text(m, "sentDateTime"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : now;
                 result.Add(new ReplyAllSeen(target.IncidentId, id, sender.Domain, sent, reached.Count));
             }
         }

@@ -115,7 +115,7 @@ public sealed class ScanService(
             return null;
         }
 
-        var known = await store.PurposeKnownSinceAsync(now - ClusterStore.PurposeRefresh, ct);
+        var known = await cluster.PurposeKnownSinceAsync(now - ClusterStore.PurposeRefresh, ct);
         var stale = mailboxes.Where(m => !known.Contains(m.Id)).Select(m => m.Id).ToList();
         return stale.Count == 0 ? null : await directory.PurposesAsync(stale, ct);
     }

@@ -156,34 +156,25 @@ public sealed class ClusterStore(Database database, AgentInstance instance)
             return;
         }
 
-        await using var command = c.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = $"""
+        await using var insert = await PreparedStatement.PrepareAsync(c, tx, $"""
             INSERT INTO mailboxes (id, address, display_name, first_seen_at, due_cycle, account_enabled, department, purpose, purpose_checked_at)
-            VALUES ($id, $address, $name, $now, $cycle, $enabled, $department, $purpose, $checked)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             {UpsertMailbox}
-            """;
-        var p = MailboxParameters.Select(name =>
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            command.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
-        // Times as the database's DateTimeOffset handler writes them, so they compare as text.
-        var nowText = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
-        (p[3].Value, p[4].Value) = (nowText, cycle);
-        await command.PrepareAsync(ct);
+            """, 9, ct);
         foreach (var m in mailboxes)
         {
             var purpose = Purpose(m);
-            (p[0].Value, p[1].Value, p[2].Value, p[5].Value, p[6].Value, p[7].Value, p[8].Value) =
-                (m.Id, m.Address, (object?)m.DisplayName ?? DBNull.Value, m.AccountEnabled, (object?)m.Department ?? DBNull.Value, (object?)purpose ?? DBNull.Value, purpose is null ? DBNull.Value : nowText);
-            await command.ExecuteNonQueryAsync(ct);
+            await insert.RunAsync(ct, m.Id, m.Address, m.DisplayName, now, cycle, m.AccountEnabled, m.Department, purpose, purpose is null ? null : now);
         }
     }
 
-    private static readonly string[] MailboxParameters = ["$id", "$address", "$name", "$now", "$cycle", "$enabled", "$department", "$purpose", "$checked"];
+    /// <summary>The mailboxes whose purpose was read since <paramref name="since"/> (not read again until a day has passed).</summary>
+    public async Task<HashSet<string>> PurposeKnownSinceAsync(DateTimeOffset since, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<string>(database.Command("SELECT id FROM mailboxes WHERE purpose_checked_at > @since", new { since }, ct: ct)))
+            .ToHashSet(StringComparer.Ordinal);
+    }
 
     /// <summary>The tenant's internal domains as the latest scan cycle read them (verified domains and Scan:InternalDomains).</summary>
     public async Task<IReadOnlyList<string>> LatestInternalDomainsAsync(CancellationToken ct)

@@ -372,6 +372,9 @@ public sealed class Database
         return hasMeta == 0 ? null : await connection.ExecuteScalarAsync<string?>("SELECT value FROM meta WHERE key = @key", new { key });
     }
 
+    /// <summary>A time as it is stored: UTC ISO-8601 text with milliseconds, which sorts and compares correctly as text.</summary>
+    public static string TimestampText(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
     /// <summary>
     /// Timestamps are stored as UTC ISO-8601 text in SQLite, which sorts and compares correctly as text.
     /// </summary>
@@ -380,7 +383,7 @@ public sealed class Database
         public override void SetValue(System.Data.IDbDataParameter parameter, DateTimeOffset value)
         {
             parameter.DbType = System.Data.DbType.String;
-            parameter.Value = value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            parameter.Value = TimestampText(value);
         }
 
         public override DateTimeOffset Parse(object value) => value switch

@@ -58,18 +58,13 @@ public sealed partial class IncidentStore
 
         await using var c = await database.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var added = 0;
-        foreach (var r in replies)
-        {
-            added += await c.ExecuteAsync(database.Command(
-                """
-                INSERT INTO reply_all_messages (incident_id, graph_message_id, replier_domain, sent_at, reached, detected_at)
-                VALUES (@IncidentId, @GraphMessageId, @ReplierDomain, @SentAt, @Reached, @now)
-                ON CONFLICT (incident_id, graph_message_id) DO NOTHING
-                """,
-                new { r.IncidentId, r.GraphMessageId, r.ReplierDomain, r.SentAt, r.Reached, now }, tx, ct));
-        }
-
+        var added = await c.ExecuteAsync(database.Command(
+            """
+            INSERT INTO reply_all_messages (incident_id, graph_message_id, replier_domain, sent_at, reached, detected_at)
+            VALUES (@IncidentId, @GraphMessageId, @ReplierDomain, @SentAt, @Reached, @now)
+            ON CONFLICT (incident_id, graph_message_id) DO NOTHING
+            """,
+            replies.Select(r => new { r.IncidentId, r.GraphMessageId, r.ReplierDomain, r.SentAt, r.Reached, now }), tx, ct));
         await tx.CommitAsync(ct);
         return added;
     }

@@ -161,8 +161,6 @@ public sealed class ScanStore(Database database, EventStore events)
     /// per page (the columns as arrays, unnested by the server); on SQLite, where a statement costs no round trip,
     /// one prepared statement run per row. A replayed page adds nothing.
     /// </summary>
-    private static readonly string[] StatsParameters = ["$m", "$k", "$s", "$v", "$e", "$a", "$d", "$b"];
-
     private async Task SaveStatsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, IReadOnlyList<PageWrite> pages, CancellationToken ct)
     {
         if (pages.All(p => p.Stats.Count == 0))
@@ -198,35 +196,15 @@ public sealed class ScanStore(Database database, EventStore events)
             return;
         }
 
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = $"{Insert} VALUES ($m, $k, $s, $v, $e, $a, $d, $b) ON CONFLICT (mailbox_id, message_key) DO NOTHING";
-        var parameters = StatsParameters.Select(name =>
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            command.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
-        await command.PrepareAsync(ct);
+        await using var insert = await PreparedStatement.PrepareAsync(connection, tx,
+            $"{Insert} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (mailbox_id, message_key) DO NOTHING", 8, ct);
         foreach (var page in pages)
         {
-            parameters[0].Value = page.MailboxId;
             foreach (var row in page.Stats)
             {
-                (parameters[1].Value, parameters[2].Value, parameters[3].Value, parameters[4].Value, parameters[5].Value, parameters[6].Value, parameters[7].Value) =
-                    (row.MessageKey, row.SentAt.ToUnixTimeSeconds(), row.Counts.VisibleExternal, row.Counts.External, row.Counts.All, row.Counts.ExternalDomains, row.Counts.Bcc);
-                await command.ExecuteNonQueryAsync(ct);
+                await insert.RunAsync(ct, page.MailboxId, row.MessageKey, row.SentAt.ToUnixTimeSeconds(), row.Counts.VisibleExternal, row.Counts.External, row.Counts.All, row.Counts.ExternalDomains, row.Counts.Bcc);
             }
         }
-    }
-
-    /// <summary>The mailboxes whose purpose was read since <paramref name="since"/> (not read again until a day has passed).</summary>
-    public async Task<HashSet<string>> PurposeKnownSinceAsync(DateTimeOffset since, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        return (await connection.QueryAsync<string>(database.Command("SELECT id FROM mailboxes WHERE purpose_checked_at > @since", new { since }, ct: ct)))
-            .ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)

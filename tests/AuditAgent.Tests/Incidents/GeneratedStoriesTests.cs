@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using AuditAgent.Tests.Support;
 
 namespace AuditAgent.Tests.Incidents;
@@ -61,6 +62,15 @@ public class GeneratedStoriesTests
         Assert.Contains("raised one level: 3 replies to all exposed the list again", trip.Reasons);
         Assert.Contains(trip.Steps, s => s.StepKey == "ask-repliers-to-delete");
         Assert.Equal("critical", trip.Incident.Severity); // children's data (at least high), then one up for the cascade
+
+        // The category and the replies reach the event stream and the breach register.
+        var events = await agent.Services.GetRequiredService<AuditAgent.Events.EventFeed>().AfterAsync(0, 1000, CancellationToken.None);
+        var opened = events.Single(e => e.Type == "incident.opened" && e.IncidentId == clinic.Incident.Id);
+        Assert.Equal(["health"], opened.Data.GetProperty("incident").GetProperty("sensitiveCategories").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(3, events.Count(e => e.Type == "incident.reply_all" && e.IncidentId == trip.Incident.Id));
+        var register = (await agent.Services.GetRequiredService<AuditAgent.Storage.RegisterQueries>().ListAsync(CancellationToken.None)).ToDictionary(e => e.Id);
+        Assert.Equal(("health", "children", 3), (register[clinic.Incident.Id].SensitiveCategories, register[trip.Incident.Id].SensitiveCategories, register[trip.Incident.Id].ReplyAllCount));
+        Assert.Equal("newsletter@contoso.com", register[newsletter.Incident.Id].SentAs);
 
         // Watching again finds nothing new: each reply is counted once.
         var again = await agent.ScanAndProcessAsync();

@@ -239,6 +239,7 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
         await Assertions.Expect(admin.GetByRole(AriaRole.Status)).ToContainTextAsync("Removed entry");
         await admin.GotoAsync($"{site.BaseUrl}/agents");
         await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "ann@contoso.com", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Row, new() { Name = "ann@contoso.com" }).GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("user"); // the mailbox's kind
 
         var viewer = await browser.NewPageAsync();
         await site.SignInAsync(viewer, "Vera Viewer", "/findings");
@@ -367,7 +368,9 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
 
         await Assertions.Expect(page.Locator(".recommendation")).ToContainTextAsync("prompt before sending above 29 visible external recipients");
         await Assertions.Expect(page.GetByRole(AriaRole.Img)).ToHaveCountAsync(1);
-        await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { Name = "MailTips large audience: warn above 25 recipients" })).ToContainTextAsync("1");
+        var warned = page.GetByRole(AriaRole.Row, new() { Name = "MailTips large audience: warn above 25 recipients" }).GetByRole(AriaRole.Cell);
+        await Assertions.Expect(warned.Nth(0)).ToHaveTextAsync("1"); // the incident of 30 people is warned at 25
+        await Assertions.Expect(warned.Nth(2)).ToHaveTextAsync("0"); // and none is missed
         await page.GetByLabel("Warn above").FillAsync("40");
         await page.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
 

@@ -34,6 +34,9 @@ public sealed class BacktestModel(BacktestReport report) : PageModel
 
     public IReadOnlyList<(int Over, double PerWeek)> Curve { get; private set; } = [];
 
+    /// <summary>The most interruptions a week on the curve: the top of the chart's scale.</summary>
+    public double TopPerWeek { get; private set; }
+
     public async Task OnGetAsync(CancellationToken ct)
     {
         (WarnOver, BlockOver, Days) = (Math.Clamp(WarnOver, 1, 100_000), Math.Clamp(BlockOver, 1, 100_000), Math.Clamp(Days, 1, 3650));
@@ -41,17 +44,12 @@ public sealed class BacktestModel(BacktestReport report) : PageModel
         var incidents = Result.History.Incidents[RuleMetric.VisibleExternal];
         UpTo = Math.Min(500, Math.Max(incidents.Count == 0 ? 0 : incidents.Max(i => i.Count) + 5, Math.Max(WarnOver, 30)));
         Curve = Result.Curve(UpTo);
+        TopPerWeek = Curve.Count == 0 ? 0 : Curve.Max(c => c.PerWeek);
     }
 
     public double X(int over) => 40 + ((ChartWidth - 50) * (over - 1.0) / Math.Max(1, UpTo - 1));
 
-    public double Y(double perWeek)
-    {
-        var top = Math.Max(1, Curve.Count == 0 ? 1 : Curve.Max(c => c.PerWeek));
-        return ChartHeight - 30 - ((ChartHeight - 50) * perWeek / top);
-    }
+    public double Y(double perWeek) => ChartHeight - 30 - ((ChartHeight - 50) * perWeek / Math.Max(1, TopPerWeek));
 
     public string Points => string.Join(' ', Curve.Select(c => string.Create(CultureInfo.InvariantCulture, $"{X(c.Over):0.#},{Y(c.PerWeek):0.#}")));
-
-    public double TopPerWeek => Curve.Count == 0 ? 0 : Curve.Max(c => c.PerWeek);
 }
