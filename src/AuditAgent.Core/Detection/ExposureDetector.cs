@@ -39,15 +39,16 @@ public static class ExposureDetector
         }
 
         var counts = Counts(visible, externalBcc, bcc, visibleSeen);
-        var (person, sentAs) = Attribution(message);
         if (visible.Count < rules.VisibleExternalThreshold)
         {
+            // Who sent it is worked out only for the few messages that need it, not on every message of a scan.
             var bulk = externalBcc.Count >= rules.VisibleExternalThreshold
-                ? new BccMessage(message.MailboxId, message.GraphMessageId, person, message.SentDateTime, externalBcc)
+                ? new BccMessage(message.MailboxId, message.GraphMessageId, Attribution(message).Person, message.SentDateTime, externalBcc)
                 : null;
             return new DetectionResult(null, unresolvable, bulk) { Counts = counts };
         }
 
+        var (person, sentAs) = Attribution(message);
         var exposed = visible.Values.ToList();
         var finding = new Finding(
             message.MailboxId,
@@ -133,6 +134,20 @@ public static class ExposureDetector
 
     private static MessageCounts Counts(Dictionary<string, ExposedRecipient> visible, List<string> externalBcc, HashSet<string> bcc, HashSet<string> visibleAll)
     {
+        var all = visibleAll.Count;
+        foreach (var address in bcc)
+        {
+            if (!visibleAll.Contains(address))
+            {
+                all++;
+            }
+        }
+
+        if (visible.Count == 0 && externalBcc.Count == 0)
+        {
+            return new MessageCounts(0, 0, all, 0, bcc.Count); // most mail: nobody outside, no set of domains to build
+        }
+
         var domains = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in visible.Values)
         {
@@ -146,15 +161,6 @@ public static class ExposureDetector
             {
                 external++;
                 domains.Add(address[(address.LastIndexOf('@') + 1)..]);
-            }
-        }
-
-        var all = visibleAll.Count;
-        foreach (var address in bcc)
-        {
-            if (!visibleAll.Contains(address))
-            {
-                all++;
             }
         }
 

@@ -1,6 +1,6 @@
-using AuditAgent.Hosting;
 using System.Diagnostics.CodeAnalysis;
 using AuditAgent.Events.Sinks;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -100,7 +100,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
     public async Task<IReadOnlyDictionary<string, string>?> PurposesAsync(IReadOnlyList<string> mailboxIds, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(mailboxIds);
-        if (Volatile.Read(ref _noMailboxSettings) == 1)
+        if (MailboxSettingsDenied)
         {
             return null;
         }

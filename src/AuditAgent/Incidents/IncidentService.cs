@@ -1,6 +1,6 @@
-using AuditAgent.Hosting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

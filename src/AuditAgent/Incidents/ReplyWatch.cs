@@ -1,7 +1,7 @@
-using AuditAgent.Hosting;
 using System.Text.Json;
 using AuditAgent.Core.Detection;
 using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +9,7 @@ using Microsoft.Graph;
 
 namespace AuditAgent.Incidents;
 
-/// <summary>What one pass of the reply watch did: incidents looked at, Graph requests made, replies to all found.</summary>
+/// <summary>What one pass of the reply watch did: incidents looked at, $batch requests it takes (20 incidents each; throttled parts sent again come on top), replies to all found.</summary>
 public sealed record ReplyWatchSummary(int Incidents, int Requests, int NewReplies);
 
 /// <summary>

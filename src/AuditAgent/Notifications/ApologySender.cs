@@ -1,9 +1,9 @@
-using AuditAgent.Hosting;
 using System.Net;
 using System.Threading.RateLimiting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Formatting;
 using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

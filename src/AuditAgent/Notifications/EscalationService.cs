@@ -1,8 +1,8 @@
-using AuditAgent.Hosting;
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Playbooks;
-using AuditAgent.Graph;
 using AuditAgent.Formatting;
+using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

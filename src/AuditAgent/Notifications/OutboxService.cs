@@ -1,5 +1,5 @@
-using AuditAgent.Hosting;
 using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
-using AuditAgent.Hosting;
 using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Logging;

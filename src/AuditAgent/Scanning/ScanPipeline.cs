@@ -1,6 +1,6 @@
-using AuditAgent.Hosting;
 using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Incidents;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;

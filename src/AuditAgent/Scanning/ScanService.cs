@@ -1,10 +1,10 @@
-using AuditAgent.Hosting;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AuditAgent.Core.Detection;
 using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
+using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -58,7 +58,7 @@ public class DoctorTests
 
         Assert.Contains("not checked: whether Graph accepts mail from it", output, StringComparison.Ordinal);
         Assert.Equal("skip", Status(json, "Time zones"));
-        Assert.Contains("optional MailboxSettings.Read is not granted", output, StringComparison.Ordinal);
+        Assert.Contains("optional MailboxSettings.Read is not granted: rooms and equipment are scanned like people's mailboxes", output, StringComparison.Ordinal);
     }
 
     [Fact]
