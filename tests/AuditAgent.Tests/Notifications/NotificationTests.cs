@@ -164,8 +164,7 @@ public class NotificationTests
         t.User("auditagent");
         var mia = t.User("mia");
         var ann = t.User("ann", managerId: mia.Id);
-        var events = new AuditAgent.Simulator.SimUser("id-events") { DisplayName = "Events", Mail = "events@contoso.com", AccountEnabled = false, UserPurpose = "shared" };
-        t.Tenant.AddUser(events);
+        var events = t.SignInBlocked("events");
         // The shared mailbox's copy: from the shared mailbox, sent by ann on its behalf.
         events.AddSentItem(new AuditAgent.Simulator.SimMessage
         {

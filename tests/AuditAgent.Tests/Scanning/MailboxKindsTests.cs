@@ -13,10 +13,8 @@ public sealed class MailboxKindsTests
     {
         var t = new TenantBuilder();
         var ann = t.User("ann");
-        var shared = new SimUser("id-events") { DisplayName = "Events", Mail = "events@contoso.com", AccountEnabled = false, UserPurpose = "shared" };
-        var room = new SimUser("id-room") { DisplayName = "Boardroom", Mail = "boardroom@contoso.com", AccountEnabled = false, UserPurpose = "room" };
-        t.Tenant.AddUser(shared);
-        t.Tenant.AddUser(room);
+        var shared = t.SignInBlocked("events");
+        var room = t.SignInBlocked("boardroom", purpose: "room");
         // A room's Sent Items with what would be a finding: a room's mail is never read when its purpose is known.
         t.Send(room, "Accepted: partner day", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(12, TenantBuilder.Companies));
         t.Send(shared, "Events newsletter", TenantBuilder.Now.AddDays(-1), TenantBuilder.People(12, TenantBuilder.Companies), from: shared);

@@ -24,6 +24,21 @@ public sealed class TenantBuilder
         return user;
     }
 
+    /// <summary>A mailbox that is not a person's: sign-in blocked, mailboxSettings.userPurpose <paramref name="purpose"/> (shared, room, equipment).</summary>
+    public SimUser SignInBlocked(string name, string purpose = "shared")
+    {
+        var user = new SimUser($"id-{name}")
+        {
+            DisplayName = char.ToUpperInvariant(name[0]) + name[1..],
+            Mail = $"{name}@contoso.com",
+            UserPrincipalName = $"{name}@contoso.com",
+            AccountEnabled = false,
+            UserPurpose = purpose,
+        };
+        Tenant.AddUser(user);
+        return user;
+    }
+
     /// <summary>Puts a sent message into <paramref name="mailbox"/>'s Sent Items and returns its Graph id.</summary>
     public string Send(
         SimUser mailbox,
