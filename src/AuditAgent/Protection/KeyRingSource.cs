@@ -51,6 +51,9 @@ public sealed class KeyRingSource(Database database, IOptions<ProtectionOptions>
         // One machine, nothing configured: a key file beside the database, readable by its owner only.
         // Written whole to a temporary file and then moved into place, so a crash never leaves half a key.
         var path = DefaultKeyFile;
+        // Agents starting together on one database take turns (an exclusive lock on a file beside it): a rename
+        // that must not overwrite is not atomic on Linux, so two could each create a key and one lose its own.
+        await using var turn = await TakeTurnAsync($"{path}.lock", ct);
         if (!File.Exists(path))
         {
             var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
@@ -77,5 +80,23 @@ public sealed class KeyRingSource(Database database, IOptions<ProtectionOptions>
         }
 
         return KeyRing.Parse(await File.ReadAllTextAsync(path, ct), path);
+    }
+
+    /// <summary>Opens the lock file exclusively, waiting while another agent (or another host in this process) holds it.</summary>
+    private static async Task<FileStream> TakeTurnAsync(string lockPath, CancellationToken ct)
+    {
+        var options = OwnerOnly.Write(FileMode.OpenOrCreate);
+        options.Share = FileShare.None;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, options);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+            }
+        }
     }
 }
