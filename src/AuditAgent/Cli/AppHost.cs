@@ -26,7 +26,12 @@ internal static class AppHost
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
         Configure(builder, configFile, overrides, logLevel, embeddedOnly, services);
-        return builder.Build();
+        var host = builder.Build();
+        // A command that never starts the host (scan, digest) still exports what it measured: the providers exist
+        // from here and flush when the host is disposed.
+        _ = host.Services.GetService<OpenTelemetry.Metrics.MeterProvider>();
+        _ = host.Services.GetService<OpenTelemetry.Trace.TracerProvider>();
+        return host;
     }
 
     /// <summary>

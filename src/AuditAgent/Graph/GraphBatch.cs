@@ -61,6 +61,7 @@ public sealed class GraphBatch(GraphServiceClient client, TransientRetry retry, 
                         var status = (int)part.StatusCode;
                         if (status is 429 or 503 or 504)
                         {
+                            retry.Metrics?.Throttled("batch_part", Graph.RetryAfter.Read(part.Headers, retry.Time.GetUtcNow()));
                             if (attempt < maxAttempts && RetryAfter(part) is { } wait)
                             {
                                 throttled.Add((item, wait));

@@ -1,4 +1,5 @@
 using System.Net;
+using AuditAgent.Telemetry;
 using Microsoft.Graph;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Authentication.Azure;
@@ -14,7 +15,8 @@ namespace AuditAgent.Graph;
 public static class GraphClientFactory
 {
     /// <param name="clock">Fed with every answer's Date header; a fresh one when the caller does not need it.</param>
-    public static GraphServiceClient Create(GraphOptions options, GraphClock? clock = null)
+    /// <param name="metrics">Counts each attempt's status and Graph's throttling; none for one-off commands (consent, doctor).</param>
+    public static GraphServiceClient Create(GraphOptions options, GraphClock? clock = null, AgentMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var cloud = CloudEndpoints.For(options.Cloud);
@@ -27,7 +29,7 @@ public static class GraphClientFactory
             ? new AzureIdentityAuthenticationProvider(CredentialFactory.Create(options), [host], null, true, cloud.Scope)
             : new BaseBearerTokenAuthenticationProvider(new FixedTokenProvider(options.AccessToken, host));
 
-        var handlers = GraphClientFactoryHandlers(options, clock ?? new GraphClock());
+        var handlers = GraphClientFactoryHandlers(options, clock ?? new GraphClock(), metrics);
         var httpClient = Microsoft.Graph.GraphClientFactory.Create(handlers, finalHandler: new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.All,
@@ -39,7 +41,7 @@ public static class GraphClientFactory
         return new GraphServiceClient(httpClient, auth, baseUrl);
     }
 
-    private static List<DelegatingHandler> GraphClientFactoryHandlers(GraphOptions options, GraphClock clock)
+    private static List<DelegatingHandler> GraphClientFactoryHandlers(GraphOptions options, GraphClock clock, AgentMetrics? metrics)
     {
         // The SDK's default pipeline, with the retry handler tuned from configuration: it already
         // honours Retry-After on 429/503/504, so nothing here retries by hand.
@@ -61,6 +63,11 @@ public static class GraphClientFactory
         // A Retry-After date is read against the real clock, which the SDK's retry handler waits on too.
         handlers.Add(new RetryAfterNormalizer(options.MaxRetryAfterSeconds, TimeProvider.System));
         handlers.Add(new ResponseDeadlineHandler(TimeSpan.FromSeconds(options.TimeoutSeconds), options.MaxResponseMegabytes * 1024L * 1024L));
+        if (metrics is not null)
+        {
+            handlers.Add(new GraphMetricsHandler(metrics, TimeProvider.System));
+        }
+
         return handlers;
     }
 

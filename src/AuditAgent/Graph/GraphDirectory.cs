@@ -14,9 +14,9 @@ public sealed record Mailbox(string Id, string Address, string? DisplayName, boo
 public sealed record DirectoryPerson(string Name, string Address, string? Language = null);
 
 /// <summary>Reads the tenant's verified domains, its users and their managers (User.Read.All, Domain.Read.All).</summary>
-public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOptions> options, TimeProvider time)
+public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOptions> options, TimeProvider time, Telemetry.AgentMetrics? metrics = null)
 {
-    private readonly TransientRetry _retry = TransientRetry.From(options.Value, time);
+    private readonly TransientRetry _retry = TransientRetry.From(options.Value, time, metrics);
 
     /// <summary>A user's preferredLanguage ("de-DE") from the directory; null when not set or the user is not found (mail then goes in the organisation's language).</summary>
     public async Task<string?> LanguageAsync(string userIdOrAddress, CancellationToken ct)

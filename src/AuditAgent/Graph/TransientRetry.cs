@@ -13,10 +13,13 @@ namespace AuditAgent.Graph;
 /// <param name="Time">Whose clock the waits run on.</param>
 public sealed record TransientRetry(int Retries, TimeSpan Delay, TimeProvider Time)
 {
-    public static TransientRetry From(GraphOptions options, TimeProvider time)
+    /// <summary>Where $batch parts that Graph throttled are counted (the handler counts whole requests).</summary>
+    public Telemetry.AgentMetrics? Metrics { get; init; }
+
+    public static TransientRetry From(GraphOptions options, TimeProvider time, Telemetry.AgentMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new(options.MaxRetries, TimeSpan.FromSeconds(options.RetryDelaySeconds), time);
+        return new(options.MaxRetries, TimeSpan.FromSeconds(options.RetryDelaySeconds), time) { Metrics = metrics };
     }
 
     public async Task<T> RunAsync<T>(Func<Task<T>> action, CancellationToken ct)

@@ -15,7 +15,7 @@ namespace AuditAgent.Hosting;
 /// Runs a job's work and records it in job_runs, so that `status` and the digest show every failure.
 /// A failure is rethrown to Quartz (and logged); the next fire tries again.
 /// </summary>
-public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<JobRunner> logger)
+public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApplicationLifetime lifetime, Telemetry.AgentMetrics metrics, ILogger<JobRunner> logger)
 {
     /// <param name="work">Gets a token that is cancelled when Quartz interrupts the job or the host is stopping
     /// (SIGTERM, Ctrl+C): a scan then commits what it read and stops, so the process exits promptly.</param>
@@ -24,25 +24,37 @@ public sealed class JobRunner(OperationsStore store, TimeProvider time, IHostApp
         ArgumentNullException.ThrowIfNull(work);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(quartzToken, lifetime.ApplicationStopping);
         var ct = linked.Token;
+        using var activity = Telemetry.AgentTracing.Source.StartActivity("job " + job);
+        var started = time.GetTimestamp();
         var id = await store.StartJobAsync(job, time.GetUtcNow(), CancellationToken.None);
         try
         {
             var summary = await work(ct);
             await store.FinishJobAsync(id, ScanOutcome.Succeeded.Name(), summary, null, time.GetUtcNow());
+            Finished(ScanOutcome.Succeeded);
             logger.LogInformation("Job {Job} succeeded: {Summary}", job, summary);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // A stop is not a failure: what was read is committed and the next run resumes.
             await store.FinishJobAsync(id, ScanOutcome.Cancelled.Name(), "stopped by shutdown; the next run resumes", null, time.GetUtcNow());
+            Finished(ScanOutcome.Cancelled);
             logger.LogInformation("Job {Job} stopped for shutdown; the next run resumes", job);
         }
         catch (Exception ex)
         {
             var reason = GraphErrors.Describe(ex);
             await store.FinishJobAsync(id, ScanOutcome.Failed.Name(), null, reason, time.GetUtcNow());
+            Telemetry.AgentTracing.Fail(activity, ex);
+            Finished(ScanOutcome.Failed);
             logger.JobFailed(ex, job, reason);
             throw new JobExecutionException(reason, ex);
+        }
+
+        void Finished(ScanOutcome outcome)
+        {
+            activity?.SetTag("auditagent.outcome", outcome.Name());
+            metrics.JobFinished(job, outcome.Name(), time.GetElapsedTime(started));
         }
     }
 }

@@ -91,6 +91,9 @@ internal static partial class LogEvents
     [LoggerMessage(4011, LogLevel.Warning, "Could not record this agent's stop: {Reason}")]
     public static partial void StopNotRecorded(this ILogger logger, string reason);
 
+    [LoggerMessage(4020, LogLevel.Warning, "The telemetry sample could not read the database: {Reason}")]
+    public static partial void TelemetrySampleFailed(this ILogger logger, string reason);
+
     [LoggerMessage(5001, LogLevel.Warning, "Created the key file {Path}; keep a copy apart from the database (without it the stored addresses cannot be read)")]
     public static partial void KeyFileCreated(this ILogger logger, string path);
 }

@@ -4,6 +4,7 @@ using AuditAgent.Incidents;
 using AuditAgent.Notifications;
 using AuditAgent.Scanning;
 using AuditAgent.Storage;
+using AuditAgent.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,8 @@ public static class ServiceCollectionExtensions
         services.AddValidatedOptions<Events.EventsOptions, Events.EventsOptionsValidator>(configuration, Events.EventsOptions.Section)
             .AddSingleton<IValidateOptions<Events.EventsOptions>, Events.EventSinksValidator>();
         services.AddValidatedOptions<Breach.BreachOptions>(configuration, Breach.BreachOptions.Section);
+        services.AddValidatedOptions<TelemetryOptions, TelemetryOptionsValidator>(configuration, TelemetryOptions.Section)
+            .AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryEndpointValidator>();
         services.AddValidatedOptions<Protection.ProtectionOptions, Protection.ProtectionOptionsValidator>(configuration, Protection.ProtectionOptions.Section);
         // Checked when used (digest, run): scanning needs no mail settings.
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section))
@@ -56,7 +59,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Notifications.SenderQuestions>();
         services.AddSingleton<Notifications.AnswerAlerts>();
         services.AddSingleton<GraphClock>();
-        services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>()));
+        services.AddAuditAgentTelemetry(configuration);
+        services.AddSingleton(sp => GraphClientFactory.Create(sp.GetRequiredService<IOptions<GraphOptions>>().Value, sp.GetRequiredService<GraphClock>(), sp.GetRequiredService<Telemetry.AgentMetrics>()));
         services.AddSingleton<GraphDirectory>();
         services.AddSingleton<Database>();
         services.AddSingleton<Protection.KeyRingSource>();

@@ -24,7 +24,7 @@ public sealed record IncidentRunSummary(int Opened, int Updated, int Suppressed,
 }
 
 /// <summary>Runs the pure incident engine over new findings and stores its decisions in one transaction.</summary>
-public sealed class IncidentService(IncidentStore store, IOptions<IncidentOptions> options, TimeProvider time, ILogger<IncidentService> logger)
+public sealed class IncidentService(IncidentStore store, IOptions<IncidentOptions> options, TimeProvider time, Telemetry.AgentMetrics metrics, ILogger<IncidentService> logger)
 {
     private readonly Lazy<Playbook> _playbook = new(() => options.Value.LoadPlaybook());
     private readonly Lazy<ConsumerDomains> _consumers = new(() => options.Value.LoadConsumerDomains());
@@ -33,6 +33,7 @@ public sealed class IncidentService(IncidentStore store, IOptions<IncidentOption
 
     public async Task<IncidentRunSummary> ProcessAsync(CancellationToken ct)
     {
+        using var activity = Telemetry.AgentTracing.Source.StartActivity("incidents process");
         var rules = options.Value.ToRules();
         var now = time.GetUtcNow();
         var lookBehind = new[] { rules.GroupingWindow, rules.ReExposureWindow, rules.RepeatSenderWindow }.Max();
@@ -61,6 +62,13 @@ public sealed class IncidentService(IncidentStore store, IOptions<IncidentOption
         {
             RepliesToAll = result.Findings.Count(f => f.Role == FindingRole.ReplyAll) + result.ReplyAlls.Count(r => r.IncidentKey is not null),
         };
+        foreach (var opened in result.Changed.Where(i => i.IsNew))
+        {
+            metrics.IncidentOpened(opened.Severity, opened.DetectedAt - opened.FirstSentAt);
+        }
+
+        activity?.SetTag("auditagent.incidents.opened", summary.Opened);
+        activity?.SetTag("auditagent.incidents.updated", summary.Updated);
         logger.IncidentsProcessed(summary.Opened, summary.Updated, summary.Suppressed, summary.ReExposures, summary.BccFollowUps, summary.RepliesToAll);
         return summary;
     }

@@ -28,12 +28,14 @@ public sealed class ReplyWatch(
     IOptions<IncidentOptions> incidentOptions,
     IOptions<GraphOptions> graphOptions,
     TimeProvider time,
+    Telemetry.AgentMetrics metrics,
     ILogger<ReplyWatch> logger)
 {
     private static readonly string[] Properties = ["id", "from", "toRecipients", "ccRecipients", "sentDateTime"];
 
     public async Task<ReplyWatchSummary> RunAsync(CancellationToken ct)
     {
+        using var activity = Telemetry.AgentTracing.Source.StartActivity("reply watch");
         var days = incidentOptions.Value.ReplyWatchDays;
         if (days == 0)
         {
@@ -51,7 +53,7 @@ public sealed class ReplyWatch(
         var cipher = await protector.GetAsync(ct);
         var g = graphOptions.Value;
         var byKey = targets.ToDictionary(t => t.IncidentId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
-        var batch = new GraphBatch(graph, TransientRetry.From(g, time), g.MaxRetryAfterSeconds);
+        var batch = new GraphBatch(graph, TransientRetry.From(g, time, metrics), g.MaxRetryAfterSeconds);
         var answers = await batch.GetAsync(
             byKey.Select(x => (x.Key, (Func<HttpRequestMessage>)(() => batch.Get(RequestPath(x.Value))))).ToList(),
             (key, root) => Replies(byKey[key], root, internalDomains, cipher, now),

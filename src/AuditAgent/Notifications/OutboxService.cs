@@ -13,7 +13,7 @@ public sealed record DeliverySummary(int Sent, int Failed, int Recovered, int Un
 /// when the transport can check (Graph: the sender's Sent Items), it is marked sent or sent again;
 /// when it cannot (SMTP), it is marked "unknown" and left for a person rather than risk a duplicate.
 /// </summary>
-public sealed class OutboxService(OutboxStore store, IMailTransport transport, IOptions<NotificationOptions> options, TimeProvider time, ILogger<OutboxService> logger)
+public sealed class OutboxService(OutboxStore store, IMailTransport transport, IOptions<NotificationOptions> options, TimeProvider time, Telemetry.AgentMetrics metrics, ILogger<OutboxService> logger)
 {
     public async Task<DeliverySummary> DeliverAsync(CancellationToken ct)
     {
@@ -45,6 +45,8 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
                 continue;
             }
 
+            using var activity = Telemetry.AgentTracing.Source.StartActivity("mail send");
+            activity?.SetTag("auditagent.mail.kind", row.Kind);
             var from = options.Value.SenderMailbox ?? "auditagent@localhost";
             var message = MailComposer.Compose(row, from);
             await WriteToFolderAsync(row, message, ct);
@@ -52,6 +54,7 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
             {
                 await transport.SendAsync(message, ct);
                 await store.SetStatusAsync(row.Id, "sent", null, time.GetUtcNow(), ct);
+                metrics.MailSent(row.Kind, sent: true);
                 sent++;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -60,6 +63,8 @@ public sealed class OutboxService(OutboxStore store, IMailTransport transport, I
                 var reason = GraphErrors.Describe(ex);
                 await store.SetStatusAsync(row.Id, "failed", reason, null, CancellationToken.None);
                 logger.MailFailed(row.Kind, row.Reference, reason);
+                Telemetry.AgentTracing.Fail(activity, ex);
+                metrics.MailSent(row.Kind, sent: false);
                 failed++;
             }
         }

@@ -6,6 +6,7 @@ using AuditAgent.Core.Scans;
 using AuditAgent.Graph;
 using AuditAgent.Hosting;
 using AuditAgent.Storage;
+using AuditAgent.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
@@ -58,6 +59,7 @@ public sealed class ScanService(
     Protection.RecipientProtector protector,
     GraphClock graphClock,
     TimeProvider time,
+    AgentMetrics metrics,
     ILogger<ScanService> logger) : IDisposable
 {
     private const int QueueCapacity = 64;
@@ -82,7 +84,7 @@ public sealed class ScanService(
         await _oneAtATime.WaitAsync(ct);
         try
         {
-            return await RecordAsync(async (stats, token) =>
+            return await RecordAsync("scan cycle", async (stats, token) =>
             {
                 var options = scanOptions.Value;
                 var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(token)).Concat(options.InternalDomains));
@@ -140,7 +142,7 @@ public sealed class ScanService(
             }
 
             logger.LogInformation("Joining scan cycle {Cycle} started by {Agent}", cycle.Id, cycle.StartedBy);
-            return await RecordAsync((stats, token) => TakePartAsync(cycle, null, stats, token), ct);
+            return await RecordAsync("scan join", (stats, token) => TakePartAsync(cycle, null, stats, token), ct);
         }
         finally
         {
@@ -148,25 +150,45 @@ public sealed class ScanService(
         }
     }
 
-    /// <summary>Records this agent's part of a cycle in scan_runs, whether it succeeds, fails or is stopped.</summary>
-    private async Task<ScanSummary> RecordAsync(Func<Stats, CancellationToken, Task> work, CancellationToken ct)
+    /// <summary>
+    /// Records this agent's part of a cycle in scan_runs, whether it succeeds, fails or is stopped, and in the
+    /// metrics and a trace span (<paramref name="name"/>) with its counts.
+    /// </summary>
+    private async Task<ScanSummary> RecordAsync(string name, Func<Stats, CancellationToken, Task> work, CancellationToken ct)
     {
+        using var activity = AgentTracing.Source.StartActivity(name);
         var started = time.GetUtcNow();
         var runId = await store.StartRunAsync(started, ct);
         var stats = new Stats();
+        var clock = Stopwatch.StartNew();
         try
         {
             await work(stats, ct);
             var summary = stats.Summary(runId, started, time.GetUtcNow());
             await FinishRunAsync(runId, summary, summary.Status, null);
+            Finished(activity, summary, summary.Status, clock.Elapsed);
             return summary;
         }
         catch (Exception ex)
         {
+            var outcome = (ex is OperationCanceledException ? ScanOutcome.Cancelled : ScanOutcome.Failed).Name();
             var error = ex is OperationCanceledException && ct.IsCancellationRequested ? "stopped before the end; the next scan resumes" : GraphErrors.Describe(ex);
-            await FinishRunAsync(runId, stats.Summary(runId, started, time.GetUtcNow()), (ex is OperationCanceledException ? ScanOutcome.Cancelled : ScanOutcome.Failed).Name(), error);
+            var summary = stats.Summary(runId, started, time.GetUtcNow());
+            await FinishRunAsync(runId, summary, outcome, error);
+            AgentTracing.Fail(activity, ex);
+            Finished(activity, summary, outcome, clock.Elapsed);
             throw;
         }
+    }
+
+    private void Finished(Activity? activity, ScanSummary summary, string outcome, TimeSpan duration)
+    {
+        metrics.CycleFinished(outcome, duration);
+        activity?.SetTag("auditagent.outcome", outcome);
+        activity?.SetTag("auditagent.mailboxes", summary.Mailboxes);
+        activity?.SetTag("auditagent.mailboxes.failed", summary.Failures.Count);
+        activity?.SetTag("auditagent.messages", summary.Messages);
+        activity?.SetTag("auditagent.findings", summary.NewFindings);
     }
 
     private Task FinishRunAsync(long runId, ScanSummary s, string status, string? error) =>
@@ -181,7 +203,7 @@ public sealed class ScanService(
     {
         var leaseTime = TimeSpan.FromSeconds(clusterOptions.Value.LeaseSeconds);
         var g = graphOptions.Value;
-        var reader = new SentItemsReader(graph, graphClock, TransientRetry.From(g, time), g.PageSize, g.MaxRetryAfterSeconds);
+        var reader = new SentItemsReader(graph, graphClock, TransientRetry.From(g, time, metrics), g.PageSize, g.MaxRetryAfterSeconds);
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
         var sensitivity = detectionOptions.Value.LoadSensitivity();
@@ -345,6 +367,9 @@ public sealed class ScanService(
     private async Task ScanMailboxAsync(Mailbox mailbox, string? link, BatchedRead? firstRead, CycleContext context, CancellationToken ct)
     {
         var (since, reader, internalDomains, rules, sensitivity, cipher, queue, stats) = context;
+        // A span per mailbox, its Graph calls beneath it; counts only (the address stays out of traces).
+        using var activity = AgentTracing.Source.StartActivity("scan mailbox");
+        var pages = 0;
         var clock = Stopwatch.StartNew();
         var startedOver = false;
         var messages = 0;
@@ -421,6 +446,8 @@ public sealed class ScanService(
                 }
 
                 messages += page.Messages.Count;
+                pages++;
+                metrics.PageRead(page.Messages.Count, page.Malformed + conflicting);
                 Interlocked.Add(ref stats.MessageCount, page.Messages.Count);
                 Interlocked.Add(ref stats.MalformedCount, page.Malformed + conflicting);
                 if (page.Malformed > 0)
@@ -443,11 +470,13 @@ public sealed class ScanService(
             }
 
             logger.MailboxScanned(mailbox.Address, messages, clock.ElapsedMilliseconds);
+            Read(activity, "scanned", pages, messages);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && GraphErrors.IsNoMailbox(ex))
         {
             // A user without an Exchange Online mailbox (unlicensed, on-premises): recorded, tried again in a day.
             logger.NoMailbox(mailbox.Address);
+            Read(activity, "no_mailbox", pages, messages);
             await queue.WriteAsync(new FailureItem(new MailboxFailure(mailbox.Id, GraphErrors.Describe(ex), NoMailbox: true)), ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -456,6 +485,8 @@ public sealed class ScanService(
             // must not stop the others; the failure is recorded on the mailbox and in the run.
             var reason = GraphErrors.Describe(ex);
             logger.MailboxFailed(mailbox.Address, reason);
+            AgentTracing.Fail(activity, ex);
+            Read(activity, "failed", pages, messages);
             var failure = new MailboxFailure(mailbox.Id, reason);
             lock (stats.Failures)
             {
@@ -464,6 +495,14 @@ public sealed class ScanService(
 
             await queue.WriteAsync(new FailureItem(failure), ct);
         }
+    }
+
+    private void Read(Activity? activity, string result, int pages, int messages)
+    {
+        metrics.MailboxRead(result);
+        activity?.SetTag("auditagent.result", result);
+        activity?.SetTag("auditagent.pages", pages);
+        activity?.SetTag("auditagent.messages", messages);
     }
 
     /// <summary>A hash of a message's To, Cc and Bcc addresses, in order (a replayed page gives the same one).</summary>
@@ -509,6 +548,7 @@ public sealed class ScanService(
                 var (inserted, dropped) = await store.SavePagesAsync(pages, failures, lease, time.GetUtcNow(), CancellationToken.None);
                 Interlocked.Add(ref stats.StoreTicks, Stopwatch.GetElapsedTime(started).Ticks);
                 Interlocked.Add(ref stats.FindingCount, inserted);
+                metrics.FindingsStored(inserted);
                 if (dropped > 0)
                 {
                     logger.PagesDropped(dropped);

@@ -116,6 +116,11 @@ public sealed record SinkStatus
     public int DeadLetters { get; init; }
 }
 
+/// <param name="LastGoodScan">When the last scan that did not fail finished.</param>
+/// <param name="FailingMailboxes">Mailboxes whose last read failed.</param>
+/// <param name="Outbox">Mail not yet sent, by status (pending, sending, failed, unknown).</param>
+public sealed record OperationalSnapshot(DateTimeOffset? LastGoodScan, long FailingMailboxes, IReadOnlyDictionary<string, long> Outbox, IReadOnlyList<SinkStatus> Sinks);
+
 /// <summary>What `status` shows: the agent's health from its own records.</summary>
 public sealed class StatusQueries(Database database, OperationsStore operations, TimeProvider time)
 {
@@ -157,9 +162,23 @@ public sealed class StatusQueries(Database database, OperationsStore operations,
     public async Task<DateTimeOffset?> LastGoodScanAsync(CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<DateTimeOffset?>(database.Command(
+        return await LastGoodScanAsync(c, ct);
+    }
+
+    private Task<DateTimeOffset?> LastGoodScanAsync(System.Data.Common.DbConnection c, CancellationToken ct) =>
+        c.ExecuteScalarAsync<DateTimeOffset?>(database.Command(
             "SELECT MAX(finished_at) FROM scan_runs WHERE finished_at IS NOT NULL AND status <> @failed",
             new { failed = ScanOutcome.Failed.Name() }, ct: ct));
+
+    /// <summary>What the backlog gauges report (Telemetry/BacklogSampler): aggregates only, read every Telemetry:SampleSeconds.</summary>
+    public async Task<OperationalSnapshot> SnapshotAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var lastGood = await LastGoodScanAsync(c, ct);
+        var failing = await c.ExecuteScalarAsync<long>(database.Command("SELECT COUNT(*) FROM mailboxes WHERE last_error IS NOT NULL", ct: ct));
+        var outbox = (await c.QueryAsync<(string Status, long Count)>(database.Command(
+            "SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox WHERE status <> 'sent' GROUP BY status", ct: ct))).ToDictionary(x => x.Status, x => x.Count, StringComparer.Ordinal);
+        return new OperationalSnapshot(lastGood, failing, outbox, await SinksAsync(c, ct));
     }
 
     private async Task<ClusterStatus> GetClusterAsync(System.Data.Common.DbConnection c, CancellationToken ct)

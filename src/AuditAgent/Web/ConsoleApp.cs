@@ -112,6 +112,12 @@ public static class ConsoleApp
 
         app.MapGet("/healthz", () => Results.Json(new { status = "alive" })).AllowAnonymous();
         app.MapGet("/readyz", Readiness.CheckAsync).AllowAnonymous();
+        if (app.Services.GetRequiredService<IOptions<Telemetry.TelemetryOptions>>().Value.Prometheus)
+        {
+            // Counts and durations only (no address, subject or incident): scraped without sign-in, like the probes.
+            app.MapPrometheusScrapingEndpoint().AllowAnonymous();
+        }
+
         app.MapGet("/api/v1/events", EventsApi.ListAsync).AllowAnonymous(); // its own key check: no cookie, no sign-in page
         app.MapGet("/console.css", () => Results.Text(Css, "text/css; charset=utf-8")).AllowAnonymous();
         app.MapPost("/signout", async (HttpContext context, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery) =>

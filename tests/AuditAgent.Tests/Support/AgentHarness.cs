@@ -19,14 +19,16 @@ public sealed class AgentHarness : IAsyncDisposable
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider _time;
     private ServiceProvider _services;
+    private readonly Action<IServiceCollection>? _configure;
     private Backends.TestDatabase? _postgres;
 
-    private AgentHarness(SimulatorServer simulator, TempFolder folder, Dictionary<string, string?> settings, TimeProvider time)
+    private AgentHarness(SimulatorServer simulator, TempFolder folder, Dictionary<string, string?> settings, TimeProvider time, Action<IServiceCollection>? configure)
     {
         Simulator = simulator;
         _folder = folder;
         _settings = settings;
         _time = time;
+        _configure = configure;
         _services = Build();
     }
 
@@ -48,7 +50,8 @@ public sealed class AgentHarness : IAsyncDisposable
         SimulatorOptions? simulator = null,
         IReadOnlyDictionary<string, string?>? settings = null,
         TimeProvider? time = null,
-        Backend backend = Backend.Sqlite)
+        Backend backend = Backend.Sqlite,
+        Action<IServiceCollection>? services = null)
     {
         Backends.Require(backend);
         var postgres = backend == Backend.PostgreSql ? await Backends.CreatePostgreSqlAsync() : null;
@@ -75,7 +78,7 @@ public sealed class AgentHarness : IAsyncDisposable
             all[key] = value?.Replace(SimulatorOrigin, server.Origin, StringComparison.Ordinal);
         }
 
-        return new AgentHarness(server, folder, all, time ?? TimeProvider.System) { _postgres = postgres };
+        return new AgentHarness(server, folder, all, time ?? TimeProvider.System, services) { _postgres = postgres };
     }
 
     /// <summary>The configuration the agent runs with (for tests that start it as a separate process).</summary>
@@ -150,6 +153,7 @@ public sealed class AgentHarness : IAsyncDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddAuditAgent(configuration);
         services.AddSingleton(_time);
+        _configure?.Invoke(services);
         // Each provider is its own agent, as a separate process would be: its own leases and job runs.
         services.AddSingleton(new AgentInstance(Environment.MachineName, Environment.ProcessId, $"agent{Interlocked.Increment(ref _agents)}"));
         return services.BuildServiceProvider();

@@ -33,7 +33,8 @@ public sealed class ConsoleSite : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="requestLog">Receives the console's request log lines (AuditAgent.Web.Requests).</param>
-    public static async Task<ConsoleSite> StartAsync(AgentHarness agent, IReadOnlyDictionary<string, string?>? extra = null, ICollection<string>? requestLog = null)
+    /// <param name="services">Adds to the console's services (the in-memory telemetry exporters, say).</param>
+    public static async Task<ConsoleSite> StartAsync(AgentHarness agent, IReadOnlyDictionary<string, string?>? extra = null, ICollection<string>? requestLog = null, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(agent);
         var settings = new Dictionary<string, string?>(agent.Settings)
@@ -51,6 +52,7 @@ public sealed class ConsoleSite : IAsyncDisposable
 
         var app = AppHost.BuildWeb(null, settings, LogLevel.Warning, embeddedOnly: true, services: (s, _) =>
         {
+            services?.Invoke(s);
             if (requestLog is not null)
             {
                 s.AddSingleton<ILoggerProvider>(new LineLogger(requestLog));
