@@ -128,7 +128,7 @@ public sealed class AgentMetrics
 
     public void JobFinished(string job, string outcome, TimeSpan duration)
     {
-        KeyValuePair<string, object?>[] tags = [new("job", job), new("outcome", outcome)];
+        KeyValuePair<string, object?>[] tags = [new("auditagent.job", job), new("outcome", outcome)];
         _jobRuns.Add(1, tags);
         _jobDuration.Record(duration.TotalSeconds, tags);
     }

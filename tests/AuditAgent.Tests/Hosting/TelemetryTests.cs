@@ -107,7 +107,7 @@ public sealed class TelemetryTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("auditagent_scan_mailboxes_total{", text, StringComparison.Ordinal);
         Assert.Contains("auditagent_incidents_opened_total{", text, StringComparison.Ordinal);
-        Assert.Matches("""auditagent_jobs_runs_total\{[^}]*job="send-daily-digest"[^}]*outcome="failed"[^}]*\} 1""", text);
+        Assert.Matches("""auditagent_jobs_runs_total\{[^}]*auditagent_job="send-daily-digest"[^}]*outcome="failed"[^}]*\} 1""", text);
         Assert.Matches("""auditagent_scan_last_success_age_seconds(\{[^}]*\})? \d""", text);
         Assert.Contains("auditagent_detection_latency_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.DoesNotContain("@", text, StringComparison.Ordinal);
@@ -148,6 +148,61 @@ public sealed class TelemetryTests
 
         using var back = await http.GetAsync(new Uri(site.BaseUrl + "/readyz"));
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+    }
+
+    [Fact]
+    public async Task EveryInstrument_IsDocumentedWithItsUnit_AndTheDashboardAndAlertsUseOnlyThem()
+    {
+        var (tenant, _) = TenantBuilder.OneExposure("Spring newsletter");
+        await using var agent = await AgentHarness.StartAsync(tenant);
+        var metrics = agent.Services.GetRequiredService<AgentMetrics>();
+        agent.Services.GetRequiredService<BacklogSampler>();
+        var instruments = new List<System.Diagnostics.Metrics.Instrument>();
+        using (var listener = new System.Diagnostics.Metrics.MeterListener())
+        {
+            listener.InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter == metrics.Meter)
+                {
+                    instruments.Add(instrument);
+                }
+            };
+            listener.Start();
+        }
+
+        var docs = await File.ReadAllTextAsync(RepoFiles.Path("docs/operations.md"));
+        var prometheusNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var i in instruments)
+        {
+            var kind = i.GetType().Name switch
+            {
+                var n when n.StartsWith("Counter", StringComparison.Ordinal) => "counter",
+                var n when n.StartsWith("Histogram", StringComparison.Ordinal) => "histogram",
+                _ => "gauge",
+            };
+            Assert.Contains($"| `{i.Name}` | {kind} | `{i.Unit}` |", docs, StringComparison.Ordinal);
+            var name = i.Name.Replace('.', '_') + (i.Unit == "s" ? "_seconds" : "") + (kind == "counter" ? "_total" : "");
+            prometheusNames.Add(name);
+        }
+
+        Assert.Equal(21, instruments.Count);
+        var documented = System.Text.RegularExpressions.Regex.Matches(docs, @"\| `(auditagent\.[a-z_.]+)` \|").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(instruments.Select(i => i.Name).Order(), documented.Order());
+        foreach (var file in new[] { "deploy/grafana/auditagent-dashboard.json", "deploy/prometheus/auditagent-alerts.yaml" })
+        {
+            var used = System.Text.RegularExpressions.Regex.Matches(await File.ReadAllTextAsync(RepoFiles.Path(file)), "auditagent_[a-z_]+")
+                .Select(m => m.Value).Where(n => n != "auditagent_job")
+                .Select(n => System.Text.RegularExpressions.Regex.Replace(n, "_(bucket|sum|count)$", "")).Distinct().ToList();
+            Assert.NotEmpty(used);
+            Assert.All(used, n => Assert.Contains(n, prometheusNames));
+        }
+
+        using var dashboard = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(RepoFiles.Path("deploy/grafana/auditagent-dashboard.json")));
+        Assert.True(dashboard.RootElement.GetProperty("panels").GetArrayLength() >= 10);
+        var rules = new YamlDotNet.Serialization.Deserializer().Deserialize<Dictionary<string, List<Dictionary<string, object>>>>(
+            await File.ReadAllTextAsync(RepoFiles.Path("deploy/prometheus/auditagent-alerts.yaml")));
+        var alerts = ((List<object>)rules["groups"][0]["rules"]).Cast<Dictionary<object, object>>().Select(r => (string)r["alert"]).ToList();
+        Assert.Equal(["AuditAgentNoSuccessfulScan", "AuditAgentJobFailing", "AuditAgentBacklogGrowing"], alerts);
     }
 
     [Theory]
