@@ -39,7 +39,16 @@ public sealed record SimulatorOptions
     /// kill at an exact point.
     /// </summary>
     public Func<SimOperation, SimFault?>? Interceptor { get; init; }
+
+    /// <summary>
+    /// Keep every Graph request (method, URL, Prefer header, body) until the next reset, for the benchmark's
+    /// replay client to send again: the same requests without the agent, the floor of what they cost.
+    /// </summary>
+    public bool RecordRequests { get; init; }
 }
+
+/// <summary>A Graph request as the agent sent it; <paramref name="Chain"/> is the mailbox whose pages follow one another (null for a $batch).</summary>
+public sealed record RecordedRequest(string Method, string Url, string? Prefer, string? Body, string? Chain);
 
 /// <summary>One Graph operation as the simulator sees it (a $batch holds several).</summary>
 /// <param name="Kind">users, user, manager, domains, delta, messages, sendMail or batch.</param>

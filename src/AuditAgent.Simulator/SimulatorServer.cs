@@ -20,6 +20,7 @@ public sealed class SimulatorServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GraphRouter _router;
     private readonly Random _transportFaults;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<RecordedRequest> _recorded = new();
 
     private SimulatorServer(WebApplication app, SimTenant tenant, SimulatorOptions options)
     {
@@ -122,6 +123,10 @@ public sealed class SimulatorServer : IAsyncDisposable
                 try
                 {
                     body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                    if (Options.RecordRequests)
+                    {
+                        context.Items[nameof(RecordedRequest)] = body?.ToJsonString();
+                    }
                 }
                 catch (JsonException)
                 {
@@ -138,6 +143,11 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
 
         Counters.CountHttpRequest(response.Body?.Length ?? 0);
+        if (Options.RecordRequests && path.StartsWith("/v1.0/", StringComparison.OrdinalIgnoreCase))
+        {
+            Record(context, path);
+        }
+
         if (Options.TransportFaultRate > 0 && path.StartsWith("/v1.0/", StringComparison.OrdinalIgnoreCase))
         {
             double roll, kind;
@@ -256,6 +266,14 @@ public sealed class SimulatorServer : IAsyncDisposable
         return added;
     }
 
+    private void Record(HttpContext context, string path)
+    {
+        var segments = path.Split('/');
+        var chain = segments is [_, _, "users", var user, ..] ? user : segments is [_, _, "$batch"] ? null : "directory";
+        var body = context.Items.TryGetValue(nameof(RecordedRequest), out var b) ? b as string : null;
+        _recorded.Enqueue(new RecordedRequest(context.Request.Method, path + context.Request.QueryString.Value, context.Request.Headers["Prefer"].ToString() is { Length: > 0 } p ? p : null, body, chain));
+    }
+
     /// <summary>Counters and controls for tests and benchmarks that run the simulator in another process.</summary>
     private async Task ControlAsync(HttpContext context, string path)
     {
@@ -276,8 +294,12 @@ public sealed class SimulatorServer : IAsyncDisposable
                     roundStartsByMailbox = Counters.RoundStartsByMailbox,
                 });
                 break;
+            case ["_simulator", "requests"]:
+                await context.Response.WriteAsJsonAsync(_recorded.ToArray());
+                break;
             case ["_simulator", "reset"] when HttpMethods.IsPost(context.Request.Method):
                 Counters.Reset();
+                _recorded.Clear();
                 context.Response.StatusCode = 204;
                 break;
             case ["_simulator", "add-mail"] when HttpMethods.IsPost(context.Request.Method):

@@ -44,6 +44,21 @@ public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, I
     public long CountRowBytes { get; init; }
 
     public double CountRowBytesPerThousandMessages => CountRows > 0 ? CountRowBytes * 1000.0 / CountRows : 0;
+
+    /// <summary>
+    /// The replay client's phases: a bare HttpClient sending exactly the requests the agent sent in its first scan and
+    /// its quiet rescan (same URLs, page size and concurrency), reading and discarding each body. Its wall time is
+    /// the floor this machine and this simulator allow, the simulator's CPU included.
+    /// </summary>
+    public IReadOnlyList<BenchPhase> Replays { get; init; } = [];
+
+    /// <summary>The agent's first scan and quiet rescan, each over the replay of its own requests.</summary>
+    public double FirstScanToReplay => Replays.Count > 0 ? Phases[0].Seconds / Replays[0].Seconds : 0;
+
+    public double RescanToReplay => Replays.Count > 1 ? Phases[1].Seconds / Replays[1].Seconds : 0;
+
+    /// <summary>The agent's CPU time per message read in its first scan, in microseconds.</summary>
+    public double AgentCpuMicrosecondsPerMessage => Phases[0].Messages > 0 ? Phases[0].AgentCpuSeconds * 1e6 / Phases[0].Messages : 0;
 }
 
 /// <summary>
@@ -79,10 +94,13 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
 
         _simulatorProcess = simulator.Process;
         ScanSummary? first = null;
+        var replays = new List<BenchPhase>();
         phases.Add(await MeasureAsync("agent: first scan", http, async () => (first = await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
+        replays.Add(await ReplayAsync("replay: the first scan's requests", http, simulator.Token, phases[^1].Messages, ct));
         var mailboxes = first!.Mailboxes;
         var (countRows, countBytes) = await services.GetRequiredService<Database>().TableSizeAsync("message_stats", ct);
         phases.Add(await MeasureAsync("agent: rescan, no new mail", http, async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
+        replays.Add(await ReplayAsync("replay: the rescan's requests", http, simulator.Token, phases[^1].Messages, ct));
         var added = await (await http.PostAsync(new Uri($"/_simulator/add-mail?share=0.05&seed={settings.Seed}", UriKind.Relative), null, ct)).Content.ReadFromJsonAsync<JsonElement>(ct);
         phases.Add(await MeasureAsync($"agent: rescan after 5% new mail ({added.GetProperty("added").GetInt32()} messages)", http,
             async () => (await scan.RunAsync(null, ct)).Let(s => (s.Messages, s.NewFindings, Store(s))), ct));
@@ -96,7 +114,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         var bound = $"{fewest} requests; {boundSeconds:0.00} s = ({directoryRequests} directory requests + {mailboxes} mailboxes x {pagesPerMailbox} page / {settings.Parallel} in parallel) x {settings.LatencyMs} ms";
         if (settings.BaselineMailboxes <= 0)
         {
-            return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, true, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}") { CountRows = countRows, CountRowBytes = countBytes };
+            return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, true, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}") { CountRows = countRows, CountRowBytes = countBytes, Replays = replays };
         }
 
         var graph = services.GetRequiredService<GraphServiceClient>();
@@ -158,13 +176,53 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
 
         // The fewest requests the data allows (computed above): the directory, then one delta page per
         // mailbox when a page can hold all of its window (the simulator serves up to 1000 per page).
-        return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, equal, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}") { CountRows = countRows, CountRowBytes = countBytes };
+        return new BenchResult(settings, mailboxes, phases, bound, boundSeconds, fewest, equal, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}") { CountRows = countRows, CountRowBytes = countBytes, Replays = replays };
 
         static Core.Detection.Recipient? R(Microsoft.Graph.Models.Recipient? r) => r?.EmailAddress is null ? null : new(r.EmailAddress.Address, r.EmailAddress.Name);
 
         static List<Core.Detection.Recipient> Rs(List<Microsoft.Graph.Models.Recipient>? rs) => rs?.Select(r => new Core.Detection.Recipient(r.EmailAddress?.Address, r.EmailAddress?.Name)).ToList() ?? [];
 
         static double? Store(ScanSummary s) => (s.FinishedAt - s.StartedAt).TotalSeconds is var total and > 0 ? s.StoreTime.TotalSeconds / total : null;
+    }
+
+    /// <summary>
+    /// Sends again, with a bare HttpClient, the requests the simulator recorded in the phase before: each mailbox's
+    /// pages one after another (a page's link comes from the one before), as many mailboxes or $batch requests at
+    /// once as the agent (--parallel), each body read to the end and dropped. No SDK, no parsing, no database.
+    /// </summary>
+    private async Task<BenchPhase> ReplayAsync(string name, HttpClient simulator, string token, long messages, CancellationToken ct)
+    {
+        var requests = await simulator.GetFromJsonAsync<List<Simulator.RecordedRequest>>(new Uri("/_simulator/requests", UriKind.Relative), Json, ct) ?? [];
+        var chains = requests.Select((r, i) => (Request: r, Key: r.Chain ?? "$batch" + i.ToString(CultureInfo.InvariantCulture)))
+            .GroupBy(x => x.Key, StringComparer.Ordinal).Select(g => g.Select(x => x.Request).ToList()).ToList();
+        using var handler = new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var client = new HttpClient(handler) { BaseAddress = simulator.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var phase = await MeasureAsync(name, simulator, async () =>
+        {
+            await Parallel.ForEachAsync(chains, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallel, CancellationToken = ct }, async (chain, token) =>
+            {
+                foreach (var r in chain)
+                {
+                    using var request = new HttpRequestMessage(new HttpMethod(r.Method), new Uri(r.Url, UriKind.Relative));
+                    if (r.Prefer is not null)
+                    {
+                        request.Headers.TryAddWithoutValidation("Prefer", r.Prefer);
+                    }
+
+                    if (r.Body is not null)
+                    {
+                        request.Content = new StringContent(r.Body, System.Text.Encoding.UTF8, "application/json");
+                    }
+
+                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                    await using var body = await response.Content.ReadAsStreamAsync(token);
+                    await body.CopyToAsync(Stream.Null, token);
+                }
+            });
+            return (messages, 0, (double?)null);
+        }, ct);
+        return phase with { Note = $"{requests.Count} requests in {chains.Count} chains" };
     }
 
     private async Task<BenchPhase> MeasureAsync(string name, HttpClient simulator, Func<Task<(long Messages, int Findings, double? StoreShare)>> phase, CancellationToken ct)
@@ -253,6 +311,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
             "simulator", "--port", "0", "--mailboxes", settings.Mailboxes.ToString(CultureInfo.InvariantCulture),
             "--messages-per-mailbox", settings.MessagesPerMailbox.ToString(CultureInfo.InvariantCulture), "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture),
             "--latency-ms", settings.LatencyMs.ToString(CultureInfo.InvariantCulture), "--fault-rate", settings.FaultRate.ToString(CultureInfo.InvariantCulture),
+            "--record-requests",
         })
         {
             start.ArgumentList.Add(arg);

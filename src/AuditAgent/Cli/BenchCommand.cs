@@ -108,7 +108,7 @@ internal static class BenchCommand
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumns("Phase", "Wall (s)", "Messages/s", "HTTP requests", "Req/mailbox", "MB received", "Peak WS (MB)", "Peak heap (MB)", "Findings", "Store share", "CPU s agent/sim");
-        foreach (var p in r.Phases)
+        foreach (var p in r.Phases.Concat(r.Replays))
         {
             table.AddRow(
                 new Text(p.Name),
@@ -131,6 +131,14 @@ internal static class BenchCommand
         var versusBaseline = r.Phases.Count > 3 ? string.Create(CultureInfo.InvariantCulture, $"{extrapolated.Seconds / first.Seconds:0.0}x faster than the baseline, ") : "";
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"First scan: {versusBaseline}{first.Seconds / r.LowerBoundSeconds:0.00}x the lower bound, {(double)first.HttpRequests / r.LowerBoundRequests:0.00}x the fewest requests; CPU {first.AgentCpuSeconds + first.SimulatorCpuSeconds:0.0} s on {Environment.ProcessorCount} cores in {first.Seconds:0.0} s."));
+        if (r.Replays.Count > 1)
+        {
+            terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Against the replay client (the same requests, a bare HttpClient): first scan {r.FirstScanToReplay:0.00}x ({first.Seconds:0.00} s / {r.Replays[0].Seconds:0.00} s), quiet rescan {r.RescanToReplay:0.00}x ({r.Phases[1].Seconds:0.00} s / {r.Replays[1].Seconds:0.00} s)."));
+        }
+
+        terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Agent CPU in the first scan: {first.AgentCpuSeconds:0.00} s for {first.Messages:N0} messages, {r.AgentCpuMicrosecondsPerMessage:0.0} us each; the simulator's: {first.SimulatorCpuSeconds:0.00} s (replaying it: {(r.Replays.Count > 0 ? r.Replays[0].SimulatorCpuSeconds : 0):0.00} s simulator, {(r.Replays.Count > 0 ? r.Replays[0].AgentCpuSeconds : 0):0.00} s client)."));
         terminal.Output.WriteLine(r.FindingsEqual ? "Findings: the agent and the baseline found the same exposures." : "Findings DIFFER between the agent and the baseline.");
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Count rows for backtest after the first scan: {r.CountRows:N0} rows, {r.CountRowBytes / 1024.0:N0} KB with their indexes, {r.CountRowBytesPerThousandMessages / 1024:0.0} KB per 1,000 messages (SQLite)."));

@@ -12,11 +12,13 @@ internal static class SimulatorCommand
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 5080 };
         var latency = new Option<int>("--latency-ms") { Description = "Added to every Graph operation." };
         var faultRate = new Option<double>("--fault-rate") { Description = "Share of operations answered with a random 429 or 503 (0 to 1)." };
+        var record = new Option<bool>("--record-requests") { Description = "Keep every Graph request until the next reset, listed at /_simulator/requests (the benchmark's replay client)." };
         var command = new Command("simulator", "Run the Graph tenant simulator standalone until Ctrl+C.");
         tenant.AddTo(command);
         command.Options.Add(port);
         command.Options.Add(latency);
         command.Options.Add(faultRate);
+        command.Options.Add(record);
         command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
         {
             if (parse.GetValue(faultRate) is < 0 or > 1)
@@ -30,6 +32,7 @@ internal static class SimulatorCommand
                 Port = parse.GetValue(port),
                 Latency = TimeSpan.FromMilliseconds(parse.GetValue(latency)),
                 FaultRate = parse.GetValue(faultRate),
+                RecordRequests = parse.GetValue(record),
             }, ct);
             await terminal.Output.WriteLineAsync($"Graph simulator listening at {simulator.BaseUrl} with {simTenant.Users.Count} users"
                 + (generated is null ? "." : $" and {generated.Exposures.Count} seeded exposures."));

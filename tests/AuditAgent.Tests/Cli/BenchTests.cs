@@ -24,5 +24,16 @@ public class BenchTests
         Assert.Equal(result.GetProperty("lowerBoundRequests").GetInt64(), phases[0].GetProperty("httpRequests").GetInt64());
         Assert.True(phases[1].GetProperty("requestsPerMailbox").GetDouble() < 0.2, "a quiet rescan costs a fraction of a request per mailbox");
         Assert.True(phases[3].GetProperty("requestsPerMailbox").GetDouble() > 1, "the baseline pages through everything");
+        // The replay client sends exactly the agent's requests again: as many, and the same bytes come back.
+        var replays = result.GetProperty("replays").EnumerateArray().ToList();
+        Assert.Equal(2, replays.Count);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(phases[i].GetProperty("httpRequests").GetInt64(), replays[i].GetProperty("httpRequests").GetInt64());
+            Assert.Equal(phases[i].GetProperty("bytesReceived").GetInt64(), replays[i].GetProperty("bytesReceived").GetInt64());
+        }
+
+        Assert.True(result.GetProperty("firstScanToReplay").GetDouble() > 0);
+        Assert.Contains("Against the replay client", output, StringComparison.Ordinal);
     }
 }
