@@ -266,6 +266,21 @@ public sealed class SimulatorServer : IAsyncDisposable
         return added;
     }
 
+    /// <summary>
+    /// One exposure sent now by a random mailbox that a scan reads (a person's, signed in, with an Exchange mailbox):
+    /// <paramref name="visible"/> outside people in To. What the detection-latency benchmark injects while the agent runs.
+    /// </summary>
+    public (string MailboxId, string MessageId, DateTimeOffset SentDateTime) AddExposure(int visible, int seed)
+    {
+        var rng = new Random(seed);
+        var senders = Tenant.Users.Where(u => u is { Mail: not null, HasMailbox: true, AccountEnabled: true, UserPurpose: "user" }).ToList();
+        var sender = senders[rng.Next(senders.Count)];
+        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"AAMkADlat{(uint)seed:x8}AAA=");
+        var now = DateTimeOffset.UtcNow;
+        sender.AddSentItem(TenantGenerator.Exposure(sender, id, now, visible, seed, "Invitation: partner day"));
+        return (sender.Id, id, now);
+    }
+
     private void Record(HttpContext context, string path)
     {
         var segments = path.Split('/');
@@ -306,6 +321,12 @@ public sealed class SimulatorServer : IAsyncDisposable
                 var share = double.TryParse(context.Request.Query["share"], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0.05;
                 var seed = int.TryParse(context.Request.Query["seed"], System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 1;
                 await context.Response.WriteAsJsonAsync(new { added = AddMail(share, seed) });
+                break;
+            case ["_simulator", "add-exposure"] when HttpMethods.IsPost(context.Request.Method):
+                var visible = int.TryParse(context.Request.Query["visible"], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 20;
+                var exposureSeed = int.TryParse(context.Request.Query["seed"], System.Globalization.CultureInfo.InvariantCulture, out var e) ? e : 1;
+                var (mailboxId, messageId, sentDateTime) = AddExposure(visible, exposureSeed);
+                await context.Response.WriteAsJsonAsync(new { mailboxId, messageId, sentDateTime });
                 break;
             case ["_simulator", "users", var id, "invalidate-delta"] when HttpMethods.IsPost(context.Request.Method) && Tenant.FindUser(id) is { } user:
                 user.InvalidateDeltaTokens();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AuditAgent.Core.Detection;
 using AuditAgent.Graph;
 using AuditAgent.Hosting;
@@ -67,7 +66,7 @@ public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, I
 /// obvious script: mailboxes one after another, the SDK's message listing with its default page size
 /// and no $select, page by page.
 /// </summary>
-public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter log)
+public sealed class BenchmarkRunner(BenchSettings settings, TextWriter log)
 {
     private Process? _simulatorProcess;
 
@@ -76,7 +75,10 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
     public async Task<BenchResult> RunAsync(CancellationToken ct)
     {
         using var folder = new TempDirectory();
-        using var simulator = await StartSimulatorAsync(ct);
+        using var simulator = await SimulatorProcess.StartAsync(
+            ["--mailboxes", Invariant(settings.Mailboxes), "--messages-per-mailbox", Invariant(settings.MessagesPerMailbox), "--seed", Invariant(settings.Seed),
+             "--latency-ms", Invariant(settings.LatencyMs), "--fault-rate", settings.FaultRate.ToString(CultureInfo.InvariantCulture), "--record-requests"], ct);
+        await log.WriteLineAsync($"simulator: {simulator.BaseUrl}, {settings.Mailboxes} mailboxes x {settings.MessagesPerMailbox} sent items, {settings.LatencyMs} ms latency, fault rate {settings.FaultRate}");
         using var http = new HttpClient { BaseAddress = new Uri(simulator.Root) };
         var config = new Dictionary<string, string?>
         {
@@ -271,6 +273,8 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
             peakSet / (1024 * 1024), peakHeap / (1024 * 1024), findings, storeShare, agentCpuUsed, simulatorCpuUsed, "");
     }
 
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
     private static ServiceProvider Services(Dictionary<string, string?> config)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
@@ -280,64 +284,7 @@ public sealed partial class BenchmarkRunner(BenchSettings settings, TextWriter l
         return services.BuildServiceProvider();
     }
 
-    private sealed record SimulatorProcess(Process Process, string BaseUrl, string Token) : IDisposable
-    {
-        public string Root => BaseUrl[..^"/v1.0".Length];
 
-        public void Dispose()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-
-            Process.Dispose();
-        }
-    }
-
-    /// <summary>The simulator in its own process, started from this same executable.</summary>
-    private async Task<SimulatorProcess> StartSimulatorAsync(CancellationToken ct)
-    {
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            // Run as `dotnet auditagent.dll`: the same dll (a single-file build is its own executable and never gets here).
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(BenchmarkRunner).Assembly.GetName().Name + ".dll"));
-        }
-
-        foreach (var arg in new[]
-        {
-            "simulator", "--port", "0", "--mailboxes", settings.Mailboxes.ToString(CultureInfo.InvariantCulture),
-            "--messages-per-mailbox", settings.MessagesPerMailbox.ToString(CultureInfo.InvariantCulture), "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture),
-            "--latency-ms", settings.LatencyMs.ToString(CultureInfo.InvariantCulture), "--fault-rate", settings.FaultRate.ToString(CultureInfo.InvariantCulture),
-            "--record-requests",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        string? baseUrl = null, token = null;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        while ((baseUrl is null || token is null) && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            baseUrl ??= Listening().Match(line) is { Success: true } m ? m.Groups["url"].Value : null;
-            token ??= line.Contains("ACCESSTOKEN=", StringComparison.Ordinal) ? line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim() : null;
-        }
-
-        if (baseUrl is null || token is null)
-        {
-            throw new InvalidOperationException("The simulator did not start: " + await process.StandardError.ReadToEndAsync(ct));
-        }
-
-        await log.WriteLineAsync($"simulator: {baseUrl}, {settings.Mailboxes} mailboxes x {settings.MessagesPerMailbox} sent items, {settings.LatencyMs} ms latency, fault rate {settings.FaultRate}");
-        return new SimulatorProcess(process, baseUrl, token);
-    }
-
-    [GeneratedRegex(@"listening at (?<url>http://\S+/v1\.0)")]
-    private static partial Regex Listening();
 
 }
 

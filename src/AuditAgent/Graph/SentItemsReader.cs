@@ -93,11 +93,11 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     {
         var messages = new List<SentMessage>();
         int malformed = 0, removed = 0;
-        if (root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("value"u8, out var value) && value.ValueKind == JsonValueKind.Array)
         {
             foreach (var element in value.EnumerateArray())
             {
-                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("@removed", out _))
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("@removed"u8, out _))
                 {
                     removed++;
                     continue;
@@ -114,8 +114,8 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
             }
         }
 
-        var next = String(root, "@odata.nextLink");
-        var deltaLink = String(root, "@odata.deltaLink");
+        var next = String(root, "@odata.nextLink"u8);
+        var deltaLink = String(root, "@odata.deltaLink"u8);
         if (next is null && deltaLink is null)
         {
             throw new InvalidDataException("Graph returned a delta page with neither @odata.nextLink nor @odata.deltaLink.");
@@ -132,17 +132,17 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     private static SentMessage? TryRead(Mailbox mailbox, JsonElement m)
     {
         if (m.ValueKind != JsonValueKind.Object
-            || !TryText(m, "id", out var id) || string.IsNullOrWhiteSpace(id)
-            || !TryText(m, "internetMessageId", out var internetMessageId)
-            || !TryText(m, "conversationId", out var conversationId)
-            || !TryText(m, "subject", out var subject)
-            || !TryDate(m, "sentDateTime", out var sent)
-            || !TryDate(m, "receivedDateTime", out var received)
-            || !TryRecipient(m, "from", out var from)
-            || !TryRecipient(m, "sender", out var sender)
-            || !TryRecipients(m, "toRecipients", out var to)
-            || !TryRecipients(m, "ccRecipients", out var cc)
-            || !TryRecipients(m, "bccRecipients", out var bcc))
+            || !TryText(m, "id"u8, out var id) || string.IsNullOrWhiteSpace(id)
+            || !TryText(m, "internetMessageId"u8, out var internetMessageId)
+            || !TryText(m, "conversationId"u8, out var conversationId)
+            || !TryText(m, "subject"u8, out var subject)
+            || !TryDate(m, "sentDateTime"u8, out var sent)
+            || !TryDate(m, "receivedDateTime"u8, out var received)
+            || !TryRecipient(m, "from"u8, out var from)
+            || !TryRecipient(m, "sender"u8, out var sender)
+            || !TryRecipients(m, "toRecipients"u8, out var to)
+            || !TryRecipients(m, "ccRecipients"u8, out var cc)
+            || !TryRecipients(m, "bccRecipients"u8, out var bcc))
         {
             return null;
         }
@@ -150,7 +150,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return new SentMessage(mailbox.Id, mailbox.Address, id, internetMessageId, conversationId, subject, sent ?? received, from, sender, to, cc, bcc);
     }
 
-    private static bool TryText(JsonElement o, string name, out string? value)
+    private static bool TryText(JsonElement o, ReadOnlySpan<byte> name, out string? value)
     {
         value = null;
         if (!o.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
@@ -167,7 +167,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return true;
     }
 
-    private static bool TryDate(JsonElement o, string name, out DateTimeOffset? value)
+    private static bool TryDate(JsonElement o, ReadOnlySpan<byte> name, out DateTimeOffset? value)
     {
         value = null;
         if (!TryText(o, name, out var text))
@@ -189,7 +189,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return true;
     }
 
-    private static bool TryRecipient(JsonElement o, string name, out Core.Detection.Recipient? value)
+    private static bool TryRecipient(JsonElement o, ReadOnlySpan<byte> name, out Core.Detection.Recipient? value)
     {
         value = null;
         if (!o.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
@@ -208,13 +208,13 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
             return false;
         }
 
-        if (!p.TryGetProperty("emailAddress", out var email) || email.ValueKind == JsonValueKind.Null)
+        if (!p.TryGetProperty("emailAddress"u8, out var email) || email.ValueKind == JsonValueKind.Null)
         {
             value = new Core.Detection.Recipient(null, null);
             return true;
         }
 
-        if (email.ValueKind != JsonValueKind.Object || !TryText(email, "address", out var address) || !TryText(email, "name", out var display))
+        if (email.ValueKind != JsonValueKind.Object || !TryText(email, "address"u8, out var address) || !TryText(email, "name"u8, out var display))
         {
             return false;
         }
@@ -223,7 +223,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return true;
     }
 
-    private static bool TryRecipients(JsonElement o, string name, out IReadOnlyList<Core.Detection.Recipient> value)
+    private static bool TryRecipients(JsonElement o, ReadOnlySpan<byte> name, out IReadOnlyList<Core.Detection.Recipient> value)
     {
         value = [];
         if (!o.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
@@ -256,6 +256,6 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return true;
     }
 
-    private static string? String(JsonElement root, string name) =>
+    private static string? String(JsonElement root, ReadOnlySpan<byte> name) =>
         root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
 }

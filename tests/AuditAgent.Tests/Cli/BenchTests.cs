@@ -36,4 +36,29 @@ public class BenchTests
         Assert.True(result.GetProperty("firstScanToReplay").GetDouble() > 0);
         Assert.Contains("Against the replay client", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task BenchLatency_WorkerOnItsSchedule_FindsEveryExposureAndEscalatesTheSevereOnes()
+    {
+        using var folder = new TempFolder();
+        var json = Path.Combine(folder.Path, "latency.json");
+
+        var (code, output, error) = await AgentProcess.RunAsync(new Dictionary<string, string?>(), folder.Path,
+            "bench", "latency", "--mailboxes", "30", "--exposures", "6", "--minutes", "0.25", "--scan-cron", "0/5 * * * * ?", "--escalation-cron", "2/5 * * * * ?", "--json", json);
+
+        Assert.True(code == 0, output + error);
+        var result = JsonDocument.Parse(await File.ReadAllTextAsync(json)).RootElement;
+        Assert.Equal(6, result.GetProperty("injected").GetInt32());
+        Assert.Equal(6, result.GetProperty("detected").GetInt32());
+        Assert.Equal(6, result.GetProperty("detection").GetProperty("count").GetInt32());
+        // Each high or critical incident gets its escalation mail (the default EscalateFromSeverity is high).
+        var severe = result.GetProperty("bySeverity").EnumerateObject().Where(s => s.Name is "high" or "critical").Sum(s => s.Value.GetInt32());
+        Assert.True(severe > 0);
+        Assert.Equal(severe, result.GetProperty("escalation").GetProperty("count").GetInt32());
+        Assert.True(result.GetProperty("detection").GetProperty("p50").GetDouble() > 0);
+        Assert.True(result.GetProperty("escalation").GetProperty("p50").GetDouble() >= result.GetProperty("detection").GetProperty("p50").GetDouble());
+        Assert.True(result.GetProperty("scanCycles").GetInt64() >= 2);
+        Assert.True(result.GetProperty("requestsPerMailboxPerHour").GetDouble() > 0);
+        Assert.Contains("Sent to incident opened: p50", output, StringComparison.Ordinal);
+    }
 }
