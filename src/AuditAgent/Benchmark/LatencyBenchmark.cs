@@ -45,6 +45,7 @@ public sealed record LatencyResult(
     long GraphRequests,
     double RequestsPerMailboxPerHour,
     double BusiestMailboxPerHour,
+    IReadOnlyDictionary<string, long> OperationsByKind,
     string Machine);
 
 /// <summary>
@@ -120,6 +121,7 @@ public sealed class LatencyBenchmark(LatencyBenchSettings settings, TextWriter l
         return new LatencyResult(settings, injected.Count, detected.Count, Percentiles.Of(detection), Percentiles.Of(escalation), Percentiles.Of(critical),
             detected.GroupBy(d => d.Severity, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             cycles, firstSeconds, hours, requests, perMailbox.Sum() / (double)Math.Max(1, settings.Mailboxes) / hours, perMailbox.DefaultIfEmpty(0).Max() / hours,
+            stats.GetProperty("operationsByKind").EnumerateObject().ToDictionary(k => k.Name, k => k.Value.GetInt64(), StringComparer.Ordinal),
             $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
     }
 

@@ -98,6 +98,7 @@ internal static class BenchCommand
             await terminal.Output.WriteLineAsync($"Sent to escalation mail sent (high and critical): {P(r.Escalation)}; critical only: {P(r.CriticalEscalation)}.");
             await terminal.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Graph: {r.GraphRequests:N0} HTTP requests in {r.MeasuredHours * 60:0.0} minutes ({r.ScanCycles} scan cycles); per mailbox, as Graph's limit counts them ($batch parts one by one): {r.RequestsPerMailboxPerHour:0.0} an hour on average, {r.BusiestMailboxPerHour:0.0} for the busiest (the limit is 10,000 per 10 minutes). First scan {r.FirstScanSeconds:0.0} s; {r.Machine}."));
+            await terminal.Output.WriteLineAsync($"Graph operations by kind: {string.Join(", ", r.OperationsByKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value:N0}"))}.");
             var file = Path.GetFullPath(parse.GetValue(json)!);
             await File.WriteAllTextAsync(file, JsonSerializer.Serialize(r, IncidentsCommand.Json), ct);
             await terminal.Output.WriteLineAsync($"Results: {file}");

@@ -1,4 +1,3 @@
-using AuditAgent.Graph;
 using AuditAgent.Storage;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
@@ -22,7 +21,6 @@ public static class TelemetryRegistration
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var options = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
-        var graphOrigin = GraphOrigin(configuration);
 
         services.AddMetrics();
         services.AddSingleton<AgentMetrics>();
@@ -55,7 +53,7 @@ public static class TelemetryRegistration
             .WithTracing(t =>
             {
                 // Redaction first: it runs before any exporter sees a span.
-                t.AddSource(AgentTracing.SourceName).AddHttpClientInstrumentation().AddProcessor(new UrlRedaction(graphOrigin));
+                t.AddSource(AgentTracing.SourceName).AddHttpClientInstrumentation().AddProcessor(new UrlRedaction());
                 if (options.Traces && options.Otlp)
                 {
                     t.AddOtlpExporter(o => Otlp(o, options, "v1/traces"));
@@ -67,20 +65,6 @@ public static class TelemetryRegistration
                 }
             });
         return services;
-    }
-
-    /// <summary>Graph's host and port, whose URLs spans keep the shape of; Graph's own when the section cannot be read (its validation says why).</summary>
-    private static string GraphOrigin(IConfiguration configuration)
-    {
-        try
-        {
-            var graph = configuration.GetSection(GraphOptions.Section).Get<GraphOptions>() ?? new GraphOptions();
-            return new Uri(string.IsNullOrWhiteSpace(graph.BaseUrl) ? CloudEndpoints.For(graph.Cloud).GraphBaseUrl : graph.BaseUrl).Authority;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or UriFormatException or ArgumentOutOfRangeException)
-        {
-            return new Uri(CloudEndpoints.For(GraphCloud.Global).GraphBaseUrl).Authority;
-        }
     }
 
     /// <summary>

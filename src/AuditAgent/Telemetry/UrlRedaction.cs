@@ -5,13 +5,20 @@ namespace AuditAgent.Telemetry;
 
 /// <summary>
 /// HTTP spans name the URL they called, and a URL can name a person (/users/ann@contoso.com/sendMail) or hold a
-/// secret (a Teams or webhook URL). Before any exporter sees a span: a Graph URL keeps its shape with the user and
-/// message segments replaced and no query; any other URL keeps only its scheme, host and port.
+/// secret (a Teams or webhook URL). Before any exporter sees a span: a Graph URL (/v1.0/... or /beta/...) keeps its
+/// shape, each segment that is not one of Graph's own words becoming {user} or {id}, and no query; any other URL
+/// keeps only its scheme, host and port. The same rule whatever the configuration, so that every tracer provider in
+/// a process (each sees the same span) agrees, and applying it twice changes nothing.
 /// </summary>
-/// <param name="graphOrigin">Graph's host and port (the simulator's, in the demo).</param>
-internal sealed class UrlRedaction(string graphOrigin) : BaseProcessor<Activity>
+internal sealed class UrlRedaction : BaseProcessor<Activity>
 {
     private static readonly string[] UrlTags = ["url.full", "http.url"];
+
+    private static readonly HashSet<string> GraphWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "v1.0", "beta", "users", "mailFolders", "sentitems", "inbox", "messages", "delta", "$batch", "domains", "manager",
+        "mailboxSettings", "sendMail", "{user}", "{id}",
+    };
 
     public override void OnEnd(Activity data)
     {
@@ -20,7 +27,7 @@ internal sealed class UrlRedaction(string graphOrigin) : BaseProcessor<Activity>
         {
             if (data.GetTagItem(tag) is string url)
             {
-                data.SetTag(tag, Redact(url, graphOrigin));
+                data.SetTag(tag, Redact(url));
             }
         }
 
@@ -29,7 +36,7 @@ internal sealed class UrlRedaction(string graphOrigin) : BaseProcessor<Activity>
         data.SetTag("http.target", null);
     }
 
-    public static string Redact(string url, string graphOrigin)
+    public static string Redact(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
@@ -37,24 +44,16 @@ internal sealed class UrlRedaction(string graphOrigin) : BaseProcessor<Activity>
         }
 
         var origin = uri.GetLeftPart(UriPartial.Authority);
-        if (!uri.Authority.Equals(graphOrigin, StringComparison.OrdinalIgnoreCase))
+        var segments = uri.AbsolutePath.Split('/');
+        if (segments.Length < 2 || segments[1] is not ("v1.0" or "beta"))
         {
             return origin + "/";
         }
 
-        var segments = uri.AbsolutePath.Split('/');
-        for (var i = 1; i < segments.Length; i++)
+        for (var i = 2; i < segments.Length; i++)
         {
-            var previous = segments[i - 1];
-            if (previous.Equals("users", StringComparison.OrdinalIgnoreCase))
-            {
-                segments[i] = "{user}";
-            }
-            else if ((previous.Equals("messages", StringComparison.OrdinalIgnoreCase) && !segments[i].Equals("delta", StringComparison.OrdinalIgnoreCase))
-                || previous.Equals("manager", StringComparison.OrdinalIgnoreCase))
-            {
-                segments[i] = "{id}";
-            }
+            var word = Uri.UnescapeDataString(segments[i]);
+            segments[i] = segments[i - 1].Equals("users", StringComparison.OrdinalIgnoreCase) ? "{user}" : GraphWords.Contains(word) ? word : "{id}";
         }
 
         return origin + string.Join('/', segments);

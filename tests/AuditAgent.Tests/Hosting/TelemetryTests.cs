@@ -209,10 +209,16 @@ public sealed class TelemetryTests
     [InlineData("https://graph.microsoft.com/v1.0/users/ann@contoso.com/sendMail", "https://graph.microsoft.com/v1.0/users/{user}/sendMail")]
     [InlineData("https://graph.microsoft.com/v1.0/users/4f1c/mailFolders/sentitems/messages/delta?$select=subject&$deltatoken=abc", "https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta")]
     [InlineData("https://graph.microsoft.com/v1.0/users/4f1c/messages/AAMk%3D?$select=id", "https://graph.microsoft.com/v1.0/users/{user}/messages/{id}")]
+    [InlineData("https://graph.microsoft.com/v1.0/$batch", "https://graph.microsoft.com/v1.0/$batch")]
+    [InlineData("https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta", "https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta")]
+    [InlineData("https://api.example.com/v1.0/hooks/s3cr3t-token", "https://api.example.com/v1.0/{id}/{id}")]
     [InlineData("https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=SECRET", "https://prod-12.westeurope.logic.azure.com/")]
     [InlineData("http://127.0.0.1:5555/hooks/secret-token", "http://127.0.0.1:5555/")]
-    public void SpanUrls_KeepGraphsShape_AndNothingOfOtherUrlsButTheirOrigin(string url, string expected) =>
-        Assert.Equal(expected, UrlRedaction.Redact(url, "graph.microsoft.com"));
+    public void SpanUrls_KeepGraphsShape_AndNothingOfOtherUrlsButTheirOrigin_AndRedactingTwiceChangesNothing(string url, string expected)
+    {
+        Assert.Equal(expected, UrlRedaction.Redact(url));
+        Assert.Equal(expected, UrlRedaction.Redact(UrlRedaction.Redact(url)));
+    }
 
     /// <summary>Takes a database out of reach as a stopped server would be: new connections refused, open ones ended.</summary>
     private static async Task SetConnectionsAsync(string database, bool allowed)
