@@ -145,7 +145,7 @@ internal static class BenchCommand
     {
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumns("Phase", "Wall (s)", "Messages/s", "HTTP requests", "Req/mailbox", "MB received", "Peak WS (MB)", "Peak heap (MB)", "Findings", "Store share", "CPU s agent/sim");
-        foreach (var p in r.Phases.Concat(r.Replays))
+        foreach (var p in r.Phases.Concat(r.Replays).Concat(r.WarmFirstScan is { } w ? [w] : Array.Empty<BenchPhase>()))
         {
             table.AddRow(
                 new Text(p.Name),
@@ -175,7 +175,7 @@ internal static class BenchCommand
         }
 
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Agent CPU in the first scan: {first.AgentCpuSeconds:0.00} s for {first.Messages:N0} messages, {r.AgentCpuMicrosecondsPerMessage:0.0} us each; the simulator's: {first.SimulatorCpuSeconds:0.00} s (replaying it: {(r.Replays.Count > 0 ? r.Replays[0].SimulatorCpuSeconds : 0):0.00} s simulator, {(r.Replays.Count > 0 ? r.Replays[0].AgentCpuSeconds : 0):0.00} s client)."));
+            $"Agent CPU in the first scan: {first.AgentCpuSeconds:0.00} s for {first.Messages:N0} messages, {r.AgentCpuMicrosecondsPerMessage:0.0} us each; the simulator's: {first.SimulatorCpuSeconds:0.00} s (replaying it: {(r.Replays.Count > 0 ? r.Replays[0].SimulatorCpuSeconds : 0):0.00} s simulator, {(r.Replays.Count > 0 ? r.Replays[0].AgentCpuSeconds : 0):0.00} s client); the same scan again in the warm process: {r.WarmFirstScan?.AgentCpuSeconds ?? 0:0.00} s, {r.WarmAgentCpuMicrosecondsPerMessage:0.0} us each, in {r.WarmFirstScan?.Seconds ?? 0:0.00} s."));
         terminal.Output.WriteLine(r.FindingsEqual ? "Findings: the agent and the baseline found the same exposures." : "Findings DIFFER between the agent and the baseline.");
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Count rows for backtest after the first scan: {r.CountRows:N0} rows, {r.CountRowBytes / 1024.0:N0} KB with their indexes, {r.CountRowBytesPerThousandMessages / 1024:0.0} KB per 1,000 messages (SQLite)."));
