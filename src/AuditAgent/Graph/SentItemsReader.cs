@@ -60,8 +60,49 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
 
         await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
-        using var document = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
-        return Parse(mailbox, document.RootElement, clock.Now);
+        var (buffer, length) = await ReadAllAsync(stream, ct);
+        try
+        {
+            return Parse(mailbox, buffer.AsSpan(0, length), clock.Now);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The whole body in a pooled buffer (a page is about 190 KB: no large-object allocation per page).</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, CancellationToken ct)
+    {
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        var buffer = pool.Rent(256 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = pool.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    pool.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
+
+                length += read;
+            }
+        }
+        catch
+        {
+            pool.Return(buffer);
+            throw;
+        }
     }
 
     /// <summary>
@@ -87,35 +128,71 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return answers.ToDictionary(a => a.Key, a => new BatchedRead(a.Value.Value, a.Value.Error), StringComparer.Ordinal);
     }
 
-    /// <summary>A delta page from its JSON: each message read on its own, malformed ones counted.</summary>
+    /// <summary>A delta page that came inside a $batch answer (already parsed there).</summary>
+    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root, DateTimeOffset now) =>
+        Parse(mailbox, JsonSerializer.SerializeToUtf8Bytes(root), now);
+
+    /// <summary>
+    /// A delta page from its JSON, read forward once (the scan's hot path: no document is built and a string is made
+    /// only for what a message keeps). Each message is read on its own: anything of the wrong JSON type makes that
+    /// message malformed (counted, skipped), never the page; JSON that is not JSON fails the page (read again).
+    /// </summary>
     /// <param name="now">The clock the sent times are checked against (<see cref="SentTimes"/>).</param>
-    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root, DateTimeOffset now)
+    internal static DeltaPage Parse(Mailbox mailbox, ReadOnlySpan<byte> json, DateTimeOffset now)
     {
         var messages = new List<SentMessage>();
         int malformed = 0, removed = 0;
-        if (root.TryGetProperty("value"u8, out var value) && value.ValueKind == JsonValueKind.Array)
+        string? next = null, deltaLink = null;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            foreach (var element in value.EnumerateArray())
+            throw new InvalidDataException("Graph returned a delta page that is not a JSON object.");
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("value"u8))
             {
-                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("@removed"u8, out _))
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
                 {
-                    removed++;
+                    reader.Skip();
                     continue;
                 }
 
-                if (TryRead(mailbox, element) is { } message && (message.SentDateTime is not { } sent || SentTimes.IsPlausible(sent, now)))
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    messages.Add(message);
+                    switch (ReadMessage(ref reader, mailbox, out var message))
+                    {
+                        case Entry.Message when message!.SentDateTime is not { } sent || SentTimes.IsPlausible(sent, now):
+                            messages.Add(message);
+                            break;
+                        case Entry.Removed:
+                            removed++;
+                            break;
+                        default:
+                            malformed++;
+                            break;
+                    }
                 }
-                else
-                {
-                    malformed++;
-                }
+            }
+            else if (reader.ValueTextEquals("@odata.nextLink"u8))
+            {
+                next = ReadLink(ref reader);
+            }
+            else if (reader.ValueTextEquals("@odata.deltaLink"u8))
+            {
+                deltaLink = ReadLink(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
             }
         }
 
-        var next = String(root, "@odata.nextLink"u8);
-        var deltaLink = String(root, "@odata.deltaLink"u8);
+        // Anything after the page's object is not JSON Graph sends: the reader throws on it, as a document would.
+        reader.Read();
         if (next is null && deltaLink is null)
         {
             throw new InvalidDataException("Graph returned a delta page with neither @odata.nextLink nor @odata.deltaLink.");
@@ -124,57 +201,131 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return new DeltaPage(messages, next ?? deltaLink!, next is null, malformed, removed);
     }
 
-    /// <summary>
-    /// Reads one message straight from its JSON with Graph's property names. This is the scan's hot
-    /// path: reading the SDK's full Message model cost ten times as much per message. Anything of the
-    /// wrong JSON type makes the message malformed (counted, skipped) rather than silently empty.
-    /// </summary>
-    private static SentMessage? TryRead(Mailbox mailbox, JsonElement m)
+    private enum Entry
     {
-        if (m.ValueKind != JsonValueKind.Object
-            || !TryText(m, "id"u8, out var id) || string.IsNullOrWhiteSpace(id)
-            || !TryText(m, "internetMessageId"u8, out var internetMessageId)
-            || !TryText(m, "conversationId"u8, out var conversationId)
-            || !TryText(m, "subject"u8, out var subject)
-            || !TryDate(m, "sentDateTime"u8, out var sent)
-            || !TryDate(m, "receivedDateTime"u8, out var received)
-            || !TryRecipient(m, "from"u8, out var from)
-            || !TryRecipient(m, "sender"u8, out var sender)
-            || !TryRecipients(m, "toRecipients"u8, out var to)
-            || !TryRecipients(m, "ccRecipients"u8, out var cc)
-            || !TryRecipients(m, "bccRecipients"u8, out var bcc))
-        {
-            return null;
-        }
-
-        return new SentMessage(mailbox.Id, mailbox.Address, id, internetMessageId, conversationId, subject, sent ?? received, from, sender, to, cc, bcc);
+        Message,
+        Removed,
+        Malformed,
     }
 
-    private static bool TryText(JsonElement o, ReadOnlySpan<byte> name, out string? value)
+    private static string? ReadLink(ref Utf8JsonReader reader)
     {
-        value = null;
-        if (!o.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String)
         {
-            return true;
+            return reader.GetString();
         }
 
-        if (p.ValueKind != JsonValueKind.String)
+        reader.Skip();
+        return null;
+    }
+
+    /// <summary>
+    /// One entry of the page, read to its end whatever it holds. With Graph's property names; a property of the wrong
+    /// JSON type makes the message malformed (a later good copy of the same property wins, as in a document).
+    /// </summary>
+    private static Entry ReadMessage(ref Utf8JsonReader reader, Mailbox mailbox, out SentMessage? message)
+    {
+        message = null;
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return false;
+            reader.Skip();
+            return Entry.Malformed;
         }
 
-        value = p.GetString();
+        string? id = null, internetMessageId = null, conversationId = null, subject = null, sentText = null, receivedText = null;
+        Core.Detection.Recipient? from = null, sender = null;
+        IReadOnlyList<Core.Detection.Recipient> to = [], cc = [], bcc = [];
+        var bad = 0;
+        var isRemoved = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = Field(ref reader);
+            reader.Read();
+            var ok = field switch
+            {
+                0 => TryText(ref reader, out id),
+                1 => TryText(ref reader, out internetMessageId),
+                2 => TryText(ref reader, out conversationId),
+                3 => TryText(ref reader, out subject),
+                4 => TryText(ref reader, out sentText),
+                5 => TryText(ref reader, out receivedText),
+                6 => TryRecipient(ref reader, out from),
+                7 => TryRecipient(ref reader, out sender),
+                8 => TryRecipients(ref reader, out to),
+                9 => TryRecipients(ref reader, out cc),
+                10 => TryRecipients(ref reader, out bcc),
+                11 => Removed(ref reader, ref isRemoved),
+                _ => Skip(ref reader),
+            };
+            if (field >= 0)
+            {
+                bad = ok ? bad & ~(1 << field) : bad | (1 << field);
+            }
+        }
+
+        if (isRemoved)
+        {
+            return Entry.Removed;
+        }
+
+        if (bad != 0 || string.IsNullOrWhiteSpace(id) || !TryDate(sentText, out var sent) || !TryDate(receivedText, out var received))
+        {
+            return Entry.Malformed;
+        }
+
+        message = new SentMessage(mailbox.Id, mailbox.Address, id, internetMessageId, conversationId, subject, sent ?? received, from, sender, to, cc, bcc);
+        return Entry.Message;
+
+        static bool Removed(ref Utf8JsonReader reader, ref bool removed)
+        {
+            removed = true;
+            return Skip(ref reader);
+        }
+    }
+
+    /// <summary>The property's index among the ones a message is read for; -1 for any other (skipped).</summary>
+    private static int Field(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("id"u8) ? 0
+        : reader.ValueTextEquals("internetMessageId"u8) ? 1
+        : reader.ValueTextEquals("conversationId"u8) ? 2
+        : reader.ValueTextEquals("subject"u8) ? 3
+        : reader.ValueTextEquals("sentDateTime"u8) ? 4
+        : reader.ValueTextEquals("receivedDateTime"u8) ? 5
+        : reader.ValueTextEquals("from"u8) ? 6
+        : reader.ValueTextEquals("sender"u8) ? 7
+        : reader.ValueTextEquals("toRecipients"u8) ? 8
+        : reader.ValueTextEquals("ccRecipients"u8) ? 9
+        : reader.ValueTextEquals("bccRecipients"u8) ? 10
+        : reader.ValueTextEquals("@removed"u8) ? 11
+        : -1;
+
+    private static bool Skip(ref Utf8JsonReader reader)
+    {
+        reader.Skip();
         return true;
     }
 
-    private static bool TryDate(JsonElement o, ReadOnlySpan<byte> name, out DateTimeOffset? value)
+    /// <summary>A string or null; anything else is skipped and refused.</summary>
+    private static bool TryText(ref Utf8JsonReader reader, out string? value)
     {
         value = null;
-        if (!TryText(o, name, out var text))
+        switch (reader.TokenType)
         {
-            return false;
+            case JsonTokenType.Null:
+                return true;
+            case JsonTokenType.String:
+                value = reader.GetString();
+                return true;
+            default:
+                reader.Skip();
+                return false;
         }
+    }
 
+    private static bool TryDate(string? text, out DateTimeOffset? value)
+    {
+        value = null;
         if (text is null)
         {
             return true;
@@ -189,73 +340,113 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         return true;
     }
 
-    private static bool TryRecipient(JsonElement o, ReadOnlySpan<byte> name, out Core.Detection.Recipient? value)
+    private static bool TryRecipient(ref Utf8JsonReader reader, out Core.Detection.Recipient? value)
     {
         value = null;
-        if (!o.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        return TryRecipientValue(p, out value);
+        return reader.TokenType == JsonTokenType.Null || TryRecipientValue(ref reader, out value);
     }
 
-    private static bool TryRecipientValue(JsonElement p, out Core.Detection.Recipient? value)
+    /// <summary>{"emailAddress": {"address": ..., "name": ...}}; a missing or null emailAddress is a recipient without an address.</summary>
+    private static bool TryRecipientValue(ref Utf8JsonReader reader, out Core.Detection.Recipient? value)
     {
         value = null;
-        if (p.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
+            reader.Skip();
             return false;
         }
 
-        if (!p.TryGetProperty("emailAddress"u8, out var email) || email.ValueKind == JsonValueKind.Null)
+        string? address = null, name = null;
+        var ok = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            value = new Core.Detection.Recipient(null, null);
-            return true;
+            if (!reader.ValueTextEquals("emailAddress"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                (address, name, ok) = (null, null, true);
+                continue;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                ok = false;
+                continue;
+            }
+
+            (address, name, ok) = (null, null, true);
+            int badAddress = 0, badName = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("address"u8))
+                {
+                    reader.Read();
+                    badAddress = TryText(ref reader, out address) ? 0 : 1;
+                }
+                else if (reader.ValueTextEquals("name"u8))
+                {
+                    reader.Read();
+                    badName = TryText(ref reader, out name) ? 0 : 1;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            ok = badAddress == 0 && badName == 0;
         }
 
-        if (email.ValueKind != JsonValueKind.Object || !TryText(email, "address"u8, out var address) || !TryText(email, "name"u8, out var display))
+        if (ok)
         {
-            return false;
+            value = new Core.Detection.Recipient(address, name);
         }
 
-        value = new Core.Detection.Recipient(address, display);
-        return true;
+        return ok;
     }
 
-    private static bool TryRecipients(JsonElement o, ReadOnlySpan<byte> name, out IReadOnlyList<Core.Detection.Recipient> value)
+    private static bool TryRecipients(ref Utf8JsonReader reader, out IReadOnlyList<Core.Detection.Recipient> value)
     {
         value = [];
-        if (!o.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return true;
         }
 
-        if (p.ValueKind != JsonValueKind.Array)
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
+            reader.Skip();
             return false;
         }
 
-        var list = new List<Core.Detection.Recipient>(p.GetArrayLength());
-        foreach (var item in p.EnumerateArray())
+        var list = new List<Core.Detection.Recipient>();
+        var ok = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (item.ValueKind == JsonValueKind.Null)
+            if (reader.TokenType == JsonTokenType.Null)
             {
                 continue;
             }
 
-            if (!TryRecipientValue(item, out var recipient))
+            if (TryRecipientValue(ref reader, out var recipient))
             {
-                return false;
+                list.Add(recipient!);
             }
-
-            list.Add(recipient!);
+            else
+            {
+                ok = false;
+            }
         }
 
         value = list;
-        return true;
+        return ok;
     }
-
-    private static string? String(JsonElement root, ReadOnlySpan<byte> name) =>
-        root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
 }
