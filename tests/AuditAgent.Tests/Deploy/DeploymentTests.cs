@@ -171,6 +171,13 @@ public partial class DeploymentTests
         {
             Assert.Equal(path, ((YamlScalarNode)At(container, probe, "httpGet", "path")).Value);
         }
+
+        // Prometheus scrapes the console's own port, where Telemetry:Prometheus serves /metrics.
+        var config = Yaml(manifest).Single(d => ((YamlScalarNode)At(d, "kind")).Value == "ConfigMap");
+        Assert.Equal("true", ((YamlScalarNode)At(config, "data", "AUDITAGENT__TELEMETRY__PROMETHEUS")).Value);
+        var annotations = At(deployment, "spec", "template", "metadata", "annotations");
+        Assert.Equal("/metrics", ((YamlScalarNode)At(annotations, "prometheus.io/path")).Value);
+        Assert.Equal(((YamlScalarNode)At(container, "ports", "0", "containerPort")).Value, ((YamlScalarNode)At(annotations, "prometheus.io/port")).Value);
     }
 
     [Fact]
