@@ -23,8 +23,7 @@ internal sealed class GraphMetricsHandler(AgentMetrics metrics, TimeProvider tim
 
         var status = (int)response.StatusCode;
         metrics.GraphResponse(status);
-        var retryAfter = RetryAfter.Read(response.Headers, time.GetUtcNow());
-        if (status == 429 || (status is 503 or 504 && retryAfter is not null))
+        if (status is 429 or 503 or 504 && RetryAfter.Read(response.Headers, time.GetUtcNow()) is var retryAfter && (status == 429 || retryAfter is not null))
         {
             metrics.Throttled("request", retryAfter);
         }

@@ -82,20 +82,28 @@ public sealed class KeyRingSource(Database database, IOptions<ProtectionOptions>
         return KeyRing.Parse(await File.ReadAllTextAsync(path, ct), path);
     }
 
-    /// <summary>Opens the lock file exclusively, waiting while another agent (or another host in this process) holds it.</summary>
+    /// <summary>
+    /// Opens the lock file exclusively, waiting while another agent (or another host in this process) holds it;
+    /// creating a key takes milliseconds, so a lock held for a minute is a fault (a full or read-only disk), not a turn.
+    /// </summary>
     private static async Task<FileStream> TakeTurnAsync(string lockPath, CancellationToken ct)
     {
         var options = OwnerOnly.Write(FileMode.OpenOrCreate);
         options.Share = FileShare.None;
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1);
         while (true)
         {
             try
             {
                 return new FileStream(lockPath, options);
             }
-            catch (IOException)
+            catch (IOException) when (DateTimeOffset.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+            }
+            catch (IOException ex)
+            {
+                throw new ExplainedException($"Could not take the lock file {lockPath} beside the database for a minute to create the key file: {ex.Message}", ex);
             }
         }
     }

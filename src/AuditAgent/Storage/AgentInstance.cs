@@ -18,6 +18,9 @@ public sealed class AgentInstance
 
     public static AgentInstance Current { get; } = new(Environment.MachineName, Environment.ProcessId);
 
+    /// <summary>When this process started: what "no successful scan yet" is measured from (readiness, the scan-age gauge).</summary>
+    public static DateTimeOffset ProcessStartedAt { get; } = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
     public string Id { get; }
 
     public string Host { get; }

@@ -14,7 +14,6 @@ namespace AuditAgent.Telemetry;
 /// </summary>
 public sealed class BacklogSampler : BackgroundService
 {
-    private static readonly DateTimeOffset ProcessStarted = DateTimeOffset.UtcNow;
     private readonly StatusQueries _status;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
@@ -81,7 +80,7 @@ public sealed class BacklogSampler : BackgroundService
             return [];
         }
 
-        var since = snapshot.LastGoodScan ?? ProcessStarted;
+        var since = snapshot.LastGoodScan ?? AgentInstance.ProcessStartedAt;
         return [new((_time.GetUtcNow() - since).TotalSeconds)];
     }
 

@@ -10,8 +10,6 @@ namespace AuditAgent.Web;
 /// </summary>
 internal static class Readiness
 {
-    private static readonly DateTimeOffset ProcessStarted = DateTimeOffset.UtcNow;
-
     public static async Task<IResult> CheckAsync(StatusQueries status, OperationsStore operations, IOptions<WebOptions> web, TimeProvider time, CancellationToken ct)
     {
         var checks = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -40,7 +38,7 @@ internal static class Readiness
         else
         {
             // A new agent has not scanned yet: ready for as long as a scan may take to come.
-            var waiting = now - ProcessStarted <= maxAge;
+            var waiting = now - AgentInstance.ProcessStartedAt <= maxAge;
             ready &= waiting;
             checks["scan"] = "no successful scan yet";
         }

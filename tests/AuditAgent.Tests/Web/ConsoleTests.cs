@@ -421,6 +421,26 @@ public sealed class ConsoleTests(BrowserFixture browser) : IClassFixture<Browser
     }
 
     [Fact]
+    public async Task Readiness_FailsWhenTheLastSuccessfulScanIsOlderThanAllowed()
+    {
+        await using var seeded = await SiteWithIncidentAsync();
+        var site = seeded.Site;
+        using var http = new HttpClient();
+        using var fresh = await http.GetAsync(new Uri(site.BaseUrl + "/readyz"));
+        var database = site.Services.GetRequiredService<AuditAgent.Storage.Database>();
+        await using (var c = await database.OpenAsync(CancellationToken.None))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(c, database.Command("UPDATE scan_runs SET finished_at = @old", new { old = DateTimeOffset.UtcNow.AddHours(-3) }));
+        }
+
+        using var stale = await http.GetAsync(new Uri(site.BaseUrl + "/readyz"));
+
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, stale.StatusCode);
+        Assert.Contains("last successful scan 180 minutes ago, more than 120", await stale.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BehindATlsProxy_SignInReturnsToThePublicUrl_AndCookiesAreSecure()
     {
         await using var seeded = await SiteWithIncidentAsync();
