@@ -6,8 +6,13 @@ namespace AuditAgent.Core.Detection;
 /// A normalised SMTP address: trimmed, lower-cased, domain in its ASCII (punycode) form, so that
 /// "Ann@Bücher.de" and "ann@xn--bcher-kva.de" compare equal.
 /// </summary>
-public readonly record struct EmailAddress(string Value, string Domain)
+public readonly record struct EmailAddress(string Value)
 {
+    /// <summary>The domain, ASCII (punycode) and lower-case; a new string each time (<see cref="DomainSpan"/> is not).</summary>
+    public string Domain => DomainSpan.ToString();
+
+    public ReadOnlySpan<char> DomainSpan => Value.AsSpan(Value.LastIndexOf('@') + 1);
+
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true };
 
     public override string ToString() => Value;
@@ -18,17 +23,38 @@ public readonly record struct EmailAddress(string Value, string Domain)
     /// </summary>
     private static bool TryParseCanonical(string raw, out EmailAddress address)
     {
-        address = default;
+        var at = CanonicalAt<char>(raw);
+        address = at < 0 ? default : new EmailAddress(raw);
+        return at >= 0;
+    }
+
+    /// <summary>
+    /// Whether UTF-8 text is an address already in its normal form (what <see cref="TryParse"/> would return
+    /// unchanged): the scan's fast path counts such addresses without making strings of them.
+    /// </summary>
+    /// <returns>The index of the '@', or -1 when the text is not canonical (it may still be an address).</returns>
+    public static int CanonicalAt(ReadOnlySpan<byte> utf8) => CanonicalAt<byte>(utf8);
+
+    /// <summary>One rule for UTF-16 and UTF-8 text: every character it accepts is ASCII, so both give the same answer.</summary>
+    private static int CanonicalAt<T>(ReadOnlySpan<T> raw)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
         var at = -1;
         var dots = 0;
         for (var i = 0; i < raw.Length; i++)
         {
-            var c = raw[i];
+            var code = int.CreateTruncating(raw[i]);
+            if (code > 127)
+            {
+                return -1;
+            }
+
+            var c = (char)code;
             if (c == '@')
             {
                 if (at >= 0)
                 {
-                    return false;
+                    return -1;
                 }
 
                 at = i;
@@ -37,31 +63,25 @@ public readonly record struct EmailAddress(string Value, string Domain)
             {
                 if (c == '.')
                 {
-                    if (i == at + 1 || raw[i - 1] == '.')
+                    if (i == at + 1 || int.CreateTruncating(raw[i - 1]) == '.')
                     {
-                        return false;
+                        return -1;
                     }
 
                     dots++;
                 }
                 else if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
                 {
-                    return false;
+                    return -1;
                 }
             }
             else if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-' or '+' or '\'' or '&' or '='))
             {
-                return false;
+                return -1;
             }
         }
 
-        if (at <= 0 || at == raw.Length - 1 || dots == 0 || raw[^1] == '.')
-        {
-            return false;
-        }
-
-        address = new EmailAddress(raw, raw[(at + 1)..]);
-        return true;
+        return at <= 0 || at == raw.Length - 1 || dots == 0 || int.CreateTruncating(raw[^1]) == '.' ? -1 : at;
     }
 
     private static bool IsPlainAsciiDomain(string domain)
@@ -147,7 +167,7 @@ public readonly record struct EmailAddress(string Value, string Domain)
             return false;
         }
 
-        address = new EmailAddress($"{local.ToLowerInvariant()}@{asciiDomain}", asciiDomain);
+        address = new EmailAddress($"{local.ToLowerInvariant()}@{asciiDomain}");
         return true;
     }
 }

@@ -13,43 +13,30 @@ public static class ExposureDetector
         ArgumentNullException.ThrowIfNull(internalDomains);
         ArgumentNullException.ThrowIfNull(rules);
 
-        var own = new HashSet<string>(StringComparer.Ordinal);
-        AddIfValid(own, message.MailboxAddress);
-        AddIfValid(own, message.From?.Address);
-        AddIfValid(own, message.Sender?.Address);
-
-        var unresolvable = 0;
-        var visible = new Dictionary<string, ExposedRecipient>(StringComparer.Ordinal);
-        var visibleSeen = new HashSet<string>(StringComparer.Ordinal);
-        Collect(message.To, RecipientField.To);
-        Collect(message.Cc, RecipientField.Cc);
-
-        var bcc = new HashSet<string>(StringComparer.Ordinal);
-        var externalBcc = new List<string>();
-        foreach (var recipient in message.Bcc)
+        // Counting is the tally's (the scan's fast path counts with the same one); a finding's details are made
+        // only for the few messages that are findings.
+        var tally = RecipientTally.Start(internalDomains);
+        foreach (var address in new[] { message.MailboxAddress, message.From?.Address, message.Sender?.Address })
         {
-            if (!EmailAddress.TryParse(recipient.Address, out var address))
+            if (EmailAddress.TryParse(address, out var own))
             {
-                unresolvable++;
-            }
-            else if (bcc.Add(address.Value) && !own.Contains(address.Value) && !internalDomains.Contains(address.Domain))
-            {
-                externalBcc.Add(address.Value);
+                Feed(tally, own.Value, Role.Own);
             }
         }
 
-        var counts = Counts(visible, externalBcc, bcc, visibleSeen);
-        if (visible.Count < rules.VisibleExternalThreshold)
+        var unresolvable = Feed(tally, message.To, Role.Visible) + Feed(tally, message.Cc, Role.Visible) + Feed(tally, message.Bcc, Role.Bcc);
+        var counts = tally.Counts();
+        if (counts.VisibleExternal < rules.VisibleExternalThreshold)
         {
             // Who sent it is worked out only for the few messages that need it, not on every message of a scan.
-            var bulk = externalBcc.Count >= rules.VisibleExternalThreshold
-                ? new BccMessage(message.MailboxId, message.GraphMessageId, Attribution(message).Person, message.SentDateTime, externalBcc)
+            var bulk = tally.ExternalBcc >= rules.VisibleExternalThreshold
+                ? new BccMessage(message.MailboxId, message.GraphMessageId, Attribution(message).Person, message.SentDateTime, ExternalBcc(message, internalDomains))
                 : null;
             return new DetectionResult(null, unresolvable, bulk) { Counts = counts };
         }
 
         var (person, sentAs) = Attribution(message);
-        var exposed = visible.Values.ToList();
+        var exposed = Exposed(message, internalDomains);
         var finding = new Finding(
             message.MailboxId,
             message.GraphMessageId,
@@ -61,23 +48,77 @@ public static class ExposureDetector
             PersonName(message, person),
             exposed.Count,
             exposed.Select(r => r.Domain).Distinct(StringComparer.Ordinal).Count(),
-            bcc.Count,
+            counts.Bcc,
             exposed,
             sentAs);
         return new DetectionResult(finding, unresolvable) { Counts = counts };
+    }
 
-        void Collect(IReadOnlyList<Recipient> recipients, RecipientField field)
+    private enum Role
+    {
+        Own,
+        Visible,
+        Bcc,
+    }
+
+    /// <returns>The recipients without a usable address (counted, then ignored).</returns>
+    private static int Feed(RecipientTally tally, IReadOnlyList<Recipient> recipients, Role role)
+    {
+        var unresolvable = 0;
+        foreach (var recipient in recipients)
+        {
+            if (EmailAddress.TryParse(recipient.Address, out var address))
+            {
+                Feed(tally, address.Value, role);
+            }
+            else
+            {
+                unresolvable++;
+            }
+        }
+
+        return unresolvable;
+    }
+
+    private static void Feed(RecipientTally tally, string address, Role role)
+    {
+        var size = System.Text.Encoding.UTF8.GetMaxByteCount(address.Length);
+        Span<byte> utf8 = size <= 1024 ? stackalloc byte[size] : new byte[size];
+        var text = utf8[..System.Text.Encoding.UTF8.GetBytes(address, utf8)];
+        switch (role)
+        {
+            case Role.Own:
+                tally.AddOwn(text);
+                break;
+            case Role.Visible:
+                tally.AddVisible(text);
+                break;
+            default:
+                tally.AddBcc(text);
+                break;
+        }
+    }
+
+    private static HashSet<string> Own(SentMessage message)
+    {
+        var own = new HashSet<string>(StringComparer.Ordinal);
+        AddIfValid(own, message.MailboxAddress);
+        AddIfValid(own, message.From?.Address);
+        AddIfValid(own, message.Sender?.Address);
+        return own;
+    }
+
+    /// <summary>The distinct outside people in To and Cc, in order: the first field wins (To before Cc), with the first non-empty name.</summary>
+    private static List<ExposedRecipient> Exposed(SentMessage message, InternalDomains internalDomains)
+    {
+        var own = Own(message);
+        var visible = new Dictionary<string, ExposedRecipient>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var (recipients, field) in new[] { (message.To, RecipientField.To), (message.Cc, RecipientField.Cc) })
         {
             foreach (var recipient in recipients)
             {
-                if (!EmailAddress.TryParse(recipient.Address, out var address))
-                {
-                    unresolvable++;
-                    continue;
-                }
-
-                visibleSeen.Add(address.Value);
-                if (own.Contains(address.Value) || internalDomains.Contains(address.Domain))
+                if (!EmailAddress.TryParse(recipient.Address, out var address) || own.Contains(address.Value) || internalDomains.Contains(address.DomainSpan))
                 {
                     continue;
                 }
@@ -85,7 +126,6 @@ public static class ExposureDetector
                 var name = string.IsNullOrWhiteSpace(recipient.Name) ? null : recipient.Name.Trim();
                 if (visible.TryGetValue(address.Value, out var seen))
                 {
-                    // First field wins (To before Cc); keep the first non-empty display name.
                     if (seen.Name is null && name is not null)
                     {
                         visible[address.Value] = seen with { Name = name };
@@ -95,8 +135,28 @@ public static class ExposureDetector
                 }
 
                 visible.Add(address.Value, new ExposedRecipient(address.Value, name, field));
+                order.Add(address.Value);
             }
         }
+
+        return order.ConvertAll(a => visible[a]);
+    }
+
+    /// <summary>The distinct outside people in Bcc, in order.</summary>
+    private static List<string> ExternalBcc(SentMessage message, InternalDomains internalDomains)
+    {
+        var own = Own(message);
+        var bcc = new HashSet<string>(StringComparer.Ordinal);
+        var external = new List<string>();
+        foreach (var recipient in message.Bcc)
+        {
+            if (EmailAddress.TryParse(recipient.Address, out var address) && bcc.Add(address.Value) && !own.Contains(address.Value) && !internalDomains.Contains(address.DomainSpan))
+            {
+                external.Add(address.Value);
+            }
+        }
+
+        return external;
     }
 
     /// <summary>
@@ -130,41 +190,6 @@ public static class ExposureDetector
         }
 
         return null;
-    }
-
-    private static MessageCounts Counts(Dictionary<string, ExposedRecipient> visible, List<string> externalBcc, HashSet<string> bcc, HashSet<string> visibleAll)
-    {
-        var all = visibleAll.Count;
-        foreach (var address in bcc)
-        {
-            if (!visibleAll.Contains(address))
-            {
-                all++;
-            }
-        }
-
-        if (visible.Count == 0 && externalBcc.Count == 0)
-        {
-            return new MessageCounts(0, 0, all, 0, bcc.Count); // most mail: nobody outside, no set of domains to build
-        }
-
-        var domains = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var r in visible.Values)
-        {
-            domains.Add(r.Domain);
-        }
-
-        var external = visible.Count;
-        foreach (var address in externalBcc)
-        {
-            if (!visible.ContainsKey(address))
-            {
-                external++;
-                domains.Add(address[(address.LastIndexOf('@') + 1)..]);
-            }
-        }
-
-        return new MessageCounts(visible.Count, external, all, domains.Count, bcc.Count);
     }
 
     private static void AddIfValid(HashSet<string> set, string? raw)

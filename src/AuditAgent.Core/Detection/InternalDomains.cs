@@ -23,10 +23,21 @@ public sealed class InternalDomains
     public bool Contains(string asciiDomain)
     {
         ArgumentNullException.ThrowIfNull(asciiDomain);
+        return Contains(asciiDomain.AsSpan());
+    }
 
+    /// <summary>The same for a domain as ASCII bytes (the scan's fast path reads addresses as UTF-8).</summary>
+    public bool Contains(ReadOnlySpan<byte> asciiDomain)
+    {
+        Span<char> chars = asciiDomain.Length <= 256 ? stackalloc char[asciiDomain.Length] : new char[asciiDomain.Length];
+        return System.Text.Ascii.ToUtf16(asciiDomain, chars, out var written) == System.Buffers.OperationStatus.Done && Contains(chars[..written]);
+    }
+
+    public bool Contains(ReadOnlySpan<char> asciiDomain)
+    {
         // Walks up the labels (a.b.contoso.com, b.contoso.com, contoso.com, com) without allocating.
         var lookup = _domains.GetAlternateLookup<ReadOnlySpan<char>>();
-        var candidate = asciiDomain.AsSpan();
+        var candidate = asciiDomain;
         while (true)
         {
             if (lookup.Contains(candidate))

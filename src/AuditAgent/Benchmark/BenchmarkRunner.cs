@@ -33,6 +33,14 @@ public sealed record BenchPhase(
     string Note)
 {
     public double MessagesPerSecond => Seconds > 0 ? Messages / Seconds : 0;
+
+    /// <summary>Bytes this process allocated during the phase (every thread: the agent, or the replay client).</summary>
+    public long AllocatedBytes { get; init; }
+
+    /// <summary>Gen0 collections during the phase (allocation volume over the gen0 budget).</summary>
+    public int Gen0Collections { get; init; }
+
+    public double AllocatedBytesPerMessage => Messages > 0 ? (double)AllocatedBytes / Messages : 0;
 }
 
 public sealed record BenchResult(BenchSettings Settings, int ScannedMailboxes, IReadOnlyList<BenchPhase> Phases, string LowerBound, double LowerBoundSeconds, long LowerBoundRequests, bool FindingsEqual, string Machine)
@@ -274,11 +282,15 @@ public sealed class BenchmarkRunner(BenchSettings settings, TextWriter log)
         }, ct);
         using var self = Process.GetCurrentProcess();
         var agentCpu = self.TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var collections = GC.CollectionCount(0);
         _simulatorProcess?.Refresh();
         var simulatorCpu = _simulatorProcess?.TotalProcessorTime ?? TimeSpan.Zero;
         var clock = Stopwatch.StartNew();
         var (messages, findings, storeShare) = await phase();
         clock.Stop();
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        collections = GC.CollectionCount(0) - collections;
         self.Refresh();
         _simulatorProcess?.Refresh();
         var agentCpuUsed = (self.TotalProcessorTime - agentCpu).TotalSeconds;
@@ -289,7 +301,11 @@ public sealed class BenchmarkRunner(BenchSettings settings, TextWriter log)
         var requests = stats.GetProperty("httpRequests").GetInt64();
         var mailboxes = Math.Max(1, stats.GetProperty("operationsByMailbox").EnumerateObject().Count());
         return new BenchPhase(name, clock.Elapsed.TotalSeconds, messages, requests, (double)requests / mailboxes, stats.GetProperty("bytesSent").GetInt64(),
-            peakSet / (1024 * 1024), peakHeap / (1024 * 1024), findings, storeShare, agentCpuUsed, simulatorCpuUsed, "");
+            peakSet / (1024 * 1024), peakHeap / (1024 * 1024), findings, storeShare, agentCpuUsed, simulatorCpuUsed, "")
+        {
+            AllocatedBytes = allocated,
+            Gen0Collections = collections,
+        };
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

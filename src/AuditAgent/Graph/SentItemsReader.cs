@@ -11,11 +11,40 @@ namespace AuditAgent.Graph;
 /// <summary>One mailbox's answer inside a $batch: a page, or the error Graph gave for it.</summary>
 public sealed record BatchedRead(DeltaPage? Page, Exception? Error);
 
+/// <summary>
+/// One message of a delta page. A message detection must see whole (it may be a finding or a Bcc mailing, or its
+/// addresses need normalising) comes as <see cref="Message"/>, to be detected; the rest were counted by the reader
+/// (<see cref="MessageCounter"/>) and come as their <see cref="Counts"/> only.
+/// </summary>
+/// <param name="Key">The id's <see cref="MessageKey"/>.</param>
+/// <param name="Recipients">A fingerprint of its To, Cc and Bcc addresses (a replayed copy has the same).</param>
+/// <param name="SentAt">sentDateTime, or receivedDateTime when Graph gave none.</param>
+/// <param name="Counts">Set when <see cref="Message"/> is null.</param>
+/// <param name="Unresolvable">Recipients without a usable address; set when <see cref="Message"/> is null.</param>
+public readonly record struct PageMessage(long Key, int Recipients, DateTimeOffset? SentAt, SentMessage? Message, MessageCounts Counts, int Unresolvable)
+{
+    public static PageMessage Whole(SentMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var fingerprint = new RecipientsFingerprint();
+        foreach (var list in (ReadOnlySpan<IReadOnlyList<Recipient>>)[message.To, message.Cc, message.Bcc])
+        {
+            fingerprint.AddCount(list.Count);
+            foreach (var r in list)
+            {
+                fingerprint.Add(r.Address);
+            }
+        }
+
+        return new PageMessage(MessageKey.Of(message.GraphMessageId), fingerprint.Value, message.SentDateTime, message, default, 0);
+    }
+}
+
 /// <summary>One page of a mailbox's Sent Items delta.</summary>
 /// <param name="NextLink">The @odata.nextLink, or the @odata.deltaLink on the round's last page.</param>
 /// <param name="Malformed">Entries that could not be read as a message (counted, then skipped).</param>
 /// <param name="Removed">@removed entries (deleted or changed messages): nothing to detect.</param>
-public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextLink, bool RoundComplete, int Malformed, int Removed);
+public sealed record DeltaPage(IReadOnlyList<PageMessage> Messages, string NextLink, bool RoundComplete, int Malformed, int Removed);
 
 /// <summary>
 /// Reads Sent Items through the delta query with only the properties detection needs (these are all
@@ -24,7 +53,8 @@ public sealed record DeltaPage(IReadOnlyList<SentMessage> Messages, string NextL
 /// time that cannot be true) is counted and skipped instead of failing its page.
 /// </summary>
 /// <param name="retry">Transient failures of a whole read (and the waits of throttled $batch parts, on its clock).</param>
-public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock, TransientRetry retry, int pageSize, int maxRetryAfterSeconds)
+/// <param name="screen">When set, plain messages that are not findings are counted as they are read (<see cref="MessageCounter"/>).</param>
+public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock, TransientRetry retry, int pageSize, int maxRetryAfterSeconds, MessageScreen? screen = null)
 {
     /// <summary>Graph's limit of requests in one $batch.</summary>
     public const int BatchLimit = GraphBatch.Limit;
@@ -63,7 +93,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         var (buffer, length) = await ReadAllAsync(stream, ct);
         try
         {
-            return Parse(mailbox, buffer.AsSpan(0, length), clock.Now);
+            return Parse(mailbox, buffer.AsSpan(0, length), clock.Now, screen);
         }
         finally
         {
@@ -121,7 +151,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
                 request.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}");
                 return request;
             }))).ToList(),
-            (id, root) => Parse(byId[id], root, clock.Now),
+            (id, root) => Parse(byId[id], root, clock.Now, screen),
             parallelBatches,
             maxAttempts,
             ct);
@@ -129,8 +159,8 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     }
 
     /// <summary>A delta page that came inside a $batch answer (already parsed there).</summary>
-    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root, DateTimeOffset now) =>
-        Parse(mailbox, JsonSerializer.SerializeToUtf8Bytes(root), now);
+    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root, DateTimeOffset now, MessageScreen? screen = null) =>
+        Parse(mailbox, JsonSerializer.SerializeToUtf8Bytes(root), now, screen);
 
     /// <summary>
     /// A delta page from its JSON, read forward once (the scan's hot path: no document is built and a string is made
@@ -138,12 +168,15 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     /// message malformed (counted, skipped), never the page; JSON that is not JSON fails the page (read again).
     /// </summary>
     /// <param name="now">The clock the sent times are checked against (<see cref="SentTimes"/>).</param>
-    internal static DeltaPage Parse(Mailbox mailbox, ReadOnlySpan<byte> json, DateTimeOffset now)
+    /// <param name="screen">When set, plain messages that are neither findings nor Bcc mailings are only counted.</param>
+    internal static DeltaPage Parse(Mailbox mailbox, ReadOnlySpan<byte> json, DateTimeOffset now, MessageScreen? screen = null)
     {
-        var messages = new List<SentMessage>();
+        var messages = new List<PageMessage>();
+        var counter = screen is null ? null : new MessageCounter(mailbox, screen);
+        var options = new JsonReaderOptions { MaxDepth = 64 };
         int malformed = 0, removed = 0;
         string? next = null, deltaLink = null;
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        var reader = new Utf8JsonReader(json, options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new InvalidDataException("Graph returned a delta page that is not a JSON object.");
@@ -162,10 +195,39 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
 
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    switch (ReadMessage(ref reader, mailbox, out var message))
+                    var entry = Entry.Malformed;
+                    SentMessage? message = null;
+                    if (counter is not null && reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        var start = (int)reader.TokenStartIndex;
+                        if (counter.TryCount(ref reader, out var counted))
+                        {
+                            if (counted.SentAt is not { } at || SentTimes.IsPlausible(at, now))
+                            {
+                                messages.Add(counted);
+                            }
+                            else
+                            {
+                                malformed++;
+                            }
+
+                            continue;
+                        }
+
+                        // Read whole from its start: the counter has left the page's reader at the message's end.
+                        var whole = new Utf8JsonReader(json[start..(int)reader.BytesConsumed], options);
+                        whole.Read();
+                        entry = ReadMessage(ref whole, mailbox, out message);
+                    }
+                    else
+                    {
+                        entry = ReadMessage(ref reader, mailbox, out message);
+                    }
+
+                    switch (entry)
                     {
                         case Entry.Message when message!.SentDateTime is not { } sent || SentTimes.IsPlausible(sent, now):
-                            messages.Add(message);
+                            messages.Add(PageMessage.Whole(message));
                             break;
                         case Entry.Removed:
                             removed++;
@@ -240,7 +302,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         var isRemoved = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var field = Field(ref reader);
+            var field = FieldOf(ref reader);
             reader.Read();
             var ok = field switch
             {
@@ -285,7 +347,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     }
 
     /// <summary>The property's index among the ones a message is read for; -1 for any other (skipped).</summary>
-    private static int Field(ref Utf8JsonReader reader) =>
+    internal static int FieldOf(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("id"u8) ? 0
         : reader.ValueTextEquals("internetMessageId"u8) ? 1
         : reader.ValueTextEquals("conversationId"u8) ? 2

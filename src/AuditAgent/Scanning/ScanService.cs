@@ -203,9 +203,9 @@ public sealed class ScanService(
     {
         var leaseTime = TimeSpan.FromSeconds(clusterOptions.Value.LeaseSeconds);
         var g = graphOptions.Value;
-        var reader = new SentItemsReader(graph, graphClock, TransientRetry.From(g, time, metrics), g.PageSize, g.MaxRetryAfterSeconds);
         var internalDomains = new InternalDomains(cycle.InternalDomains.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rules = new DetectionRules(detectionOptions.Value.VisibleExternalThreshold);
+        var reader = new SentItemsReader(graph, graphClock, TransientRetry.From(g, time, metrics), g.PageSize, g.MaxRetryAfterSeconds, new MessageScreen(internalDomains, rules));
         var sensitivity = detectionOptions.Value.LoadSensitivity();
         var lease = new MailboxLease(cycle.Id, cluster.Owner);
         var cipher = await protector.GetAsync(ct);
@@ -376,7 +376,7 @@ public sealed class ScanService(
         // Every link this mailbox's round has been sent on: a link that comes back would be followed forever.
         var links = new HashSet<string>(StringComparer.Ordinal);
         // Each message id of the round with its recipients: the same id again with other recipients is skipped and counted.
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new Dictionary<long, int>();
         try
         {
             while (true)
@@ -420,31 +420,39 @@ public sealed class ScanService(
                 var bccMessages = new List<BccWrite>();
                 var counts = new List<StatsWrite>(page.Messages.Count);
                 var conflicting = 0;
-                foreach (var message in page.Messages)
+                var unresolvable = 0;
+                foreach (var entry in page.Messages)
                 {
-                    var recipients = RecipientsFingerprint(message);
-                    if (seen.TryGetValue(message.GraphMessageId, out var earlier) && earlier != recipients)
+                    if (seen.TryGetValue(entry.Key, out var earlier) && earlier != entry.Recipients)
                     {
                         conflicting++;
                         continue;
                     }
 
-                    seen[message.GraphMessageId] = recipients;
-                    var result = ExposureDetector.Detect(message, internalDomains, rules);
-                    Interlocked.Add(ref stats.UnresolvableCount, result.UnresolvableRecipients);
-                    counts.Add(new StatsWrite(StatsWrite.KeyOf(message.GraphMessageId), message.SentDateTime ?? time.GetUtcNow(), result.Counts));
-                    if (result.Finding is not null)
+                    seen[entry.Key] = entry.Recipients;
+                    var (messageCounts, messageUnresolvable) = (entry.Counts, entry.Unresolvable);
+                    if (entry.Message is { } message)
                     {
-                        // What the list reveals is judged here: recipients' names are sealed once stored.
-                        var finding = result.Finding with { Sensitive = sensitivity.Assess(message, mailbox.DisplayName, mailbox.Department) };
-                        findings.Add(new FindingWrite(finding, cipher.Protect(finding)));
+                        // Read whole: maybe a finding or a Bcc mailing (the rest the reader counted as it read them).
+                        var result = ExposureDetector.Detect(message, internalDomains, rules);
+                        (messageCounts, messageUnresolvable) = (result.Counts, result.UnresolvableRecipients);
+                        if (result.Finding is not null)
+                        {
+                            // What the list reveals is judged here: recipients' names are sealed once stored.
+                            var finding = result.Finding with { Sensitive = sensitivity.Assess(message, mailbox.DisplayName, mailbox.Department) };
+                            findings.Add(new FindingWrite(finding, cipher.Protect(finding)));
+                        }
+                        else if (result.BccMessage is not null)
+                        {
+                            bccMessages.Add(new BccWrite(result.BccMessage, string.Join('\n', result.BccMessage.ExternalBcc.Select(cipher.KeyOf))));
+                        }
                     }
-                    else if (result.BccMessage is not null)
-                    {
-                        bccMessages.Add(new BccWrite(result.BccMessage, string.Join('\n', result.BccMessage.ExternalBcc.Select(cipher.KeyOf))));
-                    }
+
+                    unresolvable += messageUnresolvable;
+                    counts.Add(new StatsWrite(entry.Key, entry.SentAt ?? time.GetUtcNow(), messageCounts));
                 }
 
+                Interlocked.Add(ref stats.UnresolvableCount, unresolvable);
                 messages += page.Messages.Count;
                 pages++;
                 metrics.PageRead(page.Messages.Count, page.Malformed + conflicting);
@@ -503,22 +511,6 @@ public sealed class ScanService(
         activity?.SetTag("auditagent.result", result);
         activity?.SetTag("auditagent.pages", pages);
         activity?.SetTag("auditagent.messages", messages);
-    }
-
-    /// <summary>A hash of a message's To, Cc and Bcc addresses, in order (a replayed page gives the same one).</summary>
-    private static int RecipientsFingerprint(SentMessage message)
-    {
-        var hash = new HashCode();
-        foreach (var list in new[] { message.To, message.Cc, message.Bcc })
-        {
-            hash.Add(list.Count);
-            foreach (var r in list)
-            {
-                hash.Add(r.Address, StringComparer.OrdinalIgnoreCase);
-            }
-        }
-
-        return hash.ToHashCode();
     }
 
     private async Task WriteAsync(ChannelReader<QueueItem> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)

@@ -1,5 +1,6 @@
 using AuditAgent.Core.Incidents;
 using AuditAgent.Core.Backtest;
+using AuditAgent.Core.Detection;
 using Dapper;
 
 namespace AuditAgent.Storage;
@@ -47,7 +48,7 @@ public sealed class BacktestQueries(Database database)
             WHERE {SqlFragments.ExposingRole("f.role")} AND f.sent_at >= @since AND i.status <> '{IncidentStatus.FalsePositive.Name()}'
             """,
             new { since }, ct: ct))).ToList();
-        var keys = messages.Select(m => StatsWrite.KeyOf(m.GraphMessageId)).Distinct().ToList();
+        var keys = messages.Select(m => MessageKey.Of(m.GraphMessageId)).Distinct().ToList();
         var rows = new Dictionary<(string, long), (int Visible, int External, int All)>();
         foreach (var chunk in keys.Chunk(500))
         {
@@ -67,7 +68,7 @@ public sealed class BacktestQueries(Database database)
 
         foreach (var m in messages)
         {
-            var found = rows.Remove((m.MailboxId, StatsWrite.KeyOf(m.GraphMessageId)), out var counts);
+            var found = rows.Remove((m.MailboxId, MessageKey.Of(m.GraphMessageId)), out var counts);
             // A message scanned before count rows were kept: its visible count is all that is known.
             (int Visible, int External, int All) values = found ? counts : (m.Visible, m.Visible, m.Visible);
             foreach (var (metric, value) in new[] { (RuleMetric.VisibleExternal, values.Visible), (RuleMetric.ExternalRecipients, values.External), (RuleMetric.AllRecipients, values.All) })

@@ -13,21 +13,8 @@ public sealed record FindingWrite(Finding Finding, IReadOnlyList<Protection.Stor
 public sealed record BccWrite(BccMessage Message, string RecipientKeys);
 
 /// <summary>One scanned message's counts (no address, no subject), keyed by a hash of its Graph id.</summary>
-public readonly record struct StatsWrite(long MessageKey, DateTimeOffset SentAt, MessageCounts Counts)
-{
-    /// <summary>A 64-bit key for a Graph message id: the first 8 bytes of its SHA-256.</summary>
-    public static long KeyOf(string graphMessageId)
-    {
-        ArgumentNullException.ThrowIfNull(graphMessageId);
-        // Once per scanned message: hashed from the stack (Graph ids are about 150 ASCII characters), nothing allocated.
-        var size = System.Text.Encoding.UTF8.GetMaxByteCount(graphMessageId.Length);
-        Span<byte> utf8 = size <= 1024 ? stackalloc byte[size] : new byte[size];
-        var length = System.Text.Encoding.UTF8.GetBytes(graphMessageId, utf8);
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(utf8[..length], hash);
-        return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(hash);
-    }
-}
+/// <param name="MessageKey">The Graph id's <see cref="Core.Detection.MessageKey"/>.</param>
+public readonly record struct StatsWrite(long MessageKey, DateTimeOffset SentAt, MessageCounts Counts);
 
 /// <summary>What one delta page produced, written with the link that follows it.</summary>
 /// <param name="Skipped">Messages of the page that could not be used (malformed, or a repeated id with other recipients).</param>
@@ -166,23 +153,18 @@ public sealed class ScanStore(Database database, EventStore events)
     }
 
     /// <summary>
-    /// The pages' count rows, a row per message, so this is the scan's hottest write: on PostgreSQL one statement
-    /// per page (the columns as arrays, unnested by the server); on SQLite, where a statement costs no round trip,
-    /// one prepared statement run per row. A replayed page adds nothing.
+    /// The pages' count rows, a row per message, so this is the scan's hottest write: one statement per page, the
+    /// rows handed over whole and unpacked by the database (PostgreSQL: the columns as arrays, unnest; SQLite: a JSON
+    /// array of rows, json_each), so no parameter is bound per row. A replayed page adds nothing.
     /// </summary>
     private async Task SaveStatsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, IReadOnlyList<PageWrite> pages, CancellationToken ct)
     {
-        if (pages.All(p => p.Stats.Count == 0))
-        {
-            return;
-        }
-
         const string Insert = "INSERT INTO message_stats (mailbox_id, message_key, sent_unix, visible_external, external_count, all_recipients, external_domains, bcc_count)";
-        if (database.IsPostgreSql)
+        foreach (var page in pages.Where(p => p.Stats.Count > 0))
         {
-            foreach (var page in pages.Where(p => p.Stats.Count > 0))
+            var rows = page.Stats;
+            if (database.IsPostgreSql)
             {
-                var rows = page.Stats;
                 await connection.ExecuteAsync(database.Command(
                     $"""
                     {Insert}
@@ -200,20 +182,34 @@ public sealed class ScanStore(Database database, EventStore events)
                         Domains = rows.Select(r => r.Counts.ExternalDomains).ToArray(),
                         Bcc = rows.Select(r => r.Counts.Bcc).ToArray(),
                     }, tx, ct));
+                continue;
             }
 
-            return;
+            // "WHERE true": SQLite would otherwise read ON CONFLICT's ON as a join's.
+            await connection.ExecuteAsync(database.Command(
+                $"""
+                {Insert}
+                SELECT @MailboxId, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+                FROM json_each(@Rows) WHERE true
+                ON CONFLICT (mailbox_id, message_key) DO NOTHING
+                """,
+                new { page.MailboxId, Rows = RowsJson(rows) }, tx, ct));
         }
+    }
 
-        await using var insert = await PreparedStatement.PrepareAsync(connection, tx,
-            $"{Insert} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (mailbox_id, message_key) DO NOTHING", 8, ct);
-        foreach (var page in pages)
+    /// <summary>[[key, sent, visible, external, all, domains, bcc], ...]: numbers only.</summary>
+    private static string RowsJson(IReadOnlyList<StatsWrite> rows)
+    {
+        var text = new System.Text.StringBuilder(rows.Count * 48);
+        text.Append('[');
+        foreach (var r in rows)
         {
-            foreach (var row in page.Stats)
-            {
-                await insert.RunAsync(ct, page.MailboxId, row.MessageKey, row.SentAt.ToUnixTimeSeconds(), row.Counts.VisibleExternal, row.Counts.External, row.Counts.All, row.Counts.ExternalDomains, row.Counts.Bcc);
-            }
+            var c = r.Counts;
+            text.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"{(text.Length > 1 ? "," : "")}[{r.MessageKey},{r.SentAt.ToUnixTimeSeconds()},{c.VisibleExternal},{c.External},{c.All},{c.ExternalDomains},{c.Bcc}]");
         }
+
+        return text.Append(']').ToString();
     }
 
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)
