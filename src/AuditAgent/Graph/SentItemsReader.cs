@@ -78,15 +78,8 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     {
         ArgumentNullException.ThrowIfNull(mailbox);
         var delta = client.Users[mailbox.Id].MailFolders["sentitems"].Messages.Delta;
-        var prefer = $"odata.maxpagesize={pageSize}";
-        var request = link is null
-            ? delta.ToGetRequestInformation(rc =>
-            {
-                rc.QueryParameters.Select = Properties;
-                rc.QueryParameters.Filter = $"receivedDateTime ge {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
-                rc.Headers.Add("Prefer", prefer);
-            })
-            : delta.WithUrl(link).ToGetRequestInformation(rc => rc.Headers.Add("Prefer", prefer));
+        var request = delta.WithUrl(link ?? FirstPageUrl(client.RequestAdapter.BaseUrl!, mailbox.Id, since))
+            .ToGetRequestInformation(rc => rc.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}"));
 
         await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
@@ -100,6 +93,17 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// A new sync's first page: the URL the SDK's request builder makes for the delta query with <see cref="Properties"/>
+    /// and the window's filter (a test holds the two equal), made here because the builder reads query parameters
+    /// through reflection, which on every mailbox's first page was a tenth of a 20,000-mailbox scan's CPU.
+    /// </summary>
+    internal static string FirstPageUrl(string baseUrl, string mailboxId, DateTimeOffset since) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{baseUrl}/users/{Uri.EscapeDataString(mailboxId)}/mailFolders/sentitems/messages/delta()?%24filter={Uri.EscapeDataString($"receivedDateTime ge {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}")}&%24select={SelectList}");
+
+    private static readonly string SelectList = string.Join(',', Properties.Select(Uri.EscapeDataString));
 
     /// <summary>The whole body in a pooled buffer (a page is about 190 KB: no large-object allocation per page).</summary>
     private static async Task<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, CancellationToken ct)
