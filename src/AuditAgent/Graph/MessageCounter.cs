@@ -19,18 +19,28 @@ internal sealed class MessageCounter
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?> IdnDomains = new(StringComparer.Ordinal);
 
-    private readonly MessageScreen _screen;
-    private readonly byte[]? _mailbox;
+    [ThreadStatic]
+    private static MessageCounter? s_perThread;
+
     private readonly byte[] _normal = new byte[320];
+    private MessageScreen _screen = null!;
+    private byte[]? _mailbox;
     private Address[] _addresses = new Address[64];
     private byte[] _text = new byte[4096];
     private int _count;
     private int _used;
 
-    public MessageCounter(Mailbox mailbox, MessageScreen screen)
+    private MessageCounter()
     {
-        _screen = screen;
-        _mailbox = EmailAddress.TryParse(mailbox.Address, out var own) ? Encoding.UTF8.GetBytes(own.Value) : null;
+    }
+
+    /// <summary>This thread's counter, for one page (synchronous use only: nothing may await in between).</summary>
+    public static MessageCounter For(Mailbox mailbox, MessageScreen screen)
+    {
+        var counter = s_perThread ??= new MessageCounter();
+        counter._screen = screen;
+        counter._mailbox = EmailAddress.TryParse(mailbox.Address, out var own) ? Encoding.UTF8.GetBytes(own.Value) : null;
+        return counter;
     }
 
     private enum Field : byte

@@ -176,7 +176,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     internal static DeltaPage Parse(Mailbox mailbox, ReadOnlySpan<byte> json, DateTimeOffset now, MessageScreen? screen = null)
     {
         var messages = new List<PageMessage>();
-        var counter = screen is null ? null : new MessageCounter(mailbox, screen);
+        var counter = screen is null ? null : MessageCounter.For(mailbox, screen);
         var options = new JsonReaderOptions { MaxDepth = 64 };
         int malformed = 0, removed = 0;
         string? next = null, deltaLink = null;
