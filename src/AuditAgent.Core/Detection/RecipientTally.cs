@@ -26,6 +26,7 @@ public sealed class RecipientTally
         Visible = 2,
         Bcc = 4,
         Internal = 8,
+        Taken = 16,
     }
 
     private struct Entry
@@ -71,6 +72,28 @@ public sealed class RecipientTally
 
     /// <summary>Distinct outside addresses in Bcc: what makes a message a Bcc mailing.</summary>
     public int ExternalBcc => Count(Roles.Bcc, outside: true);
+
+    /// <summary>
+    /// True the first time it is asked about an outside address of the message, false for any other or again: how
+    /// a Bcc mailing's outside recipients are listed once each, in the order they appear.
+    /// </summary>
+    public bool TakeOutside(ReadOnlySpan<byte> address)
+    {
+        var hash = HashOf(address);
+        var mask = _slots.Length - 1;
+        for (var slot = hash & mask; _slots[slot] != 0; slot = (slot + 1) & mask)
+        {
+            ref var found = ref _entries[_slots[slot] - 1];
+            if (found.Hash == hash && Text(found).SequenceEqual(address))
+            {
+                var take = IsOutside(found) && (found.Roles & Roles.Taken) == 0;
+                found.Roles |= Roles.Taken;
+                return take;
+            }
+        }
+
+        return false;
+    }
 
     public MessageCounts Counts()
     {

@@ -1,9 +1,17 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AuditAgent.Core.Detection;
 
 namespace AuditAgent.Graph;
+
+/// <summary>
+/// A Bcc mailing counted by the reader: what is kept of it (its outside Bcc recipients, normalised, as UTF-8 lines,
+/// to be hashed; never stored as they are).
+/// </summary>
+/// <param name="SenderAddress">The person who sent it (<see cref="ExposureDetector.Attribution"/>).</param>
+public sealed record BccMailing(string GraphMessageId, string SenderAddress, byte[] ExternalBcc, int Count);
 
 /// <summary>What the reader counts messages against: the tenant's domains and the thresholds that make a message worth reading whole.</summary>
 public sealed record MessageScreen(InternalDomains InternalDomains, DetectionRules Rules);
@@ -25,10 +33,13 @@ internal sealed class MessageCounter
     private readonly byte[] _normal = new byte[320];
     private MessageScreen _screen = null!;
     private byte[]? _mailbox;
+    private string _mailboxId = "";
+    private string _mailboxAddress = "";
     private Address[] _addresses = new Address[64];
     private byte[] _text = new byte[4096];
     private int _count;
     private int _used;
+    private (int Start, int Length) _id;
 
     private MessageCounter()
     {
@@ -39,6 +50,7 @@ internal sealed class MessageCounter
     {
         var counter = s_perThread ??= new MessageCounter();
         counter._screen = screen;
+        (counter._mailboxId, counter._mailboxAddress) = (mailbox.Id, mailbox.Address);
         counter._mailbox = EmailAddress.TryParse(mailbox.Address, out var own) ? Encoding.UTF8.GetBytes(own.Value) : null;
         return counter;
     }
@@ -133,13 +145,58 @@ internal sealed class MessageCounter
         }
 
         var threshold = _screen.Rules.VisibleExternalThreshold;
-        if (tally.VisibleExternal >= threshold || tally.ExternalBcc >= threshold)
+        if (tally.VisibleExternal >= threshold)
         {
-            return false; // a finding or a Bcc mailing: read whole, detected with its names and addresses
+            return false; // a finding: read whole, detected with its names and addresses
         }
 
-        counted = new PageMessage(messageKey, fingerprint.Value, sent, null, tally.Counts(), unresolvable);
+        var bcc = tally.ExternalBcc >= threshold ? BccMailing(tally) : null;
+
+        counted = new PageMessage(messageKey, fingerprint.Value, sent, null, tally.Counts(), unresolvable, bcc);
         return true;
+    }
+
+    /// <summary>
+    /// A Bcc mailing, as the detector would record it: who sent it (the attribution needs only the sender's addresses)
+    /// and its outside Bcc recipients in the order they first appear, as normalised UTF-8, one a line.
+    /// </summary>
+    private BccMailing BccMailing(RecipientTally tally)
+    {
+        string? from = null, sender = null;
+        var external = new ArrayBufferWriter<byte>();
+        var count = 0;
+        for (var i = 0; i < _count; i++)
+        {
+            var a = _addresses[i];
+            var text = a.Start < 0 ? default : _text.AsSpan(a.Start, a.Length);
+            switch (a.Field)
+            {
+                case Field.From when a.Start >= 0:
+                    from = Encoding.UTF8.GetString(text);
+                    break;
+                case Field.Sender when a.Start >= 0:
+                    sender = Encoding.UTF8.GetString(text);
+                    break;
+                case Field.Bcc when text.IndexOf((byte)'@') >= 0:
+                    var address = Normalised(text);
+                    if (tally.TakeOutside(address))
+                    {
+                        if (count++ > 0)
+                        {
+                            external.Write("\n"u8);
+                        }
+
+                        external.Write(address);
+                    }
+
+                    break;
+            }
+        }
+
+        var id = Encoding.UTF8.GetString(_text.AsSpan(_id.Start, _id.Length));
+        var message = new SentMessage(_mailboxId, _mailboxAddress, id, null, null, null, null,
+            from is null ? null : new Recipient(from, null), sender is null ? null : new Recipient(sender, null), [], [], []);
+        return new BccMailing(id, ExposureDetector.Attribution(message).Person, external.WrittenSpan.ToArray(), count);
     }
 
     /// <summary>
@@ -250,17 +307,17 @@ internal sealed class MessageCounter
         return true;
     }
 
-    /// <summary>An id of printable ASCII (Graph's are), made into its key from the bytes; anything else is read whole.</summary>
-    private static bool TryId(ref Utf8JsonReader reader, out long? key)
+    /// <summary>An id of printable ASCII (Graph's are), kept, made into its key; anything else is read whole.</summary>
+    private bool TryId(ref Utf8JsonReader reader, out long? key)
     {
         key = null;
-        if (reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > 512)
+        if (reader.TokenType != JsonTokenType.String)
         {
             return false;
         }
 
-        Span<byte> unescaped = stackalloc byte[512];
-        var id = reader.ValueIsEscaped ? unescaped[..reader.CopyString(unescaped)] : reader.ValueSpan;
+        _id = Keep(ref reader);
+        var id = _text.AsSpan(_id.Start, _id.Length);
         if (id.IsEmpty)
         {
             return false;

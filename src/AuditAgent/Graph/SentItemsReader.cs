@@ -21,7 +21,8 @@ public sealed record BatchedRead(DeltaPage? Page, Exception? Error);
 /// <param name="SentAt">sentDateTime, or receivedDateTime when Graph gave none.</param>
 /// <param name="Counts">Set when <see cref="Message"/> is null.</param>
 /// <param name="Unresolvable">Recipients without a usable address; set when <see cref="Message"/> is null.</param>
-public readonly record struct PageMessage(long Key, int Recipients, DateTimeOffset? SentAt, SentMessage? Message, MessageCounts Counts, int Unresolvable)
+/// <param name="Bcc">A Bcc mailing the reader counted (never set with <see cref="Message"/>).</param>
+public readonly record struct PageMessage(long Key, int Recipients, DateTimeOffset? SentAt, SentMessage? Message, MessageCounts Counts, int Unresolvable, BccMailing? Bcc = null)
 {
     public static PageMessage Whole(SentMessage message)
     {

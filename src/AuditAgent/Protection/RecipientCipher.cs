@@ -37,17 +37,23 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
         Span<char> lower = trimmed.Length <= 512 ? stackalloc char[trimmed.Length] : new char[trimmed.Length];
         trimmed.ToLowerInvariant(lower);
         Span<byte> utf8 = lower.Length <= 512 ? stackalloc byte[lower.Length * 3] : new byte[lower.Length * 3];
-        var length = System.Text.Encoding.UTF8.GetBytes(lower, utf8);
+        return KeyOf(utf8[..System.Text.Encoding.UTF8.GetBytes(lower, utf8)]);
+    }
+
+    /// <summary>The same key from an address already trimmed and lower-cased, as UTF-8 (what the scan's reader holds).</summary>
+    public string KeyOf(ReadOnlySpan<byte> normalisedUtf8)
+    {
         var hmac = _hmac.Value!;
-        hmac.AppendData(utf8[..length]);
+        hmac.AppendData(normalisedUtf8);
         Span<byte> mac = stackalloc byte[32];
         hmac.GetHashAndReset(mac);
-        var domain = lower[(lower.LastIndexOf('@') + 1)..];
-        Span<char> key = stackalloc char[23 + domain.Length];
+        // The domain is ASCII (punycode) in a normalised address.
+        var domain = normalisedUtf8[(normalisedUtf8.LastIndexOf((byte)'@') + 1)..];
+        Span<char> key = domain.Length <= 512 ? stackalloc char[23 + domain.Length] : new char[23 + domain.Length];
         System.Buffers.Text.Base64Url.EncodeToChars(mac[..16], key);
         key[22] = '@';
-        domain.CopyTo(key[23..]);
-        return new string(key);
+        var written = System.Text.Encoding.UTF8.GetChars(domain, key[23..]);
+        return new string(key[..(23 + written)]);
     }
 
     /// <summary>Sealed for its message (mailbox and Graph id), so that it opens only in that message's row.</summary>

@@ -442,10 +442,15 @@ public sealed class ScanService(
                             var finding = result.Finding with { Sensitive = sensitivity.Assess(message, mailbox.DisplayName, mailbox.Department) };
                             findings.Add(new FindingWrite(finding, cipher.Protect(finding)));
                         }
-                        else if (result.BccMessage is not null)
+                        else if (result.BccMessage is { } b)
                         {
-                            bccMessages.Add(new BccWrite(result.BccMessage, string.Join('\n', result.BccMessage.ExternalBcc.Select(cipher.KeyOf))));
+                            bccMessages.Add(new BccWrite(b.MailboxId, b.GraphMessageId, b.SenderAddress, b.SentDateTime, b.ExternalBcc.Count, string.Join('\n', b.ExternalBcc.Select(cipher.KeyOf))));
                         }
+                    }
+                    else if (entry.Bcc is { } bcc)
+                    {
+                        // A Bcc mailing the reader counted: its recipients come normalised, as UTF-8 lines.
+                        bccMessages.Add(new BccWrite(mailbox.Id, bcc.GraphMessageId, bcc.SenderAddress, entry.SentAt, bcc.Count, Keys(bcc.ExternalBcc, cipher)));
                     }
 
                     unresolvable += messageUnresolvable;
@@ -511,6 +516,17 @@ public sealed class ScanService(
         activity?.SetTag("auditagent.result", result);
         activity?.SetTag("auditagent.pages", pages);
         activity?.SetTag("auditagent.messages", messages);
+    }
+
+    private static string Keys(ReadOnlySpan<byte> lines, Protection.RecipientCipher cipher)
+    {
+        var keys = new System.Text.StringBuilder();
+        foreach (var line in lines.Split((byte)'\n'))
+        {
+            keys.Append(keys.Length > 0 ? "\n" : "").Append(cipher.KeyOf(lines[line]));
+        }
+
+        return keys.ToString();
     }
 
     private async Task WriteAsync(ChannelReader<QueueItem> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)

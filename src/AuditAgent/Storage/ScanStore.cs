@@ -9,8 +9,10 @@ namespace AuditAgent.Storage;
 /// <summary>A finding with its recipients already protected (sealed and hashed by the reader, off the single writer).</summary>
 public sealed record FindingWrite(Finding Finding, IReadOnlyList<Protection.StoredRecipient> Recipients);
 
-/// <summary>A Bcc mailing with its recipients' keyed hashes, one per line.</summary>
-public sealed record BccWrite(BccMessage Message, string RecipientKeys);
+/// <summary>A Bcc mailing with its outside recipients' keyed hashes, one per line (never the addresses).</summary>
+/// <param name="SenderAddress">The person who sent it.</param>
+/// <param name="Count">Its outside Bcc recipients.</param>
+public sealed record BccWrite(string MailboxId, string GraphMessageId, string SenderAddress, DateTimeOffset? SentAt, int Count, string RecipientKeys);
 
 /// <summary>One scanned message's counts (no address, no subject), keyed by a hash of its Graph id.</summary>
 /// <param name="MessageKey">The Graph id's <see cref="Core.Detection.MessageKey"/>.</param>
@@ -108,7 +110,7 @@ public sealed class ScanStore(Database database, EventStore events)
                     recipients.Select(r => new { FindingId = id.Value, r.Key, r.Domain, r.Field, r.Sealed }), tx, ct));
             }
 
-            foreach (var (b, keys) in page.BccMessages)
+            foreach (var b in page.BccMessages)
             {
                 await connection.ExecuteAsync(database.Command(
                     """
@@ -118,9 +120,9 @@ public sealed class ScanStore(Database database, EventStore events)
                     """,
                     new
                     {
-                        b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentDateTime ?? now, Count = b.ExternalBcc.Count, Now = now,
+                        b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentAt ?? now, b.Count, Now = now,
                         // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
-                        Recipients = keys,
+                        Recipients = b.RecipientKeys,
                     }, tx, ct));
             }
         }

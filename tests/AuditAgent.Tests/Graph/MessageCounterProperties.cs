@@ -37,13 +37,14 @@ public class MessageCounterProperties
         from cc in Recipients().ListOf()
         from bcc in Recipients().ListOf()
         from many in Gen.Choose(0, 6)
+        from manyBcc in Gen.Choose(0, 6)
         from fromAddress in Gen.Elements<string?>(null, "ann.sender@contoso.com", "Shared@Contoso.com", "  other@partner.example", "jürgen@bücher.de")
         from senderAddress in Gen.Elements<string?>(null, "ann.sender@contoso.com", "p1@d1.example")
         from sent in Gen.Elements<string?>(null, "2026-11-01T10:00:00Z", "2026-11-01T10:00:00.1234567Z", "1970-01-01T00:00:00Z", "not a date")
         from received in Gen.Elements<string?>("2026-11-02T08:00:00Z", null)
         from id in Gen.Elements("AAMkAD1=", "AAMkAD+/2=", "AAMkAD3", "AAMkAD1=")
         from extra in Gen.Elements("", "\"subject\":7,", "\"toRecipients\":[],", "\"@removed\":{\"reason\":\"deleted\"},", "\"unknown\":{\"a\":[1,{}]},")
-        select new JsonMessage(id, fromAddress, senderAddress, sent, received, [.. to, .. Many(many)], cc, bcc, extra);
+        select new JsonMessage(id, fromAddress, senderAddress, sent, received, [.. to, .. Many(many)], cc, [.. bcc, .. Many(manyBcc)], extra);
 
     /// <summary>Enough outside people in To to make a finding now and then.</summary>
     private static IEnumerable<(string?, string?)> Many(int n) => Enumerable.Range(0, n).Select(i => ((string?)$"m{i}@many.example", (string?)null));
@@ -69,7 +70,8 @@ public class MessageCounterProperties
                     : fast.Recipients != slow.Recipients ? "recipients fingerprint"
                     : fast.SentAt != slow.SentAt ? "sent time"
                     : counted != (detected.Counts, detected.UnresolvableRecipients) ? $"counts {counted} against {(detected.Counts, detected.UnresolvableRecipients)}"
-                    : fast.Message is null && (detected.Finding is not null || detected.BccMessage is not null) ? "a finding or Bcc mailing only counted"
+                    : fast.Message is null && detected.Finding is not null ? "a finding only counted"
+                    : fast.Message is null && Describe(fast.Bcc) != Describe(detected.BccMessage) ? $"Bcc mailing {Describe(fast.Bcc)} against {Describe(detected.BccMessage)}"
                     : null;
                 difference = difference is null ? null : $"message {i}: {difference}";
             }
@@ -92,6 +94,27 @@ public class MessageCounterProperties
         Assert.Equal(1, page.Messages[0].Unresolvable);
         Assert.NotNull(page.Messages[1].Message);
     }
+
+    [Fact]
+    public void FastPath_RecordsABccMailingWithItsOutsideRecipientsInOrder()
+    {
+        var newsletter = new JsonMessage("AAMkAD3=", "  Ann.Sender@Contoso.com", null, "2026-11-01T10:00:00Z", null, [("ann.sender@contoso.com", "Ann")], [],
+            [("Zed@Partner.example", "Zed"), ("team@contoso.com", null), ("a@partner.example", null), ("zed@partner.example", null), ("b@x.example", null)], "");
+
+        var page = SentItemsReader.Parse(Sender, Page([newsletter], relaxed: false), Now, Screen);
+
+        Assert.Null(page.Messages[0].Message);
+        var bcc = Assert.IsType<BccMailing>(page.Messages[0].Bcc);
+        Assert.Equal(("AAMkAD3=", "ann.sender@contoso.com", 3), (bcc.GraphMessageId, bcc.SenderAddress, bcc.Count));
+        Assert.Equal("zed@partner.example\na@partner.example\nb@x.example", System.Text.Encoding.UTF8.GetString(bcc.ExternalBcc));
+    }
+
+    /// <summary>A Bcc mailing as it is recorded: id, sender, outside recipients in order.</summary>
+    private static string? Describe(BccMailing? bcc) =>
+        bcc is null ? null : $"{bcc.GraphMessageId} from {bcc.SenderAddress}: {System.Text.Encoding.UTF8.GetString(bcc.ExternalBcc)} ({bcc.Count})";
+
+    private static string? Describe(BccMessage? bcc) =>
+        bcc is null ? null : $"{bcc.GraphMessageId} from {bcc.SenderAddress}: {string.Join('\n', bcc.ExternalBcc)} ({bcc.ExternalBcc.Count})";
 
     private static (MessageCounts, int) Detected(SentMessage message)
     {

@@ -228,4 +228,19 @@ public sealed class ProtectionTests
 
         return text.ToString();
     }
+
+    [Theory]
+    [InlineData("  Bob@Partner.Example ", "bob@partner.example")]
+    [InlineData("jürgen@bücher.de", "jürgen@bücher.de")]
+    public void KeyOf_AnAddressAndItsNormalisedUtf8_GiveOneKey_EndingInTheDomain(string address, string normalised)
+    {
+        using var cipher = new RecipientCipher(RingA, new byte[32]);
+
+        var key = cipher.KeyOf(address);
+
+        Assert.Equal(key, cipher.KeyOf(System.Text.Encoding.UTF8.GetBytes(normalised)));
+        Assert.Equal(22, key.IndexOf('@', StringComparison.Ordinal));
+        Assert.EndsWith("@" + normalised.Split('@')[1], key, StringComparison.Ordinal);
+        Assert.DoesNotContain('\0', key);
+    }
 }
