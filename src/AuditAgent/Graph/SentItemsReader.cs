@@ -176,7 +176,8 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     /// <param name="screen">When set, plain messages that are neither findings nor Bcc mailings are only counted.</param>
     internal static DeltaPage Parse(Mailbox mailbox, ReadOnlySpan<byte> json, DateTimeOffset now, MessageScreen? screen = null)
     {
-        var messages = new List<PageMessage>();
+        // A message takes a kilobyte or more of a page ($select of eleven properties): one allocation for most pages.
+        var messages = new List<PageMessage>(Math.Clamp(json.Length / 1024, 4, 1024));
         var counter = screen is null ? null : MessageCounter.For(mailbox, screen);
         var options = new JsonReaderOptions { MaxDepth = 64 };
         int malformed = 0, removed = 0;

@@ -189,11 +189,11 @@ public sealed class ScanStore(Database database, EventStore events)
 
             // SQLite: the rows as numbers in the statement itself (integers this code formats, nothing from Graph).
             // Not through Dapper: it caches what it learns about each statement's text, and every page's text is new.
-            foreach (var chunk in rows.Chunk(500))
+            for (var start = 0; start < rows.Count; start += 500)
             {
                 await using var insert = connection.CreateCommand();
                 insert.Transaction = tx;
-                insert.CommandText = $"{Insert} VALUES {RowsSql(chunk)} ON CONFLICT (mailbox_id, message_key) DO NOTHING";
+                insert.CommandText = RowsSql(Insert, rows, start, Math.Min(rows.Count, start + 500));
                 var mailbox = insert.CreateParameter();
                 (mailbox.ParameterName, mailbox.Value) = ("@MailboxId", page.MailboxId);
                 insert.Parameters.Add(mailbox);
@@ -202,18 +202,21 @@ public sealed class ScanStore(Database database, EventStore events)
         }
     }
 
-    /// <summary>(@MailboxId, key, sent, visible, external, all, domains, bcc), ...: numbers only.</summary>
-    private static string RowsSql(StatsWrite[] rows)
+    [ThreadStatic]
+    private static System.Text.StringBuilder? s_sql;
+
+    /// <summary>INSERT ... VALUES (@MailboxId, key, sent, visible, external, all, domains, bcc), ...: numbers only.</summary>
+    private static string RowsSql(string insert, IReadOnlyList<StatsWrite> rows, int from, int to)
     {
-        var text = new System.Text.StringBuilder(rows.Length * 64);
-        foreach (var r in rows)
+        var text = (s_sql ??= new System.Text.StringBuilder(64 * 1024)).Clear().Append(insert).Append(" VALUES ");
+        for (var i = from; i < to; i++)
         {
-            var c = r.Counts;
+            var (key, sent, c) = (rows[i].MessageKey, rows[i].SentAt.ToUnixTimeSeconds(), rows[i].Counts);
             text.Append(System.Globalization.CultureInfo.InvariantCulture,
-                $"{(text.Length > 0 ? "," : "")}(@MailboxId,{r.MessageKey},{r.SentAt.ToUnixTimeSeconds()},{c.VisibleExternal},{c.External},{c.All},{c.ExternalDomains},{c.Bcc})");
+                $"{(i > from ? "," : "")}(@MailboxId,{key},{sent},{c.VisibleExternal},{c.External},{c.All},{c.ExternalDomains},{c.Bcc})");
         }
 
-        return text.ToString();
+        return text.Append(" ON CONFLICT (mailbox_id, message_key) DO NOTHING").ToString();
     }
 
     public async Task<long> StartRunAsync(DateTimeOffset now, CancellationToken ct)
