@@ -57,6 +57,8 @@ public sealed record DeltaPage(IReadOnlyList<PageMessage> Messages, string NextL
 /// <param name="screen">When set, plain messages that are not findings are counted as they are read (<see cref="MessageCounter"/>).</param>
 public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock, TransientRetry retry, int pageSize, int maxRetryAfterSeconds, MessageScreen? screen = null)
 {
+    private readonly string _prefer = $"odata.maxpagesize={pageSize}";
+
     /// <summary>Graph's limit of requests in one $batch.</summary>
     public const int BatchLimit = GraphBatch.Limit;
 
@@ -78,9 +80,12 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     private async Task<DeltaPage> ReadOnceAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(mailbox);
-        var delta = client.Users[mailbox.Id].MailFolders["sentitems"].Messages.Delta;
-        var request = delta.WithUrl(link ?? FirstPageUrl(client.RequestAdapter.BaseUrl!, mailbox.Id, since))
-            .ToGetRequestInformation(rc => rc.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}"));
+        // The builder is made from the URL (not walked to from the client, a builder and its parameters per step) and
+        // the header added to the request, not through a configuration callback: the SDK reads a callback's query
+        // parameters through reflection, even when there are none.
+        var url = link ?? FirstPageUrl(client.RequestAdapter.BaseUrl!, mailbox.Id, since);
+        var request = new Microsoft.Graph.Users.Item.MailFolders.Item.Messages.Delta.DeltaRequestBuilder(url, client.RequestAdapter).ToGetRequestInformation();
+        request.Headers.Add("Prefer", _prefer);
 
         await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
