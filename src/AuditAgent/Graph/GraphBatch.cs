@@ -27,9 +27,26 @@ public sealed class GraphBatch(GraphServiceClient client, TransientRetry retry, 
 
     /// <param name="requests">Each request's key (unique) and how to build it (a retried part is built again).</param>
     /// <param name="read">Reads a successful part's JSON; an exception leaves the part unanswered.</param>
-    public async Task<IReadOnlyDictionary<string, BatchAnswer<T>>> GetAsync<T>(
+    public Task<IReadOnlyDictionary<string, BatchAnswer<T>>> GetAsync<T>(
         IReadOnlyList<(string Key, Func<HttpRequestMessage> Request)> requests,
         Func<string, JsonElement, T> read,
+        int parallelBatches,
+        int maxAttempts,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        return GetUtf8Async(requests, (key, utf8) =>
+        {
+            using var document = JsonDocument.Parse(utf8);
+            return read(key, document.RootElement);
+        }, parallelBatches, maxAttempts, ct);
+    }
+
+    /// <param name="requests">Each request's key (unique) and how to build it (a retried part is built again).</param>
+    /// <param name="read">Reads a successful part's body (UTF-8 JSON, as Graph sent it); an exception leaves the part unanswered.</param>
+    public async Task<IReadOnlyDictionary<string, BatchAnswer<T>>> GetUtf8Async<T>(
+        IReadOnlyList<(string Key, Func<HttpRequestMessage> Request)> requests,
+        Func<string, byte[], T> read,
         int parallelBatches,
         int maxAttempts,
         CancellationToken ct)
@@ -75,17 +92,17 @@ public sealed class GraphBatch(GraphServiceClient client, TransientRetry retry, 
                             continue;
                         }
 
-                        await using var body = await part.Content.ReadAsStreamAsync(token);
-                        using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
+                        var body = await part.Content.ReadAsByteArrayAsync(token);
                         if (!part.IsSuccessStatusCode)
                         {
+                            using var document = JsonDocument.Parse(body);
                             results[item.Key] = new BatchAnswer<T>(default, ToError(document.RootElement, status));
                             continue;
                         }
 
                         try
                         {
-                            results[item.Key] = new BatchAnswer<T>(read(item.Key, document.RootElement), null);
+                            results[item.Key] = new BatchAnswer<T>(read(item.Key, body), null);
                         }
                         catch (Exception ex) when (ex is InvalidDataException or JsonException or InvalidOperationException or FormatException)
                         {

@@ -154,23 +154,19 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     {
         ArgumentNullException.ThrowIfNull(reads);
         var byId = reads.ToDictionary(r => r.Mailbox.Id, r => r.Mailbox, StringComparer.Ordinal);
-        var answers = await new GraphBatch(client, retry, maxRetryAfterSeconds).GetAsync(
+        var answers = await new GraphBatch(client, retry, maxRetryAfterSeconds).GetUtf8Async(
             reads.Select(r => (r.Mailbox.Id, (Func<HttpRequestMessage>)(() =>
             {
                 var request = new HttpRequestMessage(HttpMethod.Get, r.Link);
                 request.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}");
                 return request;
             }))).ToList(),
-            (id, root) => Parse(byId[id], root, clock.Now, screen),
+            (id, utf8) => Parse(byId[id], utf8, clock.Now, screen),
             parallelBatches,
             maxAttempts,
             ct);
         return answers.ToDictionary(a => a.Key, a => new BatchedRead(a.Value.Value, a.Value.Error), StringComparer.Ordinal);
     }
-
-    /// <summary>A delta page that came inside a $batch answer (already parsed there).</summary>
-    internal static DeltaPage Parse(Mailbox mailbox, JsonElement root, DateTimeOffset now, MessageScreen? screen = null) =>
-        Parse(mailbox, JsonSerializer.SerializeToUtf8Bytes(root), now, screen);
 
     /// <summary>
     /// A delta page from its JSON, read forward once (the scan's hot path: no document is built and a string is made

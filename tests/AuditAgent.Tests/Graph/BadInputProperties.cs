@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AuditAgent.Cli;
 using AuditAgent.Core.Detection;
 using AuditAgent.Formatting;
@@ -61,9 +60,7 @@ public class BadInputProperties
                 var values = messages.Select((fields, i) =>
                     "{" + string.Join(",", fields.DistinctBy(f => f.Item1).Select(f => $"\"{f.Item1}\":{f.Item2}").Prepend($"\"id\":\"m{i}\"")) + "}");
                 var json = $"{{\"value\":[{string.Join(",", values)}],\"@odata.deltaLink\":\"https://graph/delta\"}}";
-                using var document = JsonDocument.Parse(json);
-
-                var page = SentItemsReader.Parse(new Mailbox("u", "u@contoso.com", null), document.RootElement, DateTimeOffset.UtcNow);
+                var page = SentItemsReader.Parse(new Mailbox("u", "u@contoso.com", null), System.Text.Encoding.UTF8.GetBytes(json), DateTimeOffset.UtcNow);
 
                 return page.Messages.Count + page.Malformed + page.Removed == messages.Count;
             });
