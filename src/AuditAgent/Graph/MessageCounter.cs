@@ -17,11 +17,13 @@ public sealed record BccMailing(string GraphMessageId, string SenderAddress, byt
 public sealed record MessageScreen(InternalDomains InternalDomains, DetectionRules Rules);
 
 /// <summary>
-/// The scan's fast path: counts one message straight from a delta page's UTF-8 JSON, making no string, when
-/// everything in it is plain (normalised addresses, no escapes, every property of the type Graph gives, none twice)
-/// and it is neither a finding nor a Bcc mailing. Anything else is left to the whole reading
+/// The scan's fast path: counts one message straight from a delta page's UTF-8 JSON when everything in it is plain
+/// (every property of the type Graph gives and none twice; addresses that trimming, lower-casing and punycode make
+/// normal) and it is not a finding. It makes no string, but for a Bcc mailing's id and sender, whose outside
+/// recipients it keeps as normalised UTF-8 to be hashed. Anything else is left to the whole reading
 /// (<see cref="SentItemsReader"/>) and the detector, which apply every rule; the counts are the same either way (one
-/// <see cref="RecipientTally"/>). Most mail is internal or to a few people, so most messages end here.
+/// <see cref="RecipientTally"/>; a property test holds the two paths equal). Most mail is internal or to a few
+/// people, so most messages end here.
 /// </summary>
 internal sealed class MessageCounter
 {
@@ -126,7 +128,7 @@ internal sealed class MessageCounter
                 text = Normalised(text);
                 if (text.IsEmpty || EmailAddress.CanonicalAt(text) < 0)
                 {
-                    return false; // needs the detector's parser (an IDN domain, "SMTP:", a quoted local part...)
+                    return false; // needs the detector's parser (a local part not in ASCII, "SMTP:", a quoted local part...)
                 }
 
                 switch (field)
