@@ -20,11 +20,11 @@ public static class ExposureDetector
         {
             if (EmailAddress.TryParse(address, out var own))
             {
-                Feed(tally, own.Value, Role.Own);
+                Feed(tally, own.Value, RecipientRole.Own);
             }
         }
 
-        var unresolvable = Feed(tally, message.To, Role.Visible) + Feed(tally, message.Cc, Role.Visible) + Feed(tally, message.Bcc, Role.Bcc);
+        var unresolvable = Feed(tally, message.To, RecipientRole.Visible) + Feed(tally, message.Cc, RecipientRole.Visible) + Feed(tally, message.Bcc, RecipientRole.Bcc);
         var counts = tally.Counts();
         if (counts.VisibleExternal < rules.VisibleExternalThreshold)
         {
@@ -54,15 +54,8 @@ public static class ExposureDetector
         return new DetectionResult(finding, unresolvable) { Counts = counts };
     }
 
-    private enum Role
-    {
-        Own,
-        Visible,
-        Bcc,
-    }
-
     /// <returns>The recipients without a usable address (counted, then ignored).</returns>
-    private static int Feed(RecipientTally tally, IReadOnlyList<Recipient> recipients, Role role)
+    private static int Feed(RecipientTally tally, IReadOnlyList<Recipient> recipients, RecipientRole role)
     {
         var unresolvable = 0;
         foreach (var recipient in recipients)
@@ -80,23 +73,11 @@ public static class ExposureDetector
         return unresolvable;
     }
 
-    private static void Feed(RecipientTally tally, string address, Role role)
+    private static void Feed(RecipientTally tally, string address, RecipientRole role)
     {
         var size = System.Text.Encoding.UTF8.GetMaxByteCount(address.Length);
         Span<byte> utf8 = size <= 1024 ? stackalloc byte[size] : new byte[size];
-        var text = utf8[..System.Text.Encoding.UTF8.GetBytes(address, utf8)];
-        switch (role)
-        {
-            case Role.Own:
-                tally.AddOwn(text);
-                break;
-            case Role.Visible:
-                tally.AddVisible(text);
-                break;
-            default:
-                tally.AddBcc(text);
-                break;
-        }
+        tally.Add(utf8[..System.Text.Encoding.UTF8.GetBytes(address, utf8)], role);
     }
 
     private static HashSet<string> Own(SentMessage message)

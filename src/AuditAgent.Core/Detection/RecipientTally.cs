@@ -1,5 +1,17 @@
 namespace AuditAgent.Core.Detection;
 
+/// <summary>Where a message names an address.</summary>
+public enum RecipientRole
+{
+    /// <summary>The sending mailbox's, from's or sender's address: never counted as outside.</summary>
+    Own = 1,
+
+    /// <summary>To or Cc.</summary>
+    Visible = 2,
+
+    Bcc = 4,
+}
+
 /// <summary>
 /// Counts one message's distinct recipients from their normalised addresses as UTF-8 (<see cref="EmailAddress"/>
 /// values): who is visible (To or Cc), who is in Bcc, who is outside (not the sender's own address, not at an
@@ -19,6 +31,7 @@ public sealed class RecipientTally
     private int _used;
     private InternalDomains? _internal;
 
+    /// <summary>What an entry is; the first three are <see cref="RecipientRole"/>'s values.</summary>
     [Flags]
     private enum Roles : byte
     {
@@ -59,40 +72,78 @@ public sealed class RecipientTally
         return tally;
     }
 
-    /// <summary>The sending mailbox's, from's or sender's address: never counted as outside.</summary>
-    public void AddOwn(ReadOnlySpan<byte> address) => Add(address, Roles.Own);
-
-    /// <summary>A To or Cc address.</summary>
-    public void AddVisible(ReadOnlySpan<byte> address) => Add(address, Roles.Visible);
-
-    public void AddBcc(ReadOnlySpan<byte> address) => Add(address, Roles.Bcc);
-
-    /// <summary>Distinct outside addresses in To and Cc: what makes a message a finding.</summary>
-    public int VisibleExternal => Count(Roles.Visible, outside: true);
-
-    /// <summary>Distinct outside addresses in Bcc: what makes a message a Bcc mailing.</summary>
-    public int ExternalBcc => Count(Roles.Bcc, outside: true);
-
-    /// <summary>
-    /// True the first time it is asked about an outside address of the message, false for any other or again: how
-    /// a Bcc mailing's outside recipients are listed once each, in the order they appear.
-    /// </summary>
-    public bool TakeOutside(ReadOnlySpan<byte> address)
+    /// <returns>The address's entry in this message (the same for the same address again).</returns>
+    public int Add(ReadOnlySpan<byte> address, RecipientRole role)
     {
         var hash = HashOf(address);
         var mask = _slots.Length - 1;
-        for (var slot = hash & mask; _slots[slot] != 0; slot = (slot + 1) & mask)
+        var slot = hash & mask;
+        while (_slots[slot] != 0)
         {
             ref var found = ref _entries[_slots[slot] - 1];
             if (found.Hash == hash && Text(found).SequenceEqual(address))
             {
-                var take = IsOutside(found) && (found.Roles & Roles.Taken) == 0;
-                found.Roles |= Roles.Taken;
-                return take;
+                found.Roles |= (Roles)role;
+                return _slots[slot] - 1;
             }
+
+            slot = (slot + 1) & mask;
         }
 
-        return false;
+        var at = address.LastIndexOf((byte)'@');
+        var domain = address[(at + 1)..];
+        var entry = new Entry
+        {
+            Start = Store(address),
+            Length = address.Length,
+            At = at,
+            Hash = hash,
+            DomainHash = HashOf(domain),
+            Roles = (Roles)role | (_internal!.Contains(domain) ? Roles.Internal : 0),
+        };
+        if (_count == _entries.Length)
+        {
+            Array.Resize(ref _entries, _count * 2);
+        }
+
+        _entries[_count++] = entry;
+        _slots[slot] = _count;
+        if (_count * 2 > _slots.Length)
+        {
+            Rehash();
+        }
+
+        return _count - 1;
+    }
+
+    /// <summary>Distinct outside addresses in Bcc: what makes a message a Bcc mailing.</summary>
+    public int ExternalBcc
+    {
+        get
+        {
+            var n = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                n += (_entries[i].Roles & Roles.Bcc) != 0 && IsOutside(_entries[i]) ? 1 : 0;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>An entry's address, as it was added.</summary>
+    public ReadOnlySpan<byte> AddressAt(int entry) => Text(_entries[entry]);
+
+    /// <summary>
+    /// True the first time it is asked about an outside entry, false for any other or again: how a Bcc mailing's
+    /// outside recipients are listed once each, in the order they appear.
+    /// </summary>
+    public bool TakeOutside(int entry)
+    {
+        ref var e = ref _entries[entry];
+        var take = IsOutside(e) && (e.Roles & Roles.Taken) == 0;
+        e.Roles |= Roles.Taken;
+        return take;
     }
 
     public MessageCounts Counts()
@@ -123,20 +174,6 @@ public sealed class RecipientTally
 
     private static bool IsOutside(in Entry e) => (e.Roles & (Roles.Own | Roles.Internal)) == 0;
 
-    private int Count(Roles role, bool outside)
-    {
-        var n = 0;
-        for (var i = 0; i < _count; i++)
-        {
-            if ((_entries[i].Roles & role) != 0 && (!outside || IsOutside(_entries[i])))
-            {
-                n++;
-            }
-        }
-
-        return n;
-    }
-
     /// <summary>Whether no earlier outside address has this entry's domain (a domain is counted at its first address).</summary>
     private bool FirstOutsideAtDomain(int index)
     {
@@ -157,47 +194,6 @@ public sealed class RecipientTally
     private ReadOnlySpan<byte> Text(in Entry e) => _text.AsSpan(e.Start, e.Length);
 
     private ReadOnlySpan<byte> Domain(in Entry e) => _text.AsSpan(e.Start + e.At + 1, e.Length - e.At - 1);
-
-    private void Add(ReadOnlySpan<byte> address, Roles role)
-    {
-        var hash = HashOf(address);
-        var mask = _slots.Length - 1;
-        var slot = hash & mask;
-        while (_slots[slot] != 0)
-        {
-            ref var found = ref _entries[_slots[slot] - 1];
-            if (found.Hash == hash && Text(found).SequenceEqual(address))
-            {
-                found.Roles |= role;
-                return;
-            }
-
-            slot = (slot + 1) & mask;
-        }
-
-        var at = address.LastIndexOf((byte)'@');
-        var domain = address[(at + 1)..];
-        var entry = new Entry
-        {
-            Start = Store(address),
-            Length = address.Length,
-            At = at,
-            Hash = hash,
-            DomainHash = HashOf(domain),
-            Roles = role | (_internal!.Contains(domain) ? Roles.Internal : 0),
-        };
-        if (_count == _entries.Length)
-        {
-            Array.Resize(ref _entries, _count * 2);
-        }
-
-        _entries[_count++] = entry;
-        _slots[slot] = _count;
-        if (_count * 2 > _slots.Length)
-        {
-            Rehash();
-        }
-    }
 
     private int Store(ReadOnlySpan<byte> address)
     {

@@ -1,7 +1,10 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
 using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Abstractions.Serialization;
 
 namespace AuditAgent.Graph;
 
@@ -117,7 +120,7 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
 
             var answers = await batch.GetAsync(
                 part.Select(id => (id, (Func<HttpRequestMessage>)(() => batch.Get($"/users/{Uri.EscapeDataString(id)}/mailboxSettings?$select=userPurpose")))).ToList(),
-                (_, root) => root.TryGetProperty("userPurpose", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString()! : "",
+                (_, root) => root.TryGetProperty("userPurpose", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "",
                 parallelBatches: 4,
                 maxAttempts: 5,
                 ct);
@@ -143,12 +146,17 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
     public async Task<IReadOnlyList<Mailbox>> GetMailboxesAsync(CancellationToken ct)
     {
         var result = new List<Mailbox>();
-        var first = client.Users.ToGetRequestInformation(rc =>
-        {
-            rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName", "department"];
-            rc.QueryParameters.Top = 999;
-        });
-        var link = await _retry.RunAsync(() => ReadUsersPageAsync(first, result, ct), ct);
+        // Each attempt gets a request of its own (the adapter adds the token to the one it sends).
+        var link = await _retry.RunAsync(
+            () => ReadUsersPageAsync(
+                client.Users.ToGetRequestInformation(rc =>
+                {
+                    rc.QueryParameters.Select = ["id", "mail", "displayName", "accountEnabled", "userPrincipalName", "department"];
+                    rc.QueryParameters.Top = 999;
+                }),
+                result,
+                ct),
+            ct);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (link is not null)
         {
@@ -164,24 +172,19 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
         return result;
     }
 
-    private static readonly Dictionary<string, Microsoft.Kiota.Abstractions.Serialization.ParsableFactory<Microsoft.Kiota.Abstractions.Serialization.IParsable>> ErrorMapping = new()
-    {
-        ["XXX"] = ODataError.CreateFromDiscriminatorValue,
-    };
-
     /// <summary>
     /// One page of users, read as JSON rather than as the SDK's <see cref="User"/> models: each of those builds a
     /// table of its hundred-odd properties' readers, which made listing 20,000 users most of a quiet rescan's work.
     /// Read as the SDK reads them: a value of the wrong JSON type counts as absent.
     /// </summary>
     /// <returns>The @odata.nextLink, or null on the last page.</returns>
-    private async Task<string?> ReadUsersPageAsync(Microsoft.Kiota.Abstractions.RequestInformation request, List<Mailbox> into, CancellationToken ct)
+    private async Task<string?> ReadUsersPageAsync(RequestInformation request, List<Mailbox> into, CancellationToken ct)
     {
-        await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
+        await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, GraphErrors.Mapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty page of users.");
-        using var page = await System.Text.Json.JsonDocument.ParseAsync(stream, cancellationToken: ct);
+        using var page = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
         var users = new List<Mailbox>();
-        if (page.RootElement.TryGetProperty("value", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.Array)
+        if (page.RootElement.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array)
         {
             foreach (var user in value.EnumerateArray())
             {
@@ -189,8 +192,8 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
                 if (Text(user, "mail") is { } mail && !string.IsNullOrWhiteSpace(mail) && Text(user, "id") is { Length: > 0 } id)
                 {
                     var department = Text(user, "department");
-                    var enabled = user.ValueKind == System.Text.Json.JsonValueKind.Object && user.TryGetProperty("accountEnabled", out var e)
-                        && e.ValueKind == System.Text.Json.JsonValueKind.False ? false : true;
+                    var enabled = user.ValueKind == JsonValueKind.Object && user.TryGetProperty("accountEnabled", out var e)
+                        && e.ValueKind == JsonValueKind.False ? false : true;
                     users.Add(new Mailbox(id, mail.Trim(), Text(user, "displayName"), enabled, string.IsNullOrWhiteSpace(department) ? null : department.Trim()));
                 }
             }
@@ -200,8 +203,8 @@ public sealed class GraphDirectory(GraphServiceClient client, IOptions<GraphOpti
         into.AddRange(users);
         return Text(page.RootElement, "@odata.nextLink");
 
-        static string? Text(System.Text.Json.JsonElement e, string name) =>
-            e.ValueKind == System.Text.Json.JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+        static string? Text(JsonElement e, string name) =>
+            e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     }
 }
 
@@ -211,6 +214,9 @@ public sealed class EndlessPagingException(string message) : ExplainedException(
 /// <summary>Turns Graph failures into the facts the scanner acts on, without message content.</summary>
 public static class GraphErrors
 {
+    /// <summary>What a request sent through the request adapter (not a typed builder) turns an error answer into.</summary>
+    internal static readonly Dictionary<string, ParsableFactory<IParsable>> Mapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
+
     /// <summary>
     /// The user has no Exchange Online mailbox (unlicensed, on-premises, soft-deleted): 404
     /// MailboxNotEnabledForRESTAPI or ResourceNotFound. Not a failure of the scan.

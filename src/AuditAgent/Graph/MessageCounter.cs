@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AuditAgent.Core.Detection;
@@ -38,6 +37,8 @@ internal sealed class MessageCounter
     private string _mailboxId = "";
     private string _mailboxAddress = "";
     private Address[] _addresses = new Address[64];
+    private int[] _bccEntries = new int[64];
+    private int _bccCount;
     private byte[] _text = new byte[4096];
     private int _count;
     private int _used;
@@ -92,11 +93,12 @@ internal sealed class MessageCounter
         var tally = RecipientTally.Start(_screen.InternalDomains);
         if (_mailbox is not null)
         {
-            tally.AddOwn(_mailbox);
+            tally.Add(_mailbox, RecipientRole.Own);
         }
 
         var unresolvable = 0;
         var fingerprint = new RecipientsFingerprint();
+        _bccCount = 0;
         for (var field = Field.From; field <= Field.Bcc; field++)
         {
             if (field >= Field.To)
@@ -131,30 +133,28 @@ internal sealed class MessageCounter
                     return false; // needs the detector's parser (a local part not in ASCII, "SMTP:", a quoted local part...)
                 }
 
-                switch (field)
+                var entry = tally.Add(text, field switch
                 {
-                    case Field.From or Field.Sender:
-                        tally.AddOwn(text);
-                        break;
-                    case Field.Bcc:
-                        tally.AddBcc(text);
-                        break;
-                    default:
-                        tally.AddVisible(text);
-                        break;
+                    Field.From or Field.Sender => RecipientRole.Own,
+                    Field.Bcc => RecipientRole.Bcc,
+                    _ => RecipientRole.Visible,
+                });
+                if (field == Field.Bcc)
+                {
+                    KeepBcc(entry);
                 }
             }
         }
 
+        var counts = tally.Counts();
         var threshold = _screen.Rules.VisibleExternalThreshold;
-        if (tally.VisibleExternal >= threshold)
+        if (counts.VisibleExternal >= threshold)
         {
             return false; // a finding: read whole, detected with its names and addresses
         }
 
         var bcc = tally.ExternalBcc >= threshold ? BccMailing(tally) : null;
-
-        counted = new PageMessage(messageKey, fingerprint.Value, sent, null, tally.Counts(), unresolvable, bcc);
+        counted = new PageMessage(messageKey, fingerprint.Value, sent, null, counts, unresolvable, bcc);
         return true;
     }
 
@@ -165,33 +165,31 @@ internal sealed class MessageCounter
     private BccMailing BccMailing(RecipientTally tally)
     {
         string? from = null, sender = null;
-        var external = new ArrayBufferWriter<byte>();
-        var count = 0;
         for (var i = 0; i < _count; i++)
         {
             var a = _addresses[i];
-            var text = a.Start < 0 ? default : _text.AsSpan(a.Start, a.Length);
-            switch (a.Field)
+            if (a.Start >= 0 && a.Field == Field.From)
             {
-                case Field.From when a.Start >= 0:
-                    from = Encoding.UTF8.GetString(text);
-                    break;
-                case Field.Sender when a.Start >= 0:
-                    sender = Encoding.UTF8.GetString(text);
-                    break;
-                case Field.Bcc when text.IndexOf((byte)'@') >= 0:
-                    var address = Normalised(text);
-                    if (tally.TakeOutside(address))
-                    {
-                        if (count++ > 0)
-                        {
-                            external.Write("\n"u8);
-                        }
+                from = Encoding.UTF8.GetString(_text.AsSpan(a.Start, a.Length));
+            }
+            else if (a.Start >= 0 && a.Field == Field.Sender)
+            {
+                sender = Encoding.UTF8.GetString(_text.AsSpan(a.Start, a.Length));
+            }
+        }
 
-                        external.Write(address);
-                    }
+        var external = new ArrayBufferWriter<byte>();
+        var count = 0;
+        for (var i = 0; i < _bccCount; i++)
+        {
+            if (tally.TakeOutside(_bccEntries[i]))
+            {
+                if (count++ > 0)
+                {
+                    external.Write("\n"u8);
+                }
 
-                    break;
+                external.Write(tally.AddressAt(_bccEntries[i]));
             }
         }
 
@@ -199,6 +197,17 @@ internal sealed class MessageCounter
         var message = new SentMessage(_mailboxId, _mailboxAddress, id, null, null, null, null,
             from is null ? null : new Recipient(from, null), sender is null ? null : new Recipient(sender, null), [], [], []);
         return new BccMailing(id, ExposureDetector.Attribution(message).Person, external.WrittenSpan.ToArray(), count);
+    }
+
+    /// <summary>A Bcc address's tally entry, in the order the message lists them.</summary>
+    private void KeepBcc(int entry)
+    {
+        if (_bccCount == _bccEntries.Length)
+        {
+            Array.Resize(ref _bccEntries, _bccCount * 2);
+        }
+
+        _bccEntries[_bccCount++] = entry;
     }
 
     /// <summary>
@@ -221,7 +230,7 @@ internal sealed class MessageCounter
             domain = ascii;
         }
 
-        if (at + 1 + domain.Length > _normal.Length || Ascii.ToLower(text[..at], _normal, out _) != System.Buffers.OperationStatus.Done)
+        if (at + 1 + domain.Length > _normal.Length || Ascii.ToLower(text[..at], _normal, out _) != OperationStatus.Done)
         {
             return default;
         }
@@ -272,25 +281,27 @@ internal sealed class MessageCounter
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var field = SentItemsReader.FieldOf(ref reader);
-            if (field >= 0 && (seen & (1 << field)) != 0)
+            var bit = field == MessageProperty.Other ? 0 : 1 << (int)field;
+            if ((seen & bit) != 0)
             {
                 return false; // a property twice: the whole reading decides which copy counts
             }
 
-            seen |= field >= 0 ? 1 << field : 0;
+            seen |= bit;
             reader.Read();
             var ok = field switch
             {
-                0 => TryId(ref reader, out key),
-                1 or 2 or 3 => reader.TokenType is JsonTokenType.String or JsonTokenType.Null,
-                4 => TryDate(ref reader, out sent),
-                5 => TryDate(ref reader, out received),
-                6 => TryRecipient(ref reader, Field.From),
-                7 => TryRecipient(ref reader, Field.Sender),
-                8 => TryRecipients(ref reader, Field.To),
-                9 => TryRecipients(ref reader, Field.Cc),
-                10 => TryRecipients(ref reader, Field.Bcc),
-                11 => false, // @removed: the whole reading counts it
+                MessageProperty.Id => TryId(ref reader, out key),
+                MessageProperty.InternetMessageId or MessageProperty.ConversationId or MessageProperty.Subject =>
+                    reader.TokenType is JsonTokenType.String or JsonTokenType.Null,
+                MessageProperty.SentDateTime => TryDate(ref reader, out sent),
+                MessageProperty.ReceivedDateTime => TryDate(ref reader, out received),
+                MessageProperty.From => TryRecipient(ref reader, Field.From),
+                MessageProperty.Sender => TryRecipient(ref reader, Field.Sender),
+                MessageProperty.ToRecipients => TryRecipients(ref reader, Field.To),
+                MessageProperty.CcRecipients => TryRecipients(ref reader, Field.Cc),
+                MessageProperty.BccRecipients => TryRecipients(ref reader, Field.Bcc),
+                MessageProperty.Removed => false, // the whole reading counts it
                 _ => Skip(ref reader),
             };
             if (!ok)
@@ -351,8 +362,7 @@ internal sealed class MessageCounter
         }
 
         Span<char> text = stackalloc char[64];
-        if (Ascii.ToUtf16(reader.ValueSpan, text, out var written) != System.Buffers.OperationStatus.Done
-            || !DateTimeOffset.TryParse(text[..written], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        if (Ascii.ToUtf16(reader.ValueSpan, text, out var written) != OperationStatus.Done || !SentItemsReader.TryParseDate(text[..written], out var parsed))
         {
             return false;
         }

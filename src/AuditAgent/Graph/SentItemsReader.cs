@@ -3,8 +3,6 @@ using AuditAgent.Core.Detection;
 using Microsoft.Graph;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
-using Microsoft.Kiota.Abstractions.Serialization;
-using Microsoft.Kiota.Serialization.Json;
 
 namespace AuditAgent.Graph;
 
@@ -41,6 +39,24 @@ public readonly record struct PageMessage(long Key, int Recipients, DateTimeOffs
     }
 }
 
+/// <summary>The properties a message is read for (the $select), and @removed; Other for the rest.</summary>
+internal enum MessageProperty
+{
+    Other = -1,
+    Id,
+    InternetMessageId,
+    ConversationId,
+    Subject,
+    SentDateTime,
+    ReceivedDateTime,
+    From,
+    Sender,
+    ToRecipients,
+    CcRecipients,
+    BccRecipients,
+    Removed,
+}
+
 /// <summary>One page of a mailbox's Sent Items delta.</summary>
 /// <param name="NextLink">The @odata.nextLink, or the @odata.deltaLink on the round's last page.</param>
 /// <param name="Malformed">Entries that could not be read as a message (counted, then skipped).</param>
@@ -68,11 +84,6 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
     ];
 
-    private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new()
-    {
-        ["XXX"] = ODataError.CreateFromDiscriminatorValue,
-    };
-
     /// <param name="link">The stored nextLink/deltaLink, or null to start a new sync of the window.</param>
     public Task<DeltaPage> ReadAsync(Mailbox mailbox, string? link, DateTimeOffset since, CancellationToken ct) =>
         retry.RunAsync(() => ReadOnceAsync(mailbox, link, since, ct), ct);
@@ -87,7 +98,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         var request = new Microsoft.Graph.Users.Item.MailFolders.Item.Messages.Delta.DeltaRequestBuilder(url, client.RequestAdapter).ToGetRequestInformation();
         request.Headers.Add("Prefer", _prefer);
 
-        await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, ct)
+        await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, GraphErrors.Mapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
         var (buffer, length) = await ReadAllAsync(stream, ct);
         try
@@ -314,23 +325,23 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
             reader.Read();
             var ok = field switch
             {
-                0 => TryText(ref reader, out id),
-                1 => TryText(ref reader, out internetMessageId),
-                2 => TryText(ref reader, out conversationId),
-                3 => TryText(ref reader, out subject),
-                4 => TryText(ref reader, out sentText),
-                5 => TryText(ref reader, out receivedText),
-                6 => TryRecipient(ref reader, out from),
-                7 => TryRecipient(ref reader, out sender),
-                8 => TryRecipients(ref reader, out to),
-                9 => TryRecipients(ref reader, out cc),
-                10 => TryRecipients(ref reader, out bcc),
-                11 => Removed(ref reader, ref isRemoved),
+                MessageProperty.Id => TryText(ref reader, out id),
+                MessageProperty.InternetMessageId => TryText(ref reader, out internetMessageId),
+                MessageProperty.ConversationId => TryText(ref reader, out conversationId),
+                MessageProperty.Subject => TryText(ref reader, out subject),
+                MessageProperty.SentDateTime => TryText(ref reader, out sentText),
+                MessageProperty.ReceivedDateTime => TryText(ref reader, out receivedText),
+                MessageProperty.From => TryRecipient(ref reader, out from),
+                MessageProperty.Sender => TryRecipient(ref reader, out sender),
+                MessageProperty.ToRecipients => TryRecipients(ref reader, out to),
+                MessageProperty.CcRecipients => TryRecipients(ref reader, out cc),
+                MessageProperty.BccRecipients => TryRecipients(ref reader, out bcc),
+                MessageProperty.Removed => Removed(ref reader, ref isRemoved),
                 _ => Skip(ref reader),
             };
-            if (field >= 0)
+            if (field != MessageProperty.Other)
             {
-                bad = ok ? bad & ~(1 << field) : bad | (1 << field);
+                bad = ok ? bad & ~(1 << (int)field) : bad | (1 << (int)field);
             }
         }
 
@@ -354,21 +365,21 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         }
     }
 
-    /// <summary>The property's index among the ones a message is read for; -1 for any other (skipped).</summary>
-    internal static int FieldOf(ref Utf8JsonReader reader) =>
-        reader.ValueTextEquals("id"u8) ? 0
-        : reader.ValueTextEquals("internetMessageId"u8) ? 1
-        : reader.ValueTextEquals("conversationId"u8) ? 2
-        : reader.ValueTextEquals("subject"u8) ? 3
-        : reader.ValueTextEquals("sentDateTime"u8) ? 4
-        : reader.ValueTextEquals("receivedDateTime"u8) ? 5
-        : reader.ValueTextEquals("from"u8) ? 6
-        : reader.ValueTextEquals("sender"u8) ? 7
-        : reader.ValueTextEquals("toRecipients"u8) ? 8
-        : reader.ValueTextEquals("ccRecipients"u8) ? 9
-        : reader.ValueTextEquals("bccRecipients"u8) ? 10
-        : reader.ValueTextEquals("@removed"u8) ? 11
-        : -1;
+    /// <summary>Which of the properties a message is read for the reader stands on (Other for any other: skipped).</summary>
+    internal static MessageProperty FieldOf(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("id"u8) ? MessageProperty.Id
+        : reader.ValueTextEquals("internetMessageId"u8) ? MessageProperty.InternetMessageId
+        : reader.ValueTextEquals("conversationId"u8) ? MessageProperty.ConversationId
+        : reader.ValueTextEquals("subject"u8) ? MessageProperty.Subject
+        : reader.ValueTextEquals("sentDateTime"u8) ? MessageProperty.SentDateTime
+        : reader.ValueTextEquals("receivedDateTime"u8) ? MessageProperty.ReceivedDateTime
+        : reader.ValueTextEquals("from"u8) ? MessageProperty.From
+        : reader.ValueTextEquals("sender"u8) ? MessageProperty.Sender
+        : reader.ValueTextEquals("toRecipients"u8) ? MessageProperty.ToRecipients
+        : reader.ValueTextEquals("ccRecipients"u8) ? MessageProperty.CcRecipients
+        : reader.ValueTextEquals("bccRecipients"u8) ? MessageProperty.BccRecipients
+        : reader.ValueTextEquals("@removed"u8) ? MessageProperty.Removed
+        : MessageProperty.Other;
 
     private static bool Skip(ref Utf8JsonReader reader)
     {
@@ -401,7 +412,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
             return true;
         }
 
-        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+        if (!TryParseDate(text, out var parsed))
         {
             return false;
         }
@@ -409,6 +420,10 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         value = parsed;
         return true;
     }
+
+    /// <summary>A sent or received time as Graph writes it (ISO 8601, UTC when no offset is given): one rule for both readings of a page.</summary>
+    internal static bool TryParseDate(ReadOnlySpan<char> text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out value);
 
     private static bool TryRecipient(ref Utf8JsonReader reader, out Core.Detection.Recipient? value)
     {

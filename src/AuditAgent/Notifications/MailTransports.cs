@@ -1,12 +1,11 @@
 using System.Text;
+using AuditAgent.Graph;
 using AuditAgent.Storage;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
-using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
-using Microsoft.Kiota.Abstractions.Serialization;
 using MimeKit;
 
 namespace AuditAgent.Notifications;
@@ -48,8 +47,6 @@ public static class MailComposer
 /// </summary>
 public sealed class GraphMail(GraphServiceClient client)
 {
-    private static readonly Dictionary<string, ParsableFactory<IParsable>> Errors = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
-
     public async Task SendAsync(string mailbox, MimeMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -60,7 +57,7 @@ public sealed class GraphMail(GraphServiceClient client)
         // The request builder prepared a JSON body; MIME goes as base64 text/plain instead.
         request.Headers.Remove("Content-Type");
         request.SetStreamContent(new MemoryStream(Encoding.ASCII.GetBytes(base64)), "text/plain");
-        await client.RequestAdapter.SendNoContentAsync(request, Errors, ct);
+        await client.RequestAdapter.SendNoContentAsync(request, GraphErrors.Mapping, ct);
     }
 
     /// <summary>The subjects of the mailbox's most recent Sent Items.</summary>

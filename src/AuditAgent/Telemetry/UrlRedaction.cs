@@ -16,7 +16,7 @@ internal sealed class UrlRedaction : BaseProcessor<Activity>
 
     private static readonly HashSet<string> GraphWords = new(StringComparer.OrdinalIgnoreCase)
     {
-        "v1.0", "beta", "users", "mailFolders", "sentitems", "inbox", "messages", "delta", "$batch", "domains", "manager",
+        "v1.0", "beta", "users", "mailFolders", "sentitems", "inbox", "messages", "delta", "delta()", "$batch", "domains", "manager",
         "mailboxSettings", "sendMail", "{user}", "{id}",
     };
 

@@ -209,6 +209,7 @@ public sealed class TelemetryTests
     [InlineData("https://graph.microsoft.com/v1.0/users/ann@contoso.com/sendMail", "https://graph.microsoft.com/v1.0/users/{user}/sendMail")]
     [InlineData("https://graph.microsoft.com/v1.0/users/4f1c/mailFolders/sentitems/messages/delta?$select=subject&$deltatoken=abc", "https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta")]
     [InlineData("https://graph.microsoft.com/v1.0/users/4f1c/messages/AAMk%3D?$select=id", "https://graph.microsoft.com/v1.0/users/{user}/messages/{id}")]
+    [InlineData("https://graph.microsoft.com/v1.0/users/4f1c/mailFolders/sentitems/messages/delta()?%24filter=x&%24select=id", "https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta()")]
     [InlineData("https://graph.microsoft.com/v1.0/$batch", "https://graph.microsoft.com/v1.0/$batch")]
     [InlineData("https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta", "https://graph.microsoft.com/v1.0/users/{user}/mailFolders/sentitems/messages/delta")]
     [InlineData("https://api.example.com/v1.0/hooks/s3cr3t-token", "https://api.example.com/v1.0/{id}/{id}")]
