@@ -174,6 +174,9 @@ public sealed class SimUser
     /// <summary>Graph's answer to a lost sync state: every token issued so far now gets 410 Gone.</summary>
     public void InvalidateDeltaTokens() => Interlocked.Increment(ref _epoch);
 
+    /// <summary>Drops the generated Sent Items kept since the last request, so the next one generates them again.</summary>
+    public void ForgetGenerated() => _cache = null;
+
     /// <summary>Adds a message to Sent Items, as if the user had just sent it.</summary>
     public void AddSentItem(SimMessage message)
     {

@@ -109,22 +109,24 @@ public sealed class ScanStore(Database database, EventStore events)
                     """,
                     recipients.Select(r => new { FindingId = id.Value, r.Key, r.Domain, r.Field, r.Sealed }), tx, ct));
             }
+        }
 
-            foreach (var b in page.BccMessages)
-            {
-                await connection.ExecuteAsync(database.Command(
-                    """
-                    INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at, recipients)
-                    VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now, @Recipients)
-                    ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
-                    """,
-                    new
-                    {
-                        b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentAt ?? now, b.Count, Now = now,
-                        // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
-                        Recipients = b.RecipientKeys,
-                    }, tx, ct));
-            }
+        // Every page's Bcc mailings in one prepared statement (a tenant's newsletters are thousands of rows).
+        var mailings = kept.SelectMany(p => p.BccMessages).ToList();
+        if (mailings.Count > 0)
+        {
+            await connection.ExecuteAsync(database.Command(
+                """
+                INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at, recipients)
+                VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now, @Recipients)
+                ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
+                """,
+                mailings.Select(b => new
+                {
+                    b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentAt ?? now, b.Count, Now = now,
+                    // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
+                    Recipients = b.RecipientKeys,
+                }), tx, ct));
         }
 
         await SaveStatsAsync(connection, tx, kept, ct);

@@ -93,6 +93,23 @@ public sealed class SimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WarmUp_ServesFirstPagesAndABatch_ThenLeavesNothingCounted()
+    {
+        var since = DateTimeOffset.UtcNow.AddDays(-30);
+        var path = $"/v1.0/users/{{id}}/mailFolders/sentitems/messages/delta()?$filter=receivedDateTime ge {since:yyyy-MM-ddTHH:mm:ssZ}&$select=id,toRecipients";
+
+        using var response = await _http.PostAsJsonAsync(_sim.Origin + "/_simulator/warm-up?mailboxes=5", new WarmUpRequest(path, "odata.maxpagesize=100"));
+        var answer = await response.Content.ReadFromJsonAsync<JsonObject>();
+
+        // Five first pages and one $batch of them, all answered: the simulator's paths are the ones it serves.
+        Assert.Equal(6, (int)answer!["requests"]!);
+        // Then reset: the phase measured next starts from zero.
+        var stats = await _http.GetFromJsonAsync<JsonObject>(_sim.Origin + "/_simulator/stats");
+        Assert.Equal(0, (long)stats!["httpRequests"]!);
+        Assert.Equal(0, (long)stats["messagesServed"]!);
+    }
+
+    [Fact]
     public async Task Delta_FilterOnReceivedDateTime_LimitsTheFirstSync()
     {
         var since = DateTimeOffset.UtcNow.AddDays(-10);
