@@ -43,17 +43,49 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
     /// <summary>The same key from an address already trimmed and lower-cased, as UTF-8 (what the scan's reader holds).</summary>
     public string KeyOf(ReadOnlySpan<byte> normalisedUtf8)
     {
+        Span<char> key = normalisedUtf8.Length <= 512 ? stackalloc char[MaxKeyLength(normalisedUtf8)] : new char[MaxKeyLength(normalisedUtf8)];
+        return new string(key[..WriteKey(normalisedUtf8, key)]);
+    }
+
+    /// <summary>
+    /// The keys of normalised UTF-8 addresses given one per line, one per line in the same order: a Bcc mailing's
+    /// outside recipients as stored. Written straight into one string (a newsletter has dozens).
+    /// </summary>
+    public string KeysOf(ReadOnlySpan<byte> lines)
+    {
+        var keys = new System.Text.StringBuilder(lines.Length + 32);
+        Span<char> key = stackalloc char[512 + 23];
+        foreach (var range in lines.Split((byte)'\n'))
+        {
+            var line = lines[range];
+            var written = MaxKeyLength(line) <= key.Length ? WriteKey(line, key) : -1;
+            keys.Append(keys.Length > 0 ? "\n" : "");
+            if (written >= 0)
+            {
+                keys.Append(key[..written]);
+            }
+            else
+            {
+                keys.Append(KeyOf(line));
+            }
+        }
+
+        return keys.ToString();
+    }
+
+    /// <summary>The domain is ASCII (punycode) in a normalised address: a char per byte after the 23 of the hash and '@'.</summary>
+    private static int MaxKeyLength(ReadOnlySpan<byte> normalisedUtf8) => 23 + (normalisedUtf8.Length - normalisedUtf8.LastIndexOf((byte)'@') - 1);
+
+    private int WriteKey(ReadOnlySpan<byte> normalisedUtf8, Span<char> key)
+    {
         var hmac = _hmac.Value!;
         hmac.AppendData(normalisedUtf8);
         Span<byte> mac = stackalloc byte[32];
         hmac.GetHashAndReset(mac);
-        // The domain is ASCII (punycode) in a normalised address.
         var domain = normalisedUtf8[(normalisedUtf8.LastIndexOf((byte)'@') + 1)..];
-        Span<char> key = domain.Length <= 512 ? stackalloc char[23 + domain.Length] : new char[23 + domain.Length];
         System.Buffers.Text.Base64Url.EncodeToChars(mac[..16], key);
         key[22] = '@';
-        var written = System.Text.Encoding.UTF8.GetChars(domain, key[23..]);
-        return new string(key[..(23 + written)]);
+        return 23 + System.Text.Encoding.UTF8.GetChars(domain, key[23..]);
     }
 
     /// <summary>Sealed for its message (mailbox and Graph id), so that it opens only in that message's row.</summary>

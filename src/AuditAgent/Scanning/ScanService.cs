@@ -450,7 +450,7 @@ public sealed class ScanService(
                     else if (entry.Bcc is { } bcc)
                     {
                         // A Bcc mailing the reader counted: its recipients come normalised, as UTF-8 lines.
-                        bccMessages.Add(new BccWrite(mailbox.Id, bcc.GraphMessageId, bcc.SenderAddress, entry.SentAt, bcc.Count, Keys(bcc.ExternalBcc, cipher)));
+                        bccMessages.Add(new BccWrite(mailbox.Id, bcc.GraphMessageId, bcc.SenderAddress, entry.SentAt, bcc.Count, cipher.KeysOf(bcc.ExternalBcc)));
                     }
 
                     unresolvable += messageUnresolvable;
@@ -516,17 +516,6 @@ public sealed class ScanService(
         activity?.SetTag("auditagent.result", result);
         activity?.SetTag("auditagent.pages", pages);
         activity?.SetTag("auditagent.messages", messages);
-    }
-
-    private static string Keys(ReadOnlySpan<byte> lines, Protection.RecipientCipher cipher)
-    {
-        var keys = new System.Text.StringBuilder();
-        foreach (var line in lines.Split((byte)'\n'))
-        {
-            keys.Append(keys.Length > 0 ? "\n" : "").Append(cipher.KeyOf(lines[line]));
-        }
-
-        return keys.ToString();
     }
 
     private async Task WriteAsync(ChannelReader<QueueItem> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)

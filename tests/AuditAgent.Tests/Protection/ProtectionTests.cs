@@ -243,4 +243,15 @@ public sealed class ProtectionTests
         Assert.EndsWith("@" + normalised.Split('@')[1], key, StringComparison.Ordinal);
         Assert.DoesNotContain('\0', key);
     }
+
+    [Fact]
+    public void KeysOf_AMailingsRecipients_AreEachAddressKeyALineInOrder()
+    {
+        using var cipher = new RecipientCipher(RingA, new byte[32]);
+        string[] recipients = ["bob@partner.example", "jürgen@bücher.de", "a@" + new string('x', 600) + ".example", "carol@partner.example"];
+
+        var keys = cipher.KeysOf(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', recipients)));
+
+        Assert.Equal(recipients.Select(cipher.KeyOf), keys.Split('\n'));
+    }
 }
