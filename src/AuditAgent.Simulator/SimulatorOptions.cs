@@ -47,8 +47,14 @@ public sealed record SimulatorOptions
     public bool RecordRequests { get; init; }
 }
 
-/// <summary>A Graph request as the agent sent it; <paramref name="Chain"/> is the mailbox whose pages follow one another (null for a $batch).</summary>
-public sealed record RecordedRequest(string Method, string Url, string? Prefer, string? Body, string? Chain);
+/// <summary>
+/// A Graph request as the agent sent it; <paramref name="Chain"/> is the mailbox whose pages follow one another,
+/// <see cref="Directory"/> for the tenant's own (domains, users), null for a $batch.
+/// </summary>
+public sealed record RecordedRequest(string Method, string Url, string? Prefer, string? Body, string? Chain)
+{
+    public const string Directory = "directory";
+}
 
 /// <summary>One Graph operation as the simulator sees it (a $batch holds several).</summary>
 /// <param name="Kind">users, user, manager, domains, delta, messages, sendMail or batch.</param>

@@ -345,7 +345,7 @@ public sealed class SimulatorServer : IAsyncDisposable
     private void Record(HttpContext context, string path)
     {
         var segments = path.Split('/');
-        var chain = segments is [_, _, "users", var user, ..] ? user : segments is [_, _, "$batch"] ? null : "directory";
+        var chain = segments is [_, _, "users", var user, ..] ? user : segments is [_, _, "$batch"] ? null : RecordedRequest.Directory;
         var body = context.Items.TryGetValue(nameof(RecordedRequest), out var b) ? b as string : null;
         _recorded.Enqueue(new RecordedRequest(context.Request.Method, path + context.Request.QueryString.Value, context.Request.Headers["Prefer"].ToString() is { Length: > 0 } p ? p : null, body, chain));
     }

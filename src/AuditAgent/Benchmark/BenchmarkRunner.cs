@@ -236,43 +236,50 @@ public sealed class BenchmarkRunner(BenchSettings settings, TextWriter log)
     }
 
     /// <summary>
-    /// Sends again, with a bare HttpClient, the requests the simulator recorded in the phase before: each mailbox's
-    /// pages one after another (a page's link comes from the one before), as many mailboxes or $batch requests at
-    /// once as the agent (--parallel), each body read to the end and dropped. No SDK, no parsing, no database.
+    /// Sends again, with a bare HttpClient, the requests the simulator recorded in the phase before: first the
+    /// directory's (domains and users, one after another), since no client can read a mailbox before it knows it is
+    /// there, then each mailbox's pages one after another (a page's link comes from the one before), as many
+    /// mailboxes or $batch requests at once as the agent (--parallel), each body read to the end and dropped. No
+    /// SDK, no parsing, no database.
     /// </summary>
     private async Task<BenchPhase> ReplayAsync(string name, HttpClient simulator, string token, long messages, CancellationToken ct)
     {
         var requests = await simulator.GetFromJsonAsync<List<Simulator.RecordedRequest>>(new Uri("/_simulator/requests", UriKind.Relative), Json, ct) ?? [];
-        var chains = requests.Select((r, i) => (Request: r, Key: r.Chain ?? "$batch" + i.ToString(CultureInfo.InvariantCulture)))
+        var directory = requests.Where(r => r.Chain == Simulator.RecordedRequest.Directory).ToList();
+        var chains = requests.Where(r => r.Chain != Simulator.RecordedRequest.Directory)
+            .Select((r, i) => (Request: r, Key: r.Chain ?? "$batch" + i.ToString(CultureInfo.InvariantCulture)))
             .GroupBy(x => x.Key, StringComparer.Ordinal).Select(g => g.Select(x => x.Request).ToList()).ToList();
         using var handler = new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var client = new HttpClient(handler) { BaseAddress = simulator.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         var phase = await MeasureAsync(name, simulator, async () =>
         {
-            await Parallel.ForEachAsync(chains, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallel, CancellationToken = ct }, async (chain, token) =>
-            {
-                foreach (var r in chain)
-                {
-                    using var request = new HttpRequestMessage(new HttpMethod(r.Method), new Uri(r.Url, UriKind.Relative));
-                    if (r.Prefer is not null)
-                    {
-                        request.Headers.TryAddWithoutValidation("Prefer", r.Prefer);
-                    }
-
-                    if (r.Body is not null)
-                    {
-                        request.Content = new StringContent(r.Body, System.Text.Encoding.UTF8, "application/json");
-                    }
-
-                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
-                    await using var body = await response.Content.ReadAsStreamAsync(token);
-                    await body.CopyToAsync(Stream.Null, token);
-                }
-            });
+            await SendAsync(directory, ct);
+            await Parallel.ForEachAsync(chains, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallel, CancellationToken = ct }, async (chain, token) => await SendAsync(chain, token));
             return (messages, 0, (double?)null);
         }, ct);
-        return phase with { Note = $"{requests.Count} requests in {chains.Count} chains" };
+        return phase with { Note = $"{requests.Count} requests: {directory.Count} for the directory, then {chains.Count} chains" };
+
+        async Task SendAsync(List<Simulator.RecordedRequest> chain, CancellationToken token)
+        {
+            foreach (var r in chain)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(r.Method), new Uri(r.Url, UriKind.Relative));
+                if (r.Prefer is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("Prefer", r.Prefer);
+                }
+
+                if (r.Body is not null)
+                {
+                    request.Content = new StringContent(r.Body, System.Text.Encoding.UTF8, "application/json");
+                }
+
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                await using var body = await response.Content.ReadAsStreamAsync(token);
+                await body.CopyToAsync(Stream.Null, token);
+            }
+        }
     }
 
     private async Task<BenchPhase> MeasureAsync(string name, HttpClient simulator, Func<Task<(long Messages, int Findings, double? StoreShare)>> phase, CancellationToken ct)
