@@ -298,9 +298,10 @@ public sealed class SimulatorServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Serves, to itself over HTTP, the first page of the first <paramref name="mailboxes"/> mailboxes (the path with
-    /// <c>{id}</c> for the user) and one <c>$batch</c> of such pages, then resets, and says how many were answered with success: a fresh simulator process compiles
-    /// its hot path while it serves, and a benchmark that compares two clients must not charge that to the first.
+    /// Serves, to itself over HTTP, the first page of the first <paramref name="mailboxes"/> mailboxes (a path under
+    /// /v1.0 with <c>{id}</c> for the user) and one <c>$batch</c> of such pages, then resets; returns how many were
+    /// answered with success. A fresh simulator process compiles its hot path while it serves, and a benchmark that
+    /// compares two clients must not charge that to the first.
     /// </summary>
     private async Task<int> WarmUpAsync(WarmUpRequest warmUp, int mailboxes, CancellationToken ct)
     {

@@ -73,7 +73,7 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
         return keys.ToString();
     }
 
-    /// <summary>The domain is ASCII (punycode) in a normalised address: a char per byte after the 23 of the hash and '@'.</summary>
+    /// <summary>The key's length at most: the hash's 22 characters and '@', then at most a character per byte of the domain.</summary>
     private static int MaxKeyLength(ReadOnlySpan<byte> normalisedUtf8) => 23 + (normalisedUtf8.Length - normalisedUtf8.LastIndexOf((byte)'@') - 1);
 
     private int WriteKey(ReadOnlySpan<byte> normalisedUtf8, Span<char> key)
