@@ -170,7 +170,7 @@ internal sealed partial class GraphRouter(SimTenant tenant, SimulatorOptions opt
 
             if (forced.Status != 0)
             {
-                return Fault(forced.Status, forced.Code, forced.Message, forced.RetryAfter ?? forced.RetryAfterSeconds?.ToString(CultureInfo.InvariantCulture));
+                return Fault(forced.Status, forced.Code, forced.Message, forced.RetryAfter ?? forced.RetryAfterSeconds?.ToString(CultureInfo.InvariantCulture)) with { Wire = forced.Wire };
             }
 
             if (forced.Wire != SimWire.Whole)

@@ -93,4 +93,7 @@ public enum SimWire
 
     /// <summary>The page as usual, but its @odata.nextLink is the request's own URL: paging never advances.</summary>
     RepeatedLink,
+
+    /// <summary>Headers and half of the body, then the connection drops (an answer or an error cut off on the way).</summary>
+    CutBody,
 }

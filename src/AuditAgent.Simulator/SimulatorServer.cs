@@ -166,12 +166,9 @@ public sealed class SimulatorServer : IAsyncDisposable
                     return;
                 }
 
-                // Headers and half of the body, then the connection drops.
                 context.Response.StatusCode = response.Status;
                 context.Response.ContentType = "application/json";
-                await context.Response.Body.WriteAsync(response.Body.AsMemory(0, response.Body.Length / 2), context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
-                context.Abort();
+                await CutAsync(context, response.Body);
                 return;
             }
         }
@@ -209,11 +206,22 @@ public sealed class SimulatorServer : IAsyncDisposable
                     }
 
                     break;
+                case SimWire.CutBody:
+                    await CutAsync(context, bytes);
+                    break;
                 default:
                     await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
                     break;
             }
         }
+    }
+
+    /// <summary>Headers and half of the body, then the connection drops.</summary>
+    private static async Task CutAsync(HttpContext context, byte[] body)
+    {
+        await context.Response.Body.WriteAsync(body.AsMemory(0, body.Length / 2), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        context.Abort();
     }
 
     /// <summary>Sends part of a body and waits (until the client gives up, when that is sooner).</summary>

@@ -41,5 +41,8 @@ public sealed record TransientRetry(int Retries, TimeSpan Delay, TimeProvider Ti
     public static bool IsTransient(Exception ex, CancellationToken ct) =>
         ex is HttpRequestException or IOException or JsonException or GraphTimeoutException
         or Microsoft.Kiota.Abstractions.ApiException { ResponseStatusCode: 500 or 502 or 503 or 504 }
-        || (ex is TaskCanceledException && !ct.IsCancellationRequested);
+        || (ex is TaskCanceledException && !ct.IsCancellationRequested)
+        // An error answer whose body could not be read (it stalled past the deadline, or was cut off): the SDK reports
+        // its status with the failed read inside, and what Graph meant is only known by asking again.
+        || (ex is Microsoft.Kiota.Abstractions.ApiException { InnerException: { } inner } && IsTransient(inner, ct));
 }

@@ -45,6 +45,30 @@ public sealed class HostileGraphTests
         Assert.Equal(0, status.Mailboxes.Single(m => m.Address == "bob@contoso.com").SkippedMessages);
     }
 
+    [Fact]
+    public async Task Scan_ErrorAnswersStalledOrCutOff_AreSentAgain_AndReadAsGraphMeantThem()
+    {
+        var t = new TenantBuilder();
+        var ann = t.User("ann");
+        var kiosk = t.User("kiosk");
+        var gone = t.User("gone");
+        t.Send(ann, "Price list", TenantBuilder.Now.AddHours(-1), Outsiders);
+        // Each mailbox's first answer stalls past the deadline or is cut off on the way; the one sent again arrives
+        // whole. A stalled error was read as "the response could not be deserialized", a failure (the chaos suite, seed 700).
+        SimFault? Intercept(SimOperation op) => op.Kind != "delta" ? null
+            : op.MailboxId == kiosk.Id ? new SimFault(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.") { Wire = op.Sequence == 1 ? SimWire.StalledBody : SimWire.Whole }
+            : op.MailboxId == gone.Id ? new SimFault(404, "ErrorInvalidUser", $"The requested user '{gone.Id}' is invalid.") { Wire = op.Sequence == 1 ? SimWire.CutBody : SimWire.Whole }
+            : null;
+        await using var agent = await AgentHarness.StartAsync(t.Tenant, new SimulatorOptions { Interceptor = Intercept }, new Dictionary<string, string?> { ["Graph:TimeoutSeconds"] = "1" });
+
+        var scan = await agent.ScanAsync();
+
+        // The kiosk has no mailbox (not a failure); the deleted user fails with Graph's own reason, not "could not be read".
+        Assert.Equal([(gone.Id, true)], scan.Failures.Select(f => (f.MailboxId, f.Reason.Contains("404 ErrorInvalidUser", StringComparison.Ordinal))));
+        Assert.Equal(2, agent.Simulator.Counters.MailboxOperations("delta", kiosk.Id));
+        Assert.Equal(["ann@contoso.com"], (await agent.FindingsAsync()).Select(f => f.MailboxAddress));
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task Processing_AFindingStoredWithAnImpossibleSentTime_IsSetAsideAndNeverBlocksTheOthers(Backend backend)
