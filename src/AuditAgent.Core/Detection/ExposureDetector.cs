@@ -30,13 +30,13 @@ public static class ExposureDetector
         {
             // Who sent it is worked out only for the few messages that need it, not on every message of a scan.
             var bulk = tally.ExternalBcc >= rules.VisibleExternalThreshold
-                ? new BccMessage(message.MailboxId, message.GraphMessageId, Attribution(message).Person, message.SentDateTime, ExternalBcc(message, internalDomains))
+                ? new BccMessage(message.MailboxId, message.GraphMessageId, Attribution(message).Person, message.SentDateTime, ExternalBcc(message, tally))
                 : null;
             return new DetectionResult(null, unresolvable, bulk) { Counts = counts };
         }
 
         var (person, sentAs) = Attribution(message);
-        var exposed = Exposed(message, internalDomains);
+        var exposed = Exposed(message, tally);
         var finding = new Finding(
             message.MailboxId,
             message.GraphMessageId,
@@ -73,33 +73,27 @@ public static class ExposureDetector
         return unresolvable;
     }
 
-    private static void Feed(RecipientTally tally, string address, RecipientRole role)
+    /// <returns>The address's entry in the tally (the same entry when it is added again).</returns>
+    private static int Feed(RecipientTally tally, string address, RecipientRole role)
     {
         var size = System.Text.Encoding.UTF8.GetMaxByteCount(address.Length);
         Span<byte> utf8 = size <= 1024 ? stackalloc byte[size] : new byte[size];
-        tally.Add(utf8[..System.Text.Encoding.UTF8.GetBytes(address, utf8)], role);
+        return tally.Add(utf8[..System.Text.Encoding.UTF8.GetBytes(address, utf8)], role);
     }
 
-    private static HashSet<string> Own(SentMessage message)
+    /// <summary>
+    /// The distinct outside people in To and Cc, in order: the first field wins (To before Cc), with the first non-empty
+    /// name. Who is outside is the tally's answer, as for the counts (the recipients were all added to it already).
+    /// </summary>
+    private static List<ExposedRecipient> Exposed(SentMessage message, RecipientTally tally)
     {
-        var own = new HashSet<string>(StringComparer.Ordinal);
-        AddIfValid(own, message.MailboxAddress);
-        AddIfValid(own, message.From?.Address);
-        AddIfValid(own, message.Sender?.Address);
-        return own;
-    }
-
-    /// <summary>The distinct outside people in To and Cc, in order: the first field wins (To before Cc), with the first non-empty name.</summary>
-    private static List<ExposedRecipient> Exposed(SentMessage message, InternalDomains internalDomains)
-    {
-        var own = Own(message);
         var visible = new Dictionary<string, ExposedRecipient>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var (recipients, field) in new[] { (message.To, RecipientField.To), (message.Cc, RecipientField.Cc) })
         {
             foreach (var recipient in recipients)
             {
-                if (!EmailAddress.TryParse(recipient.Address, out var address) || own.Contains(address.Value) || internalDomains.Contains(address.DomainSpan))
+                if (!EmailAddress.TryParse(recipient.Address, out var address) || !tally.IsOutside(Feed(tally, address.Value, RecipientRole.Visible)))
                 {
                     continue;
                 }
@@ -123,15 +117,13 @@ public static class ExposureDetector
         return order.ConvertAll(a => visible[a]);
     }
 
-    /// <summary>The distinct outside people in Bcc, in order.</summary>
-    private static List<string> ExternalBcc(SentMessage message, InternalDomains internalDomains)
+    /// <summary>The distinct outside people in Bcc, in order (as the scan's fast path lists them, from the same tally).</summary>
+    private static List<string> ExternalBcc(SentMessage message, RecipientTally tally)
     {
-        var own = Own(message);
-        var bcc = new HashSet<string>(StringComparer.Ordinal);
         var external = new List<string>();
         foreach (var recipient in message.Bcc)
         {
-            if (EmailAddress.TryParse(recipient.Address, out var address) && bcc.Add(address.Value) && !own.Contains(address.Value) && !internalDomains.Contains(address.DomainSpan))
+            if (EmailAddress.TryParse(recipient.Address, out var address) && tally.TakeOutside(Feed(tally, address.Value, RecipientRole.Bcc)))
             {
                 external.Add(address.Value);
             }
@@ -171,13 +163,5 @@ public static class ExposureDetector
         }
 
         return null;
-    }
-
-    private static void AddIfValid(HashSet<string> set, string? raw)
-    {
-        if (EmailAddress.TryParse(raw, out var address))
-        {
-            set.Add(address.Value);
-        }
     }
 }

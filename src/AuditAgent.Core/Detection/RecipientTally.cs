@@ -131,6 +131,9 @@ public sealed class RecipientTally
         }
     }
 
+    /// <summary>Whether an entry is outside: neither the sender's own address nor at an internal domain.</summary>
+    public bool IsOutside(int entry) => IsOutside(_entries[entry]);
+
     /// <summary>An entry's address, as it was added.</summary>
     public ReadOnlySpan<byte> AddressAt(int entry) => Text(_entries[entry]);
 

@@ -214,39 +214,10 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
 
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    var entry = Entry.Malformed;
-                    SentMessage? message = null;
-                    if (counter is not null && reader.TokenType == JsonTokenType.StartObject)
+                    switch (ReadEntry(ref reader, json, options, mailbox, counter, out var read))
                     {
-                        var start = (int)reader.TokenStartIndex;
-                        if (counter.TryCount(ref reader, out var counted))
-                        {
-                            if (counted.SentAt is not { } at || SentTimes.IsPlausible(at, now))
-                            {
-                                messages.Add(counted);
-                            }
-                            else
-                            {
-                                malformed++;
-                            }
-
-                            continue;
-                        }
-
-                        // Read whole from its start: the counter has left the page's reader at the message's end.
-                        var whole = new Utf8JsonReader(json[start..(int)reader.BytesConsumed], options);
-                        whole.Read();
-                        entry = ReadMessage(ref whole, mailbox, out message);
-                    }
-                    else
-                    {
-                        entry = ReadMessage(ref reader, mailbox, out message);
-                    }
-
-                    switch (entry)
-                    {
-                        case Entry.Message when message!.SentDateTime is not { } sent || SentTimes.IsPlausible(sent, now):
-                            messages.Add(PageMessage.Whole(message));
+                        case Entry.Message when read.SentAt is not { } sent || SentTimes.IsPlausible(sent, now):
+                            messages.Add(read);
                             break;
                         case Entry.Removed:
                             removed++;
@@ -287,6 +258,35 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         Message,
         Removed,
         Malformed,
+    }
+
+    /// <summary>
+    /// One entry of the page, read to its end: counted by the counter when it is plain, read whole otherwise (from its
+    /// start again, as the counter leaves the page's reader at its end).
+    /// </summary>
+    private static Entry ReadEntry(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, JsonReaderOptions options, Mailbox mailbox, MessageCounter? counter, out PageMessage read)
+    {
+        if (counter is null || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return ReadWhole(ref reader, mailbox, out read);
+        }
+
+        var start = (int)reader.TokenStartIndex;
+        if (counter.TryCount(ref reader, out read))
+        {
+            return Entry.Message;
+        }
+
+        var whole = new Utf8JsonReader(json[start..(int)reader.BytesConsumed], options);
+        whole.Read();
+        return ReadWhole(ref whole, mailbox, out read);
+
+        static Entry ReadWhole(ref Utf8JsonReader reader, Mailbox mailbox, out PageMessage read)
+        {
+            var entry = ReadMessage(ref reader, mailbox, out var message);
+            read = entry == Entry.Message ? PageMessage.Whole(message!) : default;
+            return entry;
+        }
     }
 
     private static string? ReadLink(ref Utf8JsonReader reader)

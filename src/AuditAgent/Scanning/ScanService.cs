@@ -444,7 +444,7 @@ public sealed class ScanService(
                         }
                         else if (result.BccMessage is { } b)
                         {
-                            bccMessages.Add(new BccWrite(b.MailboxId, b.GraphMessageId, b.SenderAddress, b.SentDateTime, b.ExternalBcc.Count, string.Join('\n', b.ExternalBcc.Select(cipher.KeyOf))));
+                            bccMessages.Add(new BccWrite(b.MailboxId, b.GraphMessageId, b.SenderAddress, b.SentDateTime, b.ExternalBcc.Count, cipher.KeysOf(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', b.ExternalBcc)))));
                         }
                     }
                     else if (entry.Bcc is { } bcc)

@@ -34,6 +34,8 @@ public class BenchTests
         }
 
         Assert.True(result.GetProperty("firstScanToReplay").GetDouble() > 0);
+        // The replay lists the directory first (domains and users), then reads the mailboxes, as any client must.
+        Assert.All(replays, r => Assert.Matches(@"^\d+ requests: [1-9]\d* for the directory, then \d+ chains$", r.GetProperty("note").GetString()));
         // A fresh process compiles the scan's code during its first scan: the JIT's share is reported.
         Assert.True(phases[0].GetProperty("jitMethods").GetInt64() > 0);
         Assert.Contains("Against the replay client", output, StringComparison.Ordinal);

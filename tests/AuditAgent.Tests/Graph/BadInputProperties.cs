@@ -51,7 +51,7 @@ public class BadInputProperties
         "[{\"emailAddress\":{\"address\":\"a@b.com\",\"name\":\"<b>A</b>\"}}]", "[null]", "\"2026-11-01T10:00:00Z\"", "\"not a date\"");
 
     [Property(MaxTest = 300)]
-    public Property ReadPage_AnyMessageShape_NeverThrows_AndEveryEntryIsCounted() =>
+    public Property ReadPage_AnyMessageShape_NeverThrows_AndEveryEntryIsCounted_OnBothReadings() =>
         Prop.ForAll(
             Gen.Elements("id", "subject", "sentDateTime", "from", "toRecipients", "ccRecipients", "bccRecipients", "internetMessageId", "unknownProperty")
                 .Zip(JsonValues()).ListOf().ListOf().ToArbitrary(),
@@ -60,9 +60,14 @@ public class BadInputProperties
                 var values = messages.Select((fields, i) =>
                     "{" + string.Join(",", fields.DistinctBy(f => f.Item1).Select(f => $"\"{f.Item1}\":{f.Item2}").Prepend($"\"id\":\"m{i}\"")) + "}");
                 var json = $"{{\"value\":[{string.Join(",", values)}],\"@odata.deltaLink\":\"https://graph/delta\"}}";
-                var page = SentItemsReader.Parse(new Mailbox("u", "u@contoso.com", null), System.Text.Encoding.UTF8.GetBytes(json), DateTimeOffset.UtcNow);
+                var utf8 = System.Text.Encoding.UTF8.GetBytes(json);
+                var mailbox = new Mailbox("u", "u@contoso.com", null);
+                // Both readings: the whole one, and the scan's, which counts plain messages as it reads them.
+                var whole = SentItemsReader.Parse(mailbox, utf8, DateTimeOffset.UtcNow);
+                var screened = SentItemsReader.Parse(mailbox, utf8, DateTimeOffset.UtcNow, new MessageScreen(new InternalDomains(["contoso.com"]), new DetectionRules(2)));
 
-                return page.Messages.Count + page.Malformed + page.Removed == messages.Count;
+                return whole.Messages.Count + whole.Malformed + whole.Removed == messages.Count
+                    && (screened.Messages.Count, screened.Malformed, screened.Removed) == (whole.Messages.Count, whole.Malformed, whole.Removed);
             });
 
     [Property(MaxTest = 300)]
