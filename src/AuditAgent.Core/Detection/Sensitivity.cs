@@ -232,13 +232,26 @@ public sealed class SensitiveTerms
 
     private static string Normalize(string word)
     {
+        // ASCII has no diacritics to drop and no ß: lower case is all (most names and subjects, and no string per letter).
+        if (System.Text.Ascii.IsValid(word))
+        {
+            return word.ToLowerInvariant();
+        }
+
         var decomposed = word.Normalize(NormalizationForm.FormD);
         var builder = new StringBuilder(decomposed.Length);
         foreach (var c in decomposed)
         {
             if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark)
             {
-                builder.Append(c == 'ß' ? "ss" : char.ToLowerInvariant(c).ToString());
+                if (c == 'ß')
+                {
+                    builder.Append("ss");
+                }
+                else
+                {
+                    builder.Append(char.ToLowerInvariant(c));
+                }
             }
         }
 

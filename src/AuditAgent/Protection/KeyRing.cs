@@ -17,6 +17,9 @@ public sealed class KeyRing
     private const int TagSize = 16;
     private readonly List<(string Id, byte[] Key)> _keys;
 
+    [ThreadStatic]
+    private static (byte[] Key, AesGcm Aes)? t_sealer;
+
     private KeyRing(List<(string Id, byte[] Key)> keys) => _keys = keys;
 
     /// <summary>The key that seals new values: the last one in the ring.</summary>
@@ -68,15 +71,34 @@ public sealed class KeyRing
         return parts.Length == 3 && parts[0] == Version ? parts[1] : null;
     }
 
-    public string Seal(ReadOnlySpan<byte> plaintext, string context)
+    public string Seal(ReadOnlySpan<byte> plaintext, string context) => Seal(plaintext, Encoding.UTF8.GetBytes(context));
+
+    /// <summary>The same, with the context already in UTF-8 (a finding's recipients share one).</summary>
+    public string Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> context)
     {
         var (id, key) = _keys[^1];
         var output = new byte[NonceSize + plaintext.Length + TagSize];
         var nonce = output.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key, TagSize);
-        aes.Encrypt(nonce, plaintext, output.AsSpan(NonceSize, plaintext.Length), output.AsSpan(NonceSize + plaintext.Length), Encoding.UTF8.GetBytes(context));
+        SealerFor(key).Encrypt(nonce, plaintext, output.AsSpan(NonceSize, plaintext.Length), output.AsSpan(NonceSize + plaintext.Length), context);
         return $"{Version}.{id}.{Base64Url.EncodeToString(output)}";
+    }
+
+    /// <summary>
+    /// This thread's cipher for the sealing key: setting a key up is an OpenSSL context each time, and a scan seals
+    /// every exposed recipient with the same key (a fresh random nonce each, as before). Used synchronously only.
+    /// </summary>
+    private static AesGcm SealerFor(byte[] key)
+    {
+        if (t_sealer is { } sealer && ReferenceEquals(sealer.Key, key))
+        {
+            return sealer.Aes;
+        }
+
+        t_sealer?.Aes.Dispose();
+        var aes = new AesGcm(key, TagSize);
+        t_sealer = (key, aes);
+        return aes;
     }
 
     public byte[] Open(string value, string context)

@@ -90,7 +90,9 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
 
     /// <summary>Sealed for its message (mailbox and Graph id), so that it opens only in that message's row.</summary>
     public string Seal(string mailboxId, string graphMessageId, string address, string? name) =>
-        ring.Seal(JsonSerializer.SerializeToUtf8Bytes(new[] { address, name }), Context(mailboxId, graphMessageId));
+        ring.Seal(Plaintext(address, name), Context(mailboxId, graphMessageId));
+
+    private static byte[] Plaintext(string address, string? name) => JsonSerializer.SerializeToUtf8Bytes(new[] { address, name });
 
     public (string Address, string? Name) Open(string mailboxId, string graphMessageId, string sealedValue)
     {
@@ -102,8 +104,9 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
     public IReadOnlyList<StoredRecipient> Protect(Core.Detection.Finding finding)
     {
         ArgumentNullException.ThrowIfNull(finding);
+        var context = System.Text.Encoding.UTF8.GetBytes(Context(finding.MailboxId, finding.GraphMessageId));
         return finding.VisibleExternal
-            .Select(r => new StoredRecipient(KeyOf(r.Address), r.Domain.ToLowerInvariant(), r.Field.ToString(), Seal(finding.MailboxId, finding.GraphMessageId, r.Address, r.Name)))
+            .Select(r => new StoredRecipient(KeyOf(r.Address), r.Domain.ToLowerInvariant(), r.Field.ToString(), ring.Seal(Plaintext(r.Address, r.Name), context)))
             .ToList();
     }
 

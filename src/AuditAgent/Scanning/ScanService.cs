@@ -295,36 +295,50 @@ public sealed class ScanService(
     {
         var batch = scanOptions.Value.BatchRescans;
         var size = ClaimSize;
-        while (true)
+        // The next claim is made while the workers scan this one's mailboxes, so no worker waits for the
+        // database to hand it a mailbox (on SQLite a claim also waits for the writer's transaction).
+        var next = cluster.ClaimAsync(cycle, size, time.GetUtcNow(), leaseTime, ct);
+        try
         {
-            var claimed = await cluster.ClaimAsync(cycle, size, time.GetUtcNow(), leaseTime, ct);
-            if (claimed.Count == 0)
+            while (true)
             {
-                yield break;
-            }
-
-            // Mailboxes in sync cost a twentieth of a request each: while whole claims are in sync, lease
-            // more at a time (up to one $batch per parallel worker); a mailbox to read on its own resets it.
-            var allInSync = batch && claimed.All(m => m is { RoundComplete: true, DeltaLink: not null });
-            size = allInSync ? Math.Min(size * 2, ClaimSize * scanOptions.Value.MaxParallelMailboxes) : ClaimSize;
-
-            var inSync = new List<(string? Link, Mailbox Mailbox)>();
-            foreach (var m in claimed)
-            {
-                if (batch && m is { RoundComplete: true, DeltaLink: { } link })
+                var claimed = await next;
+                if (claimed.Count == 0)
                 {
-                    inSync.Add((link, m.ToMailbox()));
+                    yield break;
                 }
-                else
-                {
-                    yield return (false, [(m.DeltaLink, m.ToMailbox())]);
-                }
-            }
 
-            foreach (var chunk in inSync.Chunk(SentItemsReader.BatchLimit))
-            {
-                yield return (true, chunk);
+                // Mailboxes in sync cost a twentieth of a request each: while whole claims are in sync, lease
+                // more at a time (up to one $batch per parallel worker); a mailbox to read on its own resets it.
+                var allInSync = batch && claimed.All(m => m is { RoundComplete: true, DeltaLink: not null });
+                size = allInSync ? Math.Min(size * 2, ClaimSize * scanOptions.Value.MaxParallelMailboxes) : ClaimSize;
+                next = cluster.ClaimAsync(cycle, size, time.GetUtcNow(), leaseTime, ct);
+
+                var inSync = new List<(string? Link, Mailbox Mailbox)>();
+                foreach (var m in claimed)
+                {
+                    if (batch && m is { RoundComplete: true, DeltaLink: { } link })
+                    {
+                        inSync.Add((link, m.ToMailbox()));
+                    }
+                    else
+                    {
+                        yield return (false, [(m.DeltaLink, m.ToMailbox())]);
+                    }
+                }
+
+                foreach (var chunk in inSync.Chunk(SentItemsReader.BatchLimit))
+                {
+                    yield return (true, chunk);
+                }
             }
+        }
+        finally
+        {
+            // A claim still running when the scan stops must end before the agent gives its leases back,
+            // or the mailboxes it leased would stay held until their lease expires. Its error, if any,
+            // is the scan's to report, and the scan has already stopped.
+            await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

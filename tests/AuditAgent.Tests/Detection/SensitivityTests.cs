@@ -25,6 +25,7 @@ public class SensitivityTests
     [InlineData("Vakbondsvergadering dinsdag", "trade-union", "Vakbondsvergadering")]
     [InlineData("Elternabend Klasse 4b", "children", "Klasse 4b")]
     [InlineData("Sortie scolaire du jeudi", "children", "Sortie scolaire")]
+    [InlineData("SORTIE SCOLAIRE DU JEUDI", "children", "SORTIE SCOLAIRE")]
     [InlineData("Probation service update", "criminal", "Probation")]
     [InlineData("Schuldnerberatung: neue Termine", "financial", "Schuldnerberatung")]
     [InlineData("Voedselbank Utrecht", "financial", "Voedselbank")]

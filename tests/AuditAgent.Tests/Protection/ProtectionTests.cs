@@ -49,6 +49,18 @@ public sealed class ProtectionTests
     }
 
     [Fact]
+    public void ValuesSealedInTurnByTwoRings_OnOneThread_EachOpenWithTheirOwnRing_AndNoTwoAreAlike()
+    {
+        // A thread keeps its cipher for the sealing key: switching rings must switch keys, and each value gets its own nonce.
+        var ringB = KeyRing.Parse(KeyB, "test");
+        var sealedValues = Enumerable.Range(0, 6).Select(i => (Ring: i % 2 == 0 ? RingA : ringB, Value: (i % 2 == 0 ? RingA : ringB).Seal("bob@example.org"u8, "exposed-recipient:7"))).ToList();
+
+        Assert.All(sealedValues, s => Assert.Equal("bob@example.org", Encoding.UTF8.GetString(s.Ring.Open(s.Value, "exposed-recipient:7"))));
+        Assert.All(sealedValues, s => Assert.ThrowsAny<CryptographicException>(() => (s.Ring == RingA ? ringB : RingA).Open(s.Value, "exposed-recipient:7")));
+        Assert.Equal(sealedValues.Count, sealedValues.Select(s => s.Value).Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
     public void RingWithoutTheSealingKey_SaysWhichKeyIsMissing()
     {
         var error = Assert.ThrowsAny<CryptographicException>(() => KeyRing.Parse(KeyB, "test").Open(Sealed, "exposed-recipient:1"));
