@@ -43,4 +43,37 @@ public class EmailAddressTests
     {
         Assert.False(EmailAddress.TryParse(raw, out _));
     }
+
+    /// <summary>The fast path's test of "already normal" (UTF-8, no string made): the '@' where it is, or -1 for the full parser.</summary>
+    [Theory]
+    [InlineData("ann.lee@fabrikam.com", 7)]
+    [InlineData("a+b_c'd&e=f-g@mail.fabrikam.co.uk", 13)]
+    [InlineData("a@b-c.d", 1)]
+    [InlineData("Ann@fabrikam.com", -1)] // upper case: the parser lower-cases it
+    [InlineData("ann@Fabrikam.com", -1)]
+    [InlineData(" ann@fabrikam.com", -1)]
+    [InlineData("ann@fabrikam.com ", -1)]
+    [InlineData("ann@@fabrikam.com", -1)]
+    [InlineData("ann@fab@rikam.com", -1)]
+    [InlineData("@fabrikam.com", -1)]
+    [InlineData("ann@", -1)]
+    [InlineData("ann", -1)]
+    [InlineData("", -1)]
+    [InlineData("ann@localhost", -1)] // a domain needs a dot
+    [InlineData("ann@.fabrikam.com", -1)]
+    [InlineData("ann@fabrikam..com", -1)]
+    [InlineData("ann@fabrikam.com.", -1)]
+    [InlineData("ann@fab_rikam.com", -1)] // '_' only before the '@'
+    [InlineData("jürgen@fabrikam.com", -1)] // not ASCII
+    [InlineData("ann@bücher.de", -1)]
+    [InlineData("ann..lee@fabrikam.com", 8)] // the local part's dots are the parser's business only where they change nothing
+    public void CanonicalAt_OnlyAddressesAlreadyNormal_GiveTheirAt(string utf8, int at)
+    {
+        Assert.Equal(at, EmailAddress.CanonicalAt(System.Text.Encoding.UTF8.GetBytes(utf8)));
+        if (at >= 0)
+        {
+            Assert.True(EmailAddress.TryParse(utf8, out var parsed));
+            Assert.Equal(utf8, parsed.Value);
+        }
+    }
 }
