@@ -43,6 +43,9 @@ internal static partial class LogEvents
     [LoggerMessage(1012, LogLevel.Warning, "Dropped {Pages} pages of mailboxes whose lease another agent took over; that agent reads them again")]
     public static partial void PagesDropped(this ILogger logger, int pages);
 
+    [LoggerMessage(1013, LogLevel.Warning, "Could not compile the page path ahead of the first mailbox ({Reason}); the scan goes on")]
+    public static partial void PageWarmUpFailed(this ILogger logger, string reason);
+
     [LoggerMessage(1020, LogLevel.Warning, "The reply watch did not run: {Reason}")]
     public static partial void ReplyWatchFailed(this ILogger logger, string reason);
 

@@ -72,6 +72,7 @@ public sealed class ScanService(
     /// <summary>How often an agent whose share is done checks whether the others finished (one COUNT query).</summary>
     private static readonly TimeSpan WaitForOthers = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private int _warmedUp;
 
     public void Dispose() => _oneAtATime.Dispose();
 
@@ -87,6 +88,7 @@ public sealed class ScanService(
             return await RecordAsync("scan cycle", async (stats, token) =>
             {
                 var options = scanOptions.Value;
+                var warmUp = Interlocked.Exchange(ref _warmedUp, 1) == 0 ? WarmUpAsync() : Task.CompletedTask;
                 var internalDomains = new InternalDomains((await directory.GetVerifiedDomainsAsync(token)).Concat(options.InternalDomains));
                 var mailboxes = Select(await directory.GetMailboxesAsync(token), options);
                 var now = time.GetUtcNow();
@@ -98,11 +100,26 @@ public sealed class ScanService(
                 }
 
                 await TakePartAsync(cycle, progress, stats, token);
+                await warmUp;
             }, ct);
         }
         finally
         {
             _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>The page path compiled on a thread of its own while the directory is read (<see cref="PageWork.WarmUp"/>); never fails the scan.</summary>
+    private async Task WarmUpAsync()
+    {
+        try
+        {
+            var detection = detectionOptions.Value;
+            await Task.Run(() => PageWork.WarmUp(new DetectionRules(detection.VisibleExternalThreshold), detection.LoadSensitivity()));
+        }
+        catch (Exception ex)
+        {
+            logger.PageWarmUpFailed(ex.Message);
         }
     }
 
@@ -429,48 +446,7 @@ public sealed class ScanService(
                     throw new EndlessPagingException($"Graph sent the same @odata.nextLink twice for this mailbox's Sent Items (after {messages} messages); this page is not stored and the next scan resumes before it");
                 }
 
-                // Recipients are sealed and hashed here, in parallel, so the single writer only writes.
-                var findings = new List<FindingWrite>();
-                var bccMessages = new List<BccWrite>();
-                var counts = new List<StatsWrite>(page.Messages.Count);
-                var conflicting = 0;
-                var unresolvable = 0;
-                foreach (var entry in page.Messages)
-                {
-                    if (seen.TryGetValue(entry.Key, out var earlier) && earlier != entry.Recipients)
-                    {
-                        conflicting++;
-                        continue;
-                    }
-
-                    seen[entry.Key] = entry.Recipients;
-                    var (messageCounts, messageUnresolvable) = (entry.Counts, entry.Unresolvable);
-                    if (entry.Message is { } message)
-                    {
-                        // Read whole: maybe a finding or a Bcc mailing (the rest the reader counted as it read them).
-                        var result = ExposureDetector.Detect(message, internalDomains, rules);
-                        (messageCounts, messageUnresolvable) = (result.Counts, result.UnresolvableRecipients);
-                        if (result.Finding is not null)
-                        {
-                            // What the list reveals is judged here: recipients' names are sealed once stored.
-                            var finding = result.Finding with { Sensitive = sensitivity.Assess(message, mailbox.DisplayName, mailbox.Department) };
-                            findings.Add(new FindingWrite(finding, cipher.Protect(finding)));
-                        }
-                        else if (result.BccMessage is { } b)
-                        {
-                            bccMessages.Add(new BccWrite(b.MailboxId, b.GraphMessageId, b.SenderAddress, b.SentDateTime, b.ExternalBcc.Count, cipher.KeysOf(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', b.ExternalBcc)))));
-                        }
-                    }
-                    else if (entry.Bcc is { } bcc)
-                    {
-                        // A Bcc mailing the reader counted: its recipients come normalised, as UTF-8 lines.
-                        bccMessages.Add(new BccWrite(mailbox.Id, bcc.GraphMessageId, bcc.SenderAddress, entry.SentAt, bcc.Count, cipher.KeysOf(bcc.ExternalBcc)));
-                    }
-
-                    unresolvable += messageUnresolvable;
-                    counts.Add(new StatsWrite(entry.Key, entry.SentAt ?? time.GetUtcNow(), messageCounts));
-                }
-
+                var (findings, bccMessages, counts, conflicting, unresolvable) = PageWork.Of(page, mailbox, seen, internalDomains, rules, sensitivity, cipher, time);
                 Interlocked.Add(ref stats.UnresolvableCount, unresolvable);
                 messages += page.Messages.Count;
                 pages++;
