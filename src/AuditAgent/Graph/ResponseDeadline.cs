@@ -115,6 +115,8 @@ internal sealed class ResponseDeadlineHandler(TimeSpan timeout, long maxBytes) :
         private sealed class DeadlineStream(Stream inner, DeadlineContent owner) : Stream
         {
             private long _read;
+            private CancellationTokenSource? _linked;
+            private CancellationToken _linkedFor;
 
             public override bool CanRead => true;
 
@@ -128,11 +130,10 @@ internal sealed class ResponseDeadlineHandler(TimeSpan timeout, long maxBytes) :
 
             public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
             {
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, owner._deadline.Token);
                 int read;
                 try
                 {
-                    read = await inner.ReadAsync(buffer, linked.Token);
+                    read = await inner.ReadAsync(buffer, Linked(cancellationToken));
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException
                     && owner._deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !owner._caller.IsCancellationRequested)
@@ -142,6 +143,27 @@ internal sealed class ResponseDeadlineHandler(TimeSpan timeout, long maxBytes) :
 
                 _read += read;
                 return _read > owner._maxBytes ? throw TooLarge(owner._maxBytes) : read;
+            }
+
+            /// <summary>
+            /// The caller's token joined with the deadline; a body is read with one token, so the two are joined once per
+            /// body rather than once per read.
+            /// </summary>
+            private CancellationToken Linked(CancellationToken cancellationToken)
+            {
+                if (!cancellationToken.CanBeCanceled)
+                {
+                    return owner._deadline.Token;
+                }
+
+                if (_linked is null || _linkedFor != cancellationToken)
+                {
+                    _linked?.Dispose();
+                    _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, owner._deadline.Token);
+                    _linkedFor = cancellationToken;
+                }
+
+                return _linked.Token;
             }
 
             public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -166,6 +188,7 @@ internal sealed class ResponseDeadlineHandler(TimeSpan timeout, long maxBytes) :
                 if (disposing)
                 {
                     inner.Dispose();
+                    _linked?.Dispose();
                 }
 
                 base.Dispose(disposing);
