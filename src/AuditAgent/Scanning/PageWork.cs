@@ -74,8 +74,9 @@ internal sealed record PageWork(List<FindingWrite> Findings, List<BccWrite> BccM
     /// <summary>
     /// Compiles the page path: a made-up page (<see cref="MadeUpPage"/>) goes through everything a real one does on the
     /// readers' side. The scan runs it once, on a thread of its own, while it reads the directory; a fresh process
-    /// otherwise compiled this path on the first mailboxes' way, every worker waiting for it (the first mailbox of a
-    /// 1,000-mailbox scan took 0.30 s instead of 0.07 s). Nothing is stored or sent, and no key of the agent is used.
+    /// otherwise compiled this path on the first mailboxes' way, every worker waiting for it (with it, the first of
+    /// 1,000 mailboxes is done 0.66 to 0.72 s into the scan instead of 0.78 s). Nothing is stored or sent, and no key
+    /// of the agent is used.
     /// </summary>
     /// <returns>What the made-up page gave (a test checks it went through every branch).</returns>
     public static PageWork WarmUp(DetectionRules rules, SensitivityRules sensitivity)
