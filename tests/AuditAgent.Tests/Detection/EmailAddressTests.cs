@@ -66,7 +66,7 @@ public class EmailAddressTests
     [InlineData("ann@fab_rikam.com", -1)] // '_' only before the '@'
     [InlineData("jürgen@fabrikam.com", -1)] // not ASCII
     [InlineData("ann@bücher.de", -1)]
-    [InlineData("ann..lee@fabrikam.com", 8)] // the local part's dots are the parser's business only where they change nothing
+    [InlineData("ann..lee@fabrikam.com", 8)] // the parser leaves a local part's dots as they are
     public void CanonicalAt_OnlyAddressesAlreadyNormal_GiveTheirAt(string utf8, int at)
     {
         Assert.Equal(at, EmailAddress.CanonicalAt(System.Text.Encoding.UTF8.GetBytes(utf8)));
