@@ -29,14 +29,37 @@ internal static class BenchCommand
                 parse.GetValue(seed), parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(pageSize));
             var result = await new BenchmarkRunner(settings, terminal.Error).RunAsync(ct);
             Print(terminal, result);
-            var file = Path.GetFullPath(parse.GetValue(json)!);
-            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
-            await terminal.Output.WriteLineAsync($"Results: {file}");
+            await WriteResultsAsync(terminal, parse.GetValue(json)!, result, ct);
             return result.FindingsEqual ? ExitCodes.Ok : ExitCodes.Failure;
         }));
         command.Subcommands.Add(ConsoleCommand(terminal));
         command.Subcommands.Add(EventsCommand(terminal));
         command.Subcommands.Add(LatencyCommand(terminal));
+        command.Subcommands.Add(PagesCommand(terminal));
+        return command;
+    }
+
+    /// <summary>`bench pages`: the CPU a page of Sent Items costs, on one thread, apart from the network, the database and the simulator.</summary>
+    private static Command PagesCommand(Terminal terminal)
+    {
+        var mailboxes = new Option<int>("--mailboxes") { DefaultValueFactory = _ => 400, Description = "Mailboxes whose first page is read (one page each)." };
+        var messages = new Option<int>("--messages-per-mailbox") { DefaultValueFactory = _ => 20, Description = "Sent items per mailbox (over 45 days; a page holds the 30-day window)." };
+        var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 20, Description = "Times every page is read and worked, after one round to compile." };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+        var json = new Option<string>("--json") { DefaultValueFactory = _ => "bench-pages.json", Description = "Where to write the results as JSON." };
+        var command = new Command("pages", "Measure the CPU a page of Sent Items costs the agent (reading, counting, detection, sealing) on one thread, round after round.")
+        {
+            mailboxes, messages, rounds, seed, json,
+        };
+        command.SetAction((parse, ct) => CommandLine.RunAsync(terminal, parse, async () =>
+        {
+            var settings = new PagesBenchSettings(parse.GetValue(mailboxes), parse.GetValue(messages), Math.Max(1, parse.GetValue(rounds)), parse.GetValue(seed));
+            var result = await new PagesBenchmark(settings, terminal.Error).RunAsync(ct);
+            await terminal.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Pages:N0} pages, {result.Messages:N0} messages ({result.Bytes / 1e6:0.0} MB; {result.Findings:N0} findings, {result.BccMailings:N0} Bcc mailings): fastest round {result.Fastest:0.00} us a message, median {result.Median:0.00} us ({settings.Rounds} rounds, one thread); {result.Machine}."));
+            await WriteResultsAsync(terminal, parse.GetValue(json)!, result, ct);
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 
@@ -63,9 +86,7 @@ internal static class BenchCommand
 
             await terminal.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"scan ({settings.Mailboxes} mailboxes x {settings.MessagesPerMailbox} messages, median of {settings.Rounds}): {result.Scan.OffMedian:0.00} s with sinks off; {result.Scan.OnMedian:0.00} s with webhook and syslog on ({result.Scan.SlowdownPercent:+0.0;-0.0} %); {result.Scan.BacklogMedian:0.00} s while they drain {settings.Events:N0} events ({result.Scan.BacklogSlowdownPercent:+0.0;-0.0} %); {result.Machine}."));
-            var file = Path.GetFullPath(parse.GetValue(json)!);
-            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
-            await terminal.Output.WriteLineAsync($"Results: {file}");
+            await WriteResultsAsync(terminal, parse.GetValue(json)!, result, ct);
             return ExitCodes.Ok;
         }));
         return command;
@@ -99,9 +120,7 @@ internal static class BenchCommand
             await terminal.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Graph: {r.GraphRequests:N0} HTTP requests in {r.MeasuredHours * 60:0.0} minutes ({r.ScanCycles} scan cycles); per mailbox, as Graph's limit counts them ($batch parts one by one): {r.RequestsPerMailboxPerHour:0.0} an hour on average, {r.BusiestMailboxPerHour:0.0} for the busiest (the limit is 10,000 per 10 minutes). First scan {r.FirstScanSeconds:0.0} s; {r.Machine}."));
             await terminal.Output.WriteLineAsync($"Graph operations by kind: {string.Join(", ", r.OperationsByKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value:N0}"))}.");
-            var file = Path.GetFullPath(parse.GetValue(json)!);
-            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(r, IncidentsCommand.Json), ct);
-            await terminal.Output.WriteLineAsync($"Results: {file}");
+            await WriteResultsAsync(terminal, parse.GetValue(json)!, r, ct);
             return r.Detected == r.Injected ? ExitCodes.Ok : ExitCodes.Failure;
         }));
         return command;
@@ -133,9 +152,7 @@ internal static class BenchCommand
 
             terminal.Ansi().Write(table);
             await terminal.Output.WriteLineAsync($"{result.Database}, {settings.Incidents:N0} incidents, {settings.Incidents * settings.FindingsPerIncident:N0} findings; {result.Machine}.");
-            var file = Path.GetFullPath(parse.GetValue(json)!);
-            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
-            await terminal.Output.WriteLineAsync($"Results: {file}");
+            await WriteResultsAsync(terminal, parse.GetValue(json)!, result, ct);
             return ExitCodes.Ok;
         }));
         return command;
@@ -179,5 +196,13 @@ internal static class BenchCommand
         terminal.Output.WriteLine(r.FindingsEqual ? "Findings: the agent and the baseline found the same exposures." : "Findings DIFFER between the agent and the baseline.");
         terminal.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Count rows for backtest after the first scan: {r.CountRows:N0} rows, {r.CountRowBytes / 1024.0:N0} KB with their indexes, {r.CountRowBytesPerThousandMessages / 1024:0.0} KB per 1,000 messages (SQLite)."));
+    }
+
+    /// <summary>Writes a benchmark's results as JSON and says where.</summary>
+    private static async Task WriteResultsAsync<T>(Terminal terminal, string path, T result, CancellationToken ct)
+    {
+        var file = Path.GetFullPath(path);
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, IncidentsCommand.Json), ct);
+        await terminal.Output.WriteLineAsync($"Results: {file}");
     }
 }

@@ -65,4 +65,25 @@ public class BenchTests
         Assert.True(result.GetProperty("requestsPerMailboxPerHour").GetDouble() > 0);
         Assert.Contains("Sent to incident opened: p50", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task BenchPages_ReadsEachMailboxsPageAndWorksIt_RoundAfterRound()
+    {
+        using var folder = new TempFolder();
+        var json = Path.Combine(folder.Path, "pages.json");
+
+        var (code, output, error) = await AgentProcess.RunAsync(new Dictionary<string, string?>(), folder.Path,
+            "bench", "pages", "--mailboxes", "30", "--messages-per-mailbox", "40", "--rounds", "3", "--json", json);
+
+        Assert.True(code == 0, output + error);
+        var result = JsonDocument.Parse(await File.ReadAllTextAsync(json)).RootElement;
+        // The tenant's users with a mailbox, a page each; the generator seeds exposures and newsletters among them.
+        Assert.InRange(result.GetProperty("pages").GetInt32(), 25, 31);
+        Assert.True(result.GetProperty("messages").GetInt64() > result.GetProperty("pages").GetInt32(), "a page holds several messages");
+        Assert.True(result.GetProperty("findings").GetInt32() > 0, output);
+        var rounds = result.GetProperty("microsecondsPerMessage").EnumerateArray().Select(r => r.GetDouble()).ToList();
+        Assert.Equal(3, rounds.Count);
+        Assert.All(rounds, r => Assert.True(r > 0));
+        Assert.Contains("us a message, median", output, StringComparison.Ordinal);
+    }
 }
