@@ -219,7 +219,7 @@ public sealed class BenchmarkRunner(BenchSettings settings, TextWriter log)
     private async Task WarmUpSimulatorAsync(HttpClient simulator, CancellationToken ct)
     {
         var path = SentItemsReader.FirstPageUrl("/v1.0", "{id}", DateTimeOffset.UtcNow.AddDays(-30)).Replace(Uri.EscapeDataString("{id}"), "{id}", StringComparison.Ordinal);
-        var prefer = "odata.maxpagesize=" + Invariant(settings.PageSize);
+        var prefer = SentItemsReader.PreferPageSize(settings.PageSize);
         using var response = await simulator.PostAsJsonAsync(new Uri("/_simulator/warm-up?mailboxes=64", UriKind.Relative), new Simulator.WarmUpRequest(path, prefer), Json, ct);
         var served = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("requests").GetInt32();
         await log.WriteLineAsync($"simulator warmed up: {served} requests answered");

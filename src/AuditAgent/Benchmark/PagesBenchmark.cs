@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using AuditAgent.Core.Detection;
 using AuditAgent.Graph;
 using AuditAgent.Protection;
@@ -73,32 +72,28 @@ internal sealed class PagesBenchmark(PagesBenchSettings settings, TextWriter log
             $"{Environment.ProcessorCount} cores, {Environment.OSVersion}");
     }
 
-    /// <summary>Each mailbox's first page of the scan's window, as the simulator serves it to the agent; users without a mailbox are left out.</summary>
-    private async Task<(List<(Mailbox Mailbox, byte[] Body)> Pages, List<string> Domains)> FetchAsync(CancellationToken ct)
+    /// <summary>
+    /// Each mailbox's first page of the scan's window, as the simulator serves it to the agent, and the tenant's verified
+    /// domains: the directory is read as the scan reads it (<see cref="GraphDirectory"/>), and users without a mailbox
+    /// are left out.
+    /// </summary>
+    private async Task<(List<(Mailbox Mailbox, byte[] Body)> Pages, IReadOnlyList<string> Domains)> FetchAsync(CancellationToken ct)
     {
         using var simulator = await SimulatorProcess.StartAsync(
             ["--mailboxes", Invariant(settings.Mailboxes), "--messages-per-mailbox", Invariant(settings.MessagesPerMailbox), "--seed", Invariant(settings.Seed)], ct);
+        var options = new GraphOptions { BaseUrl = simulator.BaseUrl, AccessToken = simulator.Token };
+        var directory = new GraphDirectory(GraphClientFactory.Create(options), Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+        var domains = await directory.GetVerifiedDomainsAsync(ct);
+        var mailboxes = await directory.GetMailboxesAsync(ct);
+
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", simulator.Token);
-        using var domainList = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{simulator.BaseUrl}/domains"), ct));
-        var domains = domainList.RootElement.GetProperty("value").EnumerateArray().Select(d => d.GetProperty("id").GetString()!).ToList();
-
-        var mailboxes = new List<Mailbox>();
-        for (string? next = $"{simulator.BaseUrl}/users?$select=id,mail,displayName&$top=999"; next is not null;)
-        {
-            using var users = JsonDocument.Parse(await http.GetStringAsync(new Uri(next), ct));
-            mailboxes.AddRange(users.RootElement.GetProperty("value").EnumerateArray()
-                .Where(u => u.TryGetProperty("mail", out var mail) && mail.ValueKind == JsonValueKind.String)
-                .Select(u => new Mailbox(u.GetProperty("id").GetString()!, u.GetProperty("mail").GetString()!, u.TryGetProperty("displayName", out var n) ? n.GetString() : null)));
-            next = users.RootElement.TryGetProperty("@odata.nextLink", out var link) ? link.GetString() : null;
-        }
-
         var since = DateTimeOffset.UtcNow.AddDays(-30);
         var pages = new List<(Mailbox, byte[])>();
         foreach (var mailbox in mailboxes)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, SentItemsReader.FirstPageUrl(simulator.BaseUrl, mailbox.Id, since));
-            request.Headers.TryAddWithoutValidation("Prefer", "odata.maxpagesize=200");
+            request.Headers.TryAddWithoutValidation("Prefer", SentItemsReader.PreferPageSize(new GraphOptions().PageSize));
             using var response = await http.SendAsync(request, ct);
             if (response.IsSuccessStatusCode)
             {

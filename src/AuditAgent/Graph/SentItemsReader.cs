@@ -73,7 +73,10 @@ public sealed record DeltaPage(IReadOnlyList<PageMessage> Messages, string NextL
 /// <param name="screen">When set, plain messages that are not findings are counted as they are read (<see cref="MessageCounter"/>).</param>
 public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock, TransientRetry retry, int pageSize, int maxRetryAfterSeconds, MessageScreen? screen = null)
 {
-    private readonly string _prefer = $"odata.maxpagesize={pageSize}";
+    private readonly string _prefer = PreferPageSize(pageSize);
+
+    /// <summary>The Prefer header that asks Graph for pages of <paramref name="pageSize"/> messages.</summary>
+    public static string PreferPageSize(int pageSize) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"odata.maxpagesize={pageSize}");
 
     /// <summary>Graph's limit of requests in one $batch.</summary>
     public const int BatchLimit = GraphBatch.Limit;

@@ -34,7 +34,9 @@ public sealed class PageWarmUpTests
 
         var finding = Assert.Single(work.Findings);
         Assert.Equal(11, finding.Recipients.Count);
-        Assert.All(finding.Recipients, r => Assert.DoesNotContain("example.org", r.Sealed, StringComparison.Ordinal));
+        // Stored as the scan stores them: a keyed hash at the domain, and the address and name sealed under a key.
+        Assert.All(finding.Recipients, r => Assert.Equal(("example.org", true, true), (r.Domain, r.Key.EndsWith("@example.org", StringComparison.Ordinal), AuditAgent.Protection.KeyRing.KeyIdOf(r.Sealed) is not null)));
+        Assert.Equal(11, finding.Recipients.Select(r => r.Key).Distinct(StringComparer.Ordinal).Count());
         Assert.Contains(finding.Finding.Sensitive, s => s.Category == SensitiveCategory.Children);
         Assert.Equal([11, 12], work.BccMessages.Select(b => b.RecipientKeys.Split('\n').Length).Order());
         Assert.Equal((4, 0), (work.Counts.Count, work.Conflicting));
