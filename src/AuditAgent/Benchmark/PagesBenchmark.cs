@@ -82,7 +82,8 @@ internal sealed class PagesBenchmark(PagesBenchSettings settings, TextWriter log
         using var simulator = await SimulatorProcess.StartAsync(
             ["--mailboxes", Invariant(settings.Mailboxes), "--messages-per-mailbox", Invariant(settings.MessagesPerMailbox), "--seed", Invariant(settings.Seed)], ct);
         var options = new GraphOptions { BaseUrl = simulator.BaseUrl, AccessToken = simulator.Token };
-        var directory = new GraphDirectory(GraphClientFactory.Create(options), Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+        using var graph = GraphClientFactory.Create(options);
+        var directory = new GraphDirectory(graph, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
         var domains = await directory.GetVerifiedDomainsAsync(ct);
         var mailboxes = await directory.GetMailboxesAsync(ct);
 
