@@ -178,25 +178,35 @@ internal sealed class MessageCounter
             }
         }
 
-        var external = new ArrayBufferWriter<byte>();
-        var count = 0;
+        // The outside entries first (taking each once), then their lines written into an array of the exact size.
+        var (count, length) = (0, 0);
         for (var i = 0; i < _bccCount; i++)
         {
-            if (tally.TakeOutside(_bccEntries[i]))
+            var entry = _bccEntries[i];
+            if (tally.TakeOutside(entry))
             {
-                if (count++ > 0)
-                {
-                    external.Write("\n"u8);
-                }
-
-                external.Write(tally.AddressAt(_bccEntries[i]));
+                _bccEntries[count++] = entry;
+                length += tally.AddressAt(entry).Length;
             }
+        }
+
+        var external = new byte[length + Math.Max(0, count - 1)];
+        for (int i = 0, at = 0; i < count; i++)
+        {
+            if (i > 0)
+            {
+                external[at++] = (byte)'\n';
+            }
+
+            var address = tally.AddressAt(_bccEntries[i]);
+            address.CopyTo(external.AsSpan(at));
+            at += address.Length;
         }
 
         var id = Encoding.UTF8.GetString(_text.AsSpan(_id.Start, _id.Length));
         var message = new SentMessage(_mailboxId, _mailboxAddress, id, null, null, null, null,
             from is null ? null : new Recipient(from, null), sender is null ? null : new Recipient(sender, null), [], [], []);
-        return new BccMailing(id, ExposureDetector.Attribution(message).Person, external.WrittenSpan.ToArray(), count);
+        return new BccMailing(id, ExposureDetector.Attribution(message).Person, external, count);
     }
 
     /// <summary>A Bcc address's tally entry, in the order the message lists them.</summary>

@@ -49,28 +49,37 @@ public sealed class RecipientCipher(KeyRing ring, byte[] hashKey) : IDisposable
 
     /// <summary>
     /// The keys of normalised UTF-8 addresses given one per line, one per line in the same order: a Bcc mailing's
-    /// outside recipients as stored. Written straight into one string (a newsletter has dozens).
+    /// outside recipients as stored. Written into a buffer sized for the longest keys the lines can make, then copied
+    /// into the one string returned (a newsletter has dozens; growing a builder cost more than the hashing).
     /// </summary>
     public string KeysOf(ReadOnlySpan<byte> lines)
     {
-        var keys = new System.Text.StringBuilder(lines.Length + 32);
-        Span<char> key = stackalloc char[512 + 23];
+        var most = 0;
         foreach (var range in lines.Split((byte)'\n'))
         {
-            var line = lines[range];
-            var written = MaxKeyLength(line) <= key.Length ? WriteKey(line, key) : -1;
-            keys.Append(keys.Length > 0 ? "\n" : "");
-            if (written >= 0)
-            {
-                keys.Append(key[..written]);
-            }
-            else
-            {
-                keys.Append(KeyOf(line));
-            }
+            most += MaxKeyLength(lines[range]) + 1;
         }
 
-        return keys.ToString();
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(most);
+        try
+        {
+            var length = 0;
+            foreach (var range in lines.Split((byte)'\n'))
+            {
+                if (length > 0)
+                {
+                    buffer[length++] = '\n';
+                }
+
+                length += WriteKey(lines[range], buffer.AsSpan(length));
+            }
+
+            return new string(buffer, 0, length);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The key's length at most: the hash's 22 characters and '@', then at most a character per byte of the domain.</summary>

@@ -64,6 +64,13 @@ public sealed class ScanService(
 {
     private const int QueueCapacity = 64;
     private const int MaxPagesPerTransaction = 64;
+
+    // The writer lets pages gather for a moment before it commits, unless enough are waiting already.
+    // A commit writes every database page it touched whole, and the count rows of neighbouring mailboxes share
+    // pages, so one commit per few dozen mailboxes instead of one per mailbox cut SQLite's share of a 20,000-mailbox
+    // first scan's CPU from 27% to 21% (perf). A page's findings are stored at most this much later.
+    private const int PagesPerCommit = 32;
+    private static readonly TimeSpan CommitWindow = TimeSpan.FromMilliseconds(20);
     private const int ClaimSize = 20;
 
     /// <summary>How often a $batch part throttled by Graph is sent again before its mailbox is read on its own.</summary>
@@ -516,6 +523,11 @@ public sealed class ScanService(
             var failures = new List<MailboxFailure>();
             while (await queue.WaitToReadAsync())
             {
+                if (queue.Count < PagesPerCommit)
+                {
+                    await Task.Delay(CommitWindow);
+                }
+
                 pages.Clear();
                 failures.Clear();
                 while (pages.Count + failures.Count < MaxPagesPerTransaction && queue.TryRead(out var item))

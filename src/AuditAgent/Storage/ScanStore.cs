@@ -46,7 +46,6 @@ public sealed class ScanStore(Database database, EventStore events)
         ArgumentNullException.ThrowIfNull(lease);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var inserted = 0;
         // Which of these mailboxes this agent still holds (locked until commit on PostgreSQL). Pages of the
         // others are dropped: their lease expired and another agent took the mailbox over.
         var ids = pages.Select(p => p.MailboxId).Distinct(StringComparer.Ordinal).ToList();
@@ -56,8 +55,9 @@ public sealed class ScanStore(Database database, EventStore events)
         var kept = pages.Where(p => held.Contains(p.MailboxId)).ToList();
         var dropped = pages.Count - kept.Count;
 
-        // Every page's link in one prepared statement, in the order read: a mailbox's later page wins.
-        await connection.ExecuteAsync(database.Command(
+        // Every page's link, in the order read: a mailbox's later page wins. The statements that run once per row
+        // are made once per transaction, their parameters named as the SQL writes them (PreparedStatement).
+        await using (var link = await PreparedStatement.PrepareAsync(connection, tx,
             """
             UPDATE mailboxes
             SET delta_link = @Link,
@@ -73,60 +73,31 @@ public sealed class ScanStore(Database database, EventStore events)
                 lease_owner = CASE WHEN @RoundComplete THEN NULL ELSE lease_owner END,
                 lease_expires_at = CASE WHEN @RoundComplete THEN NULL ELSE lease_expires_at END
             WHERE id = @MailboxId AND lease_owner = @Owner
-            """,
-            kept.Select(page => new { page.Link, page.RoundComplete, page.StartedOver, page.Skipped, page.MailboxId, Now = now, lease.CycleId, lease.Owner }), tx, ct));
-        foreach (var page in kept)
+            """, ["@Link", "@RoundComplete", "@Now", "@StartedOver", "@Skipped", "@CycleId", "@Owner", "@MailboxId"], ct))
         {
-            foreach (var (f, recipients) in page.Findings)
+            foreach (var page in kept)
             {
-                var id = await connection.ExecuteScalarAsync<long?>(database.Command(
-                    """
-                    INSERT INTO findings (mailbox_id, graph_message_id, internet_message_id, conversation_id, subject, sent_at,
-                                          sender_address, sender_name, visible_external_count, external_domain_count, bcc_count, detected_at,
-                                          sent_as, sensitive)
-                    VALUES (@MailboxId, @GraphMessageId, @InternetMessageId, @ConversationId, @Subject, @SentDateTime,
-                            @SenderAddress, @SenderName, @VisibleExternalCount, @ExternalDomainCount, @BccCount, @Now,
-                            @SentAs, @Sensitive)
-                    ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
-                    RETURNING id
-                    """,
-                    new
-                    {
-                        f.MailboxId, f.GraphMessageId, f.InternetMessageId, f.ConversationId, f.Subject, f.SentDateTime,
-                        f.SenderAddress, f.SenderName, f.VisibleExternalCount, f.ExternalDomainCount, f.BccCount, Now = now,
-                        f.SentAs, Sensitive = f.Sensitive.Count == 0 ? null : string.Join('\n', f.Sensitive.Select(m => m.Stored)),
-                    }, tx, ct));
-                if (id is null)
-                {
-                    continue;
-                }
-
-                inserted++;
-                await connection.ExecuteAsync(database.Command(
-                    """
-                    INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
-                    ON CONFLICT (finding_id, recipient_key) DO NOTHING
-                    """,
-                    recipients.Select(r => new { FindingId = id.Value, r.Key, r.Domain, r.Field, r.Sealed }), tx, ct));
+                await link.RunAsync(ct, page.Link, page.RoundComplete, now, page.StartedOver, page.Skipped, lease.CycleId, lease.Owner, page.MailboxId);
             }
         }
 
-        // Every page's Bcc mailings in one prepared statement (a tenant's newsletters are thousands of rows).
+        var inserted = await SaveFindingsAsync(connection, tx, kept.SelectMany(p => p.Findings).ToList(), now, ct);
+
+        // Every page's Bcc mailings (a tenant's newsletters are thousands of rows). Only ever compared with
+        // incidents' recipients: keyed hashes, never the addresses.
         var mailings = kept.SelectMany(p => p.BccMessages).ToList();
         if (mailings.Count > 0)
         {
-            await connection.ExecuteAsync(database.Command(
+            await using var mailing = await PreparedStatement.PrepareAsync(connection, tx,
                 """
                 INSERT INTO bcc_messages (mailbox_id, graph_message_id, sender_address, sent_at, bcc_external_count, detected_at, recipients)
                 VALUES (@MailboxId, @GraphMessageId, @SenderAddress, @SentAt, @Count, @Now, @Recipients)
                 ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
-                """,
-                mailings.Select(b => new
-                {
-                    b.MailboxId, b.GraphMessageId, b.SenderAddress, SentAt = b.SentAt ?? now, b.Count, Now = now,
-                    // Only ever compared with incidents' recipients: keyed hashes, never the addresses.
-                    Recipients = b.RecipientKeys,
-                }), tx, ct));
+                """, ["@MailboxId", "@GraphMessageId", "@SenderAddress", "@SentAt", "@Count", "@Now", "@Recipients"], ct);
+            foreach (var b in mailings)
+            {
+                await mailing.RunAsync(ct, b.MailboxId, b.GraphMessageId, b.SenderAddress, b.SentAt ?? now, b.Count, now, b.RecipientKeys);
+            }
         }
 
         await SaveStatsAsync(connection, tx, kept, ct);
@@ -154,6 +125,55 @@ public sealed class ScanStore(Database database, EventStore events)
 
         await tx.CommitAsync(ct);
         return (inserted, dropped);
+    }
+
+    /// <summary>The findings not stored yet, each with its exposed recipients (sealed, keyed). Returns how many were new.</summary>
+    private static async Task<int> SaveFindingsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, List<FindingWrite> findings, DateTimeOffset now, CancellationToken ct)
+    {
+        if (findings.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var finding = await PreparedStatement.PrepareAsync(connection, tx,
+            """
+            INSERT INTO findings (mailbox_id, graph_message_id, internet_message_id, conversation_id, subject, sent_at,
+                                  sender_address, sender_name, visible_external_count, external_domain_count, bcc_count, detected_at,
+                                  sent_as, sensitive)
+            VALUES (@MailboxId, @GraphMessageId, @InternetMessageId, @ConversationId, @Subject, @SentDateTime,
+                    @SenderAddress, @SenderName, @VisibleExternalCount, @ExternalDomainCount, @BccCount, @Now,
+                    @SentAs, @Sensitive)
+            ON CONFLICT (mailbox_id, graph_message_id) DO NOTHING
+            RETURNING id
+            """,
+            ["@MailboxId", "@GraphMessageId", "@InternetMessageId", "@ConversationId", "@Subject", "@SentDateTime", "@SenderAddress", "@SenderName",
+             "@VisibleExternalCount", "@ExternalDomainCount", "@BccCount", "@Now", "@SentAs", "@Sensitive"], ct);
+        await using var recipient = await PreparedStatement.PrepareAsync(connection, tx,
+            """
+            INSERT INTO exposed_recipients (finding_id, recipient_key, domain, field, sealed) VALUES (@FindingId, @Key, @Domain, @Field, @Sealed)
+            ON CONFLICT (finding_id, recipient_key) DO NOTHING
+            """, ["@FindingId", "@Key", "@Domain", "@Field", "@Sealed"], ct);
+        var inserted = 0;
+        foreach (var (f, recipients) in findings)
+        {
+            // A finding stored before (a replayed page) returns no id, and its recipients are already there.
+            var id = await finding.ReturningAsync(ct,
+                f.MailboxId, f.GraphMessageId, f.InternetMessageId, f.ConversationId, f.Subject, f.SentDateTime,
+                f.SenderAddress, f.SenderName, f.VisibleExternalCount, f.ExternalDomainCount, f.BccCount, now,
+                f.SentAs, f.Sensitive.Count == 0 ? null : string.Join('\n', f.Sensitive.Select(m => m.Stored)));
+            if (id is not { } findingId)
+            {
+                continue;
+            }
+
+            inserted++;
+            foreach (var r in recipients)
+            {
+                await recipient.RunAsync(ct, findingId, r.Key, r.Domain, r.Field, r.Sealed);
+            }
+        }
+
+        return inserted;
     }
 
     /// <summary>
