@@ -100,6 +100,7 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
         var url = link ?? FirstPageUrl(client.RequestAdapter.BaseUrl!, mailbox.Id, since);
         var request = new Microsoft.Graph.Users.Item.MailFolders.Item.Messages.Delta.DeltaRequestBuilder(url, client.RequestAdapter).ToGetRequestInformation();
         request.Headers.Add("Prefer", _prefer);
+        request.AddRequestOptions(NoNameDecoding);
 
         await using var stream = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, GraphErrors.Mapping, ct)
             ?? throw new InvalidDataException("Graph returned an empty delta page.");
@@ -122,7 +123,15 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     /// </summary>
     internal static string FirstPageUrl(string baseUrl, string mailboxId, DateTimeOffset since) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{baseUrl}/users/{Uri.EscapeDataString(mailboxId)}/mailFolders/sentitems/messages/delta()?%24filter={Uri.EscapeDataString($"receivedDateTime ge {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}")}&%24select={SelectList}");
+            $"{baseUrl}/users/{Uri.EscapeDataString(mailboxId)}/mailFolders/sentitems/messages/delta()?$filter={Uri.EscapeDataString($"receivedDateTime ge {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}")}&$select={SelectList}");
+
+    /// <summary>
+    /// A page's URL is the first page's, written with "$filter" and "$select" as they go on the wire, or a link Graph
+    /// gave: the SDK's handler that turns "%24select" into "$select" has nothing to do, and is skipped (it parsed and
+    /// rebuilt every page's URL).
+    /// </summary>
+    private static readonly Microsoft.Kiota.Abstractions.IRequestOption[] NoNameDecoding =
+        [new Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options.ParametersNameDecodingOption { Enabled = false }];
 
     private static readonly string SelectList = string.Join(',', Properties.Select(Uri.EscapeDataString));
 
