@@ -71,7 +71,9 @@ internal sealed class ResponseDeadlineHandler(TimeSpan timeout, long maxBytes) :
         public DeadlineContent(HttpContent inner, CancellationTokenSource deadline, TimeSpan timeout, long maxBytes, CancellationToken caller)
         {
             (_inner, _deadline, _caller, _timeout, _maxBytes) = (inner, deadline, caller, timeout, maxBytes);
-            foreach (var header in inner.Headers)
+            // As received: enumerating the headers themselves would parse every value (Content-Type and its
+            // parameters) only to write it back as text.
+            foreach (var header in inner.Headers.NonValidated)
             {
                 Headers.TryAddWithoutValidation(header.Key, header.Value);
             }
