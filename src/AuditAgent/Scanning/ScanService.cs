@@ -65,8 +65,8 @@ public sealed class ScanService(
     private const int QueueCapacity = 64;
     private const int MaxPagesPerTransaction = 64;
 
-    // The writer lets pages gather before it commits: until PagesPerCommit are waiting, for at most CommitWindow
-    // (looking every GatherStep, so that a fast rescan never waits on a full queue). A commit writes every database
+    // The writer lets pages gather before it commits: until PagesPerCommit are waiting or the readers are done, for at
+    // most CommitWindow (looking every GatherStep, so that a fast rescan never waits on a full queue). A commit writes every database
     // page it touched whole, and the count rows of neighbouring mailboxes share pages, so one commit per few dozen
     // mailboxes instead of one per mailbox cut SQLite's share of a 20,000-mailbox first scan's CPU from 27% to 21%
     // (perf). A page's findings are stored at most the window later.
@@ -243,7 +243,8 @@ public sealed class ScanService(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queue = Channel.CreateBounded<QueueItem>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
         var context = new CycleContext(cycle.Since, reader, internalDomains, rules, sensitivity, cipher, queue.Writer, stats);
-        var writer = WriteAsync(queue.Reader, lease, stats, stop);
+        var readersDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writer = WriteAsync(queue.Reader, readersDone.Task, lease, stats, stop);
         var renewing = RenewAsync(cycle.Id, leaseTime, stop.Token);
         try
         {
@@ -283,6 +284,7 @@ public sealed class ScanService(
         finally
         {
             // Pages already read are complete and consistent: commit them even when stopping.
+            readersDone.TrySetResult();
             queue.Writer.TryComplete();
             try
             {
@@ -517,7 +519,8 @@ public sealed class ScanService(
         activity?.SetTag("auditagent.messages", messages);
     }
 
-    private async Task WriteAsync(ChannelReader<QueueItem> queue, MailboxLease lease, Stats stats, CancellationTokenSource stop)
+    /// <param name="readersDone">Complete once no reader will add a page: what is waiting is committed at once.</param>
+    private async Task WriteAsync(ChannelReader<QueueItem> queue, Task readersDone, MailboxLease lease, Stats stats, CancellationTokenSource stop)
     {
         try
         {
@@ -525,7 +528,8 @@ public sealed class ScanService(
             var failures = new List<MailboxFailure>();
             while (await queue.WaitToReadAsync())
             {
-                for (var waited = TimeSpan.Zero; queue.Count < PagesPerCommit && waited < CommitWindow; waited += GatherStep)
+                var gathering = Stopwatch.GetTimestamp();
+                while (queue.Count < PagesPerCommit && !readersDone.IsCompleted && Stopwatch.GetElapsedTime(gathering) < CommitWindow)
                 {
                     await Task.Delay(GatherStep);
                 }
