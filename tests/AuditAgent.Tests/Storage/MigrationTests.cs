@@ -13,7 +13,7 @@ public sealed class MigrationTests
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task Migrate_SeveralAgentsStartingTogetherOnANewDatabase_AllSucceed(Backend backend)
     {
-        await using var target = await TargetAsync(backend);
+        await using var target = await DatabaseTarget.CreateAsync(backend);
         var databases = Enumerable.Range(0, 6).Select(_ => target.NewDatabase()).ToList();
 
         await Task.WhenAll(databases.Select(d => Task.Run(() => d.MigrateAsync(CancellationToken.None))));
@@ -26,7 +26,7 @@ public sealed class MigrationTests
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task Migrate_DatabaseFromANewerVersion_IsRefusedNamingBothVersions(Backend backend)
     {
-        await using var target = await TargetAsync(backend);
+        await using var target = await DatabaseTarget.CreateAsync(backend);
         var database = target.NewDatabase();
         await database.MigrateAsync(CancellationToken.None);
         var future = backend == Backend.Sqlite ? "AuditAgent.Storage.Migrations.0099_future.sql" : "AuditAgent.Storage.Migrations.PostgreSql.0099_future.sql";
@@ -45,7 +45,7 @@ public sealed class MigrationTests
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task Migrate_NewDatabase_IsRecordedAsProtected_SoTheKeyRingStepHasNothingToDo(Backend backend)
     {
-        await using var target = await TargetAsync(backend);
+        await using var target = await DatabaseTarget.CreateAsync(backend);
         var database = target.NewDatabase();
 
         await database.MigrateAsync(CancellationToken.None);
@@ -57,8 +57,8 @@ public sealed class MigrationTests
     [SkippableFact]
     public async Task BothMigrationSets_CreateTheSameTablesAndColumns()
     {
-        await using var sqlite = await TargetAsync(Backend.Sqlite);
-        await using var postgres = await TargetAsync(Backend.PostgreSql);
+        await using var sqlite = await DatabaseTarget.CreateAsync(Backend.Sqlite);
+        await using var postgres = await DatabaseTarget.CreateAsync(Backend.PostgreSql);
         var lite = sqlite.NewDatabase();
         var pg = postgres.NewDatabase();
         await lite.MigrateAsync(CancellationToken.None);
@@ -83,7 +83,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Commands_OnADatabaseFromANewerVersion_SayWhichVersionsAndExit1()
     {
-        await using var target = await TargetAsync(Backend.Sqlite);
+        await using var target = await DatabaseTarget.CreateAsync(Backend.Sqlite);
         var database = target.NewDatabase();
         await database.MigrateAsync(CancellationToken.None);
         await using (var c = await database.OpenAsync(CancellationToken.None))
@@ -105,7 +105,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Doctor_OnACorruptedSqliteFile_FailsTheDatabaseCheck()
     {
-        await using var target = await TargetAsync(Backend.Sqlite);
+        await using var target = await DatabaseTarget.CreateAsync(Backend.Sqlite);
         var database = target.NewDatabase();
         await database.MigrateAsync(CancellationToken.None);
         await using (var c = await database.OpenAsync(CancellationToken.None))
@@ -132,33 +132,5 @@ public sealed class MigrationTests
 
         Assert.NotEqual(0, doctor.ExitCode);
         Assert.Contains("corrupt", doctor.Output, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<Target> TargetAsync(Backend backend)
-    {
-        Backends.Require(backend);
-        return new Target(backend == Backend.PostgreSql ? await Backends.CreatePostgreSqlAsync() : null);
-    }
-
-    private sealed class Target(Backends.TestDatabase? postgres) : IAsyncDisposable
-    {
-        private readonly TempFolder _folder = new();
-
-        public string SqlitePath => Path.Combine(_folder.Path, "agent.db");
-
-        public Database NewDatabase() => new(Options.Create(postgres is null
-            ? new StorageOptions { SqlitePath = SqlitePath }
-            : new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = postgres.ConnectionString }));
-
-        public async ValueTask DisposeAsync()
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            if (postgres is not null)
-            {
-                await postgres.DisposeAsync();
-            }
-
-            _folder.Dispose();
-        }
     }
 }
