@@ -116,20 +116,17 @@ public sealed class SentItemsReader(GraphServiceClient client, GraphClock clock,
     }
 
     /// <summary>
-    /// A new sync's first page: the URL the SDK's request builder makes for the delta query with <see cref="Properties"/>
-    /// and the window's filter (a test holds the two equal), made here because the builder reads query parameters
-    /// through reflection and expands a URI template, on every mailbox's first page (a 20,000-mailbox scan's profile
-    /// showed both).
+    /// A new sync's first page: the URL the SDK sends for the delta query with <see cref="Properties"/> and the window's
+    /// filter (a test holds the two equal), made here because the SDK's request builder reads query parameters through
+    /// reflection and expands a URI template on every mailbox's first page (a 20,000-mailbox scan's profile showed both).
+    /// "$filter" and "$select" are written as they go on the wire, where the builder writes "%24filter" and the SDK's
+    /// name-decoding handler turns it back; every later page's URL is a link Graph gave. So that handler has nothing to
+    /// do for a page and is skipped (<see cref="NoNameDecoding"/>): it parsed and rebuilt every page's URL.
     /// </summary>
     internal static string FirstPageUrl(string baseUrl, string mailboxId, DateTimeOffset since) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{baseUrl}/users/{Uri.EscapeDataString(mailboxId)}/mailFolders/sentitems/messages/delta()?$filter={Uri.EscapeDataString($"receivedDateTime ge {since.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}")}&$select={SelectList}");
 
-    /// <summary>
-    /// A page's URL is the first page's, written with "$filter" and "$select" as they go on the wire, or a link Graph
-    /// gave: the SDK's handler that turns "%24select" into "$select" has nothing to do, and is skipped (it parsed and
-    /// rebuilt every page's URL).
-    /// </summary>
     private static readonly Microsoft.Kiota.Abstractions.IRequestOption[] NoNameDecoding =
         [new Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options.ParametersNameDecodingOption { Enabled = false }];
 

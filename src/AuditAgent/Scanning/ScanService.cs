@@ -65,11 +65,11 @@ public sealed class ScanService(
     private const int QueueCapacity = 64;
     private const int MaxPagesPerTransaction = 64;
 
-    // The writer lets pages gather before it commits: until PagesPerCommit are waiting or the readers are done, for at
-    // most CommitWindow (looking every GatherStep, so that a fast rescan never waits on a full queue). A commit writes every database
-    // page it touched whole, and the count rows of neighbouring mailboxes share pages, so one commit per few dozen
-    // mailboxes instead of one per mailbox cut SQLite's share of a 20,000-mailbox first scan's CPU from 27% to 21%
-    // (perf). A page's findings are stored at most the window later.
+    // The writer lets pages gather before it commits: until PagesPerCommit are waiting or the readers are done, for
+    // at most CommitWindow, looking every GatherStep (so that a fast rescan never waits on a full queue). A commit
+    // writes every database page it touched whole, and the count rows of neighbouring mailboxes share pages: one
+    // commit per few dozen mailboxes instead of one per mailbox cut SQLite's share of a 20,000-mailbox first scan's
+    // CPU from 27% to 21% (perf). A page's findings are stored at most the window later.
     private const int PagesPerCommit = 32;
     private static readonly TimeSpan CommitWindow = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan GatherStep = TimeSpan.FromMilliseconds(2);

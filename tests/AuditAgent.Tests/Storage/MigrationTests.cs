@@ -2,7 +2,6 @@ using AuditAgent.Hosting;
 using AuditAgent.Storage;
 using AuditAgent.Tests.Support;
 using Dapper;
-using Microsoft.Extensions.Options;
 
 namespace AuditAgent.Tests.Storage;
 
