@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Release artefacts: self-contained single-file builds of the agent for linux-x64, linux-arm64 and win-x64 (no
-# .NET runtime needed where they run), each as an archive, a CycloneDX SBOM of what they are built from, and
-# SHA-256 sums of it all. Run from anywhere, with the .NET 10 SDK:
+# .NET runtime needed where they run; compiled ahead of time as one ReadyToRun composite image with the runtime,
+# which the project file sets for a self-contained build for a platform), each as an archive, a CycloneDX SBOM of
+# what they are built from, and SHA-256 sums of it all. Run from anywhere, with the .NET 10 SDK:
 #   deploy/scripts/publish.sh [OUTPUT_DIR]        (default: artifacts/ in the repository)
 # Check a download with `sha256sum -c SHA256SUMS` in the output folder.
 set -euo pipefail
