@@ -316,6 +316,37 @@ public partial class DeploymentTests
         Assert.Contains("output sinkRuleId string = rule.properties.immutableId", bicep, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The release binaries are compiled ahead of time, runtime included (one ReadyToRun composite image), for every
+    /// platform the script publishes: a fresh process then runs compiled code from its first call. Checked on the
+    /// project as MSBuild evaluates it for each platform, not by publishing (minutes per platform).
+    /// </summary>
+    [Fact]
+    public async Task PublishScript_EveryReleaseBinaryIsCompiledAheadOfTime()
+    {
+        var script = await File.ReadAllTextAsync(RepoFiles.Path("deploy/scripts/publish.sh"));
+        Assert.Contains("--self-contained true", script, StringComparison.Ordinal);
+        var rids = PublishedPlatforms().Match(script).Groups["rids"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["linux-x64", "linux-arm64", "win-x64"], rids);
+        foreach (var rid in rids)
+        {
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoFiles.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "msbuild", "src/AuditAgent/AuditAgent.csproj", "-getProperty:PublishReadyToRun", "-getProperty:PublishReadyToRunComposite", $"-p:RuntimeIdentifier={rid}", "-p:SelfContained=true", "-p:Configuration=Release" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, await output + await errors);
+            var properties = System.Text.Json.JsonDocument.Parse(await output).RootElement.GetProperty("Properties");
+            Assert.True(properties.GetProperty("PublishReadyToRun").GetString() == "true", $"{rid}: not ReadyToRun");
+            Assert.True(properties.GetProperty("PublishReadyToRunComposite").GetString() == "true", $"{rid}: not one composite image");
+        }
+    }
+
     [SkippableFact]
     public async Task Scripts_PassShellcheck()
     {
@@ -333,6 +364,9 @@ public partial class DeploymentTests
 
         Assert.True(process.ExitCode == 0, output);
     }
+
+    [GeneratedRegex(@"^rids=\((?<rids>[^)]*)\)", RegexOptions.Multiline)]
+    private static partial Regex PublishedPlatforms();
 
     [GeneratedRegex(@"^RUN (?<args>dotnet publish [^\n]*?) -o /app\s*$", RegexOptions.Multiline)]
     private static partial Regex PublishLine();
