@@ -341,7 +341,8 @@ public partial class DeploymentTests
             var errors = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
             Assert.True(process.ExitCode == 0, await output + await errors);
-            var properties = System.Text.Json.JsonDocument.Parse(await output).RootElement.GetProperty("Properties");
+            using var evaluated = System.Text.Json.JsonDocument.Parse(await output);
+            var properties = evaluated.RootElement.GetProperty("Properties");
             Assert.True(properties.GetProperty("PublishReadyToRun").GetString() == "true", $"{rid}: not ReadyToRun");
             Assert.True(properties.GetProperty("PublishReadyToRunComposite").GetString() == "true", $"{rid}: not one composite image");
         }
