@@ -45,20 +45,10 @@ public partial class DeploymentTests
         Assert.Contains("USER $APP_UID", dockerfile, StringComparison.Ordinal);
         Assert.Contains("ENTRYPOINT [\"dotnet\", \"auditagent.dll\"]", dockerfile, StringComparison.Ordinal);
         using var output = new TempFolder();
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoFiles.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in publish.Groups["args"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var command = publish.Groups["args"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var (code, log, errors) = await RunAsync(command[0], [.. command[1..], "-o", output.Path]);
 
-        start.ArgumentList.Add("-o");
-        start.ArgumentList.Add(output.Path);
-        using var process = Process.Start(start)!;
-        var log = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.True(process.ExitCode == 0, await log + await errors);
+        Assert.True(code == 0, log + errors);
         Assert.True(File.Exists(Path.Combine(output.Path, "auditagent.dll")));
         Assert.True(File.Exists(Path.Combine(output.Path, "consumer-domains.txt")));
     }
@@ -100,24 +90,11 @@ public partial class DeploymentTests
         await using var site = await ConsoleSite.StartAsync(agent);
         var port = new Uri(site.BaseUrl).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var serving = await RunAsync("bash", "-c", test[3].Replace("5080", port, StringComparison.Ordinal));
+        var (serving, _, _) = await RunAsync("bash", "-c", test[3].Replace("5080", port, StringComparison.Ordinal));
         await site.DisposeAsync();
-        var stopped = await RunAsync("bash", "-c", test[3].Replace("5080", port, StringComparison.Ordinal));
+        var (stopped, _, _) = await RunAsync("bash", "-c", test[3].Replace("5080", port, StringComparison.Ordinal));
 
         Assert.Equal((0, true), (serving, stopped != 0));
-    }
-
-    private static async Task<int> RunAsync(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        await process.WaitForExitAsync();
-        return process.ExitCode;
     }
 
     [Fact]
@@ -290,8 +267,15 @@ public partial class DeploymentTests
             File.SetUnixFileMode(bicep, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
         }
 
-        var start = new ProcessStartInfo(bicep) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "build", RepoFiles.Path(template), "--stdout" })
+        var (code, json, errors) = await RunAsync(bicep, ["build", RepoFiles.Path(template), "--stdout"]);
+        return (code, json, errors.Trim());
+    }
+
+    /// <summary>Runs a tool from the repository's root to its end: its exit code, and what it printed on each stream.</summary>
+    private static async Task<(int Code, string Output, string Errors)> RunAsync(string tool, params IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(tool) { WorkingDirectory = RepoFiles.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -301,7 +285,7 @@ public partial class DeploymentTests
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return (process.ExitCode, await output, (await errors).Trim());
+        return (process.ExitCode, await output, await errors);
     }
 
     [Fact]
@@ -330,18 +314,10 @@ public partial class DeploymentTests
         Assert.Equal(["linux-x64", "linux-arm64", "win-x64"], rids);
         foreach (var rid in rids)
         {
-            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoFiles.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "msbuild", "src/AuditAgent/AuditAgent.csproj", "-getProperty:PublishReadyToRun", "-getProperty:PublishReadyToRunComposite", $"-p:RuntimeIdentifier={rid}", "-p:SelfContained=true", "-p:Configuration=Release" })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            Assert.True(process.ExitCode == 0, await output + await errors);
-            using var evaluated = System.Text.Json.JsonDocument.Parse(await output);
+            var (code, output, errors) = await RunAsync("dotnet",
+                ["msbuild", "src/AuditAgent/AuditAgent.csproj", "-getProperty:PublishReadyToRun", "-getProperty:PublishReadyToRunComposite", $"-p:RuntimeIdentifier={rid}", "-p:SelfContained=true", "-p:Configuration=Release"]);
+            Assert.True(code == 0, output + errors);
+            using var evaluated = System.Text.Json.JsonDocument.Parse(output);
             var properties = evaluated.RootElement.GetProperty("Properties");
             Assert.True(properties.GetProperty("PublishReadyToRun").GetString() == "true", $"{rid}: not ReadyToRun");
             Assert.True(properties.GetProperty("PublishReadyToRunComposite").GetString() == "true", $"{rid}: not one composite image");
@@ -352,18 +328,10 @@ public partial class DeploymentTests
     public async Task Scripts_PassShellcheck()
     {
         Skip.IfNot(File.Exists("/usr/bin/shellcheck"), "shellcheck is not installed here (.ci/run installs it)");
-        var scripts = Directory.GetFiles(RepoFiles.Path("deploy/scripts"), "*.sh").Append(RepoFiles.Path(".ci/run")).ToList();
-        var start = new ProcessStartInfo("shellcheck") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var script in scripts)
-        {
-            start.ArgumentList.Add(script);
-        }
+        var scripts = Directory.GetFiles(RepoFiles.Path("deploy/scripts"), "*.sh").Append(RepoFiles.Path(".ci/run"));
+        var (code, output, errors) = await RunAsync("shellcheck", scripts);
 
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.True(process.ExitCode == 0, output);
+        Assert.True(code == 0, output + errors);
     }
 
     [GeneratedRegex(@"^rids=\((?<rids>[^)]*)\)", RegexOptions.Multiline)]
