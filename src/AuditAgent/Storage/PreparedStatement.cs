@@ -9,8 +9,8 @@ namespace AuditAgent.Storage;
 /// parameters it serves both databases where a statement runs once per row anyway: each parameter is created once,
 /// named exactly as the SQL writes it ("@Link"), so SQLite finds it in one look-up. Dapper names its parameters
 /// without the '@', and Microsoft.Data.Sqlite then tries every prefix, building strings each time, for every
-/// parameter of every row (about a sixth of the bytes a 20,000-mailbox scan allocated, by dotnet-trace). Values are given in the order of the names; null
-/// is written as NULL and a time as the text every other query writes.
+/// parameter of every row (about a sixth of the bytes a 20,000-mailbox scan allocated, by dotnet-trace). Values are
+/// given in the order of the names; null is written as NULL and a time as the text every other query writes.
 /// </summary>
 internal sealed class PreparedStatement : IAsyncDisposable
 {
