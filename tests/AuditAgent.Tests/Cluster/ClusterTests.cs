@@ -63,16 +63,16 @@ public sealed class ClusterTests
         Agents? cluster = null;
         var deltaRequests = 0;
         var killing = 0;
-        var killed = new TaskCompletionSource<int>();
+        var killed = new TaskCompletionSource<string>();
         SimFault? Intercept(SimOperation op)
         {
             // About 40% into the cycle, an agent that has covered mailboxes already dies without a chance to clean
             // up. Not a fixed one: an agent joins an open cycle at its next poll, and a late one may have none yet.
             if (op.Kind == "delta" && Interlocked.Increment(ref deltaRequests) >= 600 && Interlocked.CompareExchange(ref killing, 1, 0) == 0)
             {
-                if (cluster!.KillOneThatCovered() is { } pid)
+                if (cluster!.KillOneThatCovered() is { } agentId)
                 {
-                    killed.TrySetResult(pid);
+                    killed.TrySetResult(agentId);
                 }
                 else
                 {
@@ -89,7 +89,7 @@ public sealed class ClusterTests
             await cluster.WaitForCycleAsync();
 
             Assert.True(killed.Task.IsCompleted, "the cycle ended before the kill point");
-            var victim = $"{Environment.MachineName}:{await killed.Task}";
+            var victim = await killed.Task;
             var result = await Outcome.OfAsync(agent);
             Assert.True(result.DifferencesFrom(reference.Outcome) == 0, result.Describe(reference.Outcome));
             var status = await Status(agent);
@@ -156,17 +156,20 @@ public sealed class ClusterTests
         public string Folder => _folder.Path;
 
         /// <summary>
-        /// Kills with SIGKILL an agent that has covered mailboxes of the cycle, and returns its process id; null while
+        /// Kills with SIGKILL an agent that has covered mailboxes of the cycle, and returns its agent id; null while
         /// none has (the simulator's request thread waits for the query: a few milliseconds, once per request).
         /// </summary>
-        public int? KillOneThatCovered()
+        public string? KillOneThatCovered()
         {
             using var c = new NpgsqlConnection(_connectionString);
             var covering = c.Query<string>("SELECT DISTINCT scanned_by FROM mailboxes WHERE scanned_by IS NOT NULL").ToHashSet(StringComparer.Ordinal);
-            var victim = _processes.FirstOrDefault(p => !p.HasExited && covering.Contains($"{Environment.MachineName}:{p.Id}"));
+            var victim = _processes.FirstOrDefault(p => !p.HasExited && covering.Contains(IdOf(p)));
             victim?.Kill(entireProcessTree: true);
-            return victim?.Id;
+            return victim is null ? null : IdOf(victim);
         }
+
+        /// <summary>The id an agent process goes by in the database (leases, check-ins, job runs).</summary>
+        private static string IdOf(Process process) => new AgentInstance(Environment.MachineName, process.Id).Id;
 
         /// <summary>
         /// Waits until every agent has checked in and the scan trigger is stored, makes the trigger due, then
@@ -184,7 +187,7 @@ public sealed class ClusterTests
                         return null;
                     }
 
-                    var ids = _processes.Select(p => $"{Environment.MachineName}:{p.Id}").ToArray();
+                    var ids = _processes.Select(IdOf).ToArray();
                     var up = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM agent_instances WHERE id = ANY(@ids) AND stopped_at IS NULL", new { ids });
                     var fired = await c.ExecuteAsync(
                         "UPDATE qrtz_triggers SET next_fire_time = @now WHERE trigger_name = 'scan-sent-items-trigger' AND trigger_state = 'WAITING' AND @up = @count",
@@ -200,7 +203,7 @@ public sealed class ClusterTests
                     }
 
                     var finished = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM scan_cycles WHERE finished_at IS NOT NULL");
-                    var alive = _processes.Where(p => !p.HasExited).Select(p => $"{Environment.MachineName}:{p.Id}").ToArray();
+                    var alive = _processes.Where(p => !p.HasExited).Select(IdOf).ToArray();
                     var running = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM job_runs WHERE status = 'running' AND instance = ANY(@alive)", new { alive });
                     var unprocessed = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM findings WHERE processed_at IS NULL");
                     return finished > 0 && running == 0 && unprocessed == 0 ? "done" : null;
